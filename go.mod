@@ -1,0 +1,3 @@
+module github.com/gracekit/grace
+
+go 1.26
