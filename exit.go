@@ -1,0 +1,53 @@
+package grace
+
+import (
+	"context"
+	"log/slog"
+	"os"
+)
+
+// Exit codes, as [Report.ExitCode] and [App.Main] use them. Supervisors can tell a failed start
+// (don't restart in a loop) from a crash or a slow stop.
+const (
+	ExitClean       = 0 // everything stopped in time, without errors
+	ExitStopFailed  = 1 // a stop returned an error, overran its limit, or the budget ran out
+	ExitStartFailed = 3 // configuration was invalid, or a component failed to start
+	ExitCrashed     = 4 // a component failed while running (a worker's error or panic)
+	ExitForced      = 5 // a third signal forced the exit without waiting
+)
+
+// ExitCodeName names an exit code: "clean", "stop failed", "start failed", "crashed", "forced".
+func ExitCodeName(code int) string {
+	switch code {
+	case ExitClean:
+		return "clean"
+	case ExitStopFailed:
+		return "stop failed"
+	case ExitStartFailed:
+		return "start failed"
+	case ExitCrashed:
+		return "crashed"
+	case ExitForced:
+		return "forced"
+	}
+	return "unknown"
+}
+
+// Main runs the app until it stops, logs the report and exits the process with the report's
+// exit code — once, after everything returned, so deferred cleanup in components has run. Call
+// it last in func main; deferred functions in main do not run (put cleanup in components).
+func (a *App) Main() {
+	rep, _ := a.Run(context.Background())
+	a.mu.Lock()
+	exit := a.cfg.exit
+	a.mu.Unlock()
+	if exit == nil {
+		exit = os.Exit
+	}
+	level := slog.LevelInfo
+	if rep.ExitCode != ExitClean {
+		level = slog.LevelError
+	}
+	a.log().Log(context.Background(), level, "grace: shutdown report", "report", rep)
+	exit(rep.ExitCode)
+}

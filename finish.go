@@ -1,0 +1,123 @@
+package grace
+
+import (
+	"errors"
+	"time"
+)
+
+// leftBehindWait is how long the report waits for goroutines of stopped components to end before
+// counting them as left behind: a Close may return a moment before its goroutines do.
+const leftBehindWait = 100 * time.Millisecond
+
+// finish builds the report (step 7 of Run).
+func (r *run) finish(startErr error) (*Report, error) {
+	a := r.app
+	rep := &Report{DrainDelay: r.cfg.drainDelay, DelayEndedBy: r.delayEnded, Delay: r.delay}
+	if t := a.triggered(); t != nil {
+		rep.Trigger = *t
+		rep.StopDuration = time.Since(t.At)
+	}
+	a.mu.Lock()
+	for p := PhaseStarting; p < numPhases; p++ {
+		if !a.phaseAt[p].IsZero() {
+			rep.Phases = append(rep.Phases, PhaseTime{Phase: p, At: a.phaseAt[p]})
+		}
+	}
+	a.mu.Unlock()
+
+	var cfgErr *ConfigError
+	errs := []error{}
+	if errors.As(startErr, &cfgErr) {
+		errs = append(errs, startErr)
+	}
+	abandoned, stopped := map[string]bool{}, map[string]bool{}
+	stopFailed := false
+	for _, n := range r.nodes {
+		n.repMu.Lock()
+		c := n.rep
+		n.repMu.Unlock()
+		c.Name = n.name
+		if c.State == "" {
+			c.State = StateNotStarted
+		}
+		if c.State == StateRunning && r.forced {
+			abandoned[n.name] = true
+		}
+		if c.Err != nil {
+			c.Error = c.Err.Error()
+			errs = append(errs, c.Err)
+			if c.State != StateFailed {
+				stopFailed = true
+			}
+		}
+		switch c.State {
+		case StateAbandoned:
+			abandoned[n.name] = true
+			stopFailed = true
+		case StateStopped, StateDone:
+			stopped[n.name] = true
+		}
+		rep.Components = append(rep.Components, c)
+	}
+	budgetOut := r.budget != nil && r.budget.Err() != nil // endStop has not run yet
+
+	// Forensics: stacks of abandoned components, goroutines left behind by stopped ones, and on a
+	// forced end or an exhausted budget, every labelled goroutine.
+	if len(r.nodes) > 0 && cfgErr == nil {
+		groups := labelledGoroutines(r.id)
+		for deadline := time.Now().Add(leftBehindWait); time.Now().Before(deadline) && hasAny(groups, stopped); {
+			time.Sleep(5 * time.Millisecond)
+			groups = labelledGoroutines(r.id)
+		}
+		for i := range rep.Components {
+			c := &rep.Components[i]
+			var mine []goroutineGroup
+			for _, g := range groups {
+				if g.component == c.Name {
+					mine = append(mine, g)
+				}
+			}
+			switch {
+			case abandoned[c.Name]:
+				c.Goroutines = renderGroups(mine)
+			case stopped[c.Name] && len(mine) > 0:
+				for _, g := range mine {
+					c.LeftBehind += g.count
+				}
+				c.LeftBehindStacks = renderGroups(mine)
+				a.log().Warn("grace: goroutines left behind after stop", "component", c.Name, "count", c.LeftBehind)
+			}
+		}
+		if r.forced || budgetOut {
+			rep.Forensics = renderGroups(groups)
+		}
+	}
+
+	switch {
+	case r.forced:
+		rep.ExitCode = ExitForced
+		errs = append(errs, ErrForced)
+	case cfgErr != nil || r.startFailed:
+		rep.ExitCode = ExitStartFailed
+	case rep.Trigger.Kind == TriggerFailure:
+		rep.ExitCode = ExitCrashed
+	case stopFailed || budgetOut:
+		rep.ExitCode = ExitStopFailed
+	default:
+		rep.ExitCode = ExitClean
+	}
+	rep.Err = errors.Join(errs...)
+	if rep.Err != nil {
+		rep.Error = rep.Err.Error()
+	}
+	return rep, rep.Err
+}
+
+func hasAny(groups []goroutineGroup, names map[string]bool) bool {
+	for _, g := range groups {
+		if names[g.component] {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,53 @@
+package grace
+
+import (
+	"context"
+	"errors"
+	"runtime/debug"
+)
+
+// invoke calls f in a goroutine labelled for the component and waits for it until ctx is done.
+// A panic becomes a *PanicError. If ctx ends first, invoke returns context.Cause(ctx) at once and
+// the call is abandoned: its goroutine finishes on its own, and abandoned is true.
+func invoke(ctx context.Context, app, component, op string, f func(context.Context) error) (err error, abandoned bool) {
+	done := make(chan error, 1) // buffered: an abandoned call must still be able to finish
+	go withLabels(ctx, app, component, op, func(ctx context.Context) {
+		done <- safely(ctx, f)
+	})
+	select {
+	case err := <-done:
+		return err, false
+	case <-ctx.Done():
+		// A call that finished at the same moment is not abandoned.
+		select {
+		case err := <-done:
+			return err, false
+		default:
+		}
+		return context.Cause(ctx), true
+	}
+}
+
+// safely calls f, turning a panic into a *PanicError with the stack.
+func safely(ctx context.Context, f func(context.Context) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return f(ctx)
+}
+
+// errStopping is the cause given to a Runner's context at its turn to stop.
+var errStopping = errors.New("component stopping")
+
+// contextDeadlineExceeded lets TimeoutError match context.DeadlineExceeded without importing
+// context into errors.go's contract.
+var contextDeadlineExceeded = context.DeadlineExceeded
+
+func wrap(component, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &ComponentError{Component: component, Op: op, Err: err}
+}

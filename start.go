@@ -1,0 +1,134 @@
+package grace
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// errStopRequested is the cause given to start contexts when a stop comes during the start.
+var errStopRequested = errors.New("stop requested during start")
+
+// startAll starts every component once its dependencies have started, independent ones in
+// parallel. It stops launching at the first failure or trigger, waits for the starts in flight
+// (each bounded by its limit), and returns the start failures joined.
+func (r *run) startAll() error {
+	a := r.app
+	all, cancelAll := context.WithTimeoutCause(context.Background(), r.cfg.startTimeout,
+		&TimeoutError{Limit: r.cfg.startTimeout, Cause: "start timeout"})
+	defer cancelAll()
+	// calls is what Start sees: also cancelled when a stop is requested, so a slow start can
+	// return early. Waiting stays bounded by the limits alone, so a start that honours its ctx is
+	// waited for and, if it succeeded after all, rolled back.
+	calls, cancelCalls := context.WithCancelCause(all)
+	defer cancelCalls(nil)
+	go func() {
+		select {
+		case <-a.trigCh:
+			cancelCalls(errStopRequested)
+		case <-calls.Done():
+		}
+	}()
+
+	type result struct {
+		n   *node
+		err error
+	}
+	results := make(chan result, len(r.nodes))
+	pending := make([]int, len(r.nodes))
+	inFlight := 0
+	launch := func(n *node) {
+		inFlight++
+		go func() { results <- result{n, r.startOne(all, calls, n)} }()
+	}
+	for _, n := range r.nodes {
+		pending[n.idx] = len(n.deps)
+		if pending[n.idx] == 0 {
+			launch(n)
+		}
+	}
+	var errs []error
+	for inFlight > 0 {
+		res := <-results
+		inFlight--
+		if res.err != nil {
+			errs = append(errs, res.err)
+			continue
+		}
+		if len(errs) > 0 || a.triggered() != nil {
+			continue
+		}
+		for _, d := range res.n.dependents {
+			pending[d.idx]--
+			if pending[d.idx] == 0 {
+				launch(d)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		r.startFailed = true
+	}
+	return errors.Join(errs...)
+}
+
+// startOne starts one component: calls Start (if any), then launches Run (if any). It returns
+// the component's start failure, or nil — also when the start was cancelled by a stop request,
+// which is not the component's failure.
+func (r *run) startOne(all, calls context.Context, n *node) error {
+	a := r.app
+	limit := n.startLimit(r.cfg)
+	wait, cancelWait := context.WithTimeoutCause(all, limit, &TimeoutError{Limit: limit, Cause: "component start limit"})
+	defer cancelWait()
+	call, cancelCall := context.WithCancelCause(wait)
+	defer cancelCall(nil)
+	stopCall := context.AfterFunc(calls, func() { cancelCall(context.Cause(calls)) })
+	defer stopCall()
+
+	begin := time.Now()
+	var err error
+	if s, ok := n.c.(Starter); ok {
+		err, _ = invoke(wait, r.id, n.name, "start", func(context.Context) error { return s.Start(call) })
+	}
+	n.repMu.Lock()
+	n.rep.StartedAt = begin
+	n.rep.Start = time.Since(begin)
+	n.repMu.Unlock()
+
+	if err != nil {
+		if errors.Is(context.Cause(calls), errStopRequested) && (errors.Is(err, context.Canceled) || errors.Is(err, errStopRequested)) {
+			n.setState(StateNotStarted, nil)
+			return nil
+		}
+		var pe *PanicError
+		n.repMu.Lock()
+		n.rep.State = StateFailed
+		n.rep.Err = wrap(n.name, "start", err)
+		n.rep.TimedOut = errors.Is(err, ErrTimeout)
+		if errors.As(err, &pe) {
+			n.rep.Panicked, n.rep.Stack = true, string(pe.Stack)
+		}
+		n.repMu.Unlock()
+		werr := wrap(n.name, "start", err)
+		if a.trigger(Trigger{Kind: TriggerFailure, Component: n.name, Reason: err.Error()}) {
+			a.log().Error("grace: start failed, rolling back", "component", n.name, "error", err)
+		}
+		return werr
+	}
+	n.repMu.Lock()
+	n.started = true
+	n.rep.State = StateRunning
+	n.repMu.Unlock()
+	if _, ok := n.c.(Runner); ok {
+		r.launchRun(n)
+	}
+	return nil
+}
+
+func (n *node) setState(state string, err error) {
+	n.repMu.Lock()
+	defer n.repMu.Unlock()
+	n.rep.State = state
+	if err != nil {
+		n.rep.Err = errors.Join(n.rep.Err, err)
+	}
+}

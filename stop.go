@@ -1,0 +1,104 @@
+package grace
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// stopAll stops every started component once everything that depends on it has stopped or been
+// abandoned; independent components stop in parallel. A third signal makes it return at once.
+func (r *run) stopAll() {
+	results := make(chan *node, len(r.nodes)) // one slot per node: a late stop never blocks
+	pending := make([]int, len(r.nodes))
+	launch := func(n *node) { go func() { r.stopOne(n); results <- n }() }
+	for _, n := range r.nodes {
+		pending[n.idx] = len(n.dependents)
+		if pending[n.idx] == 0 {
+			launch(n)
+		}
+	}
+	for left := len(r.nodes); left > 0; {
+		select {
+		case n := <-results:
+			left--
+			for _, d := range n.deps {
+				pending[d.idx]--
+				if pending[d.idx] == 0 {
+					launch(d)
+				}
+			}
+		case <-r.app.forceCh:
+			r.forced = true
+			return
+		}
+	}
+}
+
+// stopOne stops one component at its turn (step 6 of Run) and records the outcome.
+func (r *run) stopOne(n *node) {
+	if !n.isStarted() {
+		return
+	}
+	n.stopping.Store(true)
+	limit := n.stopLimit(r.cfg)
+	ctx, cancel := context.WithTimeoutCause(r.budget, limit, &TimeoutError{Limit: limit, Cause: "component limit"})
+	defer cancel()
+	begin := time.Now()
+	n.repMu.Lock()
+	n.rep.StopAt = begin
+	n.repMu.Unlock()
+
+	var err error
+	abandoned := false
+	stopper, isStopper := n.c.(Stopper)
+	if isStopper {
+		err, abandoned = invoke(ctx, r.id, n.name, "stop", stopper.Stop)
+	}
+	if n.runDone != nil {
+		if !isStopper {
+			n.runCancel(errStopping)
+		}
+		if !abandoned {
+			select {
+			case <-n.runDone:
+				err = errors.Join(err, n.runErr)
+			case <-ctx.Done():
+				err, abandoned = errors.Join(err, context.Cause(ctx)), true
+			}
+		}
+		// The hard stop: whatever the soft stop did, Run's context ends now.
+		cause := context.Cause(ctx)
+		if cause == nil {
+			cause = errStopping
+		}
+		n.runCancel(cause)
+	}
+
+	n.repMu.Lock()
+	defer n.repMu.Unlock()
+	n.rep.Stop = time.Since(begin)
+	switch {
+	case abandoned:
+		n.rep.State = StateAbandoned
+	case n.rep.State == StateRunning:
+		n.rep.State = StateStopped
+	}
+	if err != nil {
+		n.rep.Err = errors.Join(n.rep.Err, wrap(n.name, "stop", err))
+		n.rep.TimedOut = n.rep.TimedOut || errors.Is(err, ErrTimeout)
+		var pe *PanicError
+		if errors.As(err, &pe) {
+			n.rep.Panicked, n.rep.Stack = true, string(pe.Stack)
+		}
+	}
+	level := "grace: component stopped"
+	if abandoned {
+		level = "grace: component abandoned"
+		r.app.log().Error(level, "component", n.name, "limit", limit, "after", n.rep.Stop, "error", err)
+	} else if err != nil {
+		r.app.log().Warn(level, "component", n.name, "after", n.rep.Stop, "error", err)
+	} else {
+		r.app.log().Debug(level, "component", n.name, "after", n.rep.Stop)
+	}
+}
