@@ -78,14 +78,23 @@ func parseGoroutineProfile(s string) []goroutineGroup {
 			}
 			if f, ok := strings.CutPrefix(l, "#\t"); ok {
 				// "0x4a1b2c\tpkg.Func+0x2f\t/path/file.go:12" -> "pkg.Func /path/file.go:12"
-				parts := strings.Split(f, "\t")
-				if len(parts) >= 3 {
-					fn := parts[1]
-					if i := strings.LastIndex(fn, "+0x"); i > 0 {
-						fn = fn[:i]
+				var parts []string
+				for _, p := range strings.Split(f, "\t") {
+					if p != "" {
+						parts = append(parts, p)
 					}
-					frames = append(frames, "\t"+fn+"\n\t\t"+strings.TrimSpace(parts[2]))
 				}
+				if len(parts) < 3 {
+					continue
+				}
+				fn := parts[1]
+				if i := strings.LastIndex(fn, "+0x"); i > 0 {
+					fn = fn[:i]
+				}
+				if engineFrame(fn) {
+					continue
+				}
+				frames = append(frames, "\t"+fn+"\n\t\t"+strings.TrimSpace(parts[2]))
 			}
 		}
 		if g.component == "" {
@@ -127,4 +136,16 @@ func renderGroups(gs []goroutineGroup) string {
 		b.WriteString(":\n" + g.text + "\n")
 	}
 	return b.String()
+}
+
+// engineFrame reports whether a frame is the engine's own plumbing, left out of reports so the
+// stacks show the component's code.
+func engineFrame(fn string) bool {
+	switch fn {
+	case "runtime/pprof.Do", "github.com/gracekit/grace.withLabels", "github.com/gracekit/grace.safely",
+		"github.com/gracekit/grace.invoke.func1", "github.com/gracekit/grace.(*run).launchRun.func1",
+		"github.com/gracekit/grace.(*run).supervise":
+		return true
+	}
+	return false
 }
