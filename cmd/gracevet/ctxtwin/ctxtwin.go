@@ -1,0 +1,204 @@
+// Package ctxtwin defines an Analyzer that reports blocking calls in HTTP handlers that have a
+// context-taking twin (db.QueryRow and db.QueryRowContext, http.NewRequest and
+// http.NewRequestWithContext, ...) while the request's context is at hand.
+//
+// http.Server.Shutdown waits for running handlers and never cancels them, and a handler's
+// request context is canceled when the client goes away or the server gives up on it; a call
+// that ignores that context keeps the handler, and so the shutdown, waiting.
+package ctxtwin
+
+import (
+	"bytes"
+	"fmt"
+	"go/ast"
+	"go/format"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+
+	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/handler"
+)
+
+const doc = `report blocking calls in HTTP handlers that ignore the request context
+
+In a function with the http.HandlerFunc shape, or a ServeHTTP method, a call to an API that has
+a context-taking twin is reported: a method or function M when M+"Context" or M+"WithContext"
+exists with a context.Context first and otherwise the same signature (database/sql's Query,
+QueryRow, Exec, Prepare, Ping; exec.Command; http.NewRequest), and the well-known ones whose twin
+has another shape (DB.Begin, net.Dial, net.Lookup*, http.Get/Head/Post/PostForm). Where the twin
+has the same arguments, a suggested fix passes the handler's ctx variable, or r.Context().
+Calls in function literals (goroutines, callbacks) are not reported: they do not run on the
+request's schedule.`
+
+// Analyzer reports context-less blocking calls in HTTP handlers.
+var Analyzer = &analysis.Analyzer{
+	Name: "ctxtwin",
+	Doc:  doc,
+	URL:  "https://github.com/gracekit/grace/tree/main/cmd/gracevet#ctxtwin",
+	Run:  run,
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	for _, h := range handler.Find(pass) {
+		if h.Request == nil {
+			continue // no request context at hand
+		}
+		handler.Inspect(h.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			if fn := callee.Func(pass.TypesInfo, call); fn != nil {
+				check(pass, h, call, fn)
+			}
+			return true
+		})
+	}
+	return nil, nil
+}
+
+func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func) {
+	ctx := handler.ContextExpr(pass, h, call.Pos())
+	sel, isSel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !isSel {
+		return // a dot-imported or same-package function: rare, and no twin table for it
+	}
+	name := describe(fn)
+	if msg, fix := special(pass, call, sel, fn, ctx); msg != "" {
+		d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf("%s in an HTTP handler ignores the request context, so Shutdown waits for it: %s", name, msg)}
+		if fix != nil {
+			d.SuggestedFixes = []analysis.SuggestedFix{*fix}
+		}
+		pass.Report(d)
+		return
+	}
+	twin := twinOf(fn)
+	if twin == "" {
+		return
+	}
+	pass.Report(analysis.Diagnostic{
+		Pos:     call.Pos(),
+		End:     call.End(),
+		Message: fmt.Sprintf("%s in an HTTP handler ignores the request context, so Shutdown waits for it: use %s(%s, ...)", name, twin, ctx),
+		SuggestedFixes: []analysis.SuggestedFix{{
+			Message:   fmt.Sprintf("Call %s with %s", twin, ctx),
+			TextEdits: append([]analysis.TextEdit{{Pos: sel.Sel.Pos(), End: sel.Sel.End(), NewText: []byte(twin)}}, ctxArg(call, ctx)),
+		}},
+	})
+}
+
+// ctxArg inserts ctx as the call's first argument.
+func ctxArg(call *ast.CallExpr, ctx string) analysis.TextEdit {
+	text := ctx
+	if len(call.Args) > 0 {
+		text += ", "
+	}
+	return analysis.TextEdit{Pos: call.Lparen + 1, End: call.Lparen + 1, NewText: []byte(text)}
+}
+
+// twinOf returns the name of fn's context-taking twin: a sibling method (or package function)
+// named fn+"Context" or fn+"WithContext" whose parameters are a context.Context followed by
+// exactly fn's parameters, with the same results.
+func twinOf(fn *types.Func) string {
+	sig := fn.Type().(*types.Signature)
+	for _, suffix := range []string{"Context", "WithContext"} {
+		name := fn.Name() + suffix
+		var twin *types.Func
+		if recv := sig.Recv(); recv != nil {
+			obj, _, _ := types.LookupFieldOrMethod(recv.Type(), true, fn.Pkg(), name)
+			twin, _ = obj.(*types.Func)
+		} else if fn.Pkg() != nil {
+			twin, _ = fn.Pkg().Scope().Lookup(name).(*types.Func)
+		}
+		if twin != nil && takesContextThen(twin.Type().(*types.Signature), sig) {
+			return name
+		}
+	}
+	return ""
+}
+
+// takesContextThen reports whether twin is func(context.Context, <sig's params>) <sig's results>.
+func takesContextThen(twin, sig *types.Signature) bool {
+	tp, sp := twin.Params(), sig.Params()
+	if tp.Len() != sp.Len()+1 || !callee.IsContext(tp.At(0).Type()) || twin.Variadic() != sig.Variadic() {
+		return false
+	}
+	for i := 0; i < sp.Len(); i++ {
+		if !types.Identical(tp.At(i+1).Type(), sp.At(i).Type()) {
+			return false
+		}
+	}
+	return types.Identical(twin.Results(), sig.Results())
+}
+
+// special handles the well-known calls whose twin differs in shape. It returns the advice, and a
+// fix where one is mechanical.
+func special(pass *analysis.Pass, call *ast.CallExpr, sel *ast.SelectorExpr, fn *types.Func, ctx string) (string, *analysis.SuggestedFix) {
+	info := pass.TypesInfo
+	switch {
+	case callee.IsPkgFunc(info, call, "net/http", "Get", "Head", "Post", "PostForm"),
+		callee.IsMethod(info, call, "net/http", "Client", "Get", "Head", "Post", "PostForm"):
+		return fmt.Sprintf("build the request with http.NewRequestWithContext(%s, ...) and send it with Client.Do", ctx), nil
+	case callee.IsMethod(info, call, "database/sql", "DB", "Begin"):
+		return fmt.Sprintf("use BeginTx(%s, nil)", ctx), &analysis.SuggestedFix{
+			Message: fmt.Sprintf("Call BeginTx with %s", ctx),
+			TextEdits: []analysis.TextEdit{
+				{Pos: sel.Sel.Pos(), End: sel.Sel.End(), NewText: []byte("BeginTx")},
+				{Pos: call.Lparen + 1, End: call.Rparen, NewText: []byte(ctx + ", nil")},
+			},
+		}
+	case callee.IsPkgFunc(info, call, "net", "Dial"):
+		pkg := render(pass.Fset, sel.X)
+		return fmt.Sprintf("use (&%s.Dialer{}).DialContext(%s, ...)", pkg, ctx), &analysis.SuggestedFix{
+			Message: fmt.Sprintf("Dial with %s", ctx),
+			TextEdits: []analysis.TextEdit{
+				{Pos: sel.Pos(), End: sel.End(), NewText: []byte(fmt.Sprintf("(&%s.Dialer{}).DialContext", pkg))},
+				ctxArg(call, ctx),
+			},
+		}
+	case callee.IsPkgFunc(info, call, "net", "DialTimeout"):
+		return fmt.Sprintf("use (&net.Dialer{Timeout: ...}).DialContext(%s, ...)", ctx), nil
+	case fn.Pkg() != nil && fn.Pkg().Path() == "net" && strings.HasPrefix(fn.Name(), "Lookup") && fn.Type().(*types.Signature).Recv() == nil:
+		resolver, _ := fn.Pkg().Scope().Lookup("Resolver").(*types.TypeName)
+		if resolver == nil {
+			return "", nil
+		}
+		obj, _, _ := types.LookupFieldOrMethod(types.NewPointer(resolver.Type()), true, fn.Pkg(), fn.Name())
+		m, _ := obj.(*types.Func)
+		if m == nil || !takesContextThen(m.Type().(*types.Signature), fn.Type().(*types.Signature)) {
+			return fmt.Sprintf("use net.DefaultResolver's %s method with %s", fn.Name(), ctx), nil
+		}
+		pkg := render(pass.Fset, sel.X)
+		return fmt.Sprintf("use %s.DefaultResolver.%s(%s, ...)", pkg, fn.Name(), ctx), &analysis.SuggestedFix{
+			Message: fmt.Sprintf("Resolve with %s", ctx),
+			TextEdits: []analysis.TextEdit{
+				{Pos: sel.Pos(), End: sel.End(), NewText: []byte(fmt.Sprintf("%s.DefaultResolver.%s", pkg, fn.Name()))},
+				ctxArg(call, ctx),
+			},
+		}
+	}
+	return "", nil
+}
+
+// describe names fn the way a reader finds it: "(*sql.DB).QueryRow", "http.NewRequest".
+func describe(fn *types.Func) string {
+	sig := fn.Type().(*types.Signature)
+	if sig.Recv() == nil {
+		if fn.Pkg() == nil {
+			return fn.Name()
+		}
+		return fn.Pkg().Name() + "." + fn.Name()
+	}
+	return "(" + types.TypeString(sig.Recv().Type(), func(p *types.Package) string { return p.Name() }) + ")." + fn.Name()
+}
+
+func render(fset *token.FileSet, e ast.Expr) string {
+	var buf bytes.Buffer
+	if err := format.Node(&buf, fset, e); err != nil {
+		return "net"
+	}
+	return buf.String()
+}

@@ -1,0 +1,251 @@
+// Package exitafter defines an Analyzer that reports process exits that skip shutdown work:
+// os.Exit or log.Fatal with deferred calls pending, os.Exit right after a server's Shutdown, and
+// os.Exit in library code.
+package exitafter
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/ctrlflow"
+
+	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+)
+
+const doc = `report process exits that skip shutdown work
+
+os.Exit, log.Fatal* and other Fatal/Exit functions that never return end the process at once:
+deferred calls do not run, goroutines are abandoned. Reported, one diagnostic per exit:
+  - an exit with a deferred call pending in the same function (a defer earlier in an enclosing
+    block); defers that do not matter at exit (context cancel funcs, mutex unlocks,
+    WaitGroup.Done, Ticker/Timer.Stop, signal.Stop) are ignored;
+  - an exit after a Shutdown(ctx) or GracefulStop() call in the same function, outside the
+    branch that handles that call's error: return from main instead;
+  - os.Exit in a package other than main (TestMain is exempt).`
+
+// Analyzer reports exits that skip shutdown work.
+var Analyzer = &analysis.Analyzer{
+	Name:     "exitafter",
+	Doc:      doc,
+	URL:      "https://github.com/gracekit/grace/tree/main/cmd/gracevet#exitafter",
+	Requires: []*analysis.Analyzer{ctrlflow.Analyzer},
+	Run:      run,
+}
+
+type event struct {
+	node  ast.Node
+	block ast.Node   // innermost enclosing block (BlockStmt, CaseClause, CommClause)
+	path  []ast.Node // ancestors within the function, outermost first
+}
+
+func run(pass *analysis.Pass) (any, error) {
+	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	for _, f := range pass.Files {
+		isTest := strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go")
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			library := pass.Pkg.Name() != "main" && fd.Name.Name != "TestMain" && !isTest
+			checkFunc(pass, cfgs, fd.Body, library)
+			ast.Inspect(fd.Body, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.FuncLit); ok {
+					checkFunc(pass, cfgs, lit.Body, library)
+				}
+				return true
+			})
+		}
+	}
+	return nil, nil
+}
+
+// checkFunc checks one function body, not entering nested function literals.
+func checkFunc(pass *analysis.Pass, cfgs *ctrlflow.CFGs, body *ast.BlockStmt, library bool) {
+	info := pass.TypesInfo
+	var defers, shutdowns, exits []event
+	var stack []ast.Node
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		if _, ok := n.(*ast.FuncLit); ok {
+			return false
+		}
+		stack = append(stack, n)
+		ev := func() event {
+			path := append([]ast.Node(nil), stack[:len(stack)-1]...)
+			return event{node: n, block: innermostBlock(path), path: path}
+		}
+		switch n := n.(type) {
+		case *ast.DeferStmt:
+			if !irrelevantAtExit(info, n.Call) {
+				defers = append(defers, ev())
+			}
+		case *ast.CallExpr:
+			switch {
+			case isShutdown(info, n):
+				shutdowns = append(shutdowns, ev())
+			case exitName(info, cfgs, n) != "":
+				exits = append(exits, ev())
+			}
+		}
+		return true
+	})
+	for _, ex := range exits {
+		call := ex.node.(*ast.CallExpr)
+		name := exitName(info, cfgs, call)
+		if d, ok := pending(defers, ex); ok {
+			pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
+				"%s skips the deferred %s (line %d): return (or return an error) instead, and exit only from main once cleanup has run",
+				name, render(pass.Fset, d.node.(*ast.DeferStmt).Call.Fun), pass.Fset.Position(d.node.Pos()).Line)})
+			continue
+		}
+		if s, ok := after(shutdowns, ex); ok {
+			pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
+				"%s after %s (line %d) abandons goroutines and skips the cleanup that follows shutdown: return from main instead",
+				name, render(pass.Fset, s.node.(*ast.CallExpr).Fun), pass.Fset.Position(s.node.Pos()).Line)})
+			continue
+		}
+		if library && callee.IsPkgFunc(info, call, "os", "Exit") {
+			pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: "os.Exit outside package main ends the process behind its callers' backs, skipping their defers and shutdown: return an error instead"})
+		}
+	}
+}
+
+// exitName names call if it ends the process: os.Exit, log.Fatal*, (*log.Logger).Fatal*, or a
+// function or method named Fatal*/Exit* that the control-flow facts show never returns.
+func exitName(info *types.Info, cfgs *ctrlflow.CFGs, call *ast.CallExpr) string {
+	fn := callee.Func(info, call)
+	if fn == nil {
+		return ""
+	}
+	switch {
+	case callee.IsPkgFunc(info, call, "os", "Exit"):
+		return "os.Exit"
+	case callee.IsPkgFunc(info, call, "log", "Fatal", "Fatalf", "Fatalln"):
+		return "log." + fn.Name()
+	case callee.IsMethod(info, call, "log", "Logger", "Fatal", "Fatalf", "Fatalln"):
+		return "(*log.Logger)." + fn.Name()
+	case (strings.HasPrefix(fn.Name(), "Fatal") || strings.HasPrefix(fn.Name(), "Exit")) && cfgs.NoReturn(fn):
+		return fn.Name()
+	}
+	return ""
+}
+
+// isShutdown reports whether call is x.Shutdown(ctx, ...) or x.GracefulStop().
+func isShutdown(info *types.Info, call *ast.CallExpr) bool {
+	fn := callee.Func(info, call)
+	if fn == nil {
+		return false
+	}
+	sig := fn.Type().(*types.Signature)
+	if sig.Recv() == nil {
+		return false
+	}
+	switch fn.Name() {
+	case "Shutdown":
+		return sig.Params().Len() >= 1 && callee.IsContext(sig.Params().At(0).Type())
+	case "GracefulStop":
+		return sig.Params().Len() == 0
+	}
+	return false
+}
+
+// irrelevantAtExit reports deferred calls whose skipping changes nothing when the process ends.
+func irrelevantAtExit(info *types.Info, call *ast.CallExpr) bool {
+	if t := info.TypeOf(call.Fun); t != nil {
+		if named, ok := types.Unalias(t).(*types.Named); ok && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == "context" {
+			return true // context.CancelFunc, CancelCauseFunc
+		}
+	}
+	return callee.IsMethod(info, call, "sync", "Mutex", "Unlock") ||
+		callee.IsMethod(info, call, "sync", "RWMutex", "Unlock", "RUnlock") ||
+		callee.IsMethod(info, call, "sync", "WaitGroup", "Done") ||
+		callee.IsMethod(info, call, "time", "Ticker", "Stop") ||
+		callee.IsMethod(info, call, "time", "Timer", "Stop") ||
+		callee.IsPkgFunc(info, call, "os/signal", "Stop")
+}
+
+// pending returns a defer registered before ex in a block that encloses ex.
+func pending(defers []event, ex event) (event, bool) {
+	for _, d := range defers {
+		if d.node.Pos() < ex.node.Pos() && contains(ex.path, d.block) {
+			return d, true
+		}
+	}
+	return event{}, false
+}
+
+// after returns a shutdown call that precedes ex on its success path: ex follows it, and ex is
+// not inside an if statement, entered after the shutdown, whose condition tests for a non-nil
+// error (`if err := srv.Shutdown(ctx); err != nil { log.Fatal(err) }` is the error path).
+func after(shutdowns []event, ex event) (event, bool) {
+	for _, s := range shutdowns {
+		if s.node.Pos() >= ex.node.Pos() || !contains(ex.path, s.block) {
+			continue
+		}
+		errPath := false
+		for _, n := range ex.path {
+			if is, ok := n.(*ast.IfStmt); ok && is.End() > s.node.Pos() && testsNonNil(is.Cond) {
+				errPath = true
+			}
+		}
+		if !errPath {
+			return s, true
+		}
+	}
+	return event{}, false
+}
+
+func testsNonNil(e ast.Expr) bool {
+	found := false
+	ast.Inspect(e, func(n ast.Node) bool {
+		if b, ok := n.(*ast.BinaryExpr); ok && b.Op == token.NEQ {
+			if id, ok := b.Y.(*ast.Ident); ok && id.Name == "nil" {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+func innermostBlock(path []ast.Node) ast.Node {
+	for i := len(path) - 1; i >= 0; i-- {
+		switch path[i].(type) {
+		case *ast.BlockStmt, *ast.CaseClause, *ast.CommClause:
+			return path[i]
+		}
+	}
+	return nil
+}
+
+func contains(path []ast.Node, n ast.Node) bool {
+	for _, p := range path {
+		if p == n {
+			return true
+		}
+	}
+	return false
+}
+
+func render(fset *token.FileSet, e ast.Expr) string {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return e.Name + "()"
+	case *ast.SelectorExpr:
+		if id, ok := e.X.(*ast.Ident); ok {
+			return id.Name + "." + e.Sel.Name + "()"
+		}
+		return e.Sel.Name + "()"
+	case *ast.FuncLit:
+		return fmt.Sprintf("func literal at line %d", fset.Position(e.Pos()).Line)
+	}
+	return "call"
+}

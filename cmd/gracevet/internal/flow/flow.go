@@ -1,0 +1,98 @@
+// Package flow answers one control-flow question for the release analyzers (tickerstop,
+// signalstop): can the function return after acquiring something without releasing it?
+package flow
+
+import (
+	"go/ast"
+	"go/token"
+
+	"golang.org/x/tools/go/cfg"
+)
+
+// Query describes one acquire-then-release check on a function's control-flow graph.
+type Query struct {
+	// CFG is the graph of the function that acquires.
+	CFG *cfg.CFG
+	// Acquire is the position of the acquiring call; the search starts after the CFG node
+	// that contains it.
+	Acquire token.Pos
+	// Released reports whether a CFG node releases (or hands off) the resource. It is called on
+	// whole nodes: statements such as `defer t.Stop()` or conditions.
+	Released func(ast.Node) bool
+	// NoReturn reports whether a call never returns (os.Exit, log.Fatal, panic): a path that
+	// ends in one leaves nothing behind worth reporting.
+	NoReturn func(*ast.CallExpr) bool
+	// Endless reports whether a range loop never finishes (a range over a ticker's channel), so
+	// the path through its "done" block is not followed. May be nil.
+	Endless func(*ast.RangeStmt) bool
+	// End is the position reported for a path that falls off the end of the function
+	// (its closing brace).
+	End token.Pos
+}
+
+// Leak returns the position where some path leaves the function after Acquire without passing a
+// released node: a return statement, or End for falling off the end. ok is false when every
+// path releases, or never returns.
+func Leak(q Query) (pos token.Pos, ok bool) {
+	start, idx := find(q.CFG, q.Acquire)
+	if start == nil {
+		return token.NoPos, false
+	}
+	seen := map[*cfg.Block]bool{}
+	var walk func(b *cfg.Block, from int) (token.Pos, bool)
+	walk = func(b *cfg.Block, from int) (token.Pos, bool) {
+		for _, n := range b.Nodes[from:] {
+			if q.Released(n) {
+				return token.NoPos, false
+			}
+		}
+		if len(b.Succs) == 0 {
+			return exitPos(q, b)
+		}
+		succs := b.Succs
+		if rs, isRange := b.Stmt.(*ast.RangeStmt); isRange && b.Kind == cfg.KindRangeLoop && q.Endless != nil && q.Endless(rs) {
+			succs = succs[:1] // the body only; the loop never completes
+		}
+		for _, s := range succs {
+			if seen[s] {
+				continue
+			}
+			seen[s] = true
+			if p, ok := walk(s, 0); ok {
+				return p, true
+			}
+		}
+		return token.NoPos, false
+	}
+	return walk(start, idx+1)
+}
+
+// exitPos decides whether a block without successors is a real return of the function.
+func exitPos(q Query, b *cfg.Block) (token.Pos, bool) {
+	if !b.Live {
+		return token.NoPos, false
+	}
+	if len(b.Nodes) > 0 {
+		switch last := b.Nodes[len(b.Nodes)-1].(type) {
+		case *ast.ReturnStmt:
+			return last.Pos(), true
+		case *ast.ExprStmt:
+			if call, ok := ast.Unparen(last.X).(*ast.CallExpr); ok && q.NoReturn(call) {
+				return token.NoPos, false
+			}
+		}
+	}
+	return q.End, true
+}
+
+// find returns the block and index of the CFG node that contains pos.
+func find(g *cfg.CFG, pos token.Pos) (*cfg.Block, int) {
+	for _, b := range g.Blocks {
+		for i, n := range b.Nodes {
+			if n.Pos() <= pos && pos < n.End() {
+				return b, i
+			}
+		}
+	}
+	return nil, 0
+}

@@ -1,0 +1,74 @@
+// Package funcs visits every function body of a package, declared or literal, with the
+// control-flow graph and the ancestors of each node, for analyzers that reason per function.
+package funcs
+
+import (
+	"go/ast"
+
+	"golang.org/x/tools/go/analysis"
+	"golang.org/x/tools/go/analysis/passes/ctrlflow"
+	"golang.org/x/tools/go/cfg"
+)
+
+// Func is one function body.
+type Func struct {
+	Decl *ast.FuncDecl // nil for a literal
+	Lit  *ast.FuncLit  // nil for a declaration
+	Body *ast.BlockStmt
+	CFG  *cfg.CFG
+}
+
+// All returns every function in the package that has a body, declarations first within each file.
+func All(pass *analysis.Pass) []Func {
+	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	var fs []Func
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.FuncDecl:
+				if n.Body != nil {
+					if g := cfgs.FuncDecl(n); g != nil {
+						fs = append(fs, Func{Decl: n, Body: n.Body, CFG: g})
+					}
+				}
+			case *ast.FuncLit:
+				if g := cfgs.FuncLit(n); g != nil {
+					fs = append(fs, Func{Lit: n, Body: n.Body, CFG: g})
+				}
+			}
+			return true
+		})
+	}
+	return fs
+}
+
+// Walk visits the nodes of body, not entering nested function literals, passing each node's
+// ancestors within body (outermost first; the slice is reused between calls).
+func Walk(body *ast.BlockStmt, f func(n ast.Node, parents []ast.Node)) {
+	var stack []ast.Node
+	ast.Inspect(body, func(n ast.Node) bool {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		if _, ok := n.(*ast.FuncLit); ok && len(stack) > 0 {
+			return false
+		}
+		f(n, stack)
+		stack = append(stack, n)
+		return true
+	})
+}
+
+// Mentions reports whether n (including function literals inside it) satisfies pred anywhere.
+func Mentions(n ast.Node, pred func(ast.Node) bool) bool {
+	found := false
+	ast.Inspect(n, func(m ast.Node) bool {
+		if found || m == nil {
+			return false
+		}
+		found = pred(m)
+		return !found
+	})
+	return found
+}
