@@ -1,0 +1,172 @@
+package gracesql_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracesql"
+	"github.com/gracekit/grace/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+func newApp(opts ...grace.Option) *grace.App {
+	base := []grace.Option{grace.WithSignals(), grace.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	return grace.New(append(base, opts...)...)
+}
+
+// runUntilReady runs app, stops it once ready, and returns what Run returned.
+func runUntilReady(t *testing.T, app *grace.App) (*grace.Report, error) {
+	t.Helper()
+	type result struct {
+		rep *grace.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := app.Run(context.Background())
+		done <- result{rep, err}
+	}()
+	select {
+	case <-app.Await(grace.PhaseReady):
+	case <-time.After(10 * time.Second):
+		t.Fatal("app not ready after 10s")
+	}
+	app.Stop("test")
+	select {
+	case r := <-done:
+		return r.rep, r.err
+	case <-time.After(20 * time.Second):
+		t.Fatal("app did not stop within 20s")
+		return nil, nil
+	}
+}
+
+func TestStartFailsWhenThePingFails(t *testing.T) {
+	refused := errors.New("connection refused")
+	db := sql.OpenDB(&testConnector{pingErr: refused})
+	app := newApp()
+	app.Add("db", gracesql.New(db))
+	app.Add("user", grace.Hook{})
+	rep, err := app.Run(context.Background())
+	if !errors.Is(err, refused) {
+		t.Fatalf("Run error = %v, want the ping's error", err)
+	}
+	c := rep.Component("db")
+	if c.State != grace.StateFailed || !strings.Contains(c.Error, "ping database: connection refused") {
+		t.Fatalf("db: state %q error %q, want failed with the ping's error", c.State, c.Error)
+	}
+	if err := db.Ping(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("ping after the failed start = %v, want the pool closed", err)
+	}
+	if u := rep.Component("user"); u.State != grace.StateNotStarted {
+		t.Fatalf("user state = %q, want %q", u.State, grace.StateNotStarted)
+	}
+	if rep.ExitCode != grace.ExitStartFailed {
+		t.Fatalf("exit code = %d, want %d", rep.ExitCode, grace.ExitStartFailed)
+	}
+}
+
+func TestClosesAfterItsDependents(t *testing.T) {
+	db := sql.OpenDB(&testConnector{})
+	var pingAtStop error
+	app := newApp()
+	app.Add("db", gracesql.New(db))
+	app.Add("user", grace.Hook{OnStop: func(ctx context.Context) error {
+		pingAtStop = db.PingContext(ctx)
+		return nil
+	}})
+	rep, err := runUntilReady(t, app)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, rep)
+	}
+	if pingAtStop != nil {
+		t.Fatalf("the pool was not usable while its dependent stopped: %v", pingAtStop)
+	}
+	if err := db.Ping(); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Fatalf("ping after the stop = %v, want the pool closed", err)
+	}
+}
+
+func TestReportsConnectionsInUseAtClose(t *testing.T) {
+	tc := &testConnector{}
+	db := sql.OpenDB(tc)
+	var held *sql.Conn
+	app := newApp()
+	comp := gracesql.New(db)
+	app.Add("db", comp)
+	app.Add("leaky", grace.Hook{OnStart: func(ctx context.Context) error {
+		var err error
+		held, err = db.Conn(ctx) // never released before the stop: a leak
+		return err
+	}})
+	rep, err := runUntilReady(t, app)
+	var inUse *gracesql.InUseError
+	if !errors.As(err, &inUse) || !errors.Is(err, gracesql.ErrInUse) {
+		t.Fatalf("Run error = %v, want an InUseError", err)
+	}
+	if inUse.InUse != 1 {
+		t.Fatalf("InUse = %d, want 1", inUse.InUse)
+	}
+	if c := rep.Component("db"); !strings.Contains(c.Error, "1 of 1 connections still in use at close") {
+		t.Fatalf("db error in the report = %q", c.Error)
+	}
+	if st, ok := comp.StatsAtClose(); !ok || st.InUse != 1 {
+		t.Fatalf("StatsAtClose = %+v, %v; want InUse 1", st, ok)
+	}
+	if got := tc.open.Load(); got != 1 {
+		t.Fatalf("open connections after close = %d, want the one in use", got)
+	}
+	if err := held.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := tc.open.Load(); got != 0 {
+		t.Fatalf("open connections after release = %d, want 0", got)
+	}
+}
+
+func TestHangingCloseIsBoundedByTheLimit(t *testing.T) {
+	tc := &testConnector{hold: make(chan struct{})}
+	defer close(tc.hold)
+	db := sql.OpenDB(tc)
+	const limit = 300 * time.Millisecond
+	app := newApp()
+	app.Add("db", gracesql.New(db), grace.StopTimeout(limit))
+	rep, err := runUntilReady(t, app)
+	if !errors.Is(err, grace.ErrTimeout) {
+		t.Fatalf("Run error = %v, want a timeout", err)
+	}
+	c := rep.Component("db")
+	if c.Stop < limit || c.Stop > limit+time.Second {
+		t.Fatalf("db stop took %v, want about its limit %v", c.Stop, limit)
+	}
+	if rep.ExitCode != grace.ExitStopFailed {
+		t.Fatalf("exit code = %d, want %d", rep.ExitCode, grace.ExitStopFailed)
+	}
+}
+
+func TestStopOnItsOwn(t *testing.T) {
+	db := gracesql.New(sql.OpenDB(&testConnector{}))
+	if err := db.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := db.StatsAtClose(); ok {
+		t.Fatal("StatsAtClose before Stop reports a close")
+	}
+	if err := db.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Stop(context.Background()); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+	if err := gracesql.New(nil).Start(context.Background()); err == nil || !strings.Contains(err.Error(), "nil *sql.DB") {
+		t.Fatalf("Start with a nil pool = %v", err)
+	}
+}
