@@ -25,6 +25,11 @@ func (r *run) finish(startErr error) (*Report, error) {
 	}
 	a.mu.Unlock()
 
+	select {
+	case <-a.forceCh:
+		r.forced = true
+	default:
+	}
 	var cfgErr *ConfigError
 	errs := []error{}
 	if errors.As(startErr, &cfgErr) {

@@ -16,16 +16,27 @@ func invoke(ctx context.Context, app, component, op string, f func(context.Conte
 	})
 	select {
 	case err := <-done:
-		return err, false
+		return explain(ctx, err), false
 	case <-ctx.Done():
 		// A call that finished at the same moment is not abandoned.
 		select {
 		case err := <-done:
-			return err, false
+			return explain(ctx, err), false
 		default:
 		}
 		return context.Cause(ctx), true
 	}
+}
+
+// explain replaces a bare context error from a call whose ctx ended with the ctx's cause (a
+// *TimeoutError naming the limit, say): "context deadline exceeded" alone says nothing.
+func explain(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
+		if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+			return cause
+		}
+	}
+	return err
 }
 
 // safely calls f, turning a panic into a *PanicError with the stack.

@@ -29,7 +29,6 @@ func (r *run) stopAll() {
 				}
 			}
 		case <-r.app.forceCh:
-			r.forced = true
 			return
 		}
 	}

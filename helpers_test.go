@@ -1,0 +1,60 @@
+package grace_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracetest"
+)
+
+func TestMain(m *testing.M) { gracetest.Main(m) }
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// newApp returns an app with no OS signals, a silent logger and the given options.
+func newApp(opts ...grace.Option) *grace.App {
+	return grace.New(append([]grace.Option{grace.WithSignals(), grace.WithLogger(quiet)}, opts...)...)
+}
+
+// runUntilReady runs app in a goroutine and waits for PhaseReady (or a later phase).
+func runUntilReady(t *testing.T, app *grace.App) <-chan *grace.Report {
+	t.Helper()
+	out := make(chan *grace.Report, 1)
+	go func() {
+		rep, _ := app.Run(context.Background())
+		out <- rep
+	}()
+	select {
+	case <-app.Await(grace.PhaseReady):
+	case <-time.After(10 * time.Second):
+		t.Fatal("app never got ready")
+	}
+	return out
+}
+
+func wait[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(30 * time.Second):
+		t.Fatal("timed out waiting")
+	}
+	var zero T
+	return zero
+}
+
+// sleeper is a Stopper whose stop takes d, or returns early with ctx's error.
+func sleeper(d time.Duration) grace.StopFunc {
+	return func(ctx context.Context) error {
+		select {
+		case <-time.After(d):
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

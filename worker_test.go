@@ -1,0 +1,197 @@
+package grace_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracetest"
+)
+
+func TestWorkerRunsUntilItsTurn(t *testing.T) {
+	var rec gracetest.Recorder
+	app := newApp()
+	app.Add("db", rec.Hook("db", grace.Hook{}))
+	app.Add("worker", grace.RunFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		rec.Record("stop", "worker")
+		return ctx.Err() // the cancellation is not an error
+	}))
+	done := runUntilReady(t, app)
+	app.Stop("test")
+	rep := wait(t, done)
+	rec.Before(t, "stop", "worker", "db")
+	if rep.ExitCode != grace.ExitClean || rep.Component("worker").State != grace.StateStopped {
+		t.Errorf("report:\n%s", rep)
+	}
+}
+
+func TestWorkerErrorStopsTheApp(t *testing.T) {
+	var rec gracetest.Recorder
+	app := newApp()
+	app.Add("db", rec.Hook("db", grace.Hook{}))
+	app.Add("consumer", grace.RunFunc(func(ctx context.Context) error { return errBoom }))
+	rep, err := app.Run(context.Background())
+	if !errors.Is(err, errBoom) || rep.ExitCode != grace.ExitCrashed {
+		t.Fatalf("err %v exit %d", err, rep.ExitCode)
+	}
+	if rep.Trigger.Kind != grace.TriggerFailure || rep.Trigger.Component != "consumer" {
+		t.Errorf("trigger %+v", rep.Trigger)
+	}
+	if rec.Order("stop")[0] != "db" {
+		t.Error("db not closed after the crash")
+	}
+}
+
+func TestWorkerPanicStopsTheAppByDefault(t *testing.T) {
+	app := newApp()
+	app.Add("w", grace.RunFunc(func(ctx context.Context) error { panic("worker exploded") }))
+	rep, err := app.Run(context.Background())
+	if !errors.Is(err, grace.ErrPanic) || rep.ExitCode != grace.ExitCrashed || !rep.Component("w").Panicked {
+		t.Fatalf("err %v\n%s", err, rep)
+	}
+	if !strings.Contains(rep.Component("w").Stack, "worker_test.go") {
+		t.Error("no stack")
+	}
+}
+
+func TestRestartOnPanicWithBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var runs atomic.Int32
+		var times []time.Duration
+		begin := time.Now()
+		app := newApp()
+		app.Add("w", grace.RunFunc(func(ctx context.Context) error {
+			times = append(times, time.Since(begin))
+			if runs.Add(1) <= 3 {
+				panic("flaky")
+			}
+			<-ctx.Done()
+			return nil
+		}), grace.RestartOnPanic(100*time.Millisecond, 300*time.Millisecond))
+		done := runUntilReady(t, app)
+		for runs.Load() < 4 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		app.Stop("test")
+		rep := <-done
+		want := []time.Duration{0, 100 * time.Millisecond, 300 * time.Millisecond, 600 * time.Millisecond}
+		for i := range want {
+			if times[i] != want[i] {
+				t.Fatalf("runs at %v, want %v (backoff 100ms doubling, capped at 300ms)", times, want)
+			}
+		}
+		if c := rep.Component("w"); c.Restarts != 3 || rep.ExitCode != grace.ExitClean {
+			t.Errorf("restarts %d exit %d", c.Restarts, rep.ExitCode)
+		}
+	})
+}
+
+func TestWorkerThatFinishesIsDone(t *testing.T) {
+	app := newApp()
+	finished := make(chan struct{})
+	app.Add("migrate", grace.RunFunc(func(ctx context.Context) error { close(finished); return nil }))
+	done := runUntilReady(t, app)
+	<-finished
+	app.Stop("test")
+	rep := wait(t, done)
+	if rep.ExitCode != grace.ExitClean {
+		t.Errorf("exit %d", rep.ExitCode)
+	}
+}
+
+func TestTickerFinishesTheCurrentTick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var ticks, finished atomic.Int32
+		inTick := make(chan struct{}, 1)
+		app := newApp()
+		app.Add("expire", grace.Ticker(time.Second, func(ctx context.Context) error {
+			ticks.Add(1)
+			inTick <- struct{}{}
+			select {
+			case <-time.After(500 * time.Millisecond): // the tick's work
+				finished.Add(1)
+			case <-ctx.Done():
+			}
+			return nil
+		}))
+		done := runUntilReady(t, app)
+		<-inTick
+		<-inTick // second tick in progress
+		app.Stop("test")
+		rep := <-done
+		if ticks.Load() != 2 || finished.Load() != 2 {
+			t.Errorf("ticks %d finished %d, want the tick in progress finished and no new one", ticks.Load(), finished.Load())
+		}
+		if rep.Component("expire").Stop != 500*time.Millisecond || rep.ExitCode != grace.ExitClean {
+			t.Errorf("report:\n%s", rep)
+		}
+	})
+}
+
+func TestTickerIsCutAtTheDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		inTick := make(chan struct{})
+		app := newApp()
+		app.Add("expire", grace.Ticker(time.Second, func(ctx context.Context) error {
+			close(inTick)
+			<-ctx.Done() // a tick that would never end on its own
+			return nil
+		}), grace.StopTimeout(2*time.Second))
+		done := runUntilReady(t, app)
+		<-inTick
+		app.Stop("test")
+		rep := <-done
+		if c := rep.Component("expire"); !c.TimedOut || c.Stop != 2*time.Second {
+			t.Errorf("expire: %+v", c)
+		}
+	})
+}
+
+func TestConsumeExitsOnCancelAndOnClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan int) // nobody ever closes it: the stop must not hang
+		var got []int
+		app := newApp()
+		app.Add("consumer", grace.Consume(ch, func(ctx context.Context, v int) error {
+			got = append(got, v)
+			return nil
+		}))
+		done := runUntilReady(t, app)
+		ch <- 1
+		ch <- 2
+		app.Stop("test")
+		rep := <-done
+		if len(got) != 2 || rep.ExitCode != grace.ExitClean || rep.StopDuration != 0 {
+			t.Errorf("got %v exit %d stop %v", got, rep.ExitCode, rep.StopDuration)
+		}
+	})
+	closed := make(chan string, 1)
+	closed <- "last"
+	close(closed)
+	app := newApp()
+	var handled []string
+	app.Add("consumer", grace.Consume(closed, func(ctx context.Context, v string) error { handled = append(handled, v); return nil }))
+	done := runUntilReady(t, app)
+	app.Stop("test")
+	rep := wait(t, done)
+	if rep.ExitCode != grace.ExitClean {
+		t.Errorf("exit %d", rep.ExitCode)
+	}
+}
+
+func TestConsumeHandlerErrorStopsTheApp(t *testing.T) {
+	ch := make(chan int, 1)
+	ch <- 7
+	app := newApp()
+	app.Add("consumer", grace.Consume(ch, func(ctx context.Context, v int) error { return errBoom }))
+	rep, err := app.Run(context.Background())
+	if !errors.Is(err, errBoom) || rep.ExitCode != grace.ExitCrashed {
+		t.Errorf("err %v exit %d", err, rep.ExitCode)
+	}
+}
