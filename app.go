@@ -174,6 +174,7 @@ type node struct {
 	runErr    error // set before runDone closes
 	rep       ComponentReport
 	repMu     sync.Mutex
+	labelCtx  [len(ops)]atomic.Pointer[context.Context]
 }
 
 func quote(s string) string { return "\"" + s + "\"" }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -19,9 +20,20 @@ const (
 	labelOp        = "grace_op"
 )
 
-func withLabels(ctx context.Context, app, component, op string, f func(context.Context)) {
-	pprof.Do(ctx, pprof.Labels(labelApp, app, labelComponent, component, labelOp, op), f)
+// labels returns a context carrying the goroutine labels for one operation of one component,
+// made once per run and applied with pprof.SetGoroutineLabels by each goroutine the engine
+// starts (cheaper than pprof.Do per call, which matters with thousands of components).
+func (r *run) labels(n *node, op string) context.Context {
+	i := slices.Index(ops[:], op)
+	if c := n.labelCtx[i].Load(); c != nil {
+		return *c
+	}
+	c := pprof.WithLabels(context.Background(), pprof.Labels(labelApp, r.id, labelComponent, n.name, labelOp, op))
+	n.labelCtx[i].Store(&c) // a race computes it twice, harmlessly
+	return c
 }
+
+var ops = [4]string{"start", "run", "drain", "stop"}
 
 // goroutineGroup is one entry of the goroutine profile (debug=1): identical stacks with identical
 // labels, counted.
@@ -142,7 +154,7 @@ func renderGroups(gs []goroutineGroup) string {
 // stacks show the component's code.
 func engineFrame(fn string) bool {
 	switch fn {
-	case "runtime/pprof.Do", "github.com/gracekit/grace.withLabels", "github.com/gracekit/grace.safely",
+	case "github.com/gracekit/grace.safely",
 		"github.com/gracekit/grace.invoke.func1", "github.com/gracekit/grace.(*run).launchRun.func1",
 		"github.com/gracekit/grace.(*run).supervise":
 		return true

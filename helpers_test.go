@@ -3,6 +3,7 @@ package grace_test
 import (
 	"context"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -10,7 +11,17 @@ import (
 	"github.com/gracekit/grace/gracetest"
 )
 
-func TestMain(m *testing.M) { gracetest.Main(m) }
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(idleEnv); mode != "" {
+		idleMain(mode) // the test binary re-run by BenchmarkIdleExit
+		return
+	}
+	if os.Getenv(childEnv) != "" {
+		childMain() // the test binary re-run as a service by the end-to-end tests
+		return
+	}
+	gracetest.Main(m)
+}
 
 var quiet = slog.New(slog.DiscardHandler)
 

@@ -4,16 +4,18 @@ import (
 	"context"
 	"errors"
 	"runtime/debug"
+	"runtime/pprof"
 )
 
-// invoke calls f in a goroutine labelled for the component and waits for it until ctx is done.
+// invoke calls f in a goroutine labelled for the component (labels, from run.labels) and waits for it until ctx is done.
 // A panic becomes a *PanicError. If ctx ends first, invoke returns context.Cause(ctx) at once and
 // the call is abandoned: its goroutine finishes on its own, and abandoned is true.
-func invoke(ctx context.Context, app, component, op string, f func(context.Context) error) (err error, abandoned bool) {
+func invoke(ctx, labels context.Context, f func(context.Context) error) (err error, abandoned bool) {
 	done := make(chan error, 1) // buffered: an abandoned call must still be able to finish
-	go withLabels(ctx, app, component, op, func(ctx context.Context) {
+	go func() {
+		pprof.SetGoroutineLabels(labels)
 		done <- safely(ctx, f)
-	})
+	}()
 	select {
 	case err := <-done:
 		return explain(ctx, err), false

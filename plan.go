@@ -157,6 +157,9 @@ func (p *Plan) String() string {
 				if s.Implied && deps != "" {
 					deps += " (registration order)"
 				}
+				if deps == "" {
+					deps = "-"
+				}
 				fmt.Fprintf(tw, "  wave %d\t%s\t%s\tlimit %v\tafter: %s\n", i+1, s.Name, strings.Join(s.Roles, "+"), s.StopLimit, deps)
 			}
 		}

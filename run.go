@@ -174,7 +174,7 @@ func (r *run) drain() {
 				ctx, cancel := context.WithTimeoutCause(r.budget, n.stopLimit(r.cfg),
 					&TimeoutError{Limit: n.stopLimit(r.cfg), Cause: "component limit"})
 				defer cancel()
-				if err, _ := invoke(ctx, r.id, n.name, "drain", d.Drain); err != nil {
+				if err, _ := invoke(ctx, r.labels(n, "drain"), d.Drain); err != nil {
 					n.addErr(wrap(n.name, "drain", err))
 					a.log().Warn("grace: drain hook failed", "component", n.name, "error", err)
 				}

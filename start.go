@@ -76,18 +76,17 @@ func (r *run) startAll() error {
 // which is not the component's failure.
 func (r *run) startOne(all, calls context.Context, n *node) error {
 	a := r.app
-	limit := n.startLimit(r.cfg)
-	wait, cancelWait := context.WithTimeoutCause(all, limit, &TimeoutError{Limit: limit, Cause: "component start limit"})
-	defer cancelWait()
-	call, cancelCall := context.WithCancelCause(wait)
-	defer cancelCall(nil)
-	stopCall := context.AfterFunc(calls, func() { cancelCall(context.Cause(calls)) })
-	defer stopCall()
-
 	begin := time.Now()
 	var err error
 	if s, ok := n.c.(Starter); ok {
-		err, _ = invoke(wait, r.id, n.name, "start", func(context.Context) error { return s.Start(call) })
+		limit := n.startLimit(r.cfg)
+		wait, cancelWait := context.WithTimeoutCause(all, limit, &TimeoutError{Limit: limit, Cause: "component start limit"})
+		defer cancelWait()
+		call, cancelCall := context.WithCancelCause(wait)
+		defer cancelCall(nil)
+		stopCall := context.AfterFunc(calls, func() { cancelCall(context.Cause(calls)) })
+		defer stopCall()
+		err, _ = invoke(wait, r.labels(n, "start"), func(context.Context) error { return s.Start(call) })
 	}
 	n.repMu.Lock()
 	n.rep.StartedAt = begin

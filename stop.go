@@ -11,7 +11,14 @@ import (
 func (r *run) stopAll() {
 	results := make(chan *node, len(r.nodes)) // one slot per node: a late stop never blocks
 	pending := make([]int, len(r.nodes))
-	launch := func(n *node) { go func() { r.stopOne(n); results <- n }() }
+	launch := func(n *node) {
+		if _, ok := n.c.(Stopper); !ok && n.runDone == nil {
+			r.stopOne(n) // nothing to wait for: no goroutine needed
+			results <- n
+			return
+		}
+		go func() { r.stopOne(n); results <- n }()
+	}
 	for _, n := range r.nodes {
 		pending[n.idx] = len(n.dependents)
 		if pending[n.idx] == 0 {
@@ -41,8 +48,13 @@ func (r *run) stopOne(n *node) {
 	}
 	n.stopping.Store(true)
 	limit := n.stopLimit(r.cfg)
-	ctx, cancel := context.WithTimeoutCause(r.budget, limit, &TimeoutError{Limit: limit, Cause: "component limit"})
-	defer cancel()
+	ctx := r.budget
+	if deadline, _ := ctx.Deadline(); time.Now().Add(limit).Before(deadline) {
+		// Only a limit shorter than what is left of the budget needs a context of its own.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(r.budget, limit, &TimeoutError{Limit: limit, Cause: "component limit"})
+		defer cancel()
+	}
 	begin := time.Now()
 	n.repMu.Lock()
 	n.rep.StopAt = begin
@@ -52,7 +64,7 @@ func (r *run) stopOne(n *node) {
 	abandoned := false
 	stopper, isStopper := n.c.(Stopper)
 	if isStopper {
-		err, abandoned = invoke(ctx, r.id, n.name, "stop", stopper.Stop)
+		err, abandoned = invoke(ctx, r.labels(n, "stop"), stopper.Stop)
 	}
 	if n.runDone != nil {
 		if !isStopper {

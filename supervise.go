@@ -3,6 +3,7 @@ package grace
 import (
 	"context"
 	"errors"
+	"runtime/pprof"
 	"time"
 )
 
@@ -14,10 +15,11 @@ func (r *run) launchRun(n *node) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	n.runCancel = cancel
 	n.runDone = make(chan struct{})
-	go withLabels(ctx, r.id, n.name, "run", func(ctx context.Context) {
+	go func() {
+		pprof.SetGoroutineLabels(r.labels(n, "run"))
 		defer close(n.runDone)
 		r.supervise(ctx, n)
-	})
+	}()
 }
 
 func (r *run) supervise(ctx context.Context, n *node) {
