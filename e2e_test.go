@@ -193,6 +193,8 @@ func TestEndToEndThirdSignalForcesExit(t *testing.T) {
 	c.signal(syscall.SIGTERM)
 	c.waitFor(phaseIs("stopping"))
 	c.signal(syscall.SIGTERM)
+	// The kernel merges a signal into one already pending, so wait until the second is seen.
+	c.waitFor(func(l childLine) bool { return strings.HasPrefix(l.Msg, "grace: second signal") })
 	c.signal(syscall.SIGTERM)
 	code, _, _ := c.finish()
 	if code != grace.ExitForced {
