@@ -125,6 +125,7 @@ func (a *App) setPhase(p Phase) {
 	}
 	a.mu.Unlock()
 	a.log().Info("grace: phase", "phase", p.String())
+	a.emit(Event{Kind: EventPhase, Phase: p, At: now})
 }
 
 // trigger records the first reason to stop; later ones are ignored. It reports whether it was first.

@@ -39,6 +39,7 @@ type config struct {
 	signalSource    SignalSource
 	logger          *slog.Logger
 	exit            func(int)
+	observer        func(Event)
 	problems        []string
 }
 

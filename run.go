@@ -174,10 +174,13 @@ func (r *run) drain() {
 				ctx, cancel := context.WithTimeoutCause(r.budget, n.stopLimit(r.cfg),
 					&TimeoutError{Limit: n.stopLimit(r.cfg), Cause: "component limit"})
 				defer cancel()
-				if err, _ := invoke(ctx, r.labels(n, "drain"), d.Drain); err != nil {
+				begin := time.Now()
+				err, _ := invoke(ctx, r.labels(n, "drain"), d.Drain)
+				if err != nil {
 					n.addErr(wrap(n.name, "drain", err))
 					a.log().Warn("grace: drain hook failed", "component", n.name, "error", err)
 				}
+				a.emit(Event{Kind: EventDrained, Component: n.name, Duration: time.Since(begin), Err: err})
 			})
 		}
 		if q, ok := n.c.(Quieter); ok {

@@ -92,6 +92,7 @@ func (r *run) startOne(all, calls context.Context, n *node) error {
 	n.rep.StartedAt = begin
 	n.rep.Start = time.Since(begin)
 	n.repMu.Unlock()
+	a.emit(Event{Kind: EventStarted, Component: n.name, Duration: time.Since(begin), Err: err})
 
 	if err != nil {
 		if errors.Is(context.Cause(calls), errStopRequested) && (errors.Is(err, context.Canceled) || errors.Is(err, errStopRequested)) {

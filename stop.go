@@ -86,6 +86,11 @@ func (r *run) stopOne(n *node) {
 		n.runCancel(cause)
 	}
 
+	kind := EventStopped
+	if abandoned {
+		kind = EventAbandoned
+	}
+	r.app.emit(Event{Kind: kind, Component: n.name, Duration: time.Since(begin), Err: err})
 	n.repMu.Lock()
 	defer n.repMu.Unlock()
 	n.rep.Stop = time.Since(begin)

@@ -1,0 +1,62 @@
+package grace
+
+import (
+	"fmt"
+	"time"
+)
+
+// EventKind says what an [Event] reports.
+type EventKind int
+
+// The kinds of event.
+const (
+	EventPhase     EventKind = iota + 1 // the app entered Event.Phase
+	EventStarted                        // a component's start ended (Err set if it failed)
+	EventDrained                        // a component's Drain ended
+	EventStopped                        // a component's stop ended, or it was abandoned (TimedOut)
+	EventAbandoned                      // a component overran its limit and was given up on
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventPhase:
+		return "phase"
+	case EventStarted:
+		return "started"
+	case EventDrained:
+		return "drained"
+	case EventStopped:
+		return "stopped"
+	case EventAbandoned:
+		return "abandoned"
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event is one step of a run, as delivered to the function given to [WithObserver]: what
+// telemetry (graceotel), service managers (gracesystemd STATUS=) and dashboards follow.
+type Event struct {
+	Kind      EventKind
+	At        time.Time
+	Phase     Phase         // for EventPhase
+	Component string        // for component events
+	Duration  time.Duration // how long the start, drain or stop took
+	Err       error
+}
+
+// WithObserver sets a function called for every [Event], synchronously, from the engine's
+// goroutines — possibly from several at once. It must be quick and safe for concurrent use, and
+// must not call back into the App's blocking methods. A panic in it is not recovered.
+func WithObserver(f func(Event)) Option {
+	return option{"WithObserver", func(c *config) { c.observer = f }}
+}
+
+func (a *App) emit(e Event) {
+	if a.cfg.observer == nil {
+		return
+	}
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	a.cfg.observer(e)
+}
