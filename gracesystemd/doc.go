@@ -1,0 +1,27 @@
+// Package gracesystemd connects a [grace.App] to systemd: the sd_notify protocol (READY=1,
+// STOPPING=1, STATUS=, WATCHDOG=1, EXTEND_TIMEOUT_USEC=) and socket activation (LISTEN_FDS).
+//
+// A [Notifier] is a grace component. Add it first, so that every later component depends on it:
+// it then starts before them and stops after them, and keeps the watchdog fed and the stop
+// timeout extended for as long as anything is still stopping:
+//
+//	app := grace.New(grace.WithBudget(60 * time.Second))
+//	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(30*time.Second)))
+//	app.Add("http", server)
+//
+// A unit for such a service:
+//
+//	[Service]
+//	Type=notify
+//	ExecStart=/usr/local/bin/svc
+//	TimeoutStopSec=30
+//	WatchdogSec=10
+//
+// Outside systemd (NOTIFY_SOCKET unset) the Notifier does nothing and costs nothing.
+//
+// [Listeners] returns the sockets of a socket-activated service, for an HTTP server (gracehttp
+// accepts them as listeners) or anything that serves a net.Listener.
+//
+// The protocol is sent with github.com/coreos/go-systemd/v22: its daemon package for the
+// messages and the watchdog settings, its activation package for the inherited sockets.
+package gracesystemd

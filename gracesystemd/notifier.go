@@ -1,0 +1,193 @@
+package gracesystemd
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/daemon"
+	"github.com/gracekit/grace"
+)
+
+// The STATUS= texts, one per stretch of the app's life. The draining text covers both
+// [grace.PhaseDraining] and [grace.PhaseDelayOver].
+const (
+	StatusStarting = "starting"
+	StatusReady    = "ready"
+	StatusDraining = "draining: not ready, still serving"
+	StatusStopping = "stopping components"
+	StatusStopped  = "stopped"
+)
+
+// Notifier tells systemd what a [grace.App] is doing. It is a [grace.Runner]: add it to the app
+// it watches, first, so that it stops last (see the package documentation). Its Run can also be
+// called on its own; it then returns when the app has stopped or ctx ends.
+//
+// What it sends, each message one datagram to $NOTIFY_SOCKET, in this order:
+//
+//   - "STATUS=starting" when Run begins, if the app is still starting.
+//   - "READY=1\nSTATUS=ready" once the app is ready ([grace.PhaseReady]), that is after every
+//     component started — listeners bound, pools open.
+//   - "STOPPING=1\nSTATUS=draining: not ready, still serving" when the stop begins
+//     ([grace.PhaseDraining]), before anything stops. After a failed start, which skips the
+//     drain, STOPPING=1 comes with the stopping status instead.
+//   - "STATUS=stopping components" once components stop ([grace.PhaseStopping]).
+//   - "STATUS=stopped" when Run returns.
+//   - "WATCHDOG=1" every half of WATCHDOG_USEC, from Run's start to its end, if WATCHDOG_USEC is
+//     set and WATCHDOG_PID is unset or this process's pid (systemd sets both with WatchdogSec=).
+//   - "EXTEND_TIMEOUT_USEC=<extend timeout in µs>" if the stop is still going on half an extend
+//     timeout before the stop timeout ([WithStopTimeout]) runs out, then every half extend
+//     timeout until Run returns.
+//
+// A phase the Notifier did not see (the app moved on before it looked) gets no STATUS of its
+// own; READY=1 and STOPPING=1 are never skipped when their phase was reached. With NOTIFY_SOCKET
+// unset nothing is sent. Failures to send are logged and do not stop the app; Run returns them,
+// so the grace report names them.
+type Notifier struct {
+	app  *grace.App
+	opts []Option
+}
+
+// New returns a Notifier for app. Problems with opts are returned by Run.
+func New(app *grace.App, opts ...Option) *Notifier {
+	return &Notifier{app: app, opts: opts}
+}
+
+// Run sends the notifications until ctx ends (the Notifier's turn to stop, in an app) or the
+// app reaches [grace.PhaseStopped]. It returns an error at once for invalid options, a nil app,
+// or a malformed WATCHDOG_USEC or WATCHDOG_PID; otherwise, when it returns, the failures to send
+// if any (how many, and the first).
+func (n *Notifier) Run(ctx context.Context) error {
+	cfg := config{stopTimeout: DefaultStopTimeout, extendTimeout: DefaultExtendTimeout}
+	for _, o := range n.opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if n.app == nil {
+		cfg.problems = append(cfg.problems, "app must not be nil")
+	}
+	if len(cfg.problems) > 0 {
+		return fmt.Errorf("gracesystemd: invalid configuration: %s", strings.Join(cfg.problems, "; "))
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	watchdog, err := daemon.SdWatchdogEnabled(false)
+	if err != nil {
+		return fmt.Errorf("gracesystemd: watchdog settings: %w", err)
+	}
+	s := &sender{logger: cfg.logger}
+
+	var watchdogC <-chan time.Time
+	if watchdog > 0 {
+		t := time.NewTicker(watchdog / 2)
+		defer t.Stop()
+		watchdogC = t.C
+	}
+	extend := time.NewTimer(time.Hour)
+	extend.Stop()
+	defer extend.Stop()
+	var extendC <-chan time.Time
+	extendMsg := "EXTEND_TIMEOUT_USEC=" + strconv.FormatInt(cfg.extendTimeout.Microseconds(), 10)
+
+	o := observer{app: n.app, s: s, onStop: func() {
+		// systemd's stop timer started about now: extend before it runs out.
+		extend.Reset(max(cfg.stopTimeout-cfg.extendTimeout/2, 0))
+		extendC = extend.C
+	}}
+	for o.observe() < grace.PhaseStopped {
+		select {
+		case <-ctx.Done():
+			o.observe() // a phase change that raced the cancellation is still reported first
+			s.send("STATUS=" + StatusStopped)
+			return s.err()
+		case <-n.app.Await(o.last + 1):
+		case <-watchdogC:
+			s.send(daemon.SdNotifyWatchdog)
+		case <-extendC:
+			s.send(extendMsg)
+			extend.Reset(cfg.extendTimeout / 2)
+		}
+	}
+	s.send("STATUS=" + StatusStopped)
+	return s.err()
+}
+
+// observer turns the app's phase changes into messages.
+type observer struct {
+	app    *grace.App
+	s      *sender
+	onStop func()
+	last   grace.Phase
+	status string
+}
+
+// observe sends what the move from the last phase seen to the current one calls for, and
+// returns the current phase.
+func (o *observer) observe() grace.Phase {
+	cur := o.app.Phase()
+	if cur <= o.last {
+		return cur
+	}
+	var lines []string
+	if o.last < grace.PhaseReady && cur >= grace.PhaseReady && cur < grace.PhaseStopping {
+		lines = append(lines, daemon.SdNotifyReady)
+	}
+	if o.last < grace.PhaseDraining && cur >= grace.PhaseDraining {
+		lines = append(lines, daemon.SdNotifyStopping)
+		o.onStop()
+	}
+	if st := statusOf(cur); st != o.status && cur < grace.PhaseStopped {
+		o.status = st
+		lines = append(lines, "STATUS="+st)
+	}
+	if len(lines) > 0 {
+		o.s.send(strings.Join(lines, "\n"))
+	}
+	o.last = cur
+	return cur
+}
+
+func statusOf(p grace.Phase) string {
+	switch p {
+	case grace.PhaseIdle, grace.PhaseStarting:
+		return StatusStarting
+	case grace.PhaseReady:
+		return StatusReady
+	case grace.PhaseDraining, grace.PhaseDelayOver:
+		return StatusDraining
+	case grace.PhaseStopping:
+		return StatusStopping
+	}
+	return StatusStopped
+}
+
+// sender sends notifications and keeps count of the failures.
+type sender struct {
+	logger *slog.Logger
+	sent   int
+	failed int
+	first  error
+}
+
+func (s *sender) send(state string) {
+	s.sent++
+	if _, err := daemon.SdNotify(false, state); err != nil {
+		s.failed++
+		if s.first == nil {
+			s.first = fmt.Errorf("send %q: %w", state, err)
+			s.logger.Error("gracesystemd: cannot notify systemd", "state", state, "error", err)
+		}
+	}
+}
+
+func (s *sender) err() error {
+	if s.failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("gracesystemd: %d of %d notifications failed, first: %w", s.failed, s.sent, s.first)
+}

@@ -1,0 +1,418 @@
+package gracesystemd_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracesystemd"
+)
+
+const waitFor = 10 * time.Second // deadline for an awaited event
+
+// notifySocket is the test's side of NOTIFY_SOCKET: a real unixgram socket that records what
+// the service sends.
+type notifySocket struct {
+	t    *testing.T
+	conn *net.UnixConn
+	addr string
+}
+
+// listenNotify opens a notify socket, a file path or (abstract) an "@" name, and points
+// NOTIFY_SOCKET at it. Watchdog variables are cleared unless the test sets them after.
+func listenNotify(t *testing.T, abstract bool) *notifySocket {
+	t.Helper()
+	var addr string
+	if abstract {
+		addr = fmt.Sprintf("@gracesystemd-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+	} else {
+		dir, err := os.MkdirTemp("", "sd") // short: socket paths are limited to 108 bytes
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		addr = filepath.Join(dir, "notify.sock")
+	}
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		t.Fatalf("listen on notify socket %s: %v", addr, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	t.Setenv("NOTIFY_SOCKET", addr)
+	t.Setenv("WATCHDOG_USEC", "")
+	t.Setenv("WATCHDOG_PID", "")
+	return &notifySocket{t: t, conn: conn, addr: addr}
+}
+
+// next returns the next datagram, failing the test if none comes within waitFor.
+func (s *notifySocket) next() string {
+	s.t.Helper()
+	buf := make([]byte, 4096)
+	s.conn.SetReadDeadline(time.Now().Add(waitFor))
+	n, _, err := s.conn.ReadFromUnix(buf)
+	if err != nil {
+		s.t.Fatalf("waiting for a notification: %v", err)
+	}
+	return string(buf[:n])
+}
+
+// expect reads the next datagrams, skipping those for which skip is true, and checks them
+// against want in order.
+func (s *notifySocket) expect(skip func(string) bool, want ...string) {
+	s.t.Helper()
+	for _, w := range want {
+		got := s.next()
+		for skip != nil && skip(got) {
+			got = s.next()
+		}
+		if got != w {
+			s.t.Fatalf("notification = %q, want %q", got, w)
+		}
+	}
+}
+
+// expectReady checks that READY=1 comes next, after "STATUS=starting" if the Notifier looked
+// before the app was ready (a test without a start gate cannot know).
+func (s *notifySocket) expectReady(skip func(string) bool) {
+	s.t.Helper()
+	got := s.next()
+	for skip != nil && skip(got) {
+		got = s.next()
+	}
+	if got == "STATUS=starting" {
+		s.expect(skip, "READY=1\nSTATUS=ready")
+	} else if got != "READY=1\nSTATUS=ready" {
+		s.t.Fatalf("notification = %q, want READY=1", got)
+	}
+}
+
+// expectStopping checks that STOPPING=1 comes next and then the stopping status; the draining
+// status comes between them only if the Notifier looked while the app was draining (a test
+// without a drain gate cannot know).
+func (s *notifySocket) expectStopping(skip func(string) bool) {
+	s.t.Helper()
+	got := s.next()
+	for skip != nil && skip(got) {
+		got = s.next()
+	}
+	if got == "STOPPING=1\nSTATUS=draining: not ready, still serving" {
+		s.expect(skip, "STATUS=stopping components")
+	} else if got != "STOPPING=1\nSTATUS=stopping components" {
+		s.t.Fatalf("notification = %q, want STOPPING=1", got)
+	}
+}
+
+// drained reports the datagrams already queued, without waiting for more.
+func (s *notifySocket) drained() []string {
+	var got []string
+	buf := make([]byte, 4096)
+	for {
+		s.conn.SetReadDeadline(time.Now())
+		n, _, err := s.conn.ReadFromUnix(buf)
+		if err != nil {
+			return got
+		}
+		got = append(got, string(buf[:n]))
+	}
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// newApp returns an app that ignores signals, logs nothing, and has a short budget, so that a
+// test that fails while a component waits on a gate still ends its app quickly.
+func newApp(opts ...grace.Option) *grace.App {
+	return grace.New(append([]grace.Option{grace.WithSignals(), grace.WithLogger(quietLogger()),
+		grace.WithBudget(3 * time.Second)}, opts...)...)
+}
+
+type result struct {
+	rep *grace.Report
+	err error
+}
+
+// runApp runs app in the background. If the test ends first (it failed), the app is stopped
+// and waited for, so that its Notifier does not write to the next test's socket.
+func runApp(t *testing.T, app *grace.App) <-chan result {
+	done := make(chan result, 1)
+	ended := make(chan struct{})
+	go func() {
+		rep, err := app.Run(context.Background())
+		done <- result{rep, err}
+		close(ended)
+	}()
+	t.Cleanup(func() {
+		app.Stop("test ended")
+		select {
+		case <-ended:
+		case <-time.After(waitFor):
+			t.Error("the app did not stop after the test")
+		}
+	})
+	return done
+}
+
+func wait(t *testing.T, done <-chan result) result {
+	t.Helper()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(waitFor):
+		t.Fatal("the app did not stop")
+		return result{}
+	}
+}
+
+// gate is a channel the test closes when the service may go on.
+type gate chan struct{}
+
+func (g gate) wait(ctx context.Context) error {
+	select {
+	case <-g:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestNotifierSequence checks every message of a run and their order: each step of the app
+// waits until the test has seen the message of the step before.
+func TestNotifierSequence(t *testing.T) {
+	for _, abstract := range []bool{false, true} {
+		t.Run(map[bool]string{false: "path", true: "abstract"}[abstract], func(t *testing.T) {
+			sock := listenNotify(t, abstract)
+			started, drained, stopped := make(gate), make(gate), make(gate)
+			app := newApp()
+			app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour)))
+			app.Add("worker", grace.Hook{OnStart: started.wait, OnDrain: drained.wait, OnStop: stopped.wait})
+			done := runApp(t, app)
+
+			sock.expect(nil, "STATUS=starting")
+			close(started)
+			sock.expect(nil, "READY=1\nSTATUS=ready")
+			app.Stop("test")
+			sock.expect(nil, "STOPPING=1\nSTATUS=draining: not ready, still serving")
+			close(drained)
+			sock.expect(nil, "STATUS=stopping components")
+			close(stopped)
+			sock.expect(nil, "STATUS=stopped")
+			r := wait(t, done)
+			if r.err != nil {
+				t.Fatalf("run: %v\n%s", r.err, r.rep)
+			}
+			if rest := sock.drained(); len(rest) > 0 {
+				t.Fatalf("unexpected notifications after the stop: %q", rest)
+			}
+		})
+	}
+}
+
+// TestNotifierFailedStart: a start that fails never sends READY=1, but still STOPPING=1.
+func TestNotifierFailedStart(t *testing.T) {
+	sock := listenNotify(t, false)
+	started := make(gate)
+	app := newApp()
+	app.Add("systemd", gracesystemd.New(app))
+	app.Add("db", grace.Hook{OnStart: func(ctx context.Context) error {
+		<-started
+		return errors.New("connection refused")
+	}})
+	done := runApp(t, app)
+	sock.expect(nil, "STATUS=starting")
+	close(started)
+	sock.expect(nil, "STOPPING=1\nSTATUS=stopping components", "STATUS=stopped")
+	r := wait(t, done)
+	if r.rep.ExitCode != grace.ExitStartFailed {
+		t.Fatalf("exit code = %d, want %d", r.rep.ExitCode, grace.ExitStartFailed)
+	}
+}
+
+func isWatchdog(m string) bool { return m == "WATCHDOG=1" }
+func isExtend(m string) bool   { return strings.HasPrefix(m, "EXTEND_TIMEOUT_USEC=") }
+
+// TestNotifierExtendTimeout: a stop that outlasts the stop timeout gets EXTEND_TIMEOUT_USEC,
+// first half an extend timeout before the stop timeout, then every half extend timeout; the
+// stop holds until the test has seen three.
+func TestNotifierExtendTimeout(t *testing.T) {
+	sock := listenNotify(t, false)
+	const stopTimeout, extend = 150 * time.Millisecond, 100 * time.Millisecond
+	stopped := make(gate)
+	app := newApp()
+	app.Add("systemd", gracesystemd.New(app,
+		gracesystemd.WithStopTimeout(stopTimeout), gracesystemd.WithExtendTimeout(extend)))
+	started := make(gate)
+	app.Add("slow", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
+	done := runApp(t, app)
+	sock.expect(nil, "STATUS=starting")
+	close(started)
+	sock.expect(nil, "READY=1\nSTATUS=ready")
+	stopping := time.Now() // the stop timer cannot start before this
+	app.Stop("test")
+	sock.expectStopping(nil)
+	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000")
+	if first := time.Since(stopping); first < stopTimeout-extend/2 {
+		t.Errorf("first extension after %v, want no earlier than %v", first, stopTimeout-extend/2)
+	}
+	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000", "EXTEND_TIMEOUT_USEC=100000")
+	close(stopped)
+	sock.expect(isExtend, "STATUS=stopped")
+	if r := wait(t, done); r.err != nil {
+		t.Fatal(r.err)
+	}
+}
+
+// TestNotifierWatchdog: with WATCHDOG_USEC set and WATCHDOG_PID this process, WATCHDOG=1 comes
+// at half the interval, from before ready until the end of the stop.
+func TestNotifierWatchdog(t *testing.T) {
+	sock := listenNotify(t, false)
+	const interval = 100 * time.Millisecond
+	t.Setenv("WATCHDOG_USEC", strconv.FormatInt(interval.Microseconds(), 10))
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
+	stopped := make(gate)
+	app := newApp()
+	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour)))
+	started := make(gate)
+	app.Add("worker", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
+	done := runApp(t, app)
+	sock.expect(isWatchdog, "STATUS=starting")
+	close(started)
+	sock.expect(isWatchdog, "READY=1\nSTATUS=ready")
+	var at []time.Time
+	for len(at) < 6 {
+		if m := sock.next(); m == "WATCHDOG=1" {
+			at = append(at, time.Now())
+		} else {
+			t.Fatalf("unexpected notification %q while ready", m)
+		}
+	}
+	app.Stop("test")
+	sock.expectStopping(isWatchdog)
+	sock.expect(nil, "WATCHDOG=1") // still fed while stopping
+	close(stopped)
+	sock.expect(isWatchdog, "STATUS=stopped")
+	wait(t, done)
+
+	var gaps []time.Duration
+	for i := 1; i < len(at); i++ {
+		gaps = append(gaps, at[i].Sub(at[i-1]))
+	}
+	sort.Slice(gaps, func(i, j int) bool { return gaps[i] < gaps[j] })
+	if median := gaps[len(gaps)/2]; median < interval/4 || median >= interval {
+		t.Fatalf("median watchdog gap %v (gaps %v), want about %v", median, gaps, interval/2)
+	}
+}
+
+// TestNotifierWatchdogOtherPID: WATCHDOG_PID names another process (the variables were
+// inherited), so no WATCHDOG=1 is sent. EXTEND_TIMEOUT_USEC messages every 10 ms serve as the
+// clock: ten of them span many watchdog intervals.
+func TestNotifierWatchdogOtherPID(t *testing.T) {
+	sock := listenNotify(t, false)
+	t.Setenv("WATCHDOG_USEC", "10000")
+	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()+1))
+	stopped := make(gate)
+	app := newApp()
+	app.Add("systemd", gracesystemd.New(app,
+		gracesystemd.WithStopTimeout(time.Millisecond), gracesystemd.WithExtendTimeout(20*time.Millisecond)))
+	app.Add("worker", grace.Hook{OnStop: stopped.wait})
+	done := runApp(t, app)
+	sock.expectReady(nil)
+	app.Stop("test")
+	var got []string
+	for extends := 0; extends < 10; {
+		m := sock.next()
+		got = append(got, m)
+		if isExtend(m) {
+			extends++
+		}
+	}
+	close(stopped)
+	wait(t, done)
+	if slices.ContainsFunc(got, isWatchdog) {
+		t.Fatalf("WATCHDOG=1 sent although WATCHDOG_PID is another process: %q", got)
+	}
+}
+
+// TestNotifierBadInput: malformed settings fail the start with an error naming them.
+func TestNotifierBadInput(t *testing.T) {
+	cases := []struct {
+		name, usec, want string
+		opts             []gracesystemd.Option
+	}{
+		{"watchdog usec", "ten", "WATCHDOG_USEC", nil},
+		{"negative watchdog", "-5", "WATCHDOG_USEC", nil},
+		{"stop timeout", "", "stop timeout must be positive, got 0s", []gracesystemd.Option{gracesystemd.WithStopTimeout(0)}},
+		{"extend timeout", "", "extend timeout must be positive, got -1s", []gracesystemd.Option{gracesystemd.WithExtendTimeout(-time.Second)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			listenNotify(t, false)
+			t.Setenv("WATCHDOG_USEC", c.usec)
+			app := newApp()
+			app.Add("systemd", gracesystemd.New(app, c.opts...))
+			app.Add("worker", grace.Hook{})
+			r := wait(t, runApp(t, app))
+			if r.err == nil || !strings.Contains(r.err.Error(), c.want) {
+				t.Fatalf("error = %v, want one naming %q", r.err, c.want)
+			}
+		})
+	}
+	t.Run("nil app", func(t *testing.T) {
+		err := gracesystemd.New(nil).Run(context.Background())
+		if err == nil || !strings.Contains(err.Error(), "app must not be nil") {
+			t.Fatalf("error = %v", err)
+		}
+	})
+}
+
+// TestNotifierUnreachableSocket: a notify socket nobody listens on does not stop the service;
+// the report names the failure.
+func TestNotifierUnreachableSocket(t *testing.T) {
+	sock := listenNotify(t, false)
+	sock.conn.Close()
+	os.Remove(sock.addr)
+	app := newApp()
+	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithLogger(quietLogger())))
+	app.Add("worker", grace.Hook{})
+	done := runApp(t, app)
+	select {
+	case <-app.Await(grace.PhaseReady):
+	case <-time.After(waitFor):
+		t.Fatal("not ready")
+	}
+	app.Stop("test")
+	r := wait(t, done)
+	c := r.rep.Component("systemd")
+	if c == nil || !strings.Contains(c.Error, "notifications failed") || !strings.Contains(c.Error, sock.addr) {
+		t.Fatalf("report does not name the failed notifications:\n%s", r.rep)
+	}
+}
+
+// TestNotifierOutsideSystemd: without NOTIFY_SOCKET the Notifier is silent and harmless.
+func TestNotifierOutsideSystemd(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", "")
+	t.Setenv("WATCHDOG_USEC", "")
+	app := newApp()
+	app.Add("systemd", gracesystemd.New(app))
+	app.Add("worker", grace.Hook{})
+	done := runApp(t, app)
+	select {
+	case <-app.Await(grace.PhaseReady):
+	case <-time.After(waitFor):
+		t.Fatal("not ready")
+	}
+	app.Stop("test")
+	if r := wait(t, done); r.err != nil || r.rep.ExitCode != grace.ExitClean {
+		t.Fatalf("run: %v\n%s", r.err, r.rep)
+	}
+}
