@@ -1,0 +1,65 @@
+package gracegrpc
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+)
+
+// Defaults.
+const (
+	// DefaultWatchEndTimeout bounds how long Drain waits for open health Watch streams to be sent
+	// NOT_SERVING and end.
+	DefaultWatchEndTimeout = time.Second
+	// DefaultCutMargin is how long before the stop deadline GracefulStop gives up and Stop cuts
+	// the RPCs still running, so the stop can name them and return within its limit.
+	DefaultCutMargin = 500 * time.Millisecond
+)
+
+// Option configures a [Server].
+type Option interface {
+	apply(*config)
+}
+
+type config struct {
+	serverOpts      []grpc.ServerOption
+	watchEndTimeout time.Duration
+	cutMargin       time.Duration
+	problems        []string
+}
+
+type option func(*config)
+
+func (o option) apply(c *config) { o(c) }
+
+// WithServerOptions passes options to grpc.NewServer (credentials, keepalive, limits, your own
+// interceptors). The server's drain interceptors run first, outside any given here.
+func WithServerOptions(opts ...grpc.ServerOption) Option {
+	return option(func(c *config) { c.serverOpts = append(c.serverOpts, slices.Clone(opts)...) })
+}
+
+// WithWatchEndTimeout sets how long Drain waits for open health Watch streams to receive
+// NOT_SERVING and end. Must be positive; default [DefaultWatchEndTimeout].
+func WithWatchEndTimeout(d time.Duration) Option {
+	return option(func(c *config) {
+		if d <= 0 {
+			c.problems = append(c.problems, fmt.Sprintf("watch end timeout must be positive, got %v", d))
+		}
+		c.watchEndTimeout = d
+	})
+}
+
+// WithCutMargin sets how long before the stop deadline the graceful stop is given up: at that
+// point the RPCs still running are recorded, cut with grpc's Stop, and named in Stop's error.
+// When less than twice the margin is left at Stop, half of what is left is used instead. Must be
+// positive; default [DefaultCutMargin].
+func WithCutMargin(d time.Duration) Option {
+	return option(func(c *config) {
+		if d <= 0 {
+			c.problems = append(c.problems, fmt.Sprintf("cut margin must be positive, got %v", d))
+		}
+		c.cutMargin = d
+	})
+}

@@ -1,0 +1,248 @@
+package gracegrpc
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+// Server is a grace component that runs a *grpc.Server on a listener, with the standard health
+// service (grpc.health.v1.Health) registered. It implements grace's Starter, Runner, Drainer and
+// Stopper:
+//
+//   - Start marks "" and every registered service SERVING in the health service (a service whose
+//     status you set yourself before Start keeps it). Until then "" is NOT_SERVING.
+//   - Run serves on the listener until the stop; an error from Serve stops the app.
+//   - Drain (at the start of the app's drain, while everything still serves) closes the drain
+//     channel every RPC can see through [Draining], sets "" and every registered service
+//     NOT_SERVING for good (health.Server.Shutdown), and ends every health Watch stream right
+//     after it has sent NOT_SERVING, so watchers learn of the drain and GracefulStop is not held
+//     by them (grpc-go #8776, #8882). It waits at most the watch end timeout for that.
+//   - Stop runs GracefulStop (listener closed, two-phase GOAWAY, RPCs in flight finish) until
+//     the cut margin before the stop deadline, then cuts what is still running with grpc's Stop
+//     and returns a [*CutError] naming the methods that were cut.
+//
+// A Server is used once, in one app. Its methods are safe for concurrent use.
+type Server struct {
+	cfg    config
+	lis    net.Listener
+	srv    *grpc.Server
+	health *health.Server
+
+	drainCh   chan struct{} // closed when the drain begins
+	drainOnce sync.Once
+
+	mu       sync.Mutex
+	draining bool
+	stopping bool
+	calls    map[*call]struct{}
+	watches  map[*watchStream]struct{}
+}
+
+// New returns a Server that will serve on lis. The Server owns lis from Start on: Stop closes
+// it, and so does a Start that fails; if the app never starts the Server, close lis yourself.
+// Register your services on it (it is a grpc.ServiceRegistrar) before the app runs. Problems with
+// the options are returned by Start.
+func New(lis net.Listener, opts ...Option) *Server {
+	s := &Server{
+		cfg:     config{watchEndTimeout: DefaultWatchEndTimeout, cutMargin: DefaultCutMargin},
+		lis:     lis,
+		health:  health.NewServer(),
+		drainCh: make(chan struct{}),
+		calls:   map[*call]struct{}{},
+		watches: map[*watchStream]struct{}{},
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&s.cfg)
+		}
+	}
+	serverOpts := append([]grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.streamInterceptor),
+	}, s.cfg.serverOpts...)
+	s.srv = grpc.NewServer(serverOpts...)
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	healthgrpc.RegisterHealthServer(s.srv, s.health)
+	return s
+}
+
+// RegisterService registers a service and its implementation, as grpc.Server's does; generated
+// RegisterXServer functions accept the Server. Register before the app runs.
+func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
+	s.srv.RegisterService(desc, impl)
+}
+
+// GRPC returns the underlying *grpc.Server, for what the Server does not wrap (GetServiceInfo,
+// reflection, channelz). Do not call its Stop, GracefulStop or Serve: the Server does.
+func (s *Server) GRPC() *grpc.Server { return s.srv }
+
+// Health returns the health service, to set the status of your services while the app runs.
+// From the drain on, it ignores changes: everything stays NOT_SERVING.
+func (s *Server) Health() *health.Server { return s.health }
+
+// Addr returns the listener's address.
+func (s *Server) Addr() net.Addr { return s.lis.Addr() }
+
+// Start checks the configuration and marks "" and every registered service SERVING (services
+// whose status was already set keep it). It does not wait; Run serves. On a bad configuration it
+// closes the listener and returns an error naming every problem.
+func (s *Server) Start(ctx context.Context) error {
+	problems := s.cfg.problems
+	if s.lis == nil {
+		problems = append(problems, "listener is nil")
+	}
+	if len(problems) > 0 {
+		if s.lis != nil {
+			s.lis.Close()
+		}
+		return errors.New("gracegrpc: invalid configuration: " + strings.Join(problems, "; "))
+	}
+	for _, name := range s.serviceNames() {
+		if _, err := s.health.Check(ctx, &healthpb.HealthCheckRequest{Service: name}); err != nil {
+			s.health.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+		}
+	}
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	return nil
+}
+
+// Run serves on the listener until the stop. It returns nil once Stop has stopped the server;
+// any other end of Serve is an error (and stops the app). If ctx is cancelled — the engine's hard
+// stop, past the stop deadline — the server is stopped at once.
+func (s *Server) Run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, s.srv.Stop)
+	defer stop()
+	err := s.srv.Serve(s.lis)
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping && (err == nil || errors.Is(err, grpc.ErrServerStopped)) {
+		return nil
+	}
+	if err == nil {
+		err = errors.New("server stopped before its turn")
+	}
+	return err
+}
+
+// Drain begins the drain: the channel returned by [Draining] closes, the health service reports
+// NOT_SERVING for "" and every registered service (and ignores later changes), and every health
+// Watch stream ends with UNAVAILABLE right after it has sent NOT_SERVING. RPCs keep being
+// served. Drain waits until the Watch streams have ended, at most the watch end timeout or until
+// ctx ends; streams still open then (a client that does not read) are told to end and are cut
+// by Stop if they do not. Safe to call more than once; it always returns nil.
+func (s *Server) Drain(ctx context.Context) error {
+	s.beginDrain()
+	s.mu.Lock()
+	open := make([]*watchStream, 0, len(s.watches))
+	for w := range s.watches {
+		open = append(open, w)
+	}
+	s.mu.Unlock()
+	if len(open) == 0 {
+		return nil
+	}
+	t := time.NewTimer(s.cfg.watchEndTimeout)
+	defer t.Stop()
+	for _, w := range open {
+		select {
+		case <-w.done:
+		case <-t.C:
+			s.endWatches(open)
+			return nil
+		case <-ctx.Done():
+			s.endWatches(open)
+			return nil
+		}
+	}
+	return nil
+}
+
+// Stop stops the server: it drains first if Drain was not called (a stop during start), then
+// runs GracefulStop — the listener closes, clients get GOAWAY, RPCs in flight run to their end.
+// If that has not finished by the cut margin before ctx's deadline (or when ctx ends, if it has
+// no deadline), Stop records the RPCs still running, stops the server hard (their contexts are
+// cancelled; clients get UNAVAILABLE), waits for the handlers until ctx ends, and returns a
+// [*CutError] naming them. Otherwise it returns nil.
+func (s *Server) Stop(ctx context.Context) error {
+	begin := time.Now()
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	s.beginDrain()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.srv.GracefulStop()
+	}()
+	var cut <-chan time.Time
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		margin := s.cfg.cutMargin
+		if left < 2*margin {
+			margin = left / 2
+		}
+		t := time.NewTimer(left - margin)
+		defer t.Stop()
+		cut = t.C
+	}
+	select {
+	case <-done:
+		return nil
+	case <-cut:
+	case <-ctx.Done():
+	}
+	err := &CutError{Waited: time.Since(begin), Methods: s.inFlight()}
+	s.srv.Stop()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return err
+}
+
+// beginDrain closes the drain channel and turns health to NOT_SERVING, once.
+func (s *Server) beginDrain() {
+	s.drainOnce.Do(func() {
+		s.mu.Lock()
+		s.draining = true
+		close(s.drainCh)
+		s.mu.Unlock()
+		for _, name := range s.serviceNames() {
+			s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
+		}
+		s.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+		s.health.Shutdown()
+		// Watches whose last message already said "not serving" get no new one: end them now.
+		s.mu.Lock()
+		var ended []*watchStream
+		for w := range s.watches {
+			if w.notServing {
+				ended = append(ended, w)
+			}
+		}
+		s.mu.Unlock()
+		s.endWatches(ended)
+	})
+}
+
+// serviceNames lists the registered services, the health service excepted.
+func (s *Server) serviceNames() []string {
+	var names []string
+	for name := range s.srv.GetServiceInfo() {
+		if name != healthgrpc.Health_ServiceDesc.ServiceName {
+			names = append(names, name)
+		}
+	}
+	return names
+}

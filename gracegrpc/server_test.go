@@ -1,0 +1,378 @@
+package gracegrpc_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracegrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+var quietLog = slog.New(slog.DiscardHandler)
+
+type runResult struct {
+	rep *grace.Report
+	err error
+}
+
+// start runs app in the background and waits until it is ready. The app is stopped when the
+// test ends, if the test has not done it.
+func start(t *testing.T, app *grace.App) <-chan runResult {
+	t.Helper()
+	done := make(chan runResult, 1)
+	go func() {
+		rep, err := app.Run(context.Background())
+		done <- runResult{rep, err}
+	}()
+	t.Cleanup(func() {
+		app.Stop("test cleanup")
+		<-app.Await(grace.PhaseStopped)
+	})
+	select {
+	case <-app.Await(grace.PhaseReady):
+		return done
+	case r := <-done:
+		t.Fatalf("app did not become ready: %v\n%s", r.err, r.rep)
+	case <-time.After(10 * time.Second):
+		t.Fatal("app not ready after 10s")
+	}
+	return nil
+}
+
+func wait(t *testing.T, done <-chan runResult) runResult {
+	t.Helper()
+	select {
+	case r := <-done:
+		return r
+	case <-time.After(30 * time.Second):
+		t.Fatal("app did not stop within 30s")
+	}
+	return runResult{}
+}
+
+// Unary and streaming RPCs in flight when SIGTERM arrives all complete; a stream that watches
+// Draining ends on its own with its last message.
+func TestInFlightRPCsCompleteOnSIGTERM(t *testing.T) {
+	l := listen(t)
+	e := newEcho()
+	s := gracegrpc.New(l)
+	s.RegisterService(&echoDesc, e)
+	app := grace.New(grace.WithSignals(syscall.SIGTERM), grace.WithLogger(quietLog), grace.WithBudget(20*time.Second))
+	app.Add("grpc", s, grace.StopTimeout(10*time.Second))
+	done := start(t, app)
+	conn := dial(t, l.Addr().String())
+	ctx := context.Background()
+
+	type outcome struct {
+		what string
+		got  []string
+		err  error
+	}
+	results := make(chan outcome, 10)
+	var calls sync.WaitGroup
+	for i := range 3 {
+		calls.Go(func() {
+			out := new(wrapperspb.StringValue)
+			err := conn.Invoke(ctx, "/"+echoService+"/Hold", wrapperspb.String("u"+string(rune('0'+i))), out)
+			results <- outcome{"Hold", []string{out.GetValue()}, err}
+		})
+	}
+	for _, m := range []string{"Count", "Count", "Follow"} {
+		calls.Go(func() {
+			cs, err := openStream(ctx, conn, m)
+			var got []string
+			if err == nil {
+				got, err = readAll(cs)
+			}
+			results <- outcome{m, got, err}
+		})
+	}
+	waitStarted(t, e, 6)
+
+	p, err := os.FindProcess(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-l.closed: // the graceful stop is under way: no new connections
+	case <-time.After(10 * time.Second):
+		t.Fatal("listener not closed 10s after SIGTERM")
+	}
+	close(e.release)
+	calls.Wait()
+	close(results)
+	for r := range results {
+		if r.err != nil {
+			t.Errorf("%s: %v", r.what, r.err)
+			continue
+		}
+		switch r.what {
+		case "Hold":
+			if len(r.got) != 1 || !strings.HasPrefix(r.got[0], "u") {
+				t.Errorf("Hold answered %q", r.got)
+			}
+		case "Count":
+			if !slices.Equal(r.got, []string{"1", "2", "3"}) {
+				t.Errorf("Count streamed %q, want 1 2 3", r.got)
+			}
+		case "Follow":
+			if len(r.got) == 0 || r.got[len(r.got)-1] != "bye" {
+				t.Errorf("Follow streamed %q, want it to end with bye", r.got)
+			}
+		}
+	}
+	res := wait(t, done)
+	if res.err != nil || res.rep.ExitCode != grace.ExitClean {
+		t.Fatalf("stop not clean: %v\n%s", res.err, res.rep)
+	}
+	if res.rep.Trigger.Kind != grace.TriggerSignal {
+		t.Errorf("trigger %v, want the signal", res.rep.Trigger)
+	}
+}
+
+// buildProbe builds grpc-health-probe (a tool dependency of this module).
+func buildProbe(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "grpc-health-probe")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/grpc-ecosystem/grpc-health-probe").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build grpc-health-probe: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// probe runs grpc-health-probe against addr and returns its exit code: 0 SERVING, 4 not.
+func probe(t *testing.T, bin, addr, service string) int {
+	t.Helper()
+	cmd := exec.Command(bin, "-addr="+addr, "-service="+service, "-connect-timeout=5s", "-rpc-timeout=5s")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		t.Logf("grpc-health-probe %s: exit %d: %s", service, ee.ExitCode(), strings.TrimSpace(string(out)))
+		return ee.ExitCode()
+	}
+	t.Fatalf("grpc-health-probe: %v", err)
+	return -1
+}
+
+// gate is a Quieter the test holds: the drain delay lasts until the test closes it, so checks
+// made during the drain run while the server still listens.
+type gate chan struct{}
+
+func (g gate) Quiet() <-chan struct{} { return g }
+
+// Health: SERVING once started; at the drain, Watch clients (of "" and of a service) receive
+// NOT_SERVING and then see their stream end — while the listener is still open — and
+// grpc-health-probe reports NOT_SERVING. The ended watches do not hold the graceful stop.
+func TestHealthWatchSeesNotServingBeforeListenerCloses(t *testing.T) {
+	bin := buildProbe(t)
+	l := listen(t)
+	s := gracegrpc.New(l)
+	s.RegisterService(&echoDesc, newEcho())
+	g := make(gate)
+	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(40*time.Second), grace.WithDrainDelay(30*time.Second))
+	app.Add("grpc", s, grace.StopTimeout(5*time.Second))
+	app.Add("gate", g, grace.Independent())
+	done := start(t, app)
+	addr := l.Addr().String()
+	conn := dial(t, addr)
+	hc := healthgrpc.NewHealthClient(conn)
+	ctx := context.Background()
+
+	for _, svc := range []string{"", echoService} {
+		if code := probe(t, bin, addr, svc); code != 0 {
+			t.Fatalf("probe %q before the stop: exit %d, want 0 (SERVING)", svc, code)
+		}
+	}
+	type watched struct {
+		svc      string
+		statuses []healthpb.HealthCheckResponse_ServingStatus
+		end      error
+		closed   bool // whether the listener was closed when NOT_SERVING arrived
+	}
+	watch := func(svc string, first chan<- struct{}) watched {
+		w := watched{svc: svc}
+		stream, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{Service: svc})
+		if err != nil {
+			w.end = err
+			close(first)
+			return w
+		}
+		for {
+			resp, err := stream.Recv()
+			if err != nil {
+				w.end = err
+				return w
+			}
+			w.statuses = append(w.statuses, resp.GetStatus())
+			if len(w.statuses) == 1 {
+				close(first)
+			}
+			if resp.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING {
+				w.closed = l.isClosed()
+			}
+		}
+	}
+	results := make(chan watched, 3)
+	for _, svc := range []string{"", echoService} {
+		first := make(chan struct{})
+		go func() { results <- watch(svc, first) }()
+		<-first
+	}
+
+	app.Stop("test")
+	<-app.Await(grace.PhaseDraining)
+	for range 2 {
+		checkWatch(t, <-results, healthpb.HealthCheckResponse_SERVING, healthpb.HealthCheckResponse_NOT_SERVING)
+	}
+	// A watch opened during the drain gets NOT_SERVING at once, and ends too.
+	go func() { results <- watch("", make(chan struct{})) }()
+	checkWatch(t, <-results, healthpb.HealthCheckResponse_NOT_SERVING)
+	for _, svc := range []string{"", echoService} {
+		if code := probe(t, bin, addr, svc); code != 4 {
+			t.Errorf("probe %q while draining: exit %d, want 4 (NOT_SERVING)", svc, code)
+		}
+	}
+	if l.isClosed() {
+		t.Fatal("listener closed during the drain delay")
+	}
+	close(g)
+	res := wait(t, done)
+	if res.err != nil || res.rep.ExitCode != grace.ExitClean {
+		t.Fatalf("stop not clean (a watch held GracefulStop?): %v\n%s", res.err, res.rep)
+	}
+	if !l.isClosed() {
+		t.Error("listener still open after the stop")
+	}
+}
+
+func checkWatch(t *testing.T, w struct {
+	svc      string
+	statuses []healthpb.HealthCheckResponse_ServingStatus
+	end      error
+	closed   bool
+}, want ...healthpb.HealthCheckResponse_ServingStatus) {
+	t.Helper()
+	if !slices.Equal(w.statuses, want) {
+		t.Errorf("watch %q saw %v, want %v", w.svc, w.statuses, want)
+	}
+	if w.closed {
+		t.Errorf("watch %q saw NOT_SERVING only after the listener had closed", w.svc)
+	}
+	if status.Code(w.end) != codes.Unavailable {
+		t.Errorf("watch %q ended with %v, want UNAVAILABLE from the drain", w.svc, w.end)
+	}
+}
+
+// A stream that never ends is cut at the cut margin before the stop deadline; Stop's error, and
+// so the report, names it; an RPC that finishes in time is not cut.
+func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
+	l := listen(t)
+	e := newEcho()
+	s := gracegrpc.New(l, gracegrpc.WithCutMargin(300*time.Millisecond))
+	s.RegisterService(&echoDesc, e)
+	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(10*time.Second))
+	app.Add("grpc", s, grace.StopTimeout(1500*time.Millisecond))
+	done := start(t, app)
+	conn := dial(t, l.Addr().String())
+	ctx := context.Background()
+
+	forever := make(chan error, 1)
+	cs, err := openStream(ctx, conn, "Forever")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, err := readAll(cs); forever <- err }()
+	held := make(chan error, 1)
+	go func() {
+		held <- conn.Invoke(ctx, "/"+echoService+"/Hold", wrapperspb.String("x"), new(wrapperspb.StringValue))
+	}()
+	waitStarted(t, e, 2)
+	app.Stop("test")
+	<-l.closed
+	close(e.release)
+	if err := <-held; err != nil {
+		t.Errorf("Hold, released during the graceful stop: %v", err)
+	}
+	if err := <-forever; status.Code(err) != codes.Unavailable {
+		t.Errorf("Forever ended with %v, want UNAVAILABLE from the hard stop", err)
+	}
+	res := wait(t, done)
+	if res.rep.ExitCode != grace.ExitStopFailed {
+		t.Errorf("exit code %d, want %d\n%s", res.rep.ExitCode, grace.ExitStopFailed, res.rep)
+	}
+	var cut *gracegrpc.CutError
+	if !errors.As(res.err, &cut) {
+		t.Fatalf("Run's error %v is not a *CutError\n%s", res.err, res.rep)
+	}
+	if len(cut.Methods) != 1 || cut.Methods[0].Method != "/"+echoService+"/Forever" || cut.Methods[0].Kind != gracegrpc.KindServerStream {
+		t.Errorf("cut %+v, want only the Forever server stream", cut.Methods)
+	}
+	if !errors.Is(res.err, grace.ErrTimeout) {
+		t.Errorf("Run's error %v does not match grace.ErrTimeout", res.err)
+	}
+	c := res.rep.Component("grpc")
+	if c == nil || c.State != grace.StateStopped || !c.TimedOut {
+		t.Fatalf("report of grpc: %+v, want stopped and timed out", c)
+	}
+	if !strings.Contains(c.Error, "/"+echoService+"/Forever (server stream, running") || !strings.Contains(res.rep.String(), "Forever") {
+		t.Errorf("report does not name the cut stream:\n%s", res.rep)
+	}
+	t.Logf("report:\n%s", res.rep)
+}
+
+func TestDrainingOutsideAServerIsNil(t *testing.T) {
+	if ch := gracegrpc.Draining(context.Background()); ch != nil {
+		t.Fatalf("Draining(Background) = %v, want nil", ch)
+	}
+}
+
+// Bad options are reported by Start, all of them, and the app does not start.
+func TestBadOptionsFailTheStart(t *testing.T) {
+	l := listen(t)
+	s := gracegrpc.New(l, gracegrpc.WithCutMargin(-time.Second), gracegrpc.WithWatchEndTimeout(0))
+	app := grace.New(grace.WithLogger(quietLog))
+	app.Add("grpc", s)
+	rep, err := app.Run(context.Background())
+	if rep.ExitCode != grace.ExitStartFailed || err == nil {
+		t.Fatalf("exit %d, err %v; want a failed start", rep.ExitCode, err)
+	}
+	for _, want := range []string{"cut margin must be positive, got -1s", "watch end timeout must be positive, got 0s"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if !l.isClosed() {
+		t.Error("listener left open after the failed start")
+	}
+	nilLis := gracegrpc.New(nil)
+	app = grace.New(grace.WithLogger(quietLog))
+	app.Add("grpc", nilLis)
+	if _, err := app.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "listener is nil") {
+		t.Errorf("nil listener: err %v", err)
+	}
+}
+
+var _ grpc.ServiceRegistrar = (*gracegrpc.Server)(nil)
