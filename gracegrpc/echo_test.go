@@ -106,7 +106,9 @@ var echoDesc = grpc.ServiceDesc{
 		if err := dec(in); err != nil {
 			return nil, err
 		}
-		h := func(ctx context.Context, req any) (any, error) { return srv.(*echo).hold(ctx, req.(*wrapperspb.StringValue)) }
+		h := func(ctx context.Context, req any) (any, error) {
+			return srv.(*echo).hold(ctx, req.(*wrapperspb.StringValue))
+		}
 		if ic == nil {
 			return h(ctx, in)
 		}
