@@ -1,0 +1,113 @@
+// Package drill runs the two drills: run (one service, the drill plays the load balancer) and
+// rollout (instances behind HAProxy, rolling restarts), and records what happens.
+package drill
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
+)
+
+// instance is one started service.
+type instance struct {
+	id       int
+	host     string
+	port     int
+	readyURL string
+	proc     *process.Process
+}
+
+func (in *instance) addr() string { return net.JoinHostPort(in.host, strconv.Itoa(in.port)) }
+
+// startInstance starts the command on port and waits until its readiness URL answers 200. On
+// error the process is killed and reaped.
+func startInstance(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, id int, host string, port int, readyURL string, out io.Writer) (*instance, error) {
+	argv, env := c.CommandFor(port)
+	proc, err := process.Start(argv, env, out)
+	if err != nil {
+		return nil, err
+	}
+	in := &instance{id: id, host: host, port: port, readyURL: readyURL, proc: proc}
+	if err := prober.WaitReady(ctx, readyURL, proc.Done(), c.StartTimeout); err != nil {
+		proc.Kill()
+		if proc.Exited() {
+			return nil, fmt.Errorf("start %q: %w", argv[0], proc.ExitError(err.Error()))
+		}
+		return nil, fmt.Errorf("start %q: %w", argv[0], err)
+	}
+	rec.Mark(record.Ready, id, "")
+	return in, nil
+}
+
+// stopping follows one signalled instance: a fast watcher of its readiness and listener, and its
+// exit.
+type stopping struct {
+	in      *instance
+	cancel  context.CancelFunc
+	watched sync.WaitGroup
+	exited  chan struct{} // closed once the exit is recorded
+}
+
+// signal sends the stop signal to in and starts following it.
+func signal(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, in *instance) (*stopping, error) {
+	at := rec.Now()
+	if err := in.proc.Signal(c.Signal); err != nil {
+		return nil, err
+	}
+	rec.MarkAt(record.Signal, at, in.id, c.SignalName)
+	wctx, cancel := context.WithCancel(ctx)
+	s := &stopping{in: in, cancel: cancel, exited: make(chan struct{})}
+	s.watched.Add(1)
+	go func() {
+		defer s.watched.Done()
+		prober.Watch(wctx, in.readyURL, in.addr(), lb.DefaultWatchInterval, func(what string, t time.Time) {
+			name := record.NotReady
+			if what == "listener closed" {
+				name = record.ListenerClosed
+			}
+			rec.MarkAt(name, rec.Since(t), in.id, "")
+		})
+	}()
+	go func() {
+		<-in.proc.Done() // always closes: every path ends with the process reaped or killed
+		exitAt, code, state := in.proc.Exit()
+		rec.Add(record.Event{Name: record.Exit, At: rec.Since(exitAt), Instance: in.id, Detail: state, Code: code})
+		close(s.exited)
+	}()
+	return s, nil
+}
+
+// wait waits until the instance exits, killing it when the budget (counted from the signal at
+// signalAt) runs out, then stops following it. It returns after the exit is recorded.
+func (s *stopping) wait(rec *record.Recording, signalAt, budget time.Duration) {
+	select {
+	case <-s.in.proc.Done():
+	case <-time.After(max(signalAt+budget-rec.Now(), 0)):
+		rec.Mark(record.Killed, s.in.id, fmt.Sprintf("still running %v after the signal", budget))
+		s.in.proc.Kill()
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(process.DefaultWaitDelay + 2*time.Second):
+	}
+	s.cancel()
+	s.watched.Wait()
+	// An exit closes the listener and ends readiness, even when the watcher did not see it first.
+	events := rec.Events()
+	if exit, ok := record.First(events, record.Exit, s.in.id, signalAt); ok {
+		for _, name := range []record.EventName{record.NotReady, record.ListenerClosed} {
+			if _, seen := record.First(events, name, s.in.id, signalAt); !seen {
+				rec.MarkAt(name, exit.At, s.in.id, "at the exit")
+			}
+		}
+	}
+}

@@ -1,0 +1,211 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/haproxy"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/load"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
+)
+
+// rolloutTail is how long load keeps going after the last restart finished.
+const rolloutTail = 500 * time.Millisecond
+
+// Rollout runs the rollout drill, what a Kubernetes rolling update does:
+//
+//  1. start Instances instances, each on a free port, and wait until each is ready;
+//  2. start HAProxy with them as servers (health checks on the readiness path every LBInterval,
+//     LBFall failures to take a server out) and send load through its frontend;
+//  3. from SignalAt, Restarts times: start a new instance on a new port, wait until it is ready,
+//     add it to HAProxy's backend (runtime API), send the signal to the oldest instance, and
+//     wait for its exit (killing it after Budget); only then retire it from the backend. The
+//     old address stays in the load balancer until its health check fails, as a removed pod's
+//     endpoint does;
+//  4. keep the load going until Duration and the last restart are over, then stop everything.
+//
+// Every process (instances and HAProxy) is killed and reaped before Rollout returns.
+func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
+	rec := record.New(time.Now())
+	prober := lb.NewProber(lb.DefaultProbeTimeout)
+	out := serviceOutput(c, stderr)
+
+	listen := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+	if c.Port == 0 {
+		p, err := process.FreePort()
+		if err != nil {
+			return Result{}, err
+		}
+		listen = net.JoinHostPort(c.Host, strconv.Itoa(p))
+	} else if err := process.CheckPortFree(listen); err != nil {
+		return Result{}, fmt.Errorf("--url: %w", err)
+	}
+
+	var mu sync.Mutex
+	var all []*instance
+	defer func() { // reap every instance ever started
+		mu.Lock()
+		defer mu.Unlock()
+		for _, in := range all {
+			in.proc.Kill()
+		}
+	}()
+	start := func(id int) (*instance, error) {
+		port, err := process.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		ready := "http://" + net.JoinHostPort(c.Host, strconv.Itoa(port)) + c.ReadyPath
+		in, err := startInstance(ctx, c, rec, prober, id, c.Host, port, ready, out)
+		if err != nil {
+			return nil, fmt.Errorf("instance %d: %w", id, err)
+		}
+		mu.Lock()
+		all = append(all, in)
+		mu.Unlock()
+		return in, nil
+	}
+
+	live := make([]*instance, 0, c.Instances)
+	servers := make([]haproxy.Server, 0, c.Instances)
+	for id := 1; id <= c.Instances; id++ {
+		in, err := start(id)
+		if err != nil {
+			return Result{}, err
+		}
+		live = append(live, in)
+		servers = append(servers, haproxy.Server{Name: serverName(id), Host: in.host, Port: in.port})
+	}
+	hap, err := haproxy.Start(ctx, c.HAProxy, haproxy.Config{
+		Listen: listen, ReadyPath: c.ReadyPath, Interval: c.LBInterval, Fall: c.LBFall,
+		Timeout: c.Timeout + time.Second, Servers: servers,
+	}, out, c.StartTimeout)
+	if err != nil {
+		return Result{}, err
+	}
+	defer hap.Stop()
+
+	gen := load.New(load.Config{Base: &url.URL{Scheme: "http", Host: listen}, Rate: c.Rate, Targets: c.Targets, Timeout: c.Timeout}, rec)
+	genDone := make(chan struct{})
+	go func() { defer close(genDone); gen.Run() }()
+	defer func() { gen.Stop(); <-genDone }()
+	loadEnd := time.Now().Add(c.Duration)
+
+	var phase atomic.Value
+	phase.Store("serving")
+	prog := startProgress(progressOut(c, stderr), rec, gen, func() string { return phase.Load().(string) })
+
+	var problems []string
+	select {
+	case <-ctx.Done():
+		prog.stop()
+		return Result{}, fmt.Errorf("drill interrupted: %w", context.Cause(ctx))
+	case <-time.After(c.SignalAt):
+	}
+	for k := 1; k <= c.Restarts; k++ {
+		id := c.Instances + k
+		phase.Store(fmt.Sprintf("restart %d/%d: starting", k, c.Restarts))
+		err := restart(ctx, c, rec, prober, hap, live, k, func() (*instance, error) { return start(id) }, func(s string) { phase.Store(s) })
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("restart %d: %v", k, err))
+			break
+		}
+	}
+	phase.Store("restarts done")
+	select {
+	case <-ctx.Done():
+	case <-time.After(max(time.Until(loadEnd), rolloutTail)):
+	}
+	gen.Stop()
+	<-genDone
+	prog.stop()
+	if err := hap.Exited(); err != nil { // failures measured after this are HAProxy's, not the service's
+		problems = append(problems, fmt.Sprintf("HAProxy died during the drill: %v", err))
+	}
+	if ctx.Err() != nil {
+		return Result{}, fmt.Errorf("drill interrupted: %w", context.Cause(ctx))
+	}
+
+	rate, window, behind := gen.Achieved()
+	res := Result{Requests: rec.Requests(), Events: rec.Events()}
+	res.Summary = summary.Build(summary.Input{
+		Mode: c.Mode, AskedRate: c.Rate, AchievedRate: rate, SendWindow: window, Behind: behind,
+		Budget: c.Budget, Requests: res.Requests, Events: res.Events, Problems: problems,
+	})
+	return res, nil
+}
+
+// restart replaces live[(k-1) mod len] with a new instance: start, wait ready, add to HAProxy,
+// wait until HAProxy routes to it, signal the old one, wait for its exit, delete it.
+func restart(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, hap *haproxy.HAProxy,
+	live []*instance, k int, start func() (*instance, error), setPhase func(string)) error {
+	slot := (k - 1) % len(live)
+	old := live[slot]
+	fresh, err := start()
+	if err != nil {
+		return err
+	}
+	if err := hap.AddServer(ctx, haproxy.Server{Name: serverName(fresh.id), Host: fresh.host, Port: fresh.port}); err != nil {
+		return err
+	}
+	rec.Mark(record.LBAdded, fresh.id, "")
+	if err := waitRouted(ctx, hap, serverName(fresh.id), true, 10*time.Second); err != nil {
+		return err
+	}
+	live[slot] = fresh
+
+	setPhase(fmt.Sprintf("restart %d/%d: draining #%d", k, c.Restarts, old.id))
+	st, err := signal(ctx, c, rec, prober, old)
+	if err != nil {
+		return err
+	}
+	sig, _ := record.First(rec.Events(), record.Signal, old.id, 0)
+	lbCtx, stopLB := context.WithCancel(ctx)
+	lbDone := make(chan struct{})
+	go func() { // when does HAProxy take the old server out?
+		defer close(lbDone)
+		if waitRouted(lbCtx, hap, serverName(old.id), false, c.Budget) == nil {
+			rec.Mark(record.LBNotReady, old.id, "haproxy marked it down")
+		}
+	}()
+	st.wait(rec, sig.At, c.Budget)
+	stopLB()
+	<-lbDone
+	return hap.RetireServer(ctx, serverName(old.id))
+}
+
+// waitRouted polls HAProxy every 10 ms until it does (up) or does not (!up) route to server.
+func waitRouted(ctx context.Context, hap *haproxy.HAProxy, server string, up bool, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		running, err := hap.Running(ctx)
+		if err == nil && running[server] == up {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			state := "up"
+			if !up {
+				state = "down"
+			}
+			return fmt.Errorf("haproxy did not mark %s %s within %v (last error: %v)", server, state, timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func serverName(id int) string { return "i" + strconv.Itoa(id) }

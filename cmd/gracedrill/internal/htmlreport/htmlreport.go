@@ -1,0 +1,149 @@
+// Package htmlreport writes a drill as one self-contained HTML page: the summary, and a timeline
+// chart (requests/s, failures, in flight, latency percentiles) with the shutdown phases marked.
+// The page loads nothing from the network; its script draws inline SVG.
+package htmlreport
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
+)
+
+// data is what the page's script reads.
+type data struct {
+	BucketMS float64  `json:"bucket_ms"`
+	Points   []point  `json:"points"`
+	Events   []marker `json:"events"`
+}
+
+type point struct {
+	T        float64        `json:"t"` // seconds from the start of the drill
+	Sent     float64        `json:"sent"`
+	Failed   float64        `json:"failed"`
+	Kinds    map[string]int `json:"kinds,omitempty"`
+	InFlight int            `json:"inflight"`
+	P50      float64        `json:"p50"` // milliseconds
+	P90      float64        `json:"p90"`
+	P99      float64        `json:"p99"`
+}
+
+type marker struct {
+	T        float64 `json:"t"`
+	Name     string  `json:"name"`
+	Instance int     `json:"instance"`
+	Detail   string  `json:"detail,omitempty"`
+}
+
+type view struct {
+	Title   string
+	Verdict string
+	Reasons []string
+	Rows    [][2]string
+	Stops   [][]string
+	Data    template.JS
+}
+
+// Write renders the page for s, reqs and events to w.
+func Write(w io.Writer, s summary.Summary, reqs []record.Request, events []record.Event) error {
+	end := time.Duration(0)
+	for _, q := range reqs {
+		end = max(end, q.End())
+	}
+	for _, e := range events {
+		end = max(end, e.At)
+	}
+	width, buckets := summary.Timeline(reqs, end)
+	d := data{BucketMS: ms(width), Points: make([]point, 0, len(buckets)), Events: make([]marker, 0, len(events))}
+	for _, b := range buckets {
+		d.Points = append(d.Points, point{
+			T: b.At.Seconds(), Sent: b.Sent, Failed: b.Failed, Kinds: b.FailedByKind, InFlight: b.InFlight,
+			P50: ms(b.P50), P90: ms(b.P90), P99: ms(b.P99),
+		})
+	}
+	for _, e := range events {
+		d.Events = append(d.Events, marker{T: e.At.Seconds(), Name: string(e.Name), Instance: e.Instance, Detail: e.Detail})
+	}
+	js, err := json.Marshal(d) // escapes <, > and & so the data cannot end the script element
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	t, err := template.New("report").Parse(pageTemplate)
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	v := view{
+		Title: "gracedrill " + s.Mode + ": " + strings.ToUpper(s.Verdict), Verdict: s.Verdict, Reasons: s.Reasons,
+		Rows: rows(s), Stops: stops(s), Data: template.JS(js),
+	}
+	if err := t.Execute(w, v); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	return nil
+}
+
+// WriteFile renders the page to path.
+func WriteFile(path string, s summary.Summary, reqs []record.Request, events []record.Event) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	if err := Write(f, s, reqs, events); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("html report: %w", err)
+	}
+	return nil
+}
+
+func rows(s summary.Summary) [][2]string {
+	kinds := []string{}
+	for _, k := range record.FailureKinds() {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, s.FailedByKind[k.String()]))
+	}
+	return [][2]string{
+		{"requests", fmt.Sprint(s.Requests)},
+		{"ok", fmt.Sprint(s.OK)},
+		{"failed", fmt.Sprint(s.Failed)},
+		{"failed by kind", strings.Join(kinds, " · ")},
+		{"rate", fmt.Sprintf("%.0f req/s sent of %d asked", s.AchievedRate, s.AskedRate)},
+		{"latency", fmt.Sprintf("p50 %.1f ms · p90 %.1f ms · p99 %.1f ms · max %.1f ms", ms(s.Latency.P50), ms(s.Latency.P90), ms(s.Latency.P99), ms(s.Latency.Max))},
+		{"exit code", fmt.Sprint(s.ExitCode())},
+		{"exit budget", s.Budget.String()},
+	}
+}
+
+func stops(s summary.Summary) [][]string {
+	var out [][]string
+	for _, st := range s.Stops {
+		code := "—"
+		if st.ExitCode != nil {
+			code = fmt.Sprint(*st.ExitCode)
+		}
+		if st.Killed {
+			code += " (killed)"
+		}
+		out = append(out, []string{
+			fmt.Sprint(st.Instance), fmt.Sprintf("%.3f s", st.SignalAt.Seconds()), fmt.Sprint(st.InFlightAtSignal),
+			opt(st.SignalToNotReady), opt(st.SignalToLBNotReady), opt(st.SignalToListenerClosed), opt(st.SignalToExit), code,
+		})
+	}
+	return out
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func opt(d *time.Duration) string {
+	if d == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}

@@ -1,0 +1,164 @@
+package htmlreport
+
+// pageTemplate is the page: html/template markup, inline CSS and the script that draws the chart.
+const pageTemplate = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}}</title>
+<style>
+  :root { --ink: #1d2330; --muted: #6b7385; --line: #e3e6ec; --ok: #1a7f4b; --bad: #c62828; }
+  * { box-sizing: border-box; }
+  body { margin: 0; padding: 24px 32px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: #fff; }
+  h1 { font-size: 20px; margin: 0 0 4px; }
+  .verdict { display: inline-block; padding: 2px 10px; border-radius: 12px; color: #fff; font-weight: 600; letter-spacing: .04em; }
+  .verdict.pass { background: var(--ok); } .verdict.fail { background: var(--bad); }
+  .reasons { color: var(--bad); margin: 6px 0 0; padding-left: 18px; }
+  .grid { display: flex; gap: 32px; flex-wrap: wrap; margin: 16px 0; }
+  table { border-collapse: collapse; }
+  td, th { padding: 3px 12px 3px 0; text-align: left; vertical-align: top; }
+  th { color: var(--muted); font-weight: 500; }
+  .stops td, .stops th { border-bottom: 1px solid var(--line); padding-right: 16px; }
+  #chart { width: 100%; }
+  #chart svg { display: block; width: 100%; }
+  .legend { display: flex; gap: 16px; flex-wrap: wrap; color: var(--muted); margin: 4px 0 12px; }
+  .legend i { display: inline-block; width: 14px; height: 3px; vertical-align: middle; margin-right: 5px; }
+  #tip { position: fixed; pointer-events: none; background: rgba(29,35,48,.92); color: #fff; padding: 6px 9px; border-radius: 4px; font-size: 12px; display: none; white-space: pre; }
+  #error { color: var(--bad); }
+</style>
+</head>
+<body>
+<h1>gracedrill · <span class="verdict {{.Verdict}}">{{.Verdict}}</span></h1>
+{{if .Reasons}}<ul class="reasons">{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<div class="grid">
+  <table>{{range .Rows}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
+  {{if .Stops}}<table class="stops">
+    <tr><th>instance</th><th>signal at</th><th>in flight</th><th>→ not ready</th><th>→ lb out</th><th>→ listener closed</th><th>→ exit</th><th>exit code</th></tr>
+    {{range .Stops}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
+  </table>{{end}}
+</div>
+<div class="legend">
+  <span><i style="background:#2f6fdb"></i>requests/s</span>
+  <span><i style="background:#c62828"></i>failed/s</span>
+  <span><i style="background:#7b52c7"></i>in flight</span>
+  <span><i style="background:#9ab7ea"></i>p50</span>
+  <span><i style="background:#e08a1e"></i>p90</span>
+  <span><i style="background:#b3261e"></i>p99 latency</span>
+</div>
+<div id="chart" data-drawn="false"></div>
+<div id="error"></div>
+<div id="tip"></div>
+<script>
+"use strict";
+const DATA = {{.Data}};
+(function () {
+  const NS = "http://www.w3.org/2000/svg";
+  const chart = document.getElementById("chart");
+  const tip = document.getElementById("tip");
+  const pts = DATA.points;
+  const W = Math.max(600, chart.clientWidth || 1100);
+  const L = 64, R = 110, PH = 150, GAP = 34, TOP = 18;
+  const panels = [
+    { title: "requests/s and failed/s", series: [["failed", "#c62828", true], ["sent", "#2f6fdb", false]] },
+    { title: "in flight", series: [["inflight", "#7b52c7", false]] },
+    { title: "latency (ms, log scale)", log: true, series: [["p50", "#9ab7ea", false], ["p90", "#e08a1e", false], ["p99", "#b3261e", false]] },
+  ];
+  const H = TOP + panels.length * (PH + GAP) + 10;
+  const svg = el("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img" });
+  chart.appendChild(svg);
+  const tMax = Math.max(0.001, pts.length ? pts[pts.length - 1].t + DATA.bucket_ms / 1000 : 1,
+    ...DATA.events.map(e => e.t));
+  const x = t => L + (W - L - R) * t / tMax;
+
+  function el(name, attrs, text) {
+    const n = document.createElementNS(NS, name);
+    for (const k in attrs) n.setAttribute(k, attrs[k]);
+    if (text !== undefined) n.textContent = text;
+    return n;
+  }
+  function niceStep(v) {
+    const p = Math.pow(10, Math.floor(Math.log10(v)));
+    for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
+    return 10 * p;
+  }
+
+  panels.forEach((panel, i) => {
+    const y0 = TOP + i * (PH + GAP) + PH, y1 = y0 - PH;
+    let vmax = 0, vmin = Infinity;
+    for (const p of pts) for (const [k] of panel.series) { vmax = Math.max(vmax, p[k]); if (p[k] > 0) vmin = Math.min(vmin, p[k]); }
+    let y;
+    const ticks = [];
+    if (panel.log) {
+      const lo = Math.pow(10, Math.floor(Math.log10(isFinite(vmin) ? vmin : 0.1)));
+      const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(vmax, lo * 10))));
+      y = v => y0 - PH * (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo));
+      for (let v = lo; v <= hi * 1.0001; v *= 10) ticks.push(v);
+    } else {
+      const step = niceStep(Math.max(vmax, 1) / 4);
+      const top = Math.max(step, Math.ceil(vmax / step) * step);
+      y = v => y0 - PH * v / top;
+      for (let v = 0; v <= top + step / 2; v += step) ticks.push(v);
+    }
+    svg.appendChild(el("text", { x: L, y: y1 - 6, "font-size": 12, fill: "#1d2330", "font-weight": 600 }, panel.title));
+    for (const v of ticks) {
+      svg.appendChild(el("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eef0f4" }));
+      svg.appendChild(el("text", { x: L - 6, y: y(v) + 4, "font-size": 11, fill: "#6b7385", "text-anchor": "end" },
+        v >= 1000 ? (v / 1000) + "k" : String(+v.toPrecision(3))));
+    }
+    svg.appendChild(el("line", { x1: L, x2: W - R, y1: y0, y2: y0, stroke: "#b9bfcb" }));
+    for (const [k, color, bars] of panel.series) {
+      if (bars) {
+        const bw = Math.max(1, x(DATA.bucket_ms / 1000) - x(0) - 1);
+        for (const p of pts) if (p[k] > 0) {
+          const h = Math.max(2, y0 - y(p[k]));
+          svg.appendChild(el("rect", { x: x(p.t), y: y0 - h, width: bw, height: h, fill: color, opacity: 0.55 }));
+        }
+        continue;
+      }
+      const d = pts.filter(p => !panel.log || p[k] > 0)
+        .map((p, j) => (j ? "L" : "M") + x(p.t + DATA.bucket_ms / 2000).toFixed(1) + "," + y(p[k]).toFixed(1)).join("");
+      if (d) svg.appendChild(el("path", { d: d, fill: "none", stroke: color, "stroke-width": 1.8, "stroke-linejoin": "round" }));
+    }
+  });
+
+  // time axis
+  const yAxis = TOP + panels.length * (PH + GAP) - GAP + 16;
+  const tstep = niceStep(tMax / 10);
+  for (let t = 0; t <= tMax + 1e-9; t += tstep) {
+    svg.appendChild(el("text", { x: x(t), y: yAxis, "font-size": 11, fill: "#6b7385", "text-anchor": "middle" }, (+t.toFixed(2)) + " s"));
+  }
+
+  // phase markers
+  const colors = { "signal": "#111", "not ready": "#e08a1e", "lb not ready": "#c77700", "listener closed": "#c62828",
+    "exit": "#1a7f4b", "killed": "#c62828", "load stopped": "#6b7385", "lb added": "#2f6fdb", "ready": "#2f6fdb" };
+  const shown = DATA.events.filter(e => e.name !== "ready" || e.t > 0.0005);
+  shown.forEach((e, j) => {
+    const c = colors[e.name] || "#444", xx = x(e.t);
+    svg.appendChild(el("line", { x1: xx, x2: xx, y1: TOP - 4, y2: yAxis - 14, stroke: c, "stroke-width": 1.2, "stroke-dasharray": "4 3" }));
+    const label = e.name + (DATA.events.some(o => o.instance !== 0) ? " #" + e.instance : "");
+    const lab = el("text", { x: xx + 3, y: TOP + 10 + (j % 6) * 12, "font-size": 10.5, fill: c }, label);
+    svg.appendChild(lab);
+  });
+
+  // hover read-out
+  const cursor = el("line", { x1: 0, x2: 0, y1: TOP, y2: yAxis - 14, stroke: "#888", "stroke-width": 0.6, visibility: "hidden" });
+  svg.appendChild(cursor);
+  svg.addEventListener("mousemove", ev => {
+    const r = svg.getBoundingClientRect();
+    const t = ((ev.clientX - r.left) * W / r.width - L) / (W - L - R) * tMax;
+    const p = pts[Math.min(pts.length - 1, Math.max(0, Math.floor(t * 1000 / DATA.bucket_ms)))];
+    if (!p) return;
+    cursor.setAttribute("x1", x(p.t)); cursor.setAttribute("x2", x(p.t)); cursor.setAttribute("visibility", "visible");
+    const kinds = p.kinds ? "\nfailed: " + Object.entries(p.kinds).map(([k, n]) => k + " " + n).join(", ") : "";
+    tip.textContent = "t " + p.t.toFixed(2) + " s\nrequests/s " + p.sent.toFixed(0) + "\nfailed/s " + p.failed.toFixed(0) +
+      "\nin flight " + p.inflight + "\np50 " + p.p50 + " ms  p90 " + p.p90 + " ms  p99 " + p.p99 + " ms" + kinds;
+    tip.style.display = "block"; tip.style.left = (ev.clientX + 14) + "px"; tip.style.top = (ev.clientY + 10) + "px";
+  });
+  svg.addEventListener("mouseleave", () => { tip.style.display = "none"; cursor.setAttribute("visibility", "hidden"); });
+  chart.setAttribute("data-drawn", "true");
+})();
+</script>
+</body>
+</html>
+`

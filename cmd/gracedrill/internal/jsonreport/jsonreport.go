@@ -1,0 +1,116 @@
+// Package jsonreport writes a drill's summary as JSON for machines. Field names are a contract:
+// scripts rely on requests, ok, failed, failed_by_kind, exit_code, signal_to_exit_ms and verdict.
+package jsonreport
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
+)
+
+// Report is the JSON document. Durations are milliseconds; null means not observed.
+type Report struct {
+	Mode             string         `json:"mode"`
+	Requests         int            `json:"requests"`
+	OK               int            `json:"ok"`
+	Failed           int            `json:"failed"`
+	FailedByKind     map[string]int `json:"failed_by_kind"`
+	AskedRate        int            `json:"asked_rate"`
+	AchievedRate     float64        `json:"achieved_rate"`
+	SendWindowMS     float64        `json:"send_window_ms"`
+	Behind           bool           `json:"behind"`
+	InFlightAtSignal int            `json:"in_flight_at_signal"`
+	SignalToNotReady *float64       `json:"signal_to_not_ready_ms"`
+	SignalToLBOut    *float64       `json:"signal_to_lb_not_ready_ms"`
+	SignalToClosed   *float64       `json:"signal_to_listener_closed_ms"`
+	SignalToExit     *float64       `json:"signal_to_exit_ms"`
+	ExitCode         int            `json:"exit_code"`
+	BudgetMS         float64        `json:"budget_ms"`
+	LatencyMS        Latency        `json:"latency_ms"`
+	Stops            []Stop         `json:"stops"`
+	Verdict          string         `json:"verdict"`
+	Reasons          []string       `json:"reasons"`
+}
+
+// Latency percentiles in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P90 float64 `json:"p90"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// Stop is one stopped instance (one in run mode, one per restart in rollout mode).
+type Stop struct {
+	Instance         int      `json:"instance"`
+	SignalAtMS       float64  `json:"signal_at_ms"`
+	InFlightAtSignal int      `json:"in_flight_at_signal"`
+	SignalToNotReady *float64 `json:"signal_to_not_ready_ms"`
+	SignalToLBOut    *float64 `json:"signal_to_lb_not_ready_ms"`
+	SignalToClosed   *float64 `json:"signal_to_listener_closed_ms"`
+	SignalToExit     *float64 `json:"signal_to_exit_ms"`
+	ExitCode         *int     `json:"exit_code"`
+	Killed           bool     `json:"killed"`
+}
+
+// FromSummary builds the report. In rollout mode the top-level signal_to_* fields are the
+// longest over all restarts, and exit_code is the first non-zero one.
+func FromSummary(s summary.Summary) Report {
+	r := Report{
+		Mode: s.Mode, Requests: s.Requests, OK: s.OK, Failed: s.Failed, FailedByKind: s.FailedByKind,
+		AskedRate: s.AskedRate, AchievedRate: round(s.AchievedRate), SendWindowMS: msf(s.SendWindow),
+		Behind: s.Behind, InFlightAtSignal: s.InFlightAtSignal, ExitCode: s.ExitCode(),
+		BudgetMS: msf(s.Budget), Verdict: s.Verdict, Reasons: s.Reasons, Stops: []Stop{},
+		LatencyMS: Latency{P50: msf(s.Latency.P50), P90: msf(s.Latency.P90), P99: msf(s.Latency.P99), Max: msf(s.Latency.Max)},
+	}
+	if r.Reasons == nil {
+		r.Reasons = []string{}
+	}
+	for _, st := range s.Stops {
+		r.Stops = append(r.Stops, Stop{
+			Instance: st.Instance, SignalAtMS: msf(st.SignalAt), InFlightAtSignal: st.InFlightAtSignal,
+			SignalToNotReady: msp(st.SignalToNotReady), SignalToLBOut: msp(st.SignalToLBNotReady),
+			SignalToClosed: msp(st.SignalToListenerClosed), SignalToExit: msp(st.SignalToExit),
+			ExitCode: st.ExitCode, Killed: st.Killed,
+		})
+		r.SignalToNotReady = maxp(r.SignalToNotReady, msp(st.SignalToNotReady))
+		r.SignalToLBOut = maxp(r.SignalToLBOut, msp(st.SignalToLBNotReady))
+		r.SignalToClosed = maxp(r.SignalToClosed, msp(st.SignalToListenerClosed))
+		r.SignalToExit = maxp(r.SignalToExit, msp(st.SignalToExit))
+	}
+	return r
+}
+
+// Write writes the report for s to path.
+func Write(path string, s summary.Summary) error {
+	b, err := json.MarshalIndent(FromSummary(s), "", "  ")
+	if err != nil {
+		return fmt.Errorf("json report: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("json report: %w", err)
+	}
+	return nil
+}
+
+func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+func msf(d time.Duration) float64 { return round(float64(d) / float64(time.Millisecond)) }
+
+func msp(d *time.Duration) *float64 {
+	if d == nil {
+		return nil
+	}
+	v := msf(*d)
+	return &v
+}
+
+func maxp(a, b *float64) *float64 {
+	if a == nil || (b != nil && *b > *a) {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,28 @@
+package record
+
+import "time"
+
+// EventName names a phase marker.
+type EventName string
+
+// Phase markers. Instance tells which service instance an event belongs to.
+const (
+	Ready          EventName = "ready"           // the instance answered its readiness URL with 200
+	Signal         EventName = "signal"          // the drill sent the stop signal
+	NotReady       EventName = "not ready"       // the readiness URL stopped answering 200 (fast watcher)
+	LBNotReady     EventName = "lb not ready"    // the load balancer (drill or HAProxy) took it out
+	ListenerClosed EventName = "listener closed" // a TCP connect to the port was refused
+	Exit           EventName = "exit"            // the process exited
+	Killed         EventName = "killed"          // the drill killed the process after its budget
+	LBAdded        EventName = "lb added"        // the instance was added to the load balancer
+	LoadStopped    EventName = "load stopped"    // the drill stopped sending new requests
+)
+
+// Event is a phase marker at an offset from the start of the drill.
+type Event struct {
+	Name     EventName
+	At       time.Duration
+	Instance int    // 0 in run mode; the instance number in rollout mode
+	Detail   string // e.g. "exit status 1" or why the load balancer took it out
+	Code     int    // Exit events: the exit code, -1 when a signal ended the process
+}

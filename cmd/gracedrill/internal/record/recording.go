@@ -1,0 +1,88 @@
+package record
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Recording collects requests and events from many goroutines. The zero value is not usable;
+// use New.
+type Recording struct {
+	start time.Time
+
+	mu       sync.Mutex
+	requests []Request
+	events   []Event
+}
+
+// New returns an empty Recording whose offsets count from start.
+func New(start time.Time) *Recording {
+	return &Recording{start: start, requests: make([]Request, 0, 1<<16)}
+}
+
+// Start returns the instant every offset counts from.
+func (r *Recording) Start() time.Time { return r.start }
+
+// Since returns the offset of t.
+func (r *Recording) Since(t time.Time) time.Duration { return t.Sub(r.start) }
+
+// Now returns the offset of the current instant.
+func (r *Recording) Now() time.Duration { return time.Since(r.start) }
+
+// AddRequest records one request. Safe for concurrent use.
+func (r *Recording) AddRequest(q Request) {
+	r.mu.Lock()
+	r.requests = append(r.requests, q)
+	r.mu.Unlock()
+}
+
+// Mark records an event at the current instant and returns its offset. Safe for concurrent use.
+func (r *Recording) Mark(name EventName, instance int, detail string) time.Duration {
+	at := r.Now()
+	r.MarkAt(name, at, instance, detail)
+	return at
+}
+
+// MarkAt records an event at a given offset. Safe for concurrent use.
+func (r *Recording) MarkAt(name EventName, at time.Duration, instance int, detail string) {
+	r.mu.Lock()
+	r.events = append(r.events, Event{Name: name, At: at, Instance: instance, Detail: detail})
+	r.mu.Unlock()
+}
+
+// Requests returns a copy of the requests sorted by start.
+func (r *Recording) Requests() []Request {
+	r.mu.Lock()
+	out := slices.Clone(r.requests)
+	r.mu.Unlock()
+	slices.SortFunc(out, func(a, b Request) int { return cmp.Compare(a.Start, b.Start) })
+	return out
+}
+
+// Add records an event as given. Safe for concurrent use.
+func (r *Recording) Add(e Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+// Events returns a copy of the events sorted by time.
+func (r *Recording) Events() []Event {
+	r.mu.Lock()
+	out := slices.Clone(r.events)
+	r.mu.Unlock()
+	slices.SortStableFunc(out, func(a, b Event) int { return cmp.Compare(a.At, b.At) })
+	return out
+}
+
+// First returns the first event with the given name and instance at or after from.
+func First(events []Event, name EventName, instance int, from time.Duration) (Event, bool) {
+	for _, e := range events {
+		if e.Name == name && e.Instance == instance && e.At >= from {
+			return e, true
+		}
+	}
+	return Event{}, false
+}

@@ -1,0 +1,211 @@
+// Package summary turns a drill's recording into numbers and a verdict: requests by outcome,
+// the shutdown phases of every stopped instance, the achieved rate, and pass or fail with the
+// reasons.
+package summary
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
+)
+
+// Verdicts.
+const (
+	Pass = "pass"
+	Fail = "fail"
+)
+
+// Input is everything a summary is computed from.
+type Input struct {
+	Mode         string        // "run" or "rollout"
+	AskedRate    int           // requests per second asked for
+	AchievedRate float64       // requests per second sent
+	SendWindow   time.Duration // how long the drill sent
+	Behind       bool          // the drill fell more than 5 % behind the asked rate
+	Budget       time.Duration // how long a stopped instance may take to exit
+	Requests     []record.Request
+	Events       []record.Event
+	Problems     []string // things that went wrong in the drill itself (e.g. a restart failed)
+}
+
+// Stop describes one stopped instance. Durations are measured from the signal; nil means the
+// drill did not observe the phase.
+type Stop struct {
+	Instance               int
+	SignalAt               time.Duration
+	SignalToNotReady       *time.Duration
+	SignalToLBNotReady     *time.Duration
+	SignalToListenerClosed *time.Duration
+	SignalToExit           *time.Duration
+	ExitCode               *int
+	Killed                 bool
+	InFlightAtSignal       int
+}
+
+// Summary is the result of a drill.
+type Summary struct {
+	Mode             string
+	Requests         int
+	OK               int
+	Failed           int
+	FailedByKind     map[string]int // every failure kind, zero counts included
+	AskedRate        int
+	AchievedRate     float64
+	SendWindow       time.Duration
+	Behind           bool
+	InFlightAtSignal int // at the first signal
+	Stops            []Stop
+	Budget           time.Duration
+	Latency          Percentiles
+	Verdict          string
+	Reasons          []string
+}
+
+// Percentiles of request latency.
+type Percentiles struct{ P50, P90, P99, Max time.Duration }
+
+// First returns the first stop, the one run mode measures; ok is false when nothing was stopped.
+func (s Summary) First() (Stop, bool) {
+	if len(s.Stops) == 0 {
+		return Stop{}, false
+	}
+	return s.Stops[0], true
+}
+
+// ExitCode is the exit code the summary reports: the first non-zero exit code of a stopped
+// instance, else 0; -1 when an instance did not exit on its own.
+func (s Summary) ExitCode() int {
+	code := 0
+	for _, st := range s.Stops {
+		switch {
+		case st.ExitCode == nil || st.Killed:
+			return -1
+		case *st.ExitCode != 0 && code == 0:
+			code = *st.ExitCode
+		}
+	}
+	return code
+}
+
+// MaxSignalToExit is the longest signal → exit of all stops (nil when none exited).
+func (s Summary) MaxSignalToExit() *time.Duration {
+	var out *time.Duration
+	for _, st := range s.Stops {
+		if st.SignalToExit != nil && (out == nil || *st.SignalToExit > *out) {
+			out = st.SignalToExit
+		}
+	}
+	return out
+}
+
+// Build computes the summary and its verdict.
+func Build(in Input) Summary {
+	s := Summary{
+		Mode: in.Mode, Requests: len(in.Requests), AskedRate: in.AskedRate, AchievedRate: in.AchievedRate,
+		SendWindow: in.SendWindow, Behind: in.Behind, Budget: in.Budget,
+		FailedByKind: make(map[string]int),
+	}
+	for _, k := range record.FailureKinds() {
+		s.FailedByKind[k.String()] = 0
+	}
+	lat := make([]time.Duration, 0, len(in.Requests))
+	for _, q := range in.Requests {
+		lat = append(lat, q.Latency)
+		if q.Failed() {
+			s.Failed++
+			s.FailedByKind[q.Kind.String()]++
+		} else {
+			s.OK++
+		}
+	}
+	s.Latency = percentiles(lat)
+	for _, e := range in.Events {
+		if e.Name == record.Signal {
+			s.Stops = append(s.Stops, stopOf(e, in.Events, in.Requests))
+		}
+	}
+	if len(s.Stops) > 0 {
+		s.InFlightAtSignal = s.Stops[0].InFlightAtSignal
+	}
+	s.Reasons = reasons(s, in.Problems)
+	s.Verdict = Pass
+	if len(s.Reasons) > 0 {
+		s.Verdict = Fail
+	}
+	return s
+}
+
+func stopOf(sig record.Event, events []record.Event, reqs []record.Request) Stop {
+	st := Stop{Instance: sig.Instance, SignalAt: sig.At, InFlightAtSignal: InFlight(reqs, sig.At)}
+	since := func(name record.EventName) *time.Duration {
+		e, ok := record.First(events, name, sig.Instance, sig.At)
+		if !ok {
+			return nil
+		}
+		d := e.At - sig.At
+		return &d
+	}
+	st.SignalToNotReady = since(record.NotReady)
+	st.SignalToLBNotReady = since(record.LBNotReady)
+	st.SignalToListenerClosed = since(record.ListenerClosed)
+	st.SignalToExit = since(record.Exit)
+	if e, ok := record.First(events, record.Exit, sig.Instance, sig.At); ok {
+		code := e.Code
+		st.ExitCode = &code
+	}
+	_, st.Killed = record.First(events, record.Killed, sig.Instance, sig.At)
+	return st
+}
+
+// InFlight counts the requests started at or before at and not yet ended.
+func InFlight(reqs []record.Request, at time.Duration) int {
+	n := 0
+	for _, q := range reqs {
+		if q.Start <= at && q.End() > at {
+			n++
+		}
+	}
+	return n
+}
+
+func reasons(s Summary, problems []string) []string {
+	out := slices.Clone(problems)
+	if s.Requests == 0 {
+		out = append(out, "no request was sent")
+	}
+	if s.Failed > 0 {
+		out = append(out, fmt.Sprintf("%d of %d requests failed", s.Failed, s.Requests))
+	}
+	if s.Behind {
+		out = append(out, fmt.Sprintf("the drill sent %.0f req/s but %d were asked: more than 5 %% behind, so it cannot vouch for this run", s.AchievedRate, s.AskedRate))
+	}
+	for _, st := range s.Stops {
+		who := "the service"
+		if s.Mode == "rollout" {
+			who = fmt.Sprintf("instance %d", st.Instance)
+		}
+		switch {
+		case st.Killed:
+			out = append(out, fmt.Sprintf("%s did not exit within its %v budget and was killed", who, s.Budget))
+		case st.ExitCode == nil:
+			out = append(out, fmt.Sprintf("%s did not exit", who))
+		case *st.ExitCode != 0:
+			out = append(out, fmt.Sprintf("%s exited with code %d", who, *st.ExitCode))
+		case st.SignalToExit != nil && *st.SignalToExit > s.Budget:
+			out = append(out, fmt.Sprintf("%s took %v to exit, over its %v budget", who, st.SignalToExit.Round(time.Millisecond), s.Budget))
+		}
+	}
+	return out
+}
+
+func percentiles(d []time.Duration) Percentiles {
+	if len(d) == 0 {
+		return Percentiles{}
+	}
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	at := func(p float64) time.Duration { return d[min(len(d)-1, int(p*float64(len(d))))] }
+	return Percentiles{P50: at(0.50), P90: at(0.90), P99: at(0.99), Max: d[len(d)-1]}
+}

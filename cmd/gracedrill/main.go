@@ -1,0 +1,24 @@
+// Command gracedrill proves that a service stops without losing work: it starts the service,
+// drives open-loop HTTP load, sends the stop signal (or rolls instances behind HAProxy), records
+// every request and every shutdown phase, and says pass or fail.
+//
+//	gracedrill run     [flags] -- CMD ARGS...
+//	gracedrill rollout [flags] -- CMD ARGS...
+//
+// Exit status: 0 when no request failed and every stopped service exited 0 within its budget,
+// 1 otherwise, 2 for bad usage. See README.md.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

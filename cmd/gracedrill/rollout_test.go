@@ -1,0 +1,48 @@
+package main
+
+import "testing"
+
+// rolloutArgs is a short rollout: 2 instances, 2 restarts, HAProxy checking every 200 ms.
+func rolloutArgs(t *testing.T, extra ...string) []string {
+	return append([]string{"rollout", "--rate", "300", "--duration", "2s", "--signal-at", "500ms",
+		"--lb-interval", "200ms", "--lb-fall", "2", "--instances", "2", "--restarts", "2",
+		"--req", "9:GET /", "--req", "1:GET /slow?ms=150"}, extra...)
+}
+
+func TestRolloutCarefulServerLosesNothing(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "haproxy")
+	res := gracedrill(t, append(rolloutArgs(t), testServerCmd(t, "careful", "--drain", "800ms")...)...)
+	r := res.report
+	if res.code != exitPass || r.Failed != 0 || r.Verdict != "pass" {
+		t.Fatalf("exit %d, failed %d (%v), verdict %q: want a clean pass", res.code, r.Failed, r.FailedByKind, r.Verdict)
+	}
+	if len(r.Stops) != 2 {
+		t.Fatalf("%d stops, want 2 (one per restart)", len(r.Stops))
+	}
+	for _, st := range r.Stops {
+		if st.ExitCode == nil || *st.ExitCode != 0 || st.SignalToLBOut == nil || st.SignalToExit == nil || *st.SignalToLBOut >= *st.SignalToExit {
+			t.Errorf("stop %+v: want HAProxy to take the instance out before it exits 0", st)
+		}
+	}
+}
+
+// Shutdown without a delay closes the listener while HAProxy still routes to the instance: its
+// retries hit a closed port and the clients get 503s.
+func TestRolloutShutdownWithoutDelayLosesRequests(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "haproxy")
+	res := gracedrill(t, append(rolloutArgs(t), testServerCmd(t, "nodelay")...)...)
+	r := res.report
+	if res.code != exitFail || r.Failed == 0 {
+		t.Fatalf("exit %d, failed %d: want lost requests detected behind HAProxy", res.code, r.Failed)
+	}
+	if r.FailedByKind["5xx"] == 0 {
+		t.Errorf("failed_by_kind %v: want 5xx from HAProxy", r.FailedByKind)
+	}
+	for _, reason := range r.Reasons {
+		if len(reason) > 12 && reason[:12] == "HAProxy died" {
+			t.Errorf("HAProxy died: %s", reason)
+		}
+	}
+}

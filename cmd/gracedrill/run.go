@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/drill"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/htmlreport"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/jsonreport"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
+)
+
+// Exit codes.
+const (
+	exitPass  = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// run is the whole program: it parses args, runs the drill, writes the summary to stdout and the
+// reports to their files, and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	c, err := config.Parse(args, stderr)
+	var usage *config.UsageError
+	switch {
+	case errors.Is(err, config.ErrHelp):
+		return exitPass
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "gracedrill: %s\n(run \"gracedrill -h\" for help)\n", usage.Msg)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "gracedrill: %s\n", err)
+		return exitUsage
+	}
+	var res drill.Result
+	if c.Mode == config.ModeRollout {
+		res, err = drill.Rollout(ctx, c, stderr)
+	} else {
+		res, err = drill.Run(ctx, c, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gracedrill: %s\n", err)
+		return exitFail
+	}
+	code := exitPass
+	if res.Summary.Verdict != summary.Pass {
+		code = exitFail
+	}
+	if err := summary.WriteText(stdout, res.Summary); err != nil {
+		fmt.Fprintf(stderr, "gracedrill: write summary: %s\n", err)
+		code = exitFail
+	}
+	if c.JSON != "" {
+		if err := jsonreport.Write(c.JSON, res.Summary); err != nil {
+			fmt.Fprintf(stderr, "gracedrill: %s\n", err)
+			code = exitFail
+		}
+	}
+	if c.HTML != "" {
+		if err := htmlreport.WriteFile(c.HTML, res.Summary, res.Requests, res.Events); err != nil {
+			fmt.Fprintf(stderr, "gracedrill: %s\n", err)
+			code = exitFail
+		}
+	}
+	return code
+}

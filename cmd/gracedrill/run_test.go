@@ -1,0 +1,83 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRunNaiveServerLosesRequests(t *testing.T) {
+	t.Parallel()
+	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "naive")...)...)
+	if res.code != exitFail {
+		t.Fatalf("exit code %d, want %d", res.code, exitFail)
+	}
+	r := res.report
+	if r.Failed == 0 || r.Verdict != "fail" {
+		t.Fatalf("failed %d, verdict %q: want lost requests detected", r.Failed, r.Verdict)
+	}
+	if r.FailedByKind["refused"]+r.FailedByKind["reset"]+r.FailedByKind["eof"] == 0 {
+		t.Errorf("failed_by_kind %v: want refused, reset or eof", r.FailedByKind)
+	}
+	if r.ExitCode != -1 {
+		t.Errorf("exit_code %d, want -1 (killed by SIGTERM)", r.ExitCode)
+	}
+	if r.SignalToExit == nil || *r.SignalToExit > 1000 {
+		t.Errorf("signal_to_exit_ms %v, want a prompt exit", r.SignalToExit)
+	}
+	if r.Requests != r.OK+r.Failed {
+		t.Errorf("requests %d != ok %d + failed %d", r.Requests, r.OK, r.Failed)
+	}
+}
+
+func TestRunShutdownWithoutDelayLosesRequests(t *testing.T) {
+	t.Parallel()
+	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "nodelay")...)...)
+	r := res.report
+	if res.code != exitFail || r.Failed == 0 {
+		t.Fatalf("exit %d, failed %d: want refused requests between listener close and the load balancer noticing", res.code, r.Failed)
+	}
+	if r.FailedByKind["refused"] == 0 {
+		t.Errorf("failed_by_kind %v: want refused", r.FailedByKind)
+	}
+	if r.ExitCode != 0 {
+		t.Errorf("exit_code %d, want 0", r.ExitCode)
+	}
+	if r.SignalToClosed == nil || r.SignalToLBOut == nil || *r.SignalToClosed >= *r.SignalToLBOut {
+		t.Errorf("listener closed at %v ms, lb out at %v ms: want the listener closed first", r.SignalToClosed, r.SignalToLBOut)
+	}
+}
+
+func TestRunCarefulServerLosesNothing(t *testing.T) {
+	t.Parallel()
+	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "careful", "--drain", "600ms")...)...)
+	r := res.report
+	if res.code != exitPass || r.Failed != 0 || r.Verdict != "pass" {
+		t.Fatalf("exit %d, failed %d (%v), verdict %q: want a clean pass", res.code, r.Failed, r.FailedByKind, r.Verdict)
+	}
+	if r.InFlightAtSignal == 0 {
+		t.Errorf("in_flight_at_signal 0: the mix has slow requests, some must be in flight")
+	}
+	if r.SignalToNotReady == nil || r.SignalToExit == nil || *r.SignalToExit < 600 {
+		t.Errorf("signal → not ready %v ms, → exit %v ms: want readiness to flip first and the exit after the 600 ms drain", r.SignalToNotReady, r.SignalToExit)
+	}
+	if r.Behind || r.AchievedRate < 380 {
+		t.Errorf("achieved %.0f req/s of 400 (behind %v)", r.AchievedRate, r.Behind)
+	}
+	if !strings.Contains(res.stdout, "verdict: PASS") {
+		t.Errorf("summary lacks the verdict:\n%s", res.stdout)
+	}
+}
+
+// Without the drill's load balancer, requests keep coming after the listener closed: even a
+// careful server loses them, which is what a client without a load balancer sees.
+func TestRunIgnoreReadinessKeepsSending(t *testing.T) {
+	t.Parallel()
+	res := gracedrill(t, append(runArgs(t, "--ignore-readiness"), testServerCmd(t, "careful", "--drain", "300ms")...)...)
+	r := res.report
+	if res.code != exitFail || r.FailedByKind["refused"] == 0 {
+		t.Fatalf("exit %d, failed_by_kind %v: want refused requests after the listener closed", res.code, r.FailedByKind)
+	}
+	if r.SignalToLBOut != nil {
+		t.Errorf("signal_to_lb_not_ready_ms %v: with --ignore-readiness nothing plays the load balancer", *r.SignalToLBOut)
+	}
+}

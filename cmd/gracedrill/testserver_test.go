@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// testServer is the service under test, run when the test binary is started as
+// "TESTBINARY testserver KIND --addr HOST:PORT [--drain D]". Kinds:
+//
+//	naive    no signal handling: SIGTERM kills it mid-request
+//	nodelay  on SIGTERM: readiness 503 and Shutdown at once, no delay for the load balancer
+//	careful  on SIGTERM: readiness 503, wait --drain for the load balancer, then Shutdown
+//	never    never ready (readiness always 503)
+//	crash    exits 3 at once
+func testServer(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "testserver: kind missing")
+		return 2
+	}
+	kind := args[0]
+	fs := flag.NewFlagSet("testserver", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	drain := fs.Duration("drain", time.Second, "careful: delay between readiness 503 and Shutdown")
+	pidfile := fs.String("pidfile", "", "write the process id here")
+	if err := fs.Parse(args[1:]); err != nil {
+		return 2
+	}
+	if *pidfile != "" {
+		if err := os.WriteFile(*pidfile, []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "testserver:", err)
+			return 1
+		}
+	}
+	if kind == "crash" {
+		fmt.Fprintln(os.Stderr, "testserver: crashing on purpose")
+		return 3
+	}
+	var ready atomic.Bool
+	ready.Store(kind != "never")
+	mux := http.NewServeMux()
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = io.WriteString(w, "slow ok\n")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testserver:", err)
+		return 1
+	}
+	if kind == "naive" {
+		err := srv.Serve(ln) // SIGTERM's default action ends the process mid-request
+		fmt.Fprintln(os.Stderr, "testserver:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	served := make(chan error, 1) // one sender
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		fmt.Fprintln(os.Stderr, "testserver:", err)
+		return 1
+	case <-ctx.Done():
+	}
+	ready.Store(false)
+	if kind == "careful" {
+		time.Sleep(*drain) // let the load balancer see readiness fail and stop sending
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintln(os.Stderr, "testserver: shutdown:", err)
+		return 1
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(os.Stderr, "testserver:", err)
+		return 1
+	}
+	return 0
+}
