@@ -105,24 +105,31 @@ func fromBody(info *types.Info, h handler.Handler, bodies map[types.Object]bool,
 func bodyVars(info *types.Info, h handler.Handler) map[types.Object]bool {
 	vars := map[types.Object]bool{}
 	other := map[types.Object]bool{}
-	handler.Inspect(h.Body, func(n ast.Node) bool {
-		as, ok := n.(*ast.AssignStmt)
-		if !ok || len(as.Lhs) != len(as.Rhs) {
-			return true
+	record := func(id *ast.Ident, rhs ast.Expr) {
+		obj := info.ObjectOf(id)
+		switch {
+		case obj == nil:
+		case fromBody(info, h, vars, rhs):
+			vars[obj] = true
+		default:
+			other[obj] = true
 		}
-		for i, lhs := range as.Lhs {
-			id, ok := lhs.(*ast.Ident)
-			if !ok {
-				continue
+	}
+	handler.Inspect(h.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.AssignStmt:
+			if len(n.Lhs) == len(n.Rhs) {
+				for i, lhs := range n.Lhs {
+					if id, ok := lhs.(*ast.Ident); ok {
+						record(id, n.Rhs[i])
+					}
+				}
 			}
-			obj := info.ObjectOf(id)
-			if obj == nil {
-				continue
-			}
-			if fromBody(info, h, vars, as.Rhs[i]) {
-				vars[obj] = true
-			} else {
-				other[obj] = true
+		case *ast.ValueSpec:
+			if len(n.Names) == len(n.Values) {
+				for i, id := range n.Names {
+					record(id, n.Values[i])
+				}
 			}
 		}
 		return true

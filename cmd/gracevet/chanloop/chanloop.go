@@ -13,6 +13,7 @@ import (
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/flow"
 )
 
 const doc = `report goroutines that loop over a channel with no way out at shutdown
@@ -168,7 +169,7 @@ func (c *checker) rangeLoop(g *ast.GoStmt, loop *ast.RangeStmt, args map[types.O
 }
 
 func (c *checker) forLoop(loop *ast.ForStmt) {
-	if loop.Cond != nil {
+	if loop.Cond != nil && !flow.AlwaysTrue(c.pass.TypesInfo, loop.Cond) {
 		return
 	}
 	recv := ""
@@ -254,6 +255,9 @@ func (c *checker) harmlessUse(id *ast.Ident, g *ast.GoStmt) bool {
 		case *ast.CallExpr:
 			if p == g.Call {
 				return true
+			}
+			if fn := callee.Func(info, p); fn != nil && fn == callee.Func(info, g.Call) {
+				return true // another start of the same function: it only receives too
 			}
 			if callee.IsBuiltin(info, p, "close") || callee.IsBuiltin(info, p, "len") || callee.IsBuiltin(info, p, "cap") ||
 				callee.IsPkgFunc(info, p, "os/signal", "Notify", "Stop", "Reset", "Ignore") {

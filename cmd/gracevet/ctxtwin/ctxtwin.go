@@ -76,7 +76,7 @@ func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types
 		return
 	}
 	twin := twinOf(fn)
-	if twin == "" {
+	if twin == "" || logging(fn) {
 		return
 	}
 	pass.Report(analysis.Diagnostic{
@@ -118,6 +118,19 @@ func twinOf(fn *types.Func) string {
 		}
 	}
 	return ""
+}
+
+// logging reports whether fn is a logging call (slog's Info and InfoContext, and the like in
+// other loggers): its Context twin only feeds values to the log handler; it does not block.
+func logging(fn *types.Func) bool {
+	if fn.Pkg() != nil && fn.Pkg().Path() == "log/slog" {
+		return true
+	}
+	switch fn.Name() {
+	case "Debug", "Info", "Warn", "Warning", "Error", "Log", "Print", "Printf", "Trace":
+		return true
+	}
+	return false
 }
 
 // takesContextThen reports whether twin is func(context.Context, <sig's params>) <sig's results>.

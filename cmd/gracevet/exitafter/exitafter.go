@@ -18,11 +18,12 @@ import (
 
 const doc = `report process exits that skip shutdown work
 
-os.Exit, log.Fatal* and other Fatal/Exit functions that never return end the process at once:
+os.Exit, log.Fatal* and other functions named like fatal/exit/die that never return end the process at once:
 deferred calls do not run, goroutines are abandoned. Reported, one diagnostic per exit:
   - an exit with a deferred call pending in the same function (a defer earlier in an enclosing
-    block); defers that do not matter at exit (context cancel funcs, mutex unlocks,
-    WaitGroup.Done, Ticker/Timer.Stop, signal.Stop) are ignored;
+    block); defers that do not matter at exit are ignored: context cancel funcs, mutex unlocks,
+    WaitGroup.Done, Ticker/Timer.Stop, signal.Stop, and Close of what the kernel closes anyway
+    (*os.File, net and database/sql handles, response bodies, sql.Tx.Rollback);
   - an exit after a Shutdown(ctx) or GracefulStop() call in the same function, outside the
     branch that handles that call's error: return from main instead;
   - os.Exit in a package other than main (TestMain is exempt).`
@@ -51,7 +52,10 @@ func run(pass *analysis.Pass) (any, error) {
 			if !ok || fd.Body == nil {
 				continue
 			}
-			library := pass.Pkg.Name() != "main" && fd.Name.Name != "TestMain" && !isTest
+			// os.Exit in library code is reported except in TestMain, in an entry point that
+			// a main calls (func Main), and in generated code.
+			library := pass.Pkg.Name() != "main" && !isTest && !ast.IsGenerated(f) &&
+				fd.Name.Name != "TestMain" && fd.Name.Name != "Main"
 			checkFunc(pass, cfgs, fd.Body, library)
 			ast.Inspect(fd.Body, func(n ast.Node) bool {
 				if lit, ok := n.(*ast.FuncLit); ok {
@@ -112,14 +116,44 @@ func checkFunc(pass *analysis.Pass, cfgs *ctrlflow.CFGs, body *ast.BlockStmt, li
 				name, render(pass.Fset, s.node.(*ast.CallExpr).Fun), pass.Fset.Position(s.node.Pos()).Line)})
 			continue
 		}
-		if library && callee.IsPkgFunc(info, call, "os", "Exit") {
+		// A forced exit on a signal (the second Ctrl-C, SIGQUIT) is what the user asked for.
+		if library && callee.IsPkgFunc(info, call, "os", "Exit") && !receivesSignal(info, body) {
 			pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: "os.Exit outside package main ends the process behind its callers' backs, skipping their defers and shutdown: return an error instead"})
 		}
 	}
 }
 
+// receivesSignal reports whether body (not nested literals) receives from, or ranges over, a
+// channel of os.Signal.
+func receivesSignal(info *types.Info, body *ast.BlockStmt) bool {
+	found := false
+	ast.Inspect(body, func(n ast.Node) bool {
+		var ch ast.Expr
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.UnaryExpr:
+			if n.Op == token.ARROW {
+				ch = n.X
+			}
+		case *ast.RangeStmt:
+			ch = n.X
+		}
+		if ch != nil {
+			if c, ok := info.TypeOf(ch).Underlying().(*types.Chan); ok {
+				if named, ok := types.Unalias(c.Elem()).(*types.Named); ok && named.Obj().Pkg() != nil &&
+					named.Obj().Pkg().Path() == "os" && named.Obj().Name() == "Signal" {
+					found = true
+				}
+			}
+		}
+		return !found
+	})
+	return found
+}
+
 // exitName names call if it ends the process: os.Exit, log.Fatal*, (*log.Logger).Fatal*, or a
-// function or method named Fatal*/Exit* that the control-flow facts show never returns.
+// function or method named like fatal/exit/die that the control-flow facts show never returns.
 func exitName(info *types.Info, cfgs *ctrlflow.CFGs, call *ast.CallExpr) string {
 	fn := callee.Func(info, call)
 	if fn == nil {
@@ -132,8 +166,10 @@ func exitName(info *types.Info, cfgs *ctrlflow.CFGs, call *ast.CallExpr) string 
 		return "log." + fn.Name()
 	case callee.IsMethod(info, call, "log", "Logger", "Fatal", "Fatalf", "Fatalln"):
 		return "(*log.Logger)." + fn.Name()
-	case (strings.HasPrefix(fn.Name(), "Fatal") || strings.HasPrefix(fn.Name(), "Exit")) && cfgs.NoReturn(fn):
-		return fn.Name()
+	case fn.Pkg() != nil && fn.Pkg().Path() == "testing":
+		return "" // t.Fatal ends the goroutine with runtime.Goexit, which runs deferred calls
+	case exitLike(fn.Name()) && cfgs.NoReturn(fn):
+		return describe(fn)
 	}
 	return ""
 }
@@ -164,12 +200,56 @@ func irrelevantAtExit(info *types.Info, call *ast.CallExpr) bool {
 			return true // context.CancelFunc, CancelCauseFunc
 		}
 	}
+	if sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr); ok && sel.Sel.Name == "Close" {
+		// Closing what the kernel closes at exit anyway: files, sockets, database handles
+		// (the database server rolls back on disconnect), response bodies.
+		if callee.IsMethod(info, call, "os", "File", "Close") || isPkgMethod(info, call, "net") ||
+			isPkgMethod(info, call, "database/sql") || isResponseBody(info, sel.X) {
+			return true
+		}
+	}
+	if callee.IsMethod(info, call, "database/sql", "Tx", "Rollback") {
+		return true
+	}
 	return callee.IsMethod(info, call, "sync", "Mutex", "Unlock") ||
 		callee.IsMethod(info, call, "sync", "RWMutex", "Unlock", "RUnlock") ||
 		callee.IsMethod(info, call, "sync", "WaitGroup", "Done") ||
 		callee.IsMethod(info, call, "time", "Ticker", "Stop") ||
 		callee.IsMethod(info, call, "time", "Timer", "Stop") ||
 		callee.IsPkgFunc(info, call, "os/signal", "Stop")
+}
+
+// isPkgMethod reports whether call is a method of a type declared in package pkgPath (including
+// interface methods such as net.Conn's).
+func isPkgMethod(info *types.Info, call *ast.CallExpr, pkgPath string) bool {
+	fn := callee.Func(info, call)
+	if fn == nil || fn.Type().(*types.Signature).Recv() == nil {
+		return false
+	}
+	recv := fn.Type().(*types.Signature).Recv().Type()
+	if p, ok := recv.(*types.Pointer); ok {
+		recv = p.Elem()
+	}
+	named, ok := types.Unalias(recv).(*types.Named)
+	return ok && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == pkgPath
+}
+
+// isResponseBody reports whether e is resp.Body of an *http.Response.
+func isResponseBody(info *types.Info, e ast.Expr) bool {
+	sel, ok := ast.Unparen(e).(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Body" {
+		return false
+	}
+	v, ok := info.ObjectOf(sel.Sel).(*types.Var)
+	if !ok || !v.IsField() || v.Pkg() == nil || v.Pkg().Path() != "net/http" {
+		return false
+	}
+	t := info.TypeOf(sel.X)
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	named, ok := types.Unalias(t).(*types.Named)
+	return ok && named.Obj().Name() == "Response"
 }
 
 // pending returns a defer registered before ex in a block that encloses ex.
@@ -233,6 +313,29 @@ func contains(path []ast.Node, n ast.Node) bool {
 		}
 	}
 	return false
+}
+
+// exitLike reports whether a never-returning function's name says it exits rather than panics:
+// Fatalf, fatal, Exitf, printErrorAndExit, die.
+func exitLike(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.Contains(lower, "fatal") || strings.Contains(lower, "exit") || strings.HasPrefix(lower, "die")
+}
+
+// describe names a package function as pkg.Name and a method as Type.Name.
+func describe(fn *types.Func) string {
+	sig := fn.Type().(*types.Signature)
+	if sig.Recv() == nil {
+		return fn.Pkg().Name() + "." + fn.Name()
+	}
+	t := sig.Recv().Type()
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	if named, ok := types.Unalias(t).(*types.Named); ok {
+		return "(" + fn.Pkg().Name() + "." + named.Obj().Name() + ")." + fn.Name()
+	}
+	return fn.Name()
 }
 
 func render(fset *token.FileSet, e ast.Expr) string {

@@ -6,6 +6,7 @@ package signalstop
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
@@ -19,7 +20,9 @@ import (
 const doc = `report signal registrations that outlive their code
 
   - signal.Notify(ch, ...) where ch is a local channel used only for receiving, in a function
-    other than main.main that can return without signal.Stop(ch) (or signal.Reset) on the way:
+    other than main.main that can return without signal.Stop(ch) (or signal.Reset) and without
+    having received from ch on the way (a function that returns because the signal came is the
+    process's signal waiter, and is not reported):
     the registration stays for the life of the process, each call adds one, and after the
     function returns the signals are neither handled nor given their default action (a second
     SIGTERM no longer ends the process). A function that loops forever on the channel is
@@ -79,16 +82,21 @@ func checkNotify(pass *analysis.Pass, cfgs *ctrlflow.CFGs, fn funcs.Func, call *
 	if !ok || v.Pos() < fn.Body.Pos() || v.Pos() > fn.Body.End() || handedOff(info, fn.Body, v) {
 		return // not this function's own channel
 	}
+	// A path is settled by signal.Stop(ch) or signal.Reset, and also by a receive from ch: a
+	// function that returns because the signal came is the process's own signal waiter, and the
+	// process is on its way out.
 	released := func(n ast.Node) bool {
 		return funcs.Mentions(n, func(m ast.Node) bool {
-			c, ok := m.(*ast.CallExpr)
-			if !ok {
-				return false
+			switch m := m.(type) {
+			case *ast.UnaryExpr:
+				return m.Op == token.ARROW && callee.ObjectOf(info, m.X) == v
+			case *ast.CallExpr:
+				if callee.IsPkgFunc(info, m, "os/signal", "Reset") {
+					return true
+				}
+				return callee.IsPkgFunc(info, m, "os/signal", "Stop") && len(m.Args) == 1 && callee.ObjectOf(info, m.Args[0]) == v
 			}
-			if callee.IsPkgFunc(info, c, "os/signal", "Reset") {
-				return true
-			}
-			return callee.IsPkgFunc(info, c, "os/signal", "Stop") && len(c.Args) == 1 && callee.ObjectOf(info, c.Args[0]) == v
+			return false
 		})
 	}
 	pos, leaks := flow.Leak(flow.Query{
@@ -100,8 +108,16 @@ func checkNotify(pass *analysis.Pass, cfgs *ctrlflow.CFGs, fn funcs.Func, call *
 			return callee.IsBuiltin(info, c, "panic") || f != nil && cfgs.NoReturn(f)
 		},
 		// The channel is never closed, so a range over it never ends.
-		Endless: func(rs *ast.RangeStmt) bool { return callee.ObjectOf(info, rs.X) == v },
-		End:     fn.Body.Rbrace,
+		Endless: func(s ast.Stmt) bool {
+			switch s := s.(type) {
+			case *ast.RangeStmt:
+				return callee.ObjectOf(info, s.X) == v
+			case *ast.ForStmt:
+				return flow.AlwaysTrue(info, s.Cond)
+			}
+			return false
+		},
+		End: fn.Body.Rbrace,
 	})
 	if !leaks {
 		return
@@ -111,7 +127,7 @@ func checkNotify(pass *analysis.Pass, cfgs *ctrlflow.CFGs, fn funcs.Func, call *
 		where = fmt.Sprintf("returns at line %d", pass.Fset.Position(pos).Line)
 	}
 	d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
-		"signal.Notify(%s) is never undone on the path that %s: the registration outlives the function, so later signals are neither received nor given their default action; defer signal.Stop(%s)",
+		"signal.Notify(%s) is never undone, and the function can return without having received a signal on the path that %s: the registration outlives the function, so later signals are neither received nor given their default action; defer signal.Stop(%s)",
 		v.Name(), where, v.Name())}
 	if stmt, ok := parents[len(parents)-1].(*ast.ExprStmt); ok && len(parents) >= 2 && parents[len(parents)-2] == fn.Body {
 		pkg := render(call.Fun)

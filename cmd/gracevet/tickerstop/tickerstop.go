@@ -64,8 +64,16 @@ func run(pass *analysis.Pass) (any, error) {
 					f := callee.Func(info, c)
 					return callee.IsBuiltin(info, c, "panic") || f != nil && cfgs.NoReturn(f)
 				},
-				Endless: func(rs *ast.RangeStmt) bool { return tickerChan(info, rs.X) },
-				End:     fn.Body.Rbrace,
+				Endless: func(s ast.Stmt) bool {
+					switch s := s.(type) {
+					case *ast.RangeStmt:
+						return tickerChan(info, s.X)
+					case *ast.ForStmt:
+						return flow.AlwaysTrue(info, s.Cond)
+					}
+					return false
+				},
+				End: fn.Body.Rbrace,
 			})
 			if !leaks {
 				return

@@ -4,7 +4,9 @@ package flow
 
 import (
 	"go/ast"
+	"go/constant"
 	"go/token"
+	"go/types"
 
 	"golang.org/x/tools/go/cfg"
 )
@@ -22,9 +24,9 @@ type Query struct {
 	// NoReturn reports whether a call never returns (os.Exit, log.Fatal, panic): a path that
 	// ends in one leaves nothing behind worth reporting.
 	NoReturn func(*ast.CallExpr) bool
-	// Endless reports whether a range loop never finishes (a range over a ticker's channel), so
-	// the path through its "done" block is not followed. May be nil.
-	Endless func(*ast.RangeStmt) bool
+	// Endless reports whether a loop never finishes on its own (a range over a ticker's channel,
+	// for true {}), so the path through its "done" block is not followed. May be nil.
+	Endless func(ast.Stmt) bool
 	// End is the position reported for a path that falls off the end of the function
 	// (its closing brace).
 	End token.Pos
@@ -50,7 +52,7 @@ func Leak(q Query) (pos token.Pos, ok bool) {
 			return exitPos(q, b)
 		}
 		succs := b.Succs
-		if rs, isRange := b.Stmt.(*ast.RangeStmt); isRange && b.Kind == cfg.KindRangeLoop && q.Endless != nil && q.Endless(rs) {
+		if (b.Kind == cfg.KindRangeLoop || b.Kind == cfg.KindForLoop) && len(succs) == 2 && q.Endless != nil && q.Endless(b.Stmt) {
 			succs = succs[:1] // the body only; the loop never completes
 		}
 		for _, s := range succs {
@@ -69,7 +71,9 @@ func Leak(q Query) (pos token.Pos, ok bool) {
 
 // exitPos decides whether a block without successors is a real return of the function.
 func exitPos(q Query, b *cfg.Block) (token.Pos, bool) {
-	if !b.Live {
+	if !b.Live || b.Kind == cfg.KindSelectAfterCase {
+		// The block after a select's last case has no successors: a select without default
+		// waits for one of its cases, so nothing leaves from there.
 		return token.NoPos, false
 	}
 	if len(b.Nodes) > 0 {
@@ -95,4 +99,13 @@ func find(g *cfg.CFG, pos token.Pos) (*cfg.Block, int) {
 		}
 	}
 	return nil, 0
+}
+
+// AlwaysTrue reports whether a loop condition is the constant true (for true { ... }).
+func AlwaysTrue(info *types.Info, cond ast.Expr) bool {
+	if cond == nil {
+		return false
+	}
+	tv, ok := info.Types[cond]
+	return ok && tv.Value != nil && tv.Value.Kind() == constant.Bool && constant.BoolVal(tv.Value)
 }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"log"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+)
+
+func main() {
+	db, err := sql.Open("postgres", "")
+	if err != nil {
+		log.Fatal(err) // no defer pending yet: fine
+	}
+	defer db.Close() // the kernel closes the connections anyway: not a pending defer that matters
+	out := bufio.NewWriter(os.Stdout)
+	defer out.Flush()
+
+	srv := &http.Server{Addr: "127.0.0.1:0"}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Fatalf("serve: %v", err) // want `log.Fatalf skips the deferred out.Flush\(\) \(line 21\): return \(or return an error\) instead, and exit only from main once cleanup has run`
+	}
+}
+
+// Positive: os.Exit right after Shutdown, with no defers.
+func stop(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel() // a cancel func does not matter at exit
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Printf("shutdown: %v", err)
+	}
+	os.Exit(0) // want `os.Exit after srv.Shutdown\(\) \(line 33\) abandons goroutines and skips the cleanup that follows shutdown: return from main instead`
+}
+
+// Look-alike: the exit is in the branch handling Shutdown's error.
+func stopOrDie(srv *http.Server) {
+	if err := srv.Shutdown(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Look-alike: defers that do not matter at exit; a defer in a branch that already returned.
+func cleanExit(mu *sync.Mutex, wg *sync.WaitGroup, verbose bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	defer wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	if verbose {
+		defer os.Remove("x")
+		return
+	}
+	f, _ := os.Open("x")
+	defer f.Close()
+	os.Exit(2)
+}
+
+// Positive: a deferred function literal, and a Logger's Fatal.
+func withLogger(l *log.Logger) {
+	defer func() { log.Print("bye") }()
+	l.Fatalln("boom") // want `\(\*log.Logger\).Fatalln skips the deferred func literal at line 64 \(line 64\)`
+}
+
+// Positive: a project's own fatal helper, known never to return.
+func fatal(msg string) {
+	log.Print(msg)
+	os.Exit(1)
+}
+
+func useHelper(dir string) {
+	defer os.RemoveAll(dir)
+	fatal("x") // want `main.fatal skips the deferred os.RemoveAll\(\)`
+}
+
+// Look-alike: defers inside a function literal are that literal's own.
+func literal() {
+	func() {
+		defer os.Remove("x")
+	}()
+	os.Exit(1)
+}
