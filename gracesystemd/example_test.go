@@ -56,13 +56,18 @@ func ExampleListeners() {
 }
 
 // The Notifier is added first, so every other component depends on it: it reports READY=1
-// after they all started and keeps notifying until they all stopped. Under systemd, the unit
-// would say Type=notify; here NOTIFY_SOCKET is unset and the Notifier is silent.
+// after they all started and keeps notifying until they all stopped. Its Observe method, given
+// to the app as its observer, lets the status name the components still stopping. Under
+// systemd, the unit would say Type=notify; here NOTIFY_SOCKET is unset and the Notifier is
+// silent.
 func ExampleNotifier() {
-	app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()))
-	app.Add("systemd", gracesystemd.New(app,
+	var n *gracesystemd.Notifier
+	app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()),
+		grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
+	n = gracesystemd.New(app,
 		gracesystemd.WithStopTimeout(30*time.Second), // the unit's TimeoutStopSec
-		gracesystemd.WithExtendTimeout(10*time.Second)))
+		gracesystemd.WithExtendTimeout(10*time.Second))
+	app.Add("systemd", n)
 	app.Add("worker", grace.RunFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		return nil

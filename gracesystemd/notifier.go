@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
@@ -34,7 +36,9 @@ const (
 //   - "STOPPING=1\nSTATUS=draining: not ready, still serving" when the stop begins
 //     ([grace.PhaseDraining]), before anything stops. After a failed start, which skips the
 //     drain, STOPPING=1 comes with the stopping status instead.
-//   - "STATUS=stopping components" once components stop ([grace.PhaseStopping]).
+//   - "STATUS=stopping components" once components stop ([grace.PhaseStopping]); with
+//     [Notifier.Observe] wired in, the status names the components still to stop and is sent
+//     again each time one of them stops.
 //   - "STATUS=stopped" when Run returns.
 //   - "WATCHDOG=1" every half of WATCHDOG_USEC, from Run's start to its end, if WATCHDOG_USEC is
 //     set and WATCHDOG_PID is unset or this process's pid (systemd sets both with WatchdogSec=).
@@ -49,11 +53,61 @@ const (
 type Notifier struct {
 	app  *grace.App
 	opts []Option
+	wake chan struct{} // poked by Observe; capacity 1
+
+	mu       sync.Mutex
+	observed bool     // Observe has seen a component start
+	up       []string // components started and not yet stopped, in start order
 }
 
 // New returns a Notifier for app. Problems with opts are returned by Run.
 func New(app *grace.App, opts ...Option) *Notifier {
-	return &Notifier{app: app, opts: opts}
+	return &Notifier{app: app, opts: opts, wake: make(chan struct{}, 1)}
+}
+
+// Observe follows the app's component events, so that the stopping status names what is still
+// to stop: "stopping components, waiting for 2: db, systemd" (most recently started first,
+// which is about the order they stop in), updated as each component stops or is abandoned.
+// Give it to the app with [grace.WithObserver]; without it the status just says "stopping
+// components". It is quick and safe for concurrent use, as an observer must be.
+//
+//	var n *gracesystemd.Notifier
+//	app := grace.New(grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
+//	n = gracesystemd.New(app)
+//	app.Add("systemd", n)
+func (n *Notifier) Observe(e grace.Event) {
+	n.mu.Lock()
+	switch e.Kind {
+	case grace.EventStarted:
+		if e.Err == nil {
+			n.observed = true
+			n.up = append(n.up, e.Component)
+		}
+	case grace.EventStopped, grace.EventAbandoned:
+		if i := slices.Index(n.up, e.Component); i >= 0 {
+			n.up = slices.Delete(n.up, i, i+1)
+		}
+	default:
+		n.mu.Unlock()
+		return
+	}
+	n.mu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// stoppingStatus is the status while components stop.
+func (n *Notifier) stoppingStatus() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.observed {
+		return StatusStopping
+	}
+	left := slices.Clone(n.up)
+	slices.Reverse(left)
+	return fmt.Sprintf("%s, waiting for %d: %s", StatusStopping, len(left), strings.Join(left, ", "))
 }
 
 // Run sends the notifications until ctx ends (the Notifier's turn to stop, in an app) or the
@@ -94,7 +148,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	var extendC <-chan time.Time
 	extendMsg := "EXTEND_TIMEOUT_USEC=" + strconv.FormatInt(cfg.extendTimeout.Microseconds(), 10)
 
-	o := observer{app: n.app, s: s, onStop: func() {
+	o := observer{n: n, s: s, onStop: func() {
 		// systemd's stop timer started about now: extend before it runs out.
 		extend.Reset(max(cfg.stopTimeout-cfg.extendTimeout/2, 0))
 		extendC = extend.C
@@ -106,6 +160,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			s.send("STATUS=" + StatusStopped)
 			return s.err()
 		case <-n.app.Await(o.last + 1):
+		case <-n.wake:
 		case <-watchdogC:
 			s.send(daemon.SdNotifyWatchdog)
 		case <-extendC:
@@ -119,7 +174,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 
 // observer turns the app's phase changes into messages.
 type observer struct {
-	app    *grace.App
+	n      *Notifier
 	s      *sender
 	onStop func()
 	last   grace.Phase
@@ -129,9 +184,9 @@ type observer struct {
 // observe sends what the move from the last phase seen to the current one calls for, and
 // returns the current phase.
 func (o *observer) observe() grace.Phase {
-	cur := o.app.Phase()
-	if cur <= o.last {
-		return cur
+	cur := o.n.app.Phase()
+	if cur < o.last {
+		cur = o.last
 	}
 	var lines []string
 	if o.last < grace.PhaseReady && cur >= grace.PhaseReady && cur < grace.PhaseStopping {
@@ -141,7 +196,11 @@ func (o *observer) observe() grace.Phase {
 		lines = append(lines, daemon.SdNotifyStopping)
 		o.onStop()
 	}
-	if st := statusOf(cur); st != o.status && cur < grace.PhaseStopped {
+	st := statusOf(cur)
+	if cur == grace.PhaseStopping {
+		st = o.n.stoppingStatus()
+	}
+	if st != o.status && cur < grace.PhaseStopped {
 		o.status = st
 		lines = append(lines, "STATUS="+st)
 	}

@@ -416,3 +416,34 @@ func TestNotifierOutsideSystemd(t *testing.T) {
 		t.Fatalf("run: %v\n%s", r.err, r.rep)
 	}
 }
+
+// TestNotifierProgress: with Observe wired in, the stopping status names what is still to stop
+// and is sent again as each component stops. Each stop waits for the test to have seen the
+// status before it.
+func TestNotifierProgress(t *testing.T) {
+	sock := listenNotify(t, false)
+	dbStop, httpStop := make(gate), make(gate)
+	var n *gracesystemd.Notifier
+	app := newApp(grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
+	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour))
+	app.Add("systemd", n)
+	app.Add("db", grace.Hook{OnStop: dbStop.wait})
+	app.Add("http", grace.Hook{OnStop: httpStop.wait})
+	done := runApp(t, app)
+	sock.expectReady(nil)
+	app.Stop("test")
+	got := sock.next()
+	if got == "STOPPING=1\nSTATUS=draining: not ready, still serving" {
+		got = sock.next()
+	}
+	if want := "STATUS=stopping components, waiting for 3: http, db, systemd"; !strings.HasSuffix(got, want) {
+		t.Fatalf("notification = %q, want %q", got, want)
+	}
+	close(httpStop)
+	sock.expect(nil, "STATUS=stopping components, waiting for 2: db, systemd")
+	close(dbStop)
+	sock.expect(nil, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+	if r := wait(t, done); r.err != nil {
+		t.Fatal(r.err)
+	}
+}
