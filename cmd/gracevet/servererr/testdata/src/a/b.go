@@ -1,0 +1,13 @@
+package a
+
+import (
+	"log"
+	"net/http"
+)
+
+// Positive: no errors import in this file, so no fix is offered.
+func noErrorsImport(srv *http.Server) {
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed { // want `comparison with http.ErrServerClosed misses a wrapped error`
+		log.Print(err)
+	}
+}
