@@ -206,12 +206,6 @@ func TestHealthWatchSeesNotServingBeforeListenerCloses(t *testing.T) {
 			t.Fatalf("probe %q before the stop: exit %d, want 0 (SERVING)", svc, code)
 		}
 	}
-	type watched struct {
-		svc      string
-		statuses []healthpb.HealthCheckResponse_ServingStatus
-		end      error
-		closed   bool // whether the listener was closed when NOT_SERVING arrived
-	}
 	watch := func(svc string, first chan<- struct{}) watched {
 		w := watched{svc: svc}
 		stream, err := hc.Watch(ctx, &healthpb.HealthCheckRequest{Service: svc})
@@ -244,12 +238,22 @@ func TestHealthWatchSeesNotServingBeforeListenerCloses(t *testing.T) {
 
 	app.Stop("test")
 	<-app.Await(grace.PhaseDraining)
+	next := func() watched {
+		t.Helper()
+		select {
+		case w := <-results:
+			return w
+		case <-time.After(10 * time.Second):
+			t.Fatal("a health watch did not end within 10s of the drain")
+		}
+		return watched{}
+	}
 	for range 2 {
-		checkWatch(t, <-results, healthpb.HealthCheckResponse_SERVING, healthpb.HealthCheckResponse_NOT_SERVING)
+		checkWatch(t, next(), healthpb.HealthCheckResponse_SERVING, healthpb.HealthCheckResponse_NOT_SERVING)
 	}
 	// A watch opened during the drain gets NOT_SERVING at once, and ends too.
 	go func() { results <- watch("", make(chan struct{})) }()
-	checkWatch(t, <-results, healthpb.HealthCheckResponse_NOT_SERVING)
+	checkWatch(t, next(), healthpb.HealthCheckResponse_NOT_SERVING)
 	for _, svc := range []string{"", echoService} {
 		if code := probe(t, bin, addr, svc); code != 4 {
 			t.Errorf("probe %q while draining: exit %d, want 4 (NOT_SERVING)", svc, code)
@@ -268,12 +272,15 @@ func TestHealthWatchSeesNotServingBeforeListenerCloses(t *testing.T) {
 	}
 }
 
-func checkWatch(t *testing.T, w struct {
+// watched is what a health Watch client saw.
+type watched struct {
 	svc      string
 	statuses []healthpb.HealthCheckResponse_ServingStatus
 	end      error
-	closed   bool
-}, want ...healthpb.HealthCheckResponse_ServingStatus) {
+	closed   bool // whether the listener was closed when NOT_SERVING arrived
+}
+
+func checkWatch(t *testing.T, w watched, want ...healthpb.HealthCheckResponse_ServingStatus) {
 	t.Helper()
 	if !slices.Equal(w.statuses, want) {
 		t.Errorf("watch %q saw %v, want %v", w.svc, w.statuses, want)
