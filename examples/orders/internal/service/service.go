@@ -1,0 +1,148 @@
+// Package service wires the orders service's parts into a grace app, and — for comparison — into
+// the seed's hand-written shutdown (see naive.go).
+package service
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/examples/orders/internal/api"
+	"github.com/gracekit/grace/examples/orders/internal/broker"
+	"github.com/gracekit/grace/examples/orders/internal/config"
+	"github.com/gracekit/grace/examples/orders/internal/fulfil"
+	"github.com/gracekit/grace/examples/orders/internal/jobs"
+	"github.com/gracekit/grace/examples/orders/internal/metrics"
+	"github.com/gracekit/grace/examples/orders/internal/store"
+	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/gracesql"
+)
+
+// Component names, as they appear in logs and the shutdown report.
+const (
+	CompDB         = "db"
+	CompMigrate    = "migrate"
+	CompNATSServer = "nats-server"
+	CompBroker     = "broker"
+	CompFulfilment = "fulfilment"
+	CompExpiry     = "expiry"
+	CompPool       = "pool-maintenance"
+	CompHTTP       = "http"
+	CompAnnounce   = "announce"
+)
+
+// ListeningPrefix starts the line written to stdout once the service serves, followed by its
+// base URL; tests and scripts read it to find a port chosen by the system (--addr host:0).
+const ListeningPrefix = "orders: listening on "
+
+// Run runs the service with grace until a signal (SIGTERM, SIGINT) or ctx ends it, logs the
+// shutdown report and returns the process exit code (grace's exit codes).
+//
+// Components and their dependencies (each stops only after everything that uses it stopped):
+//
+//	db ─ migrate ─┬─ fulfilment ─┐
+//	              ├─ expiry      │
+//	db ─ pool-maintenance        │
+//	nats-server ─ broker ────────┴─ http ─ announce
+//
+// so the HTTP server and the consumer stop before the database and the broker close.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) int {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		log.Error("create data dir", "error", err)
+		return grace.ExitStartFailed
+	}
+	m := &metrics.Registry{}
+	app := grace.New(
+		grace.WithBudget(cfg.Budget),
+		grace.WithDrainDelay(cfg.DrainDelay),
+		grace.WithLogger(log),
+	)
+
+	// The store is opened here without touching the database (sql.Open is lazy for both
+	// drivers); the db component pings it at start and closes it at its turn.
+	st, err := openStore(cfg)
+	if err != nil {
+		log.Error("open database", "error", err)
+		return grace.ExitStartFailed
+	}
+	app.Add(CompDB, gracesql.New(st.DB()), grace.Independent())
+	app.Add(CompMigrate, grace.Hook{OnStart: func(ctx context.Context) error {
+		if n := api.SweepTemp(cfg.DataDir, 0); n > 0 {
+			log.Info("removed partial uploads left by a crash", "count", n)
+		}
+		return st.Migrate(ctx)
+	}}, grace.DependsOn(CompDB))
+
+	handle := fulfil.Handler(st, m, cfg.FulfilDelay, log)
+	var pub broker.Publisher
+	var consumer any
+	brokerDeps := []string{CompBroker}
+	if len(cfg.KafkaBrokers) > 0 {
+		k := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
+		app.Add(CompBroker, k, grace.Independent())
+		pub = k
+		consumer = broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, handle, log)
+	} else {
+		ns := broker.NewNATSServer(cfg.DataDir)
+		app.Add(CompNATSServer, ns, grace.Independent())
+		nc := broker.NewNATS(ns)
+		app.Add(CompBroker, nc, grace.DependsOn(CompNATSServer))
+		pub = nc
+		consumer = broker.NewNATSConsumer(nc, handle, log)
+	}
+	app.Add(CompFulfilment, consumer, grace.DependsOn(append([]string{CompMigrate}, brokerDeps...)...),
+		grace.StopTimeout(cfg.WorkerTimeout))
+	app.Add(CompExpiry, grace.Ticker(cfg.ExpireEvery, jobs.Expire(st, cfg.ExpireAfter, m, log)),
+		grace.DependsOn(CompMigrate))
+	app.Add(CompPool, grace.Ticker(cfg.PoolEvery, jobs.PoolMaintenance(st.DB(), m, log)),
+		grace.DependsOn(CompDB))
+
+	mux := http.NewServeMux()
+	api.New(api.Config{
+		Store: st, Publisher: pub, Metrics: m, Log: log, DataDir: cfg.DataDir,
+		MaxUpload: cfg.MaxUpload, Copy: gracehttp.CopyContext, TestHooks: cfg.TestHooks,
+	}).Register(mux)
+	httpOpts := []gracehttp.Option{gracehttp.WithHealth(app), gracehttp.WithLogger(log)}
+	if cfg.QuietPeriod > 0 {
+		httpOpts = append(httpOpts, gracehttp.WithQuietPeriod(cfg.QuietPeriod))
+	}
+	hs := gracehttp.New(&http.Server{Addr: cfg.Addr, Handler: mux}, httpOpts...)
+	app.Add(CompHTTP, hs, grace.DependsOn(append([]string{CompMigrate}, brokerDeps...)...),
+		grace.StopTimeout(cfg.HTTPTimeout))
+	app.Add(CompAnnounce, grace.Hook{OnStart: func(context.Context) error {
+		for _, a := range hs.Addrs() {
+			fmt.Fprintf(stdout, "%shttp://%s\n", ListeningPrefix, a)
+		}
+		return nil
+	}}, grace.DependsOn(CompHTTP))
+
+	rep, _ := app.Run(ctx)
+	level := slog.LevelInfo
+	if rep.ExitCode != grace.ExitClean {
+		level = slog.LevelError
+	}
+	log.Log(context.Background(), level, "shutdown report", "report", rep)
+	log.Info("final counters", counterAttrs(m)...)
+	return rep.ExitCode
+}
+
+func openStore(cfg config.Config) (*store.Store, error) {
+	if cfg.PGDSN != "" {
+		return store.OpenPostgres(cfg.PGDSN)
+	}
+	return store.OpenSQLite(cfg.DataDir)
+}
+
+func counterAttrs(m *metrics.Registry) []any {
+	var out []any
+	for _, n := range []string{metrics.OrdersCreated, metrics.OrdersRejected, metrics.OrdersFailed,
+		metrics.Deliveries, metrics.Fulfilled, metrics.DuplicateDeliveries, metrics.Expired,
+		metrics.UploadsCompleted, metrics.UploadsFailed} {
+		out = append(out, slog.Int64(n, m.Value(n)))
+	}
+	return out
+}
