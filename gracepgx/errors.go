@@ -1,0 +1,24 @@
+package gracepgx
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrInUse is matched by an [InUseError].
+var ErrInUse = errors.New("connections still in use at the hard deadline")
+
+// InUseError says that connections were still acquired at the hard deadline, so the pool
+// forced them closed: their running queries were cancelled and their transactions roll back.
+type InUseError struct {
+	AcquiredAtStop int // connections acquired when Stop was called
+	Forced         int // connections still acquired at the hard deadline, forced closed
+}
+
+func (e *InUseError) Error() string {
+	return fmt.Sprintf("%d connections still in use at the hard deadline (%d when the stop began): cancelled their queries and closed them",
+		e.Forced, e.AcquiredAtStop)
+}
+
+// Is reports whether target is [ErrInUse].
+func (e *InUseError) Is(target error) bool { return target == ErrInUse }

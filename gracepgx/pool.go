@@ -1,0 +1,177 @@
+package gracepgx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+var (
+	_ grace.Starter = (*Pool)(nil)
+	_ grace.Stopper = (*Pool)(nil)
+)
+
+// Pool is a grace component for a *pgxpool.Pool: a [grace.Starter] and a [grace.Stopper].
+type Pool struct {
+	pool    *pgxpool.Pool
+	cfg     config
+	tracker *tracker
+
+	mu      sync.Mutex
+	stopped bool
+	closed  chan struct{} // closed when pool.Close has returned
+	stats   CloseStats
+}
+
+// CloseStats is what a [Pool]'s stop found.
+type CloseStats struct {
+	AcquiredAtStop int  // connections acquired when Stop was called
+	Forced         int  // connections still acquired at the hard deadline, forced closed
+	Closed         bool // the pool finished closing within the limit
+}
+
+// New creates the pool from cfg, which must come from pgxpool.ParseConfig, and returns its
+// component. It installs AfterConnect and BeforeClose hooks on a copy of cfg to keep track of
+// the connections (cfg's own hooks still run, first). Like pgxpool.NewWithConfig it does not
+// connect: [Pool.Start] does. Options with bad values make New fail.
+func New(ctx context.Context, cfg *pgxpool.Config, opts ...Option) (*Pool, error) {
+	c := config{forceMargin: DefaultForceMargin}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	if cfg == nil {
+		c.problems = append(c.problems, "nil pool config")
+	}
+	if len(c.problems) > 0 {
+		return nil, fmt.Errorf("gracepgx: %s", strings.Join(c.problems, "; "))
+	}
+	t := &tracker{}
+	cfg = cfg.Copy()
+	afterConnect, beforeClose := cfg.AfterConnect, cfg.BeforeClose
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		if afterConnect != nil {
+			if err := afterConnect(ctx, conn); err != nil {
+				return err
+			}
+		}
+		t.add(conn)
+		return nil
+	}
+	cfg.BeforeClose = func(conn *pgx.Conn) {
+		t.remove(conn)
+		if beforeClose != nil {
+			beforeClose(conn)
+		}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("gracepgx: create pool: %w", err)
+	}
+	return &Pool{pool: pool, cfg: c, tracker: t}, nil
+}
+
+// Pool returns the pgx pool, for the components that use it.
+func (p *Pool) Pool() *pgxpool.Pool { return p.pool }
+
+// Start pings PostgreSQL with ctx (the component's start limit), opening a first connection: an
+// unreachable server or a refused login fails the app's start with "ping database: <pgx's
+// error>". Since the app does not stop a component whose start failed, a failed Start closes
+// the pool itself.
+func (p *Pool) Start(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeAfterFailedStartWait)
+		defer cancel()
+		_ = p.Stop(stopCtx)
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// closeAfterFailedStartWait bounds closing the pool after a failed ping.
+const closeAfterFailedStartWait = time.Second
+
+// Stop closes the pool within ctx's deadline (the component's limit). It refuses new acquires,
+// closes the idle connections and waits for the acquired ones to be released. At the hard
+// deadline — ctx's deadline less the force margin, or when ctx ends if it has no deadline — it
+// closes the socket of each connection still acquired (pgx sends a cancel request for a query in
+// flight; PostgreSQL rolls back the open transaction), waits up to half the margin for their
+// holders to release them, and returns an [InUseError] — joined with ctx's cause if ctx has
+// ended. A holder that never releases its connection keeps the pool's Close goroutine waiting
+// after Stop has returned ([CloseStats].Closed stays false); the connection itself is closed.
+// Stop never waits on the network. Calling it again waits for the same close.
+func (p *Pool) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.stopped {
+		p.stopped = true
+		p.stats.AcquiredAtStop = int(p.pool.Stat().AcquiredConns())
+		p.closed = make(chan struct{})
+		go func() {
+			p.pool.Close()
+			p.mu.Lock()
+			p.stats.Closed = true
+			p.mu.Unlock()
+			close(p.closed)
+		}()
+	}
+	closed := p.closed
+	p.mu.Unlock()
+
+	var hard <-chan time.Time
+	margin := p.cfg.forceMargin
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		margin = min(margin, left/4)
+		t := time.NewTimer(left - margin)
+		defer t.Stop()
+		hard = t.C
+	}
+	select {
+	case <-closed:
+		return nil
+	case <-hard:
+	case <-ctx.Done():
+	}
+
+	// The hard stop: cut the connections still acquired, then give their holders a moment to
+	// notice and release them, so the pool can finish closing.
+	forced := p.tracker.force()
+	p.mu.Lock()
+	p.stats.Forced += forced
+	inUse := &InUseError{AcquiredAtStop: p.stats.AcquiredAtStop, Forced: p.stats.Forced}
+	p.mu.Unlock()
+
+	var err error
+	if ctx.Err() == nil {
+		t := time.NewTimer(margin / 2)
+		defer t.Stop()
+		select {
+		case <-closed:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+	if ctx.Err() != nil {
+		err = fmt.Errorf("close pool: %w", context.Cause(ctx))
+	}
+	if forced == 0 {
+		return err
+	}
+	return errors.Join(inUse, err)
+}
+
+// CloseStats returns what Stop found: connections acquired when it began, connections forced
+// closed at the hard deadline, and whether the pool has finished closing.
+func (p *Pool) CloseStats() CloseStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}

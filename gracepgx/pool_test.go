@@ -1,0 +1,305 @@
+package gracepgx_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracepgx"
+)
+
+func newPool(t *testing.T, addr string, opts ...gracepgx.Option) *gracepgx.Pool {
+	t.Helper()
+	p, err := gracepgx.New(context.Background(), poolConfig(t, addr), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Pool().Close)
+	return p
+}
+
+// table creates a fresh table for one test and returns its name.
+func table(t *testing.T) string {
+	t.Helper()
+	name := fmt.Sprintf("gracepgx_%d", time.Now().UnixNano())
+	c := connect(t)
+	if _, err := c.Exec(context.Background(), "create table "+name+" (id int)"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = connect(t).Exec(context.Background(), "drop table "+name) })
+	return name
+}
+
+func rows(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := connect(t).QueryRow(context.Background(), "select count(*) from "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	_, err := gracepgx.New(context.Background(), poolConfig(t, ""), gracepgx.WithForceMargin(-time.Second))
+	if err == nil || !strings.Contains(err.Error(), "force margin must be positive, got -1s") {
+		t.Fatalf("New with a negative margin = %v", err)
+	}
+	if _, err := gracepgx.New(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "nil pool config") {
+		t.Fatalf("New with a nil config = %v", err)
+	}
+}
+
+func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
+	pool := newPool(t, closedAddr(t))
+	app := newApp()
+	app.Add("pg", pool)
+	app.Add("user", grace.Hook{})
+	rep, err := app.Run(context.Background())
+	if err == nil || rep.ExitCode != grace.ExitStartFailed {
+		t.Fatalf("Run = %v (exit %d), want a failed start", err, rep.ExitCode)
+	}
+	c := rep.Component("pg")
+	if c.State != grace.StateFailed || !strings.Contains(c.Error, "start pg: ping database: failed to connect") ||
+		!strings.Contains(c.Error, "connection refused") {
+		t.Fatalf("pg: state %q, error %q", c.State, c.Error)
+	}
+	if !pool.CloseStats().Closed {
+		t.Fatal("the pool was not closed after the failed start")
+	}
+}
+
+func TestClosesAfterItsDependents(t *testing.T) {
+	pool := newPool(t, "")
+	var atStop error
+	app := newApp()
+	app.Add("pg", pool)
+	app.Add("user", grace.Hook{OnStop: func(ctx context.Context) error {
+		_, atStop = pool.Pool().Exec(ctx, "select 1")
+		return nil
+	}})
+	rep, err := runAndStop(t, app)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, rep)
+	}
+	if atStop != nil {
+		t.Fatalf("query while the dependent stopped: %v", atStop)
+	}
+	if _, err := pool.Pool().Exec(context.Background(), "select 1"); err == nil || !strings.Contains(err.Error(), "closed pool") {
+		t.Fatalf("query after the stop = %v, want a closed pool", err)
+	}
+	if st := pool.CloseStats(); !st.Closed || st.AcquiredAtStop != 0 || st.Forced != 0 {
+		t.Fatalf("CloseStats = %+v", st)
+	}
+}
+
+// holder is a component that holds a transaction and ignores its stop (a hung handler): it is
+// abandoned at its limit, so the pool's turn comes while the transaction is still open.
+type holder struct {
+	began   chan struct{} // closed once the transaction has written its row
+	release chan struct{} // the holder tries to commit when this is closed
+	done    chan error    // the commit's result
+	pid     uint32
+}
+
+func newHolder() *holder {
+	return &holder{began: make(chan struct{}), release: make(chan struct{}), done: make(chan error, 1)}
+}
+
+func (h *holder) run(pool *gracepgx.Pool, table string) grace.RunFunc {
+	return func(context.Context) error {
+		bg := context.Background()
+		tx, err := pool.Pool().Begin(bg)
+		if err != nil {
+			h.done <- err
+			return err
+		}
+		h.pid = tx.Conn().PgConn().PID()
+		if _, err := tx.Exec(bg, "insert into "+table+" values (1)"); err != nil {
+			h.done <- err
+			return err
+		}
+		close(h.began)
+		<-h.release
+		h.done <- tx.Commit(bg)
+		return nil
+	}
+}
+
+func TestTransactionFinishingBeforeTheDeadlineCommits(t *testing.T) {
+	tbl := table(t)
+	pool := newPool(t, "")
+	h := newHolder()
+	app := newApp()
+	app.Add("pg", pool, grace.StopTimeout(10*time.Second))
+	app.Add("worker", h.run(pool, tbl), grace.StopTimeout(50*time.Millisecond))
+	go func() {
+		// The worker is abandoned at 50 ms, the pool waits; the transaction commits a little later.
+		<-app.Await(grace.PhaseStopping)
+		time.Sleep(300 * time.Millisecond)
+		close(h.release)
+	}()
+	rep, err := runAndStop(t, app, h.began)
+	if err := <-h.done; err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	if c := rep.Component("pg"); c.State != grace.StateStopped || c.Error != "" {
+		t.Fatalf("pg: state %q, error %q; want stopped cleanly\n%v", c.State, c.Error, err)
+	}
+	if st := pool.CloseStats(); st.AcquiredAtStop != 1 || st.Forced != 0 || !st.Closed {
+		t.Fatalf("CloseStats = %+v, want 1 acquired at stop, none forced", st)
+	}
+	if n := rows(t, tbl); n != 1 {
+		t.Fatalf("rows = %d, want the committed row", n)
+	}
+}
+
+func TestTransactionInFlightAtTheHardDeadlineRollsBack(t *testing.T) {
+	tbl := table(t)
+	pool := newPool(t, "", gracepgx.WithForceMargin(200*time.Millisecond))
+	h := newHolder()
+	app := newApp()
+	const limit = time.Second
+	app.Add("pg", pool, grace.StopTimeout(limit))
+	app.Add("worker", h.run(pool, tbl), grace.StopTimeout(50*time.Millisecond))
+	rep, err := runAndStop(t, app, h.began)
+	close(h.release)
+	if cerr := <-h.done; cerr == nil {
+		t.Fatal("the transaction committed after the hard deadline")
+	}
+
+	var inUse *gracepgx.InUseError
+	if !errors.As(err, &inUse) || !errors.Is(err, gracepgx.ErrInUse) || inUse.Forced != 1 || inUse.AcquiredAtStop != 1 {
+		t.Fatalf("Run error = %v, want an InUseError with 1 forced", err)
+	}
+	c := rep.Component("pg")
+	if c.State != grace.StateStopped || c.Stop >= limit {
+		t.Fatalf("pg: state %q after %v, want stopped within %v", c.State, c.Stop, limit)
+	}
+	if !strings.Contains(c.Error, "1 connections still in use at the hard deadline") {
+		t.Fatalf("pg error in the report = %q", c.Error)
+	}
+	if n := rows(t, tbl); n != 0 {
+		t.Fatalf("rows = %d, want the transaction rolled back", n)
+	}
+	waitBackendGone(t, h.pid)
+}
+
+// waitBackendGone waits until the server has no backend with pid.
+func waitBackendGone(t *testing.T, pid uint32) {
+	t.Helper()
+	c := connect(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var n int
+		if err := c.QueryRow(context.Background(), "select count(*) from pg_stat_activity where pid = $1", pid).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			var q string
+			_ = c.QueryRow(context.Background(), "select state || ': ' || query from pg_stat_activity where pid = $1", pid).Scan(&q)
+			t.Fatalf("backend %d still there 10s after the stop: %s", pid, q)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestSlowQueryIsCancelledAtTheHardDeadline(t *testing.T) {
+	pool := newPool(t, "", gracepgx.WithForceMargin(200*time.Millisecond))
+	began := make(chan struct{})
+	queryErr := make(chan error, 1)
+	var pid uint32
+	app := newApp()
+	app.Add("pg", pool, grace.StopTimeout(time.Second))
+	app.Add("worker", grace.RunFunc(func(context.Context) error {
+		conn, err := pool.Pool().Acquire(context.Background())
+		if err != nil {
+			queryErr <- err
+			return err
+		}
+		defer conn.Release()
+		pid = conn.Conn().PgConn().PID()
+		close(began)
+		// Ignores the stop: only the pool's hard stop ends it.
+		_, err = conn.Exec(context.Background(), "select pg_sleep(60)")
+		queryErr <- err
+		return nil
+	}), grace.StopTimeout(50*time.Millisecond))
+	rep, err := runAndStop(t, app, began)
+	if !errors.Is(err, gracepgx.ErrInUse) {
+		t.Fatalf("Run error = %v, want ErrInUse\n%s", err, rep)
+	}
+	select {
+	case qerr := <-queryErr:
+		if qerr == nil {
+			t.Fatal("the slow query succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow query still runs 5s after the stop")
+	}
+	// Closing the socket alone would leave the server running pg_sleep for a minute.
+	waitBackendGone(t, pid)
+}
+
+func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
+	px := startProxy(t, strings.TrimPrefix(hostPort(t), "tcp://"))
+	cfg := poolConfig(t, px.addr())
+	cfg.MinConns = 2 // idle connections to close too
+	pool, err := gracepgx.New(context.Background(), cfg, gracepgx.WithForceMargin(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Pool().Close)
+	began, go_ := make(chan struct{}), make(chan struct{})
+	queryErr := make(chan error, 1)
+	app := newApp()
+	const limit = time.Second
+	app.Add("pg", pool, grace.StopTimeout(limit))
+	app.Add("worker", grace.RunFunc(func(context.Context) error {
+		conn, err := pool.Pool().Acquire(context.Background())
+		if err != nil {
+			queryErr <- err
+			return err
+		}
+		defer conn.Release()
+		close(began)
+		<-go_
+		_, err = conn.Exec(context.Background(), "select 1") // the server is unreachable by now
+		queryErr <- err
+		return nil
+	}), grace.StopTimeout(50*time.Millisecond))
+	go func() {
+		<-began
+		px.blackhole.Store(true)
+		close(go_)
+	}()
+	rep, err := runAndStop(t, app, began)
+	px.close() // the partition ends: pgx's own cancel request for the cut query gives up
+	c := rep.Component("pg")
+	if c.State != grace.StateStopped || c.Stop >= limit {
+		t.Fatalf("pg: state %q after %v, want stopped within its limit %v\n%s", c.State, c.Stop, limit, rep)
+	}
+	if !errors.Is(err, gracepgx.ErrInUse) {
+		t.Fatalf("Run error = %v, want ErrInUse", err)
+	}
+	select {
+	case qerr := <-queryErr:
+		if qerr == nil {
+			t.Fatal("a query to an unreachable server succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the query to the unreachable server still hangs 5s after the stop")
+	}
+}
+
+// hostPort returns the test server's host:port.
+func hostPort(t *testing.T) string {
+	cfg := poolConfig(t, "")
+	return fmt.Sprintf("%s:%d", cfg.ConnConfig.Host, cfg.ConnConfig.Port)
+}

@@ -1,0 +1,103 @@
+package gracepgx_test
+
+// gracesql is in the root module, which cannot import a driver: these are its tests against a
+// real PostgreSQL, through pgx's database/sql driver.
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracesql"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+func openSQL(t *testing.T, addr string) *sql.DB {
+	t.Helper()
+	db := stdlib.OpenDB(*poolConfig(t, addr).ConnConfig)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func TestSQLStartFailsWhenTheServerIsUnreachable(t *testing.T) {
+	app := newApp()
+	app.Add("db", gracesql.New(openSQL(t, closedAddr(t))))
+	rep, err := app.Run(context.Background())
+	if err == nil || rep.ExitCode != grace.ExitStartFailed {
+		t.Fatalf("Run = %v (exit %d), want a failed start", err, rep.ExitCode)
+	}
+	if c := rep.Component("db"); !strings.Contains(c.Error, "start db: ping database: failed to connect") ||
+		!strings.Contains(c.Error, "connection refused") {
+		t.Fatalf("db error = %q", c.Error)
+	}
+}
+
+func TestSQLClosesAfterItsDependentsCommitted(t *testing.T) {
+	tbl := table(t)
+	db := openSQL(t, "")
+	app := newApp()
+	app.Add("db", gracesql.New(db))
+	app.Add("writer", grace.Hook{OnStop: func(ctx context.Context) error {
+		_, err := db.ExecContext(ctx, "insert into "+tbl+" values (1)")
+		return err
+	}})
+	rep, err := runAndStop(t, app)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, rep)
+	}
+	if n := rows(t, tbl); n != 1 {
+		t.Fatalf("rows = %d, want the dependent's row", n)
+	}
+	if err := db.Ping(); err == nil {
+		t.Fatal("the pool is still open after the stop")
+	}
+}
+
+// A dependent abandoned while its transaction waits on an unreachable server: the pool's stop
+// still ends within its limit and names the connection in use.
+func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
+	px := startProxy(t, hostPort(t))
+	db := openSQL(t, px.addr())
+	db.SetMaxIdleConns(2)
+	began := make(chan struct{})
+	execErr := make(chan error, 1)
+	app := newApp()
+	const limit = time.Second
+	app.Add("db", gracesql.New(db), grace.StopTimeout(limit))
+	app.Add("worker", grace.RunFunc(func(context.Context) error {
+		bg := context.Background()
+		tx, err := db.BeginTx(bg, nil)
+		if err != nil {
+			execErr <- err
+			return err
+		}
+		defer func() { _ = tx.Rollback() }()
+		px.blackhole.Store(true)
+		close(began)
+		_, err = tx.ExecContext(bg, "select 1") // hangs: the server is unreachable
+		execErr <- err
+		return nil
+	}), grace.StopTimeout(50*time.Millisecond))
+	rep, err := runAndStop(t, app, began)
+	var inUse *gracesql.InUseError
+	if !errors.As(err, &inUse) || inUse.InUse != 1 {
+		t.Fatalf("Run error = %v, want an InUseError with 1 in use\n%s", err, rep)
+	}
+	c := rep.Component("db")
+	if c.State != grace.StateStopped || c.Stop >= limit {
+		t.Fatalf("db: state %q after %v, want stopped within %v", c.State, c.Stop, limit)
+	}
+	if !strings.Contains(c.Error, "1 of 1 connections still in use at close") {
+		t.Fatalf("db error in the report = %q", c.Error)
+	}
+	px.close() // the partition ends with the connections reset: the worker's call returns
+	select {
+	case <-execErr:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker's query still hangs after the proxy closed")
+	}
+}
