@@ -214,3 +214,29 @@ func TestExecSleep(t *testing.T) {
 		}
 	}
 }
+
+// TestOperatorGuideExample: the worked example of docs/operator-guide.md, computed by grace
+// itself — http (15 s) and consumer (10 s) use db (5 s); the longest chain is 20 s, which with
+// no drain delay fits the 25 s budget, and the budget fits the example Deployment.
+func TestOperatorGuideExample(t *testing.T) {
+	app := grace.New(grace.WithBudget(25 * time.Second))
+	stop := grace.StopFunc(func(context.Context) error { return nil })
+	app.Add("db", stop, grace.StopTimeout(5*time.Second))
+	app.Add("http", stop, grace.DependsOn("db"), grace.StopTimeout(15*time.Second))
+	app.Add("consumer", stop, grace.DependsOn("db"), grace.StopTimeout(10*time.Second))
+	plan, err := app.Plan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.WorstStop != 20*time.Second || len(plan.Stop) != 2 {
+		t.Fatalf("worst stop %v in %d waves, want 20s in 2 (the guide says so)\n%s", plan.WorstStop, len(plan.Stop), plan)
+	}
+	data, _ := json.Marshal(plan)
+	file := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := graceplan(t, "", "--plan", file, example); code != exitFits {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFits, out, errOut)
+	}
+}
