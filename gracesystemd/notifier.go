@@ -47,7 +47,9 @@ const (
 //     timeout until Run returns.
 //
 // A phase the Notifier did not see (the app moved on before it looked) gets no STATUS of its
-// own; READY=1 and STOPPING=1 are never skipped when their phase was reached. With NOTIFY_SOCKET
+// own. STOPPING=1 is never skipped; READY=1 is sent whenever the Notifier sees the app ready or
+// draining, and skipped only when the app was already stopping components the first time it
+// looked (then it was ready for an instant at most, or never). With NOTIFY_SOCKET
 // unset nothing is sent. Failures to send are logged and do not stop the app; Run returns them,
 // so the grace report names them.
 type Notifier struct {
@@ -76,6 +78,9 @@ func New(app *grace.App, opts ...Option) *Notifier {
 //	n = gracesystemd.New(app)
 //	app.Add("systemd", n)
 func (n *Notifier) Observe(e grace.Event) {
+	if n == nil {
+		return
+	}
 	n.mu.Lock()
 	switch e.Kind {
 	case grace.EventStarted:
