@@ -1,0 +1,169 @@
+package graceredis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/redis/go-redis/v9"
+)
+
+var (
+	_ grace.Starter = (*Client)(nil)
+	_ grace.Stopper = (*Client)(nil)
+)
+
+// Client is a grace component for a go-redis client (*redis.Client, *redis.ClusterClient or
+// *redis.Ring): a [grace.Starter] and a [grace.Stopper].
+type Client struct {
+	c   redis.UniversalClient
+	cfg config
+
+	mu      sync.Mutex
+	stopped bool
+	closed  chan struct{} // closed when Close has returned
+	stats   CloseStats
+}
+
+// CloseStats is what a [Client]'s stop found.
+type CloseStats struct {
+	InUseAtStop  int   // connections in use when Stop was called
+	InUseAtClose int   // connections still in use when Close was called, cut by it
+	Closed       bool  // Close has returned
+	CloseErr     error // what Close returned
+}
+
+// New returns a component for c. The caller builds the client and hands the same client to the
+// components that use it; the component closes it.
+func New(c redis.UniversalClient, opts ...Option) *Client {
+	cfg := config{forceMargin: DefaultForceMargin}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	return &Client{c: c, cfg: cfg}
+}
+
+// Client returns the go-redis client.
+func (c *Client) Client() redis.UniversalClient { return c.c }
+
+// Start pings Redis with ctx (the component's start limit): an unreachable server or a refused
+// AUTH fails the app's start with "ping redis: <go-redis's error>". Bad options fail it too.
+// Since the app does not stop a component whose start failed, a failed ping closes the client.
+func (c *Client) Start(ctx context.Context) error {
+	if len(c.cfg.problems) > 0 {
+		return fmt.Errorf("graceredis: %s", strings.Join(c.cfg.problems, "; "))
+	}
+	if c.c == nil {
+		return errors.New("ping redis: nil client")
+	}
+	if err := c.c.Ping(ctx).Err(); err != nil {
+		_ = c.c.Close() // closing sockets does not wait for the network
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// pollInterval is how often Stop looks at the pool while connections are in use: go-redis has no
+// event for a connection going back to the pool.
+const pollInterval = 5 * time.Millisecond
+
+// Stop closes the client within ctx's deadline (the component's limit). While connections are in
+// use it waits for them to go back to the pool, until the hard deadline — ctx's deadline less
+// the force margin, or until ctx ends if it has no deadline. Then it calls Close, which cuts the
+// connections still in use (their commands fail) and returns an [InUseError] if there were any.
+// If Close itself has not returned when ctx ends, Stop returns ctx's cause and leaves it to
+// finish. Calling Stop again waits for the same close.
+func (c *Client) Stop(ctx context.Context) error {
+	if c.c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	first := !c.stopped
+	c.stopped = true
+	if first {
+		c.stats.InUseAtStop = inUse(c.c)
+		c.closed = make(chan struct{})
+	}
+	closed := c.closed
+	c.mu.Unlock()
+
+	if first {
+		c.waitIdle(ctx)
+		n := inUse(c.c)
+		c.mu.Lock()
+		c.stats.InUseAtClose = n
+		c.mu.Unlock()
+		go func() {
+			err := c.c.Close()
+			c.mu.Lock()
+			c.stats.Closed, c.stats.CloseErr = true, err
+			c.mu.Unlock()
+			close(closed)
+		}()
+	}
+
+	var err error
+	select {
+	case <-closed:
+		c.mu.Lock()
+		if cerr := c.stats.CloseErr; cerr != nil && !errors.Is(cerr, redis.ErrClosed) {
+			err = fmt.Errorf("close redis: %w", cerr)
+		}
+		c.mu.Unlock()
+	case <-ctx.Done():
+		err = fmt.Errorf("close redis: %w", context.Cause(ctx))
+	}
+	c.mu.Lock()
+	st := c.stats
+	c.mu.Unlock()
+	if st.InUseAtClose > 0 {
+		err = errors.Join(&InUseError{InUseAtStop: st.InUseAtStop, InUseAtClose: st.InUseAtClose}, err)
+	}
+	return err
+}
+
+// waitIdle waits until no connection is in use, the hard deadline passes, or ctx ends.
+func (c *Client) waitIdle(ctx context.Context) {
+	if inUse(c.c) == 0 {
+		return
+	}
+	var hard <-chan time.Time
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		t := time.NewTimer(left - min(c.cfg.forceMargin, left/4))
+		defer t.Stop()
+		hard = t.C
+	}
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for inUse(c.c) > 0 {
+		select {
+		case <-tick.C:
+		case <-hard:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// CloseStats returns what Stop found.
+func (c *Client) CloseStats() CloseStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+func inUse(c redis.UniversalClient) int {
+	s := c.PoolStats()
+	if s == nil || s.TotalConns < s.IdleConns {
+		return 0
+	}
+	return int(s.TotalConns - s.IdleConns)
+}

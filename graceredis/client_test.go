@@ -1,0 +1,177 @@
+package graceredis_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/graceredis"
+	"github.com/redis/go-redis/v9"
+)
+
+func key(t *testing.T) string {
+	return fmt.Sprintf("graceredis:%s:%d", t.Name(), time.Now().UnixNano())
+}
+
+func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
+	app := newApp()
+	app.Add("redis", graceredis.New(newRedis(t, closedAddr(t))))
+	app.Add("user", grace.Hook{})
+	rep, err := app.Run(context.Background())
+	if err == nil || rep.ExitCode != grace.ExitStartFailed {
+		t.Fatalf("Run = %v (exit %d), want a failed start", err, rep.ExitCode)
+	}
+	if c := rep.Component("redis"); c.State != grace.StateFailed ||
+		!strings.Contains(c.Error, "start redis: ping redis: dial tcp") || !strings.Contains(c.Error, "connection refused") {
+		t.Fatalf("redis: state %q, error %q", c.State, c.Error)
+	}
+}
+
+func TestStartRejectsBadOptions(t *testing.T) {
+	app := newApp()
+	app.Add("redis", graceredis.New(newRedis(t, addr(t)), graceredis.WithForceMargin(0)))
+	_, err := app.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "force margin must be positive, got 0s") {
+		t.Fatalf("Run = %v, want the bad margin named", err)
+	}
+}
+
+func TestClosesAfterItsDependents(t *testing.T) {
+	rc := newRedis(t, addr(t))
+	k := key(t)
+	app := newApp()
+	comp := graceredis.New(rc)
+	app.Add("redis", comp)
+	app.Add("writer", grace.Hook{OnStop: func(ctx context.Context) error {
+		return rc.Set(ctx, k, "last words", time.Minute).Err()
+	}})
+	rep, err := runAndStop(t, app)
+	if err != nil {
+		t.Fatalf("Run: %v\n%s", err, rep)
+	}
+	if err := rc.Ping(context.Background()).Err(); !errors.Is(err, redis.ErrClosed) {
+		t.Fatalf("ping after the stop = %v, want the client closed", err)
+	}
+	if v := newRedis(t, addr(t)).Get(context.Background(), k).Val(); v != "last words" {
+		t.Fatalf("value written by the dependent at its stop = %q", v)
+	}
+	if st := comp.CloseStats(); !st.Closed || st.InUseAtStop != 0 || st.InUseAtClose != 0 {
+		t.Fatalf("CloseStats = %+v", st)
+	}
+}
+
+// popper is a component that waits in BLPOP and ignores its stop, so it is abandoned at its
+// limit while its connection is still in use.
+func popper(rc *redis.Client, k string, began chan<- struct{}, got chan<- error) grace.RunFunc {
+	return func(context.Context) error {
+		close(began)
+		err := rc.BLPop(context.Background(), 0, k).Err()
+		got <- err
+		return nil
+	}
+}
+
+// inUse returns a channel closed once the client has n connections in use (polled for 5s).
+func inUse(rc *redis.Client, n uint32) <-chan struct{} {
+	ch := make(chan struct{})
+	go func() {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if s := rc.PoolStats(); s.TotalConns-s.IdleConns == n {
+				close(ch)
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+func TestCommandFinishingBeforeTheDeadlineIsNotCut(t *testing.T) {
+	rc := newRedis(t, addr(t))
+	k := key(t)
+	began, got := make(chan struct{}), make(chan error, 1)
+	app := newApp()
+	comp := graceredis.New(rc)
+	app.Add("redis", comp, grace.StopTimeout(10*time.Second))
+	app.Add("popper", popper(rc, k, began, got), grace.StopTimeout(50*time.Millisecond))
+	go func() {
+		// The popper is abandoned at 50 ms; its BLPOP gets its value a little later.
+		<-app.Await(grace.PhaseStopping)
+		time.Sleep(300 * time.Millisecond)
+		_ = newRedis(t, addr(t)).RPush(context.Background(), k, "v").Err()
+	}()
+	rep, _ := runAndStop(t, app, began, inUse(rc, 1))
+	if perr := <-got; perr != nil {
+		t.Fatalf("BLPOP: %v", perr)
+	}
+	if c := rep.Component("redis"); c.State != grace.StateStopped || c.Error != "" {
+		t.Fatalf("redis: state %q, error %q; want stopped cleanly", c.State, c.Error)
+	}
+	if st := comp.CloseStats(); st.InUseAtStop != 1 || st.InUseAtClose != 0 || !st.Closed {
+		t.Fatalf("CloseStats = %+v, want 1 in use at stop, none at close", st)
+	}
+}
+
+func TestCommandInFlightAtTheHardDeadlineIsCut(t *testing.T) {
+	rc := newRedis(t, addr(t))
+	began, got := make(chan struct{}), make(chan error, 1)
+	app := newApp()
+	const limit = time.Second
+	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
+	app.Add("popper", popper(rc, key(t), began, got), grace.StopTimeout(50*time.Millisecond))
+	rep, err := runAndStop(t, app, began, inUse(rc, 1))
+	var iu *graceredis.InUseError
+	if !errors.As(err, &iu) || iu.InUseAtClose != 1 || iu.InUseAtStop != 1 {
+		t.Fatalf("Run error = %v, want an InUseError with 1 in use", err)
+	}
+	c := rep.Component("redis")
+	if c.State != grace.StateStopped || c.Stop < limit/2 || c.Stop >= limit {
+		t.Fatalf("redis: state %q after %v, want stopped at the hard deadline, within %v", c.State, c.Stop, limit)
+	}
+	select {
+	case perr := <-got:
+		if perr == nil {
+			t.Fatal("the cut BLPOP succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the BLPOP still waits 5s after the client closed")
+	}
+}
+
+func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
+	px := startProxy(t, addr(t))
+	rc := newRedis(t, px.addr())
+	began, got := make(chan struct{}), make(chan error, 1)
+	app := newApp()
+	const limit = time.Second
+	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
+	app.Add("reader", grace.RunFunc(func(context.Context) error {
+		if err := rc.Ping(context.Background()).Err(); err != nil {
+			got <- err
+			return err
+		}
+		px.blackhole.Store(true)
+		close(began)
+		got <- rc.Get(context.Background(), "k").Err() // hangs: the server is unreachable
+		return nil
+	}), grace.StopTimeout(50*time.Millisecond))
+	rep, err := runAndStop(t, app, began)
+	c := rep.Component("redis")
+	if c.State != grace.StateStopped || c.Stop >= limit {
+		t.Fatalf("redis: state %q after %v, want stopped within its limit %v\n%s", c.State, c.Stop, limit, rep)
+	}
+	if !errors.Is(err, graceredis.ErrInUse) {
+		t.Fatalf("Run error = %v, want ErrInUse", err)
+	}
+	select {
+	case gerr := <-got:
+		if gerr == nil {
+			t.Fatal("a command to an unreachable server succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the command to the unreachable server still hangs 5s after the stop")
+	}
+}
