@@ -107,13 +107,13 @@ func checkFunc(pass *analysis.Pass, cfgs *ctrlflow.CFGs, body *ast.BlockStmt, li
 		if d, ok := pending(defers, ex); ok {
 			pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
 				"%s skips the deferred %s (line %d): return (or return an error) instead, and exit only from main once cleanup has run",
-				name, render(pass.Fset, d.node.(*ast.DeferStmt).Call.Fun), pass.Fset.Position(d.node.Pos()).Line)})
+				name, render(d.node.(*ast.DeferStmt).Call.Fun), pass.Fset.Position(d.node.Pos()).Line)})
 			continue
 		}
 		if s, ok := after(shutdowns, ex); ok {
 			pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
 				"%s after %s (line %d) abandons goroutines and skips the cleanup that follows shutdown: return from main instead",
-				name, render(pass.Fset, s.node.(*ast.CallExpr).Fun), pass.Fset.Position(s.node.Pos()).Line)})
+				name, render(s.node.(*ast.CallExpr).Fun), pass.Fset.Position(s.node.Pos()).Line)})
 			continue
 		}
 		// A forced exit on a signal (the second Ctrl-C, SIGQUIT) is what the user asked for.
@@ -338,7 +338,7 @@ func describe(fn *types.Func) string {
 	return fn.Name()
 }
 
-func render(fset *token.FileSet, e ast.Expr) string {
+func render(e ast.Expr) string {
 	switch e := ast.Unparen(e).(type) {
 	case *ast.Ident:
 		return e.Name + "()"
@@ -348,7 +348,7 @@ func render(fset *token.FileSet, e ast.Expr) string {
 		}
 		return e.Sel.Name + "()"
 	case *ast.FuncLit:
-		return fmt.Sprintf("func literal at line %d", fset.Position(e.Pos()).Line)
+		return "func literal"
 	}
 	return "call"
 }
