@@ -39,6 +39,21 @@ func gracedrill(t *testing.T, args ...string) drillResult {
 	return res
 }
 
+// gracedrillVouched is gracedrill, repeated (at most 3 times) while the drill says it fell
+// behind the asked rate and so cannot vouch for the run: on a machine shared with other work
+// the load generator can be starved, and the drill refuses to call that run either way.
+func gracedrillVouched(t *testing.T, args ...string) drillResult {
+	t.Helper()
+	var res drillResult
+	for range 3 {
+		if res = gracedrill(t, args...); !res.report.Behind {
+			return res
+		}
+		t.Logf("the drill fell behind the asked rate (the machine is busy); running it again")
+	}
+	return res
+}
+
 // testServerCmd is the command line that starts the test binary as a test server of kind.
 func testServerCmd(t *testing.T, kind string, extra ...string) []string {
 	t.Helper()
@@ -49,7 +64,9 @@ func testServerCmd(t *testing.T, kind string, extra ...string) []string {
 	return append([]string{"--", exe, "testserver", kind, "--addr", "127.0.0.1:{port}"}, extra...)
 }
 
-func freeURL(t *testing.T) string {
+func freeURL(t *testing.T) string { return freeURLTB(t) }
+
+func freeURLTB(t testing.TB) string {
 	t.Helper()
 	port, err := process.FreePort()
 	if err != nil {
@@ -60,7 +77,7 @@ func freeURL(t *testing.T) string {
 
 // runArgs is a short run drill with a mix of fast and slow requests.
 func runArgs(t *testing.T, extra ...string) []string {
-	return append([]string{"run", "--url", freeURL(t), "--rate", "400", "--duration", "2500ms",
+	return append([]string{"run", "--url", freeURL(t), "--rate", "200", "--duration", "3s",
 		"--signal-at", "1s", "--lb-interval", "200ms", "--req", "9:GET /", "--req", "1:GET /slow?ms=150"}, extra...)
 }
 

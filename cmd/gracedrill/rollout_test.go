@@ -4,7 +4,7 @@ import "testing"
 
 // rolloutArgs is a short rollout: 2 instances, 2 restarts, HAProxy checking every 200 ms.
 func rolloutArgs(t *testing.T, extra ...string) []string {
-	return append([]string{"rollout", "--rate", "300", "--duration", "2s", "--signal-at", "500ms",
+	return append([]string{"rollout", "--rate", "200", "--duration", "2s", "--signal-at", "500ms",
 		"--lb-interval", "200ms", "--lb-fall", "2", "--instances", "2", "--restarts", "2",
 		"--req", "9:GET /", "--req", "1:GET /slow?ms=150"}, extra...)
 }
@@ -12,7 +12,7 @@ func rolloutArgs(t *testing.T, extra ...string) []string {
 func TestRolloutCarefulServerLosesNothing(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "haproxy")
-	res := gracedrill(t, append(rolloutArgs(t), testServerCmd(t, "careful", "--drain", "800ms")...)...)
+	res := gracedrillVouched(t, append(rolloutArgs(t), testServerCmd(t, "careful", "--drain", "1500ms")...)...)
 	r := res.report
 	if res.code != exitPass || r.Failed != 0 || r.Verdict != "pass" {
 		t.Fatalf("exit %d, failed %d (%v), verdict %q: want a clean pass", res.code, r.Failed, r.FailedByKind, r.Verdict)

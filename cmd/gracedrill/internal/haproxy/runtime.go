@@ -88,18 +88,21 @@ func (r *Runtime) Running(ctx context.Context) (map[string]bool, error) {
 // the columns, then one line per server.
 func parseServersState(out string) (map[string]bool, error) {
 	var cols map[string]int
+	width := 0 // fields in the header
 	running := make(map[string]bool)
 	for line := range strings.Lines(out) {
 		line = strings.TrimSpace(line)
 		if h, ok := strings.CutPrefix(line, "# "); ok {
 			cols = make(map[string]int)
-			for i, f := range strings.Fields(h) {
+			names := strings.Fields(h)
+			for i, f := range names {
 				cols[f] = i
 			}
+			width = len(names)
 			continue
 		}
 		f := strings.Fields(line)
-		if cols == nil || len(f) < len(cols) {
+		if cols == nil || len(f) < width {
 			continue
 		}
 		name, op, admin := f[cols["srv_name"]], f[cols["srv_op_state"]], f[cols["srv_admin_state"]]

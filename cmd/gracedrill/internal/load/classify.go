@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
 )
@@ -63,45 +64,58 @@ func (t *kindTable) take(seq string) (record.Kind, bool) {
 	return k, ok
 }
 
-// classifyingTransport classifies every failure of the wrapped transport, including failures
-// while the response body is read, and stores the kind in a kindTable.
+// classifyingTransport enforces the per-request timeout (from sending the request to reading
+// the last byte of the body) and classifies every failure of the wrapped transport, including
+// failures while the body is read, storing the kind in a kindTable. It owns the timeout because
+// http.Client.Timeout sometimes cancels through the legacy Request.Cancel path, whose error
+// ("request canceled") does not say it was a timeout.
 type classifyingTransport struct {
-	next  http.RoundTripper
-	kinds *kindTable
+	next    http.RoundTripper
+	kinds   *kindTable
+	timeout time.Duration
 }
 
 func (t *classifyingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	seq := req.Header.Get(seqHeader)
-	resp, err := t.next.RoundTrip(req)
+	ctx, cancel := context.WithTimeout(req.Context(), t.timeout)
+	resp, err := t.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		k := Classify(err)
-		if req.Context().Err() != nil { // the client's timeout cancelled the request
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			k = record.Timeout
 		}
+		cancel()
 		t.kinds.put(seq, k)
 		return nil, err
 	}
-	resp.Body = &classifyingBody{ReadCloser: resp.Body, seq: seq, kinds: t.kinds, ctx: req.Context()}
+	resp.Body = &classifyingBody{ReadCloser: resp.Body, seq: seq, kinds: t.kinds, ctx: ctx, cancel: cancel}
 	return resp, nil
 }
 
 type classifyingBody struct {
 	io.ReadCloser
-	seq   string
-	kinds *kindTable
-	ctx   context.Context
+	seq    string
+	kinds  *kindTable
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func (b *classifyingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	if err != nil && err != io.EOF {
 		k := Classify(err)
-		if b.ctx.Err() != nil {
+		if errors.Is(b.ctx.Err(), context.DeadlineExceeded) {
 			k = record.Timeout
 		}
 		b.kinds.put(b.seq, k)
 	}
 	return n, err
+}
+
+func (b *classifyingBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // kindOf decides the kind of a finished vegeta result: the transport's classification when there

@@ -74,8 +74,7 @@ func New(cfg Config, rec *record.Recording) *Generator {
 		DisableCompression:  true,
 	}
 	client := &http.Client{
-		Timeout:       cfg.Timeout,
-		Transport:     &classifyingTransport{next: g.transport, kinds: g.kinds},
+		Transport:     &classifyingTransport{next: g.transport, kinds: g.kinds, timeout: cfg.Timeout},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	g.attacker = vegeta.NewAttacker(vegeta.Client(client), vegeta.MaxBody(0))
