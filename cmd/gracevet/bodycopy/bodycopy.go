@@ -24,7 +24,8 @@ io.CopyBuffer, io.ReadAll, ioutil.ReadAll and (*bytes.Buffer).ReadFrom reading f
 (directly, through a wrapper such as http.MaxBytesReader or io.LimitReader, or through a local
 variable holding one) are reported, unless the handler has a context-aware path: the reader is
 built by a call that takes a context.Context, or the handler calls context.AfterFunc or sets a
-read deadline with http.ResponseController. The fix is
+read deadline with http.ResponseController. A main package that never calls a Shutdown method
+is not checked: nothing drains there for a copy to hold up. The fix is
 github.com/gracekit/grace/gracehttp.CopyContext(r.Context(), dst, src).`
 
 // Analyzer reports request-body copies that ignore the request context.
@@ -37,6 +38,11 @@ var Analyzer = &analysis.Analyzer{
 
 func run(pass *analysis.Pass) (any, error) {
 	info := pass.TypesInfo
+	if pass.Pkg.Name() == "main" && !callsShutdown(pass) {
+		// A program that never shuts its server down gracefully has no drain for a copy to
+		// hold up (and a client that goes away fails the read by itself).
+		return nil, nil
+	}
 	for _, h := range handler.Find(pass) {
 		if h.Request == nil || contextAware(info, h) {
 			continue
@@ -177,4 +183,20 @@ func render(e ast.Expr) string {
 		}
 	}
 	return "src"
+}
+
+// callsShutdown reports whether the package calls a method named Shutdown anywhere.
+func callsShutdown(pass *analysis.Pass) bool {
+	found := false
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if call, ok := n.(*ast.CallExpr); ok {
+				if fn := callee.Func(pass.TypesInfo, call); fn != nil && fn.Name() == "Shutdown" {
+					found = true
+				}
+			}
+			return !found
+		})
+	}
+	return found
 }

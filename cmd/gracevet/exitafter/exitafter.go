@@ -26,7 +26,9 @@ deferred calls do not run, goroutines are abandoned. Reported, one diagnostic pe
     (*os.File, net and database/sql handles, response bodies, sql.Tx.Rollback);
   - an exit after a Shutdown(ctx) or GracefulStop() call in the same function, outside the
     branch that handles that call's error: return from main instead;
-  - os.Exit in a package other than main (TestMain is exempt).`
+  - os.Exit in a package other than main, except command code (a cmd or cli path element),
+    TestMain, func Main (an entry point a main calls), generated files and signal handlers
+    (a forced exit on a second signal).`
 
 // Analyzer reports exits that skip shutdown work.
 var Analyzer = &analysis.Analyzer{
@@ -52,9 +54,10 @@ func run(pass *analysis.Pass) (any, error) {
 			if !ok || fd.Body == nil {
 				continue
 			}
-			// os.Exit in library code is reported except in TestMain, in an entry point that
-			// a main calls (func Main), and in generated code.
-			library := pass.Pkg.Name() != "main" && !isTest && !ast.IsGenerated(f) &&
+			// os.Exit in library code is reported except in command code (packages under a
+			// cmd or cli directory), TestMain, an entry point that a main calls (func Main),
+			// and generated code.
+			library := pass.Pkg.Name() != "main" && !command(pass.Pkg.Path()) && !isTest && !ast.IsGenerated(f) &&
 				fd.Name.Name != "TestMain" && fd.Name.Name != "Main"
 			checkFunc(pass, cfgs, fd.Body, library)
 			ast.Inspect(fd.Body, func(n ast.Node) bool {
@@ -121,6 +124,16 @@ func checkFunc(pass *analysis.Pass, cfgs *ctrlflow.CFGs, body *ast.BlockStmt, li
 			pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: "os.Exit outside package main ends the process behind its callers' backs, skipping their defers and shutdown: return an error instead"})
 		}
 	}
+}
+
+// command reports whether a package path is command code: a cmd or cli element.
+func command(path string) bool {
+	for _, elem := range strings.Split(path, "/") {
+		if elem == "cmd" || elem == "cli" {
+			return true
+		}
+	}
+	return false
 }
 
 // receivesSignal reports whether body (not nested literals) receives from, or ranges over, a

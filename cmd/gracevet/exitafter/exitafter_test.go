@@ -9,5 +9,5 @@ import (
 )
 
 func TestExitAfter(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), exitafter.Analyzer, "exitmain", "exitlib", "exitgen")
+	analysistest.Run(t, analysistest.TestData(), exitafter.Analyzer, "exitmain", "exitlib", "exitgen", "tool/cli")
 }

@@ -27,9 +27,12 @@ type Handler struct {
 
 // Find returns every handler in the package, in source order. Function literals nested in a
 // handler are handlers of their own only if they have the handler shape themselves. Handlers in
-// _test.go files are left out: they are test doubles behind httptest servers, which are closed,
-// not drained.
+// _test.go files and in test-helper packages (testutil, apitest, testing...) are left out: they
+// are test doubles behind httptest servers, which are closed, not drained.
 func Find(pass *analysis.Pass) []Handler {
+	if testHelper(pass.Pkg.Name()) {
+		return nil
+	}
 	var hs []Handler
 	for _, f := range pass.Files {
 		if strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go") {
@@ -56,6 +59,11 @@ func Find(pass *analysis.Pass) []Handler {
 		})
 	}
 	return hs
+}
+
+// testHelper reports whether a package name is a test helper's: test*, *test, *testing.
+func testHelper(name string) bool {
+	return strings.HasPrefix(name, "test") || strings.HasSuffix(name, "test") || strings.HasSuffix(name, "testing")
 }
 
 // params reports whether ft is func(http.ResponseWriter, *http.Request) with no results, and
