@@ -3,6 +3,7 @@ package gracegrpc
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -10,6 +11,10 @@ import (
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
+
+// healthPrefix begins the full names of the health service's methods, which do not count as
+// traffic for the quiet period.
+const healthPrefix = "/grpc.health.v1.Health/"
 
 // call is one RPC in flight.
 type call struct {
@@ -28,6 +33,9 @@ const (
 
 func (s *Server) track(method, kind string) *call {
 	c := &call{method: method, kind: kind, start: time.Now()}
+	if !strings.HasPrefix(method, healthPrefix) {
+		s.arrival.Store(int64(c.start.Sub(s.epoch)))
+	}
 	s.mu.Lock()
 	s.calls[c] = struct{}{}
 	s.mu.Unlock()

@@ -27,6 +27,7 @@ type config struct {
 	serverOpts      []grpc.ServerOption
 	watchEndTimeout time.Duration
 	cutMargin       time.Duration
+	quiet           time.Duration
 	problems        []string
 }
 
@@ -61,5 +62,17 @@ func WithCutMargin(d time.Duration) Option {
 			c.problems = append(c.problems, fmt.Sprintf("cut margin must be positive, got %v", d))
 		}
 		c.cutMargin = d
+	})
+}
+
+// WithQuietPeriod turns on the adaptive drain delay: the server's [Server.Quiet] channel closes
+// once no RPC (health service calls aside) has arrived for d since the drain began, which lets
+// the app end its drain delay early (its report says "quiet"). Off by default. Must be positive.
+func WithQuietPeriod(d time.Duration) Option {
+	return option(func(c *config) {
+		if d <= 0 {
+			c.problems = append(c.problems, fmt.Sprintf("quiet period must be positive, got %v", d))
+		}
+		c.quiet = d
 	})
 }

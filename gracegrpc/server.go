@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -26,6 +27,8 @@ import (
 //     NOT_SERVING for good (health.Server.Shutdown), and ends every health Watch stream right
 //     after it has sent NOT_SERVING, so watchers learn of the drain and GracefulStop is not held
 //     by them (grpc-go #8776, #8882). It waits at most the watch end timeout for that.
+//   - Quiet, with [WithQuietPeriod], closes once no RPC has arrived for the quiet period since
+//     the drain began, so the app's drain delay can end early.
 //   - Stop runs GracefulStop (listener closed, two-phase GOAWAY, RPCs in flight finish) until
 //     the cut margin before the stop deadline, then cuts what is still running with grpc's Stop
 //     and returns a [*CutError] naming the methods that were cut.
@@ -40,7 +43,13 @@ type Server struct {
 	drainCh   chan struct{} // closed when the drain begins
 	drainOnce sync.Once
 
+	epoch   time.Time
+	arrival atomic.Int64 // when the last RPC (health aside) arrived, since epoch
+	quietCh chan struct{}
+
 	mu       sync.Mutex
+	quietT   *time.Timer
+	quietSet bool
 	draining bool
 	stopping bool
 	calls    map[*call]struct{}
@@ -57,6 +66,8 @@ func New(lis net.Listener, opts ...Option) *Server {
 		lis:     lis,
 		health:  health.NewServer(),
 		drainCh: make(chan struct{}),
+		epoch:   time.Now(),
+		quietCh: make(chan struct{}),
 		calls:   map[*call]struct{}{},
 		watches: map[*watchStream]struct{}{},
 	}
@@ -177,6 +188,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	begin := time.Now()
 	s.mu.Lock()
 	s.stopping = true
+	if s.quietT != nil {
+		s.quietT.Stop()
+	}
 	s.mu.Unlock()
 	s.beginDrain()
 
@@ -211,12 +225,40 @@ func (s *Server) Stop(ctx context.Context) error {
 	return err
 }
 
+// Quiet returns a channel that closes once no RPC (health service calls aside) has arrived for
+// the quiet period since the drain began, or nil when [WithQuietPeriod] is not set.
+func (s *Server) Quiet() <-chan struct{} {
+	if s.cfg.quiet <= 0 {
+		return nil
+	}
+	return s.quietCh
+}
+
+func (s *Server) checkQuiet() {
+	since := time.Since(s.epoch) - time.Duration(s.arrival.Load())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.quietSet || s.stopping {
+		return
+	}
+	if since >= s.cfg.quiet {
+		s.quietSet = true
+		close(s.quietCh)
+		return
+	}
+	s.quietT.Reset(s.cfg.quiet - since)
+}
+
 // beginDrain closes the drain channel and turns health to NOT_SERVING, once.
 func (s *Server) beginDrain() {
 	s.drainOnce.Do(func() {
 		s.mu.Lock()
 		s.draining = true
 		close(s.drainCh)
+		if s.cfg.quiet > 0 && !s.stopping {
+			s.arrival.Store(int64(time.Since(s.epoch)))
+			s.quietT = time.AfterFunc(s.cfg.quiet, s.checkQuiet)
+		}
 		s.mu.Unlock()
 		for _, name := range s.serviceNames() {
 			s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)

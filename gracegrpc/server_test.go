@@ -144,6 +144,10 @@ func TestInFlightRPCsCompleteOnSIGTERM(t *testing.T) {
 	if res.err != nil || res.rep.ExitCode != grace.ExitClean {
 		t.Fatalf("stop not clean: %v\n%s", res.err, res.rep)
 	}
+	t.Logf("report:\n%s", res.rep)
+	if c := res.rep.Component("grpc"); c.LeftBehind != 0 {
+		t.Errorf("%d goroutines left behind by the server", c.LeftBehind)
+	}
 	if res.rep.Trigger.Kind != grace.TriggerSignal {
 		t.Errorf("trigger %v, want the signal", res.rep.Trigger)
 	}
@@ -383,3 +387,38 @@ func TestBadOptionsFailTheStart(t *testing.T) {
 }
 
 var _ grpc.ServiceRegistrar = (*gracegrpc.Server)(nil)
+
+// With a quiet period, the drain delay ends once no RPC has arrived for that long; RPCs during
+// the drain are still served and push the end back; health checks do not count as traffic.
+func TestQuietPeriodEndsTheDrainDelay(t *testing.T) {
+	l := listen(t)
+	e := newEcho()
+	close(e.release) // Hold answers at once
+	s := gracegrpc.New(l, gracegrpc.WithQuietPeriod(300*time.Millisecond))
+	s.RegisterService(&echoDesc, e)
+	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(40*time.Second), grace.WithDrainDelay(30*time.Second))
+	app.Add("grpc", s)
+	done := start(t, app)
+	conn := dial(t, l.Addr().String())
+	ctx := context.Background()
+
+	app.Stop("test")
+	<-app.Await(grace.PhaseDraining)
+	for range 3 {
+		if err := conn.Invoke(ctx, "/"+echoService+"/Hold", wrapperspb.String("x"), new(wrapperspb.StringValue)); err != nil {
+			t.Fatalf("RPC during the drain: %v", err)
+		}
+		resp, err := healthgrpc.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+			t.Fatalf("health check during the drain: %v %v", resp, err)
+		}
+		<-e.started
+	}
+	res := wait(t, done)
+	if res.err != nil {
+		t.Fatalf("stop: %v\n%s", res.err, res.rep)
+	}
+	if res.rep.DelayEndedBy != "quiet" {
+		t.Errorf("drain delay ended by %q, want quiet\n%s", res.rep.DelayEndedBy, res.rep)
+	}
+}
