@@ -1,0 +1,89 @@
+package gracehttp
+
+import (
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+)
+
+// trackedConn is every connection the server accepts. It is what net/http sees as the
+// connection (inside TLS, when TLS is on), so its Close — by net/http, by a handler that
+// hijacked it, or by Stop — is the event that ends it.
+type trackedConn struct {
+	net.Conn
+	s      *Server
+	closed atomic.Bool
+	h2     atomic.Bool // it carried an HTTP/2 request
+
+	// guarded by s.mu
+	outer    net.Conn // what handlers see: the *tls.Conn over TLS, else the conn itself
+	state    http.ConnState
+	hijacked bool
+	served   bool // net/http's goroutine for it has ended (StateClosed) or handed it over
+}
+
+// Close closes the connection once; later calls return nil.
+func (c *trackedConn) Close() error {
+	if !c.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	err := c.Conn.Close()
+	c.s.connClosed(c)
+	return err
+}
+
+// CloseWrite half-closes the connection when the underlying one can, so net/http's lingering
+// close on error paths keeps working.
+func (c *trackedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// ReadFrom keeps sendfile and splice available to responses.
+func (c *trackedConn) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := c.Conn.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(c.Conn, r)
+}
+
+// unwrapConn finds the tracked connection under what net/http passes to ConnState.
+func unwrapConn(c net.Conn) *trackedConn {
+	switch c := c.(type) {
+	case *trackedConn:
+		return c
+	case *tls.Conn:
+		tc, _ := c.NetConn().(*trackedConn)
+		return tc
+	}
+	return nil
+}
+
+// listener tracks what it accepts. Close is idempotent so that both Stop and net/http may call it.
+type listener struct {
+	net.Listener
+	s    *Server
+	once sync.Once
+	err  error
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: l.s}
+	tc.outer = tc
+	l.s.connOpened(tc)
+	return tc, nil
+}
+
+func (l *listener) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}

@@ -1,0 +1,189 @@
+package gracehttp_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracehttp"
+)
+
+// TestDrainServesEveryAcceptedRequest runs slow and fast requests while the app drains: every
+// request the server accepted gets a whole response, and no request sent during the drain delay
+// fails. Replacing the drain with a plain Close cuts the slow ones.
+func TestDrainServesEveryAcceptedRequest(t *testing.T) {
+	var mu sync.Mutex
+	started := map[string]bool{}
+	mux := http.NewServeMux()
+	handle := func(w http.ResponseWriter, r *http.Request, d time.Duration, size int) {
+		id := r.URL.Query().Get("id")
+		mu.Lock()
+		started[id] = true
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/plain")
+		time.Sleep(d / 2)
+		body := payload(id, size)
+		io.WriteString(w, body[:len(body)/2])
+		w.(http.Flusher).Flush()
+		time.Sleep(d / 2)
+		io.WriteString(w, body[len(body)/2:])
+	}
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		handle(w, r, time.Duration(200+rand.IntN(400))*time.Millisecond, 64<<10)
+	})
+	mux.HandleFunc("/fast", func(w http.ResponseWriter, r *http.Request) { handle(w, r, 0, 100) })
+
+	app := grace.New(grace.WithDrainDelay(400*time.Millisecond), grace.WithSignals(), grace.WithBudget(10*time.Second))
+	ln := listen(t)
+	app.Add("http", gracehttp.New(&http.Server{Handler: mux}, gracehttp.WithListener(ln), gracehttp.WithHealth(app)))
+	wait := runApp(t, app)
+	base := "http://" + ln.Addr().String()
+
+	c := client(t)
+	delayOver := app.Await(grace.PhaseDelayOver)
+	type outcome struct {
+		id    string
+		begin time.Time
+		err   error
+	}
+	var outcomes sync.Map
+	var wg sync.WaitGroup
+	var seq atomic.Int64
+	for w := range 16 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-delayOver:
+					return
+				default:
+				}
+				id := fmt.Sprint(seq.Add(1))
+				path := "/fast"
+				if w%2 == 0 {
+					path = "/slow"
+				}
+				begin := time.Now()
+				status, body, err := get(c, base+path+"?id="+id)
+				size := 100
+				if path == "/slow" {
+					size = 64 << 10
+				}
+				if err == nil && (status != 200 || body != payload(id, size)) {
+					err = fmt.Errorf("status %d, body of %d bytes, not the whole response", status, len(body))
+				}
+				outcomes.Store(id, outcome{id, begin, err})
+				if err != nil {
+					return // the listener is closed: no more requests from this worker
+				}
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond) // let load build up before the stop
+	app.Stop("test")
+	wg.Wait()
+	rep := wait()
+	if rep.ExitCode != grace.ExitClean {
+		t.Fatalf("report: %s", rep)
+	}
+	var delayOverAt time.Time
+	for _, p := range rep.Phases {
+		if p.Phase == grace.PhaseDelayOver {
+			delayOverAt = p.At
+		}
+	}
+	n, failed := 0, 0
+	outcomes.Range(func(_, v any) bool {
+		o := v.(outcome)
+		n++
+		mu.Lock()
+		accepted := started[o.id]
+		mu.Unlock()
+		if o.err != nil {
+			failed++
+			if accepted {
+				t.Errorf("request %s was accepted but got no whole response: %v", o.id, o.err)
+			} else if o.begin.Before(delayOverAt.Add(-50 * time.Millisecond)) {
+				t.Errorf("request %s sent during the drain delay failed: %v", o.id, o.err)
+			}
+		}
+		return true
+	})
+	if n < 50 {
+		t.Fatalf("only %d requests ran", n)
+	}
+	t.Logf("%d requests, %d refused after intake closed", n, failed)
+}
+
+// TestHardCancelAndCutReport: a handler that ignores the drain is cancelled near Stop's deadline
+// (cause ErrHardStop); Stop's error lists it; the slow-drain log lists it first.
+func TestHardCancelAndCutReport(t *testing.T) {
+	causes := make(chan error, 1)
+	entered := make(chan struct{})
+	var logs bytes.Buffer
+	var logMu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&logMu, &logs}, nil))
+	s := gracehttp.New(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done()
+		causes <- context.Cause(r.Context())
+	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCancelMargin(400*time.Millisecond),
+		gracehttp.WithSlowDrain(50*time.Millisecond), gracehttp.WithLogger(logger))
+	base := startServer(t, s)
+	c := client(t)
+	errs := make(chan error, 1)
+	go func() { _, _, err := get(c, base+"/hang/here"); errs <- err }()
+	within(t, entered, 5*time.Second, "handler entered")
+	if got := s.InFlight(); len(got) != 1 || got[0].Method != "GET" || got[0].Route != "/hang/here" {
+		t.Fatalf("InFlight = %v", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	begin := time.Now()
+	err := s.Stop(ctx)
+	took := time.Since(begin)
+	if cause := within(t, causes, 5*time.Second, "handler cancelled"); !errors.Is(cause, gracehttp.ErrHardStop) {
+		t.Errorf("request context cause = %v, want ErrHardStop", cause)
+	}
+	var cut *gracehttp.CutError
+	if !errors.As(err, &cut) || cut.Total != 1 || len(cut.Requests) != 1 || cut.Requests[0].Route != "/hang/here" {
+		t.Fatalf("Stop = %v, want a CutError listing GET /hang/here", err)
+	}
+	if cut.Requests[0].Age < 500*time.Millisecond {
+		t.Errorf("age %v: should be about the time to the hard stop", cut.Requests[0].Age)
+	}
+	if !strings.Contains(err.Error(), "GET /hang/here") {
+		t.Errorf("error %q does not name the request", err)
+	}
+	if took >= time.Second {
+		t.Errorf("Stop took %v, past its deadline", took)
+	}
+	within(t, errs, 5*time.Second, "client")
+	logMu.Lock()
+	out := logs.String()
+	logMu.Unlock()
+	if !strings.Contains(out, "slow drain") || !strings.Contains(out, "/hang/here") {
+		t.Errorf("log does not list the slow request:\n%s", out)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

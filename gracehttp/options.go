@@ -1,0 +1,201 @@
+package gracehttp
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gracekit/grace"
+)
+
+// Defaults. The server defaults are applied by [Server.Start] only to an http.Server field the
+// user left at its zero value.
+const (
+	// DefaultLivePath and DefaultReadyPath are where the health handlers answer.
+	DefaultLivePath  = "/livez"
+	DefaultReadyPath = "/readyz"
+	// DefaultCancelMargin is how long before Stop's deadline request contexts are cancelled;
+	// half of it later, connections are force-closed, leaving the other half for Stop to return.
+	DefaultCancelMargin = 500 * time.Millisecond
+	// DefaultLinger is how long, once no request runs any more, Stop lets connections that do not
+	// close on their own (HTTP/2 after GOAWAY, accepted connections that never sent a request)
+	// stay open before closing them.
+	DefaultLinger = 250 * time.Millisecond
+	// DefaultSlowDrain is how long Stop waits before it logs the requests still running.
+	DefaultSlowDrain = time.Second
+	// DefaultMaxTracked is how many concurrent requests are tracked by method, route and age;
+	// requests beyond it are counted but not listed.
+	DefaultMaxTracked = 4096
+	// Safe server defaults, set only where the user set nothing.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultIdleTimeout       = 120 * time.Second
+)
+
+// Option configures a [Server] ([New]) or the health handler ([Health]). Options that do not
+// concern the one being configured are ignored by it.
+type Option interface {
+	apply(*config)
+}
+
+type config struct {
+	listeners    []net.Listener
+	app          *grace.App
+	livePath     string
+	readyPath    string
+	exempt       func(*http.Request) bool
+	quiet        time.Duration
+	spread       time.Duration
+	retryAfter   time.Duration
+	cancelMargin time.Duration
+	linger       time.Duration
+	slowDrain    time.Duration
+	maxTracked   int
+	goAway       func(net.Conn)
+	logger       *slog.Logger
+	name         string
+	problems     []string
+}
+
+type option func(*config)
+
+func (o option) apply(c *config) { o(c) }
+
+func newConfig(opts []Option) config {
+	c := config{
+		livePath:     DefaultLivePath,
+		readyPath:    DefaultReadyPath,
+		cancelMargin: DefaultCancelMargin,
+		linger:       DefaultLinger,
+		slowDrain:    DefaultSlowDrain,
+		maxTracked:   DefaultMaxTracked,
+		name:         "http",
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	if c.exempt == nil {
+		live, ready := c.livePath, c.readyPath
+		c.exempt = func(r *http.Request) bool { return r.URL.Path == live || r.URL.Path == ready }
+	}
+	return c
+}
+
+func (c *config) positive(what string, d time.Duration) {
+	if d <= 0 {
+		c.problems = append(c.problems, fmt.Sprintf("%s must be positive, got %v", what, d))
+	}
+}
+
+// WithListener serves on ln (a plain listener: TLS is configured through http.Server.TLSConfig,
+// so that HTTP/2 is negotiated). It may be given more than once. Without it, Start listens on
+// http.Server.Addr (":http", or ":https" with a TLSConfig, when Addr is empty).
+func WithListener(ln net.Listener) Option {
+	return option(func(c *config) {
+		if ln == nil {
+			c.problems = append(c.problems, "listener must not be nil")
+			return
+		}
+		c.listeners = append(c.listeners, ln)
+	})
+}
+
+// WithHealth makes the server answer the liveness and readiness paths itself from app's state
+// (see [Health]), before the handler, exempt from drain accounting.
+func WithHealth(app *grace.App) Option {
+	return option(func(c *config) {
+		if app == nil {
+			c.problems = append(c.problems, "health app must not be nil")
+		}
+		c.app = app
+	})
+}
+
+// WithLivePath sets the liveness path; default [DefaultLivePath].
+func WithLivePath(path string) Option { return option(func(c *config) { c.livePath = path }) }
+
+// WithReadyPath sets the readiness path; default [DefaultReadyPath].
+func WithReadyPath(path string) Option { return option(func(c *config) { c.readyPath = path }) }
+
+// WithExempt sets which requests are exempt from drain accounting: they are not counted or listed
+// as in flight, do not keep the drain delay from being quiet, and are served normally in
+// retry-after mode. The default exempts the liveness and readiness paths. Use the same predicate
+// for everything that must not hold a drain (metrics scrapes, say).
+func WithExempt(exempt func(*http.Request) bool) Option {
+	return option(func(c *config) {
+		if exempt == nil {
+			c.problems = append(c.problems, "exempt predicate must not be nil")
+		}
+		c.exempt = exempt
+	})
+}
+
+// WithQuietPeriod turns on the adaptive drain delay: the server's [Server.Quiet] channel closes
+// once no request (exempt ones aside) has arrived for d since the drain began, which lets the
+// app end its drain delay early (its report says "quiet"). Off by default.
+func WithQuietPeriod(d time.Duration) Option {
+	return option(func(c *config) { c.positive("quiet period", d); c.quiet = d })
+}
+
+// WithCloseSpread spreads the "Connection: close" (HTTP/1) or GOAWAY (HTTP/2) responses over d
+// from the drain's start: a response then carries it with probability elapsed/d, so persistent
+// clients reconnect gradually rather than all at once. The default (0) sends it on every
+// response from the drain's start.
+func WithCloseSpread(d time.Duration) Option {
+	return option(func(c *config) { c.positive("close spread", d); c.spread = d })
+}
+
+// WithRetryAfter turns on retry-after mode, for clients that dial the instance directly: from
+// Stop on, the listeners stay open and new requests (exempt ones aside) are answered 503 with
+// "Retry-After" (d rounded up to whole seconds) and "Connection: close", until the requests
+// already running have finished.
+func WithRetryAfter(d time.Duration) Option {
+	return option(func(c *config) { c.positive("retry-after", d); c.retryAfter = d })
+}
+
+// WithCancelMargin sets how long before Stop's deadline request contexts are cancelled; default
+// [DefaultCancelMargin].
+func WithCancelMargin(d time.Duration) Option {
+	return option(func(c *config) { c.positive("cancel margin", d); c.cancelMargin = d })
+}
+
+// WithLinger sets how long connections that do not close on their own stay open once no request
+// runs; default [DefaultLinger].
+func WithLinger(d time.Duration) Option {
+	return option(func(c *config) { c.positive("linger", d); c.linger = d })
+}
+
+// WithSlowDrain sets how long Stop waits before logging the requests still running; default
+// [DefaultSlowDrain].
+func WithSlowDrain(d time.Duration) Option {
+	return option(func(c *config) { c.positive("slow drain", d); c.slowDrain = d })
+}
+
+// WithMaxTracked sets how many concurrent requests are listed by method, route and age; default
+// [DefaultMaxTracked]. More are still counted and waited for.
+func WithMaxTracked(n int) Option {
+	return option(func(c *config) {
+		if n <= 0 {
+			c.problems = append(c.problems, fmt.Sprintf("max tracked must be positive, got %d", n))
+		}
+		c.maxTracked = n
+	})
+}
+
+// WithGoAway sets the hook Stop calls, each in a goroutine of its own, for every hijacked
+// connection (WebSockets and the like) still open, to ask its peer to go away — see
+// [WebSocketGoingAway]. The hook gets the connection as the handler got it (a *tls.Conn over
+// TLS) and runs concurrently with the handler: a handler that writes to the connection itself
+// should instead watch [Draining] and say goodbye on its own goroutine.
+func WithGoAway(hook func(net.Conn)) Option {
+	return option(func(c *config) { c.goAway = hook })
+}
+
+// WithLogger sets where the server logs slow drains and cut requests; default slog.Default().
+func WithLogger(l *slog.Logger) Option { return option(func(c *config) { c.logger = l }) }
+
+// WithName sets the name used in errors and logs; default "http".
+func WithName(name string) Option { return option(func(c *config) { c.name = name }) }

@@ -1,0 +1,652 @@
+package gracehttp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrHardStop is the cause of request contexts cancelled because Stop's deadline drew near.
+var ErrHardStop = errors.New("http server stop deadline reached")
+
+// Server drains an *http.Server without losing a request. It is a grace component: add it to an
+// app with app.Add. It implements grace.Starter, grace.Runner, grace.Drainer, grace.Quieter and
+// grace.Stopper:
+//
+//   - Start binds the listeners (unless given) and serves on each in a goroutine.
+//   - Run returns the error of a Serve that failed while the app ran, which stops the app.
+//   - Drain (the app's drain delay begins) marks the server draining: it keeps accepting and
+//     serving, every response carries "Connection: close" (HTTP/1) or makes the connection send
+//     GOAWAY (HTTP/2), optionally spread over time ([WithCloseSpread]), and the channel returned
+//     by [Draining] for each request's context closes.
+//   - Quiet closes once no request has arrived for the quiet period ([WithQuietPeriod]).
+//   - Stop stops intake, waits for running requests and connections, and returns the moment the
+//     last one ends; near its deadline it cancels request contexts, then closes every connection.
+//
+// Server takes over the http.Server's Handler (wrapping it), ConnState, BaseContext and keep-alive
+// setting; the user's ConnState and BaseContext still run. Use the http.Server only through
+// the Server once New was called.
+type Server struct {
+	srv     *http.Server
+	cfg     config
+	handler http.Handler
+	health  http.Handler
+	flight  *flight
+	log     *slog.Logger
+	h2      bool
+
+	draining  atomic.Bool
+	stopping  atomic.Bool
+	rejecting atomic.Bool
+	drainOnce sync.Once
+	drainCh   chan struct{}
+	drainAt   atomic.Int64 // since flight.epoch
+	arrival   atomic.Int64 // last non-exempt arrival while draining, since flight.epoch
+	quietCh   chan struct{}
+	quietT    *time.Timer
+	wake      chan struct{}
+	failed    chan struct{}
+	done      chan struct{}
+	stopOnce  sync.Once
+	stopErr   error
+
+	mu       sync.Mutex
+	lns      []*listener
+	conns    map[*trackedConn]struct{}
+	serving  int
+	serveErr error
+	cancels  []context.CancelCauseFunc
+	hardErr  error // set once request contexts were cancelled
+	started  bool
+	quietSet bool
+}
+
+type serverKey struct{}
+
+type connKey struct{}
+
+// New wraps srv. Nothing happens until Start. Problems with opts are returned by Start.
+func New(srv *http.Server, opts ...Option) *Server {
+	s := &Server{
+		srv:     srv,
+		cfg:     newConfig(opts),
+		drainCh: make(chan struct{}),
+		quietCh: make(chan struct{}),
+		wake:    make(chan struct{}, 1),
+		failed:  make(chan struct{}),
+		done:    make(chan struct{}),
+		conns:   map[*trackedConn]struct{}{},
+	}
+	if srv == nil {
+		s.cfg.problems = append(s.cfg.problems, "http.Server must not be nil")
+	}
+	s.log = s.cfg.logger
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.flight = newFlight(max(s.cfg.maxTracked, 1), s.requestsIdle)
+	if s.cfg.app != nil {
+		s.health = Health(s.cfg.app, WithLivePath(s.cfg.livePath), WithReadyPath(s.cfg.readyPath))
+	}
+	return s
+}
+
+// Addrs returns the addresses the server listens on, once Start returned.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]net.Addr, len(s.lns))
+	for i, l := range s.lns {
+		out[i] = l.Addr()
+	}
+	return out
+}
+
+// Start applies safe defaults where the http.Server has none (ReadHeaderTimeout
+// [DefaultReadHeaderTimeout] unless ReadTimeout or ReadHeaderTimeout is set; IdleTimeout
+// [DefaultIdleTimeout] unless IdleTimeout or ReadTimeout is set), binds the listeners not given
+// (on failure it closes what it bound and returns the error), and starts serving on each in a
+// goroutine. It returns once every listener is bound: connections are accepted from then on.
+// Start may be called once.
+func (s *Server) Start(ctx context.Context) error {
+	if len(s.cfg.problems) > 0 {
+		return fmt.Errorf("start %s server: invalid options: %s", s.cfg.name, strings.Join(s.cfg.problems, "; "))
+	}
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return fmt.Errorf("start %s server: already started", s.cfg.name)
+	}
+	s.started = true
+	s.mu.Unlock()
+
+	srv := s.srv
+	if srv.ReadHeaderTimeout == 0 && srv.ReadTimeout == 0 {
+		srv.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if srv.IdleTimeout == 0 && srv.ReadTimeout == 0 {
+		srv.IdleTimeout = DefaultIdleTimeout
+	}
+	lns := s.cfg.listeners
+	if len(lns) == 0 {
+		addr := srv.Addr
+		if addr == "" {
+			addr = ":http"
+			if srv.TLSConfig != nil {
+				addr = ":https"
+			}
+		}
+		var lc net.ListenConfig
+		ln, err := lc.Listen(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("start %s server: %w", s.cfg.name, err)
+		}
+		lns = []net.Listener{ln}
+	}
+
+	s.handler = srv.Handler
+	if s.handler == nil {
+		s.handler = http.DefaultServeMux
+	}
+	srv.Handler = http.HandlerFunc(s.serveHTTP)
+	userState := srv.ConnState
+	srv.ConnState = func(c net.Conn, st http.ConnState) {
+		s.connState(c, st)
+		if userState != nil {
+			userState(c, st)
+		}
+	}
+	userBase := srv.BaseContext
+	srv.BaseContext = func(ln net.Listener) context.Context {
+		base := context.Background()
+		if userBase != nil {
+			base = userBase(ln)
+		}
+		ctx, cancel := context.WithCancelCause(base)
+		s.mu.Lock()
+		if s.hardErr != nil {
+			cancel(s.hardErr)
+		}
+		s.cancels = append(s.cancels, cancel)
+		s.mu.Unlock()
+		return context.WithValue(ctx, serverKey{}, s)
+	}
+	userConn := srv.ConnContext
+	srv.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if userConn != nil {
+			ctx = userConn(ctx, c)
+		}
+		return context.WithValue(ctx, connKey{}, unwrapConn(c))
+	}
+	tlsOn := srv.TLSConfig != nil
+	s.h2 = (tlsOn && (srv.Protocols == nil || srv.Protocols.HTTP2()) && (srv.TLSNextProto == nil || len(srv.TLSNextProto) > 0)) ||
+		(srv.Protocols != nil && srv.Protocols.UnencryptedHTTP2())
+
+	s.mu.Lock()
+	for _, ln := range lns {
+		l := &listener{Listener: ln, s: s}
+		s.lns = append(s.lns, l)
+		s.serving++
+	}
+	mine := s.lns
+	s.mu.Unlock()
+	for _, l := range mine {
+		go s.serve(l, tlsOn)
+	}
+	return nil
+}
+
+func (s *Server) serve(l *listener, tlsOn bool) {
+	var err error
+	if tlsOn {
+		err = s.srv.ServeTLS(l, "", "")
+	} else {
+		err = s.srv.Serve(l)
+	}
+	s.mu.Lock()
+	s.serving--
+	unexpected := !s.stopping.Load() && err != nil && !errors.Is(err, http.ErrServerClosed)
+	if unexpected && s.serveErr == nil {
+		s.serveErr = fmt.Errorf("serve %s on %v: %w", s.cfg.name, l.Addr(), err)
+		close(s.failed)
+	}
+	s.mu.Unlock()
+	s.poke()
+}
+
+// Run waits until the server is stopped or a Serve loop fails while it should be serving, and
+// then returns that failure, which stops the app.
+func (s *Server) Run(ctx context.Context) error {
+	select {
+	case <-s.failed:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.serveErr
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Drain marks the server draining (see [Server]); it does not wait and never fails. Stop drains
+// too, so Drain may be skipped. Safe to call more than once.
+func (s *Server) Drain(context.Context) error {
+	s.beginDrain()
+	return nil
+}
+
+func (s *Server) beginDrain() {
+	s.drainOnce.Do(func() {
+		now := int64(time.Since(s.flight.epoch))
+		s.drainAt.Store(now)
+		s.arrival.Store(now)
+		s.draining.Store(true)
+		close(s.drainCh)
+		if s.cfg.quiet > 0 {
+			s.mu.Lock()
+			s.quietT = time.AfterFunc(s.cfg.quiet, s.checkQuiet)
+			s.mu.Unlock()
+		}
+	})
+}
+
+// Quiet returns a channel that closes once no request (exempt ones aside) has arrived for the
+// quiet period since the drain began, or nil when [WithQuietPeriod] is not set.
+func (s *Server) Quiet() <-chan struct{} {
+	if s.cfg.quiet <= 0 {
+		return nil
+	}
+	return s.quietCh
+}
+
+func (s *Server) checkQuiet() {
+	since := time.Since(s.flight.epoch) - time.Duration(s.arrival.Load())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.quietSet || s.quietT == nil {
+		return
+	}
+	if since >= s.cfg.quiet {
+		s.quietSet = true
+		close(s.quietCh)
+		return
+	}
+	s.quietT.Reset(s.cfg.quiet - since)
+}
+
+// InFlight lists the requests running now (exempt ones aside), oldest first, up to the tracking
+// table's size ([WithMaxTracked]).
+func (s *Server) InFlight() []InFlightRequest { return s.flight.list() }
+
+// serveHTTP is the tracking middleware around the user's handler.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.health != nil && (r.URL.Path == s.cfg.livePath || r.URL.Path == s.cfg.readyPath) {
+		s.health.ServeHTTP(w, r)
+		return
+	}
+	if s.cfg.exempt(r) {
+		s.handler.ServeHTTP(w, r)
+		return
+	}
+	if r.ProtoMajor == 2 {
+		// Go's HTTP/2 server reports a connection idle when its last stream closes, before the
+		// stream's last frames are written: such connections are closed only after the linger.
+		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil {
+			c.h2.Store(true)
+		}
+	}
+	if s.draining.Load() && s.whileDraining(w) {
+		return
+	}
+	idx := s.flight.begin(r)
+	defer s.flight.end(idx)
+	s.handler.ServeHTTP(w, r)
+}
+
+// whileDraining notes the arrival, asks the client to go away, and in retry-after mode answers the
+// request itself (returning true).
+func (s *Server) whileDraining(w http.ResponseWriter) bool {
+	now := int64(time.Since(s.flight.epoch))
+	s.arrival.Store(now)
+	if s.rejecting.Load() {
+		h := w.Header()
+		h.Set("Retry-After", strconv.FormatInt(int64((s.cfg.retryAfter+time.Second-1)/time.Second), 10))
+		h.Set("Connection", "close")
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte("draining\n"))
+		return true
+	}
+	if spread := int64(s.cfg.spread); spread > 0 {
+		if elapsed := now - s.drainAt.Load(); elapsed < spread && rand.Int64N(spread) >= elapsed {
+			return false
+		}
+	}
+	w.Header().Set("Connection", "close")
+	return false
+}
+
+// Draining returns a channel that closes when the server that serves the request behind ctx
+// begins to drain — a soft signal for uploads, long polls and streams to wrap up early; the hard
+// one is ctx's cancellation near Stop's deadline. It returns nil (never closes) for a context
+// that did not come from a [Server].
+func Draining(ctx context.Context) <-chan struct{} {
+	if s, ok := ctx.Value(serverKey{}).(*Server); ok {
+		return s.drainCh
+	}
+	return nil
+}
+
+func (s *Server) requestsIdle() {
+	if s.stopping.Load() {
+		s.poke()
+	}
+}
+
+func (s *Server) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Server) connOpened(c *trackedConn) {
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+// connClosed runs on the first Close of c.
+func (s *Server) connClosed(c *trackedConn) {
+	s.mu.Lock()
+	finished := c.hijacked || c.served
+	if finished {
+		delete(s.conns, c)
+	}
+	s.mu.Unlock()
+	if finished && s.stopping.Load() {
+		s.poke()
+	}
+}
+
+func (s *Server) connState(nc net.Conn, st http.ConnState) {
+	c := unwrapConn(nc)
+	if c == nil {
+		return
+	}
+	s.mu.Lock()
+	c.outer, c.state = nc, st
+	var finished, closeIt bool
+	switch st {
+	case http.StateHijacked:
+		c.hijacked = true
+		finished = c.closed.Load()
+	case http.StateClosed:
+		c.served = true
+		finished = c.closed.Load()
+	case http.StateIdle:
+		closeIt = s.stopping.Load() && !c.h2.Load()
+	}
+	if finished {
+		delete(s.conns, c)
+	}
+	s.mu.Unlock()
+	if closeIt {
+		_ = c.Close()
+	}
+	if finished && s.stopping.Load() {
+		s.poke()
+	}
+}
+
+// Stop stops the server within ctx's deadline and returns once every request and connection has
+// ended — at once, on the event, not on a poll. In order:
+//
+//  1. Drain, if Drain was not called.
+//  2. Stop intake: close the listeners (in retry-after mode, only once the requests already
+//     running have finished, answering new ones 503 meanwhile), turn keep-alives off, close idle
+//     connections, and, for a server that speaks HTTP/2, send GOAWAY on every HTTP/2 connection.
+//     Hijacked connections are handed to the [WithGoAway] hook.
+//  3. Wait for running requests and open connections. Once no request runs, connections that do
+//     not close on their own are closed after the linger ([WithLinger]).
+//  4. At the deadline minus the cancel margin, cancel every request context (cause
+//     [ErrHardStop]) and log the requests cut; at the deadline minus half the margin, close every
+//     connection, hijacked ones included.
+//
+// It returns nil when everything ended by itself, an error wrapping a [*CutError] when requests
+// had to be cut, and ctx's error if even closing did not end them in time. It logs the requests
+// still running after the slow-drain time ([WithSlowDrain]). Safe to call more than once; later
+// calls wait for the first and return its result.
+func (s *Server) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() {
+		s.stopErr = s.stop(ctx)
+		close(s.done)
+	})
+	<-s.done
+	return s.stopErr
+}
+
+func (s *Server) stop(ctx context.Context) error {
+	s.beginDrain()
+	s.stopping.Store(true)
+	s.mu.Lock()
+	if s.quietT != nil {
+		s.quietT.Stop()
+	}
+	s.mu.Unlock()
+	defer s.cancelContexts(context.Canceled)
+
+	var hardC, forceC <-chan time.Time
+	if deadline, ok := ctx.Deadline(); ok {
+		hard := time.NewTimer(time.Until(deadline.Add(-s.cfg.cancelMargin)))
+		defer hard.Stop()
+		force := time.NewTimer(time.Until(deadline.Add(-s.cfg.cancelMargin / 2)))
+		defer force.Stop()
+		hardC, forceC = hard.C, force.C
+	}
+	slow := time.NewTimer(s.cfg.slowDrain)
+	defer slow.Stop()
+
+	var hooks sync.WaitGroup
+	defer hooks.Wait()                // hooks end at the latest when the force-close closes their connections
+	s.srv.SetKeepAlivesEnabled(false) // every response from now on says Connection: close
+	s.closeIdle()
+	s.goAwayHijacked(&hooks)
+	if s.cfg.retryAfter > 0 {
+		s.rejecting.Store(true)
+	} else {
+		s.closeIntake()
+	}
+
+	var cut *CutError
+	hardDone := false
+	var linger *time.Timer
+	var lingerC <-chan time.Time
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	intakeOpen := s.cfg.retryAfter > 0
+	for {
+		active := s.flight.active.Load()
+		if intakeOpen && active == 0 {
+			intakeOpen = false
+			s.closeIntake()
+		}
+		s.mu.Lock()
+		conns, serving := len(s.conns), s.serving
+		s.mu.Unlock()
+		if active == 0 && conns == 0 && serving == 0 {
+			break
+		}
+		switch {
+		case active == 0 && linger == nil:
+			linger = time.NewTimer(s.cfg.linger)
+			lingerC = linger.C
+		case active > 0 && linger != nil:
+			linger.Stop()
+			linger, lingerC = nil, nil
+		}
+		select {
+		case <-s.wake:
+		case <-lingerC:
+			linger, lingerC = nil, nil
+			if s.flight.active.Load() == 0 {
+				s.closeConns(func(c *trackedConn) bool {
+					return !c.hijacked && (c.state == http.StateNew || c.state == http.StateIdle)
+				})
+			}
+		case <-slow.C:
+			if list := s.flight.list(); len(list) > 0 {
+				s.log.Warn("gracehttp: slow drain, requests still running", "server", s.cfg.name,
+					"count", s.flight.active.Load(), "requests", list)
+			}
+		case <-hardC:
+			hardC, hardDone = nil, true
+			cut = s.hardStop()
+		case <-forceC:
+			forceC = nil
+			s.forceClose()
+		case <-ctx.Done():
+			if !hardDone {
+				cut = s.hardStop()
+			}
+			s.forceClose()
+			return s.stopError(cut, context.Cause(ctx))
+		}
+	}
+	return s.stopError(cut, nil)
+}
+
+func (s *Server) stopError(cut *CutError, ctxErr error) error {
+	var errs []error
+	if cut != nil {
+		errs = append(errs, cut)
+	}
+	if ctxErr != nil {
+		errs = append(errs, ctxErr)
+	}
+	s.mu.Lock()
+	if s.serveErr != nil {
+		errs = append(errs, s.serveErr)
+	}
+	s.mu.Unlock()
+	if len(errs) == 0 {
+		return nil
+	}
+	return fmt.Errorf("stop %s server: %w", s.cfg.name, errors.Join(errs...))
+}
+
+// closeIntake closes the listeners and, for HTTP/2, sends GOAWAY on every connection.
+func (s *Server) closeIntake() {
+	s.mu.Lock()
+	lns := s.lns
+	s.mu.Unlock()
+	for _, l := range lns {
+		_ = l.Close()
+	}
+	if s.h2 {
+		// Shutdown with a done context: wait for the Serve loops, post GOAWAY to every HTTP/2
+		// connection, close idle HTTP/1 ones, and return without polling.
+		done, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = s.srv.Shutdown(done)
+	}
+}
+
+// closeIdle closes the idle HTTP/1 connections, on as many goroutines as there are CPUs.
+func (s *Server) closeIdle() {
+	s.mu.Lock()
+	var idle []*trackedConn
+	for c := range s.conns {
+		if c.state == http.StateIdle && !c.hijacked && !c.h2.Load() {
+			idle = append(idle, c)
+		}
+	}
+	s.mu.Unlock()
+	closeAll(idle)
+}
+
+func closeAll(cs []*trackedConn) {
+	workers := min(runtime.GOMAXPROCS(0), 8, len(cs)/64+1)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(cs); i += workers {
+				_ = cs[i].Close()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (s *Server) closeConns(keep func(*trackedConn) bool) {
+	s.mu.Lock()
+	var cs []*trackedConn
+	for c := range s.conns {
+		if keep(c) {
+			cs = append(cs, c)
+		}
+	}
+	s.mu.Unlock()
+	closeAll(cs)
+}
+
+func (s *Server) goAwayHijacked(hooks *sync.WaitGroup) {
+	if s.cfg.goAway == nil {
+		return
+	}
+	s.mu.Lock()
+	var hj []net.Conn
+	for c := range s.conns {
+		if c.hijacked && !c.closed.Load() {
+			hj = append(hj, c.outer)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range hj {
+		hooks.Go(func() { s.cfg.goAway(c) })
+	}
+}
+
+// hardStop cancels every request context and returns what it cut.
+func (s *Server) hardStop() *CutError {
+	var cut *CutError
+	if n := s.flight.active.Load(); n > 0 {
+		cut = &CutError{Server: s.cfg.name, Requests: s.flight.list(), Total: int(n)}
+		s.log.Error("gracehttp: stop deadline near, cancelling requests", "server", s.cfg.name,
+			"count", n, "requests", cut.Requests)
+	}
+	s.cancelContexts(ErrHardStop)
+	return cut
+}
+
+func (s *Server) cancelContexts(cause error) {
+	s.mu.Lock()
+	if s.hardErr == nil {
+		s.hardErr = cause
+	}
+	cancels := s.cancels
+	s.mu.Unlock()
+	for _, c := range cancels {
+		c(cause)
+	}
+}
+
+// forceClose closes every connection, hijacked ones included.
+func (s *Server) forceClose() {
+	s.closeConns(func(*trackedConn) bool { return true })
+	_ = s.srv.Close()
+}
