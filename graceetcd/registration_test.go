@@ -3,12 +3,14 @@ package graceetcd_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/graceetcd"
+	"github.com/gracekit/grace/gracehttp"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -18,7 +20,7 @@ type gate chan struct{}
 func (g gate) Quiet() <-chan struct{} { return g }
 
 // The key appears only once the app is ready (not while a component is still starting), and a
-// watcher sees it vanish at the drain, while the instance's listener is still open.
+// watcher sees it vanish at the drain, while the instance's HTTP server still listens.
 func TestKeyLivesFromReadyToDrain(t *testing.T) {
 	c := newClient(t, endpoint(t))
 	key := testKey(t)
@@ -33,8 +35,8 @@ func TestKeyLivesFromReadyToDrain(t *testing.T) {
 	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(20*time.Second), grace.WithDrainDelay(10*time.Second))
 	ac := newClient(t, endpoint(t)) // the app's client, closed by the app after the registration
 	app.Add("etcd-client", grace.Closer(ac))
-	app.Add("server", server(l))
-	app.Add("etcd", graceetcd.New(app, ac, key, "127.0.0.1:8080"))
+	app.Add("http", gracehttp.New(&http.Server{Handler: http.NotFoundHandler()}, gracehttp.WithListener(l)))
+	app.Add("etcd", graceetcd.New(app, ac, key, l.Addr().String()))
 	app.Add("warmup", grace.Hook{OnStart: func(context.Context) error {
 		close(warming)
 		<-warm
@@ -59,7 +61,7 @@ func TestKeyLivesFromReadyToDrain(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("key not registered 10s after ready")
 	}
-	if put.Type != clientv3.EventTypePut || string(put.Kv.Value) != "127.0.0.1:8080" || put.Kv.Lease == 0 {
+	if put.Type != clientv3.EventTypePut || string(put.Kv.Value) != l.Addr().String() || put.Kv.Lease == 0 {
 		t.Fatalf("first event %v %q lease %x, want a put of the address under a lease", put.Type, put.Kv.Value, put.Kv.Lease)
 	}
 	if p := app.Phase(); p != grace.PhaseReady {
