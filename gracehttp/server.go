@@ -69,6 +69,7 @@ type Server struct {
 	hardErr  error // set once request contexts were cancelled
 	started  bool
 	quietSet bool
+	forced   bool // every connection was closed: a closed one counts as ended
 }
 
 type serverKey struct{}
@@ -370,7 +371,7 @@ func (s *Server) connOpened(c *trackedConn) {
 // connClosed runs on the first Close of c.
 func (s *Server) connClosed(c *trackedConn) {
 	s.mu.Lock()
-	finished := c.hijacked || c.served
+	finished := c.hijacked || c.served || s.forced
 	if finished {
 		delete(s.conns, c)
 	}
@@ -646,7 +647,21 @@ func (s *Server) cancelContexts(cause error) {
 }
 
 // forceClose closes every connection, hijacked ones included.
+//
+// A connection counts as ended from then on as soon as it is closed, without waiting for
+// net/http's goroutine to finish with it: after an unread request body that goroutine may
+// linger for net/http's reset-avoidance delay (half a second) before it ends on its own.
 func (s *Server) forceClose() {
+	s.mu.Lock()
+	s.forced = true
+	s.mu.Unlock()
 	s.closeConns(func(*trackedConn) bool { return true })
 	_ = s.srv.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		if c.closed.Load() {
+			delete(s.conns, c)
+		}
+	}
+	s.mu.Unlock()
 }

@@ -1,0 +1,123 @@
+package gracehttp_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace/gracehttp"
+)
+
+// wsServer is a minimal WebSocket-like endpoint: it hijacks, answers 101, then reads frames
+// until the peer's close frame or an error, and closes the connection.
+func wsHandler(gotClose chan<- struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, rw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		rw.Flush()
+		var hdr [2]byte
+		for {
+			if _, err := io.ReadFull(rw, hdr[:]); err != nil {
+				return
+			}
+			n := int(hdr[1] & 0x7f) // tests send short unmasked frames
+			if _, err := io.CopyN(io.Discard, rw, int64(n)); err != nil {
+				return
+			}
+			if hdr[0]&0x0f == 0x8 {
+				gotClose <- struct{}{}
+				return
+			}
+		}
+	})
+}
+
+// dialWS connects and upgrades; it returns the connection and a reader past the 101.
+func dialWS(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 101 {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	return c, br
+}
+
+// TestHijackedGoAway: a hijacked connection gets a close frame 1001 from the hook at Stop, Stop
+// waits for it, and returns once the handler closed it after the client's answer.
+func TestHijackedGoAway(t *testing.T) {
+	gotClose := make(chan struct{}, 1)
+	s := gracehttp.New(&http.Server{Handler: wsHandler(gotClose)}, gracehttp.WithListener(listen(t)),
+		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithLinger(10*time.Millisecond))
+	startServer(t, s)
+	c, br := dialWS(t, s.Addrs()[0].String())
+
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stopped <- s.Stop(ctx)
+	}()
+	var hdr [4]byte
+	if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		t.Fatalf("no close frame: %v", err)
+	}
+	if hdr[0] != 0x88 || binary.BigEndian.Uint16(hdr[2:]) != gracehttp.WebSocketGoingAwayCode {
+		t.Fatalf("frame % x, want a close frame with code 1001", hdr)
+	}
+	reason := make([]byte, int(hdr[1])-2)
+	io.ReadFull(br, reason)
+	if !strings.Contains(string(reason), "going away") {
+		t.Errorf("reason %q", reason)
+	}
+	select {
+	case err := <-stopped:
+		t.Fatalf("Stop returned (%v) before the hijacked connection closed", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	c.Write([]byte{0x88, 0x02, 0x03, 0xe9}) // the client's close frame (unmasked: a test peer)
+	within(t, gotClose, 5*time.Second, "handler saw the close frame")
+	if err := within(t, stopped, 5*time.Second, "Stop"); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Errorf("connection not closed: %v", err)
+	}
+}
+
+// TestHijackedForceClosed: a hijacked connection whose peer ignores the go-away is closed at the
+// deadline, and the request holding it is listed as cut.
+func TestHijackedForceClosed(t *testing.T) {
+	gotClose := make(chan struct{}, 1)
+	s := gracehttp.New(&http.Server{Handler: wsHandler(gotClose)}, gracehttp.WithListener(listen(t)),
+		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithCancelMargin(200*time.Millisecond))
+	startServer(t, s)
+	_, br := dialWS(t, s.Addrs()[0].String())
+	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
+	defer cancel()
+	err := s.Stop(ctx)
+	var cut *gracehttp.CutError
+	if !errors.As(err, &cut) || len(cut.Requests) != 1 || cut.Requests[0].Route != "/ws" {
+		t.Fatalf("Stop = %v, want a CutError listing /ws", err)
+	}
+	if _, err := io.ReadAll(br); err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
+		t.Errorf("read after force close: %v", err)
+	}
+}
