@@ -106,6 +106,12 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	phase.Store("serving")
 	prog := startProgress(progressOut(c, stderr), rec, gen, func() string { return phase.Load().(string) })
 
+	// HAProxy watchers outlive their restart: a server may be marked down only after its
+	// process exited. They end with the drill.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	var watchers sync.WaitGroup
+	defer func() { stopWatch(); watchers.Wait() }()
+
 	var problems []string
 	select {
 	case <-ctx.Done():
@@ -116,7 +122,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	for k := 1; k <= c.Restarts; k++ {
 		id := c.Instances + k
 		phase.Store(fmt.Sprintf("restart %d/%d: starting", k, c.Restarts))
-		err := restart(ctx, c, rec, prober, hap, live, k, func() (*instance, error) { return start(id) }, func(s string) { phase.Store(s) })
+		err := restart(ctx, watchCtx, &watchers, c, rec, prober, hap, live, k, func() (*instance, error) { return start(id) }, func(s string) { phase.Store(s) })
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("restart %d: %v", k, err))
 			break
@@ -148,7 +154,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 
 // restart replaces live[(k-1) mod len] with a new instance: start, wait ready, add to HAProxy,
 // wait until HAProxy routes to it, signal the old one, wait for its exit, delete it.
-func restart(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, hap *haproxy.HAProxy,
+func restart(ctx, watchCtx context.Context, watchers *sync.WaitGroup, c config.Config, rec *record.Recording, prober *lb.Prober, hap *haproxy.HAProxy,
 	live []*instance, k int, start func() (*instance, error), setPhase func(string)) error {
 	slot := (k - 1) % len(live)
 	old := live[slot]
@@ -171,17 +177,23 @@ func restart(ctx context.Context, c config.Config, rec *record.Recording, prober
 		return err
 	}
 	sig, _ := record.First(rec.Events(), record.Signal, old.id, 0)
-	lbCtx, stopLB := context.WithCancel(ctx)
-	lbDone := make(chan struct{})
+	marked := make(chan struct{})
+	watchers.Add(1)
 	go func() { // when does HAProxy take the old server out?
-		defer close(lbDone)
-		if waitRouted(lbCtx, hap, serverName(old.id), false, c.Budget) == nil {
+		defer watchers.Done()
+		if waitRouted(watchCtx, hap, serverName(old.id), false, c.Budget) == nil {
 			rec.Mark(record.LBNotReady, old.id, "haproxy marked it down")
 		}
+		close(marked)
 	}()
 	st.wait(rec, sig.At, c.Budget)
-	stopLB()
-	<-lbDone
+	// Retire the server only once HAProxy took it out by itself (or gave up): maintenance would
+	// hide when its health check noticed.
+	select {
+	case <-marked:
+	case <-time.After(c.Budget):
+	case <-ctx.Done():
+	}
 	return hap.RetireServer(ctx, serverName(old.id))
 }
 

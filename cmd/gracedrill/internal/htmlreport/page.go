@@ -136,7 +136,7 @@ const DATA = {{.Data}};
   shown.forEach((e, j) => {
     const c = colors[e.name] || "#444", xx = x(e.t);
     svg.appendChild(el("line", { x1: xx, x2: xx, y1: TOP - 4, y2: yAxis - 14, stroke: c, "stroke-width": 1.2, "stroke-dasharray": "4 3" }));
-    const label = e.name + (DATA.events.some(o => o.instance !== 0) ? " #" + e.instance : "");
+    const label = e.name + (e.instance > 0 ? " #" + e.instance : "");
     const lab = el("text", { x: xx + 3, y: TOP + 10 + (j % 6) * 12, "font-size": 10.5, fill: c }, label);
     svg.appendChild(lab);
   });
