@@ -22,6 +22,7 @@ import (
 //	Count   server stream  sends "1", waits until released, sends "2", "3"
 //	Follow  server stream  sends "tick" until the drain, then "bye", and ends
 //	Forever server stream  sends "hello", then waits for its context to end
+//	Stubborn server stream  sends "hello", then ignores its context until released
 const echoService = "grace.test.Echo"
 
 type echo struct {
@@ -88,6 +89,15 @@ func (e *echo) forever(_ *wrapperspb.StringValue, ss grpc.ServerStream) error {
 	return ss.Context().Err()
 }
 
+func (e *echo) stubborn(_ *wrapperspb.StringValue, ss grpc.ServerStream) error {
+	if err := ss.SendMsg(wrapperspb.String("hello")); err != nil {
+		return err
+	}
+	e.started <- "Stubborn"
+	<-e.release
+	return nil
+}
+
 func serverStream(name string, h func(*echo, *wrapperspb.StringValue, grpc.ServerStream) error) grpc.StreamDesc {
 	return grpc.StreamDesc{StreamName: name, ServerStreams: true, Handler: func(srv any, ss grpc.ServerStream) error {
 		in := new(wrapperspb.StringValue)
@@ -118,6 +128,7 @@ var echoDesc = grpc.ServiceDesc{
 		serverStream("Count", (*echo).count),
 		serverStream("Follow", (*echo).follow),
 		serverStream("Forever", (*echo).forever),
+		serverStream("Stubborn", (*echo).stubborn),
 	},
 }
 

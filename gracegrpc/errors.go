@@ -18,6 +18,9 @@ type CutError struct {
 	Waited time.Duration
 	// Methods are the RPCs cut, one entry per method, oldest first.
 	Methods []CutMethod
+	// Stuck are the RPCs whose handlers had still not returned after the hard stop: they ignore
+	// their context, and their goroutines are left behind.
+	Stuck []CutMethod
 }
 
 // CutMethod is one method whose RPCs were cut.
@@ -44,19 +47,27 @@ func (e *CutError) Error() string {
 		b.WriteString("s")
 	}
 	b.WriteString(":")
-	for i, m := range e.Methods {
+	writeMethods(&b, e.Methods)
+	if len(e.Stuck) > 0 {
+		b.WriteString("; handlers ignoring their cancelled context, still running:")
+		writeMethods(&b, e.Stuck)
+	}
+	return b.String()
+}
+
+func writeMethods(b *strings.Builder, ms []CutMethod) {
+	for i, m := range ms {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, " %s (%s", m.Method, m.Kind)
+		fmt.Fprintf(b, " %s (%s", m.Method, m.Kind)
 		if m.Count > 1 {
-			fmt.Fprintf(&b, " x%d, oldest", m.Count)
+			fmt.Fprintf(b, " x%d, oldest", m.Count)
 		} else {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, " running %v)", m.Oldest.Round(time.Millisecond))
+		fmt.Fprintf(b, " running %v)", m.Oldest.Round(time.Millisecond))
 	}
-	return b.String()
 }
 
 // Is reports whether target is grace.ErrTimeout.

@@ -97,7 +97,8 @@ func (s *Server) RegisterService(desc *grpc.ServiceDesc, impl any) {
 func (s *Server) GRPC() *grpc.Server { return s.srv }
 
 // Health returns the health service, to set the status of your services while the app runs.
-// From the drain on, it ignores changes: everything stays NOT_SERVING.
+// From the drain on, it ignores changes: everything stays NOT_SERVING. The Server registers it;
+// do not register another health service.
 func (s *Server) Health() *health.Server { return s.health }
 
 // Addr returns the listener's address.
@@ -183,7 +184,8 @@ func (s *Server) Drain(ctx context.Context) error {
 // If that has not finished by the cut margin before ctx's deadline (or when ctx ends, if it has
 // no deadline), Stop records the RPCs still running, stops the server hard (their contexts are
 // cancelled; clients get UNAVAILABLE), waits for the handlers until ctx ends, and returns a
-// [*CutError] naming them. Otherwise it returns nil.
+// [*CutError] naming them (and the handlers that had not returned by half the time then left,
+// which ignore their context). Otherwise it returns nil.
 func (s *Server) Stop(ctx context.Context) error {
 	begin := time.Now()
 	s.mu.Lock()
@@ -218,9 +220,20 @@ func (s *Server) Stop(ctx context.Context) error {
 	}
 	err := &CutError{Waited: time.Since(begin), Methods: s.inFlight()}
 	s.srv.Stop()
+	// Wait for the handlers to see their cancelled contexts and return, but leave time to
+	// return this error before the deadline: the engine would otherwise report a bare timeout.
+	var unwound <-chan time.Time
+	if deadline, ok := ctx.Deadline(); ok {
+		t := time.NewTimer(time.Until(deadline) / 2)
+		defer t.Stop()
+		unwound = t.C
+	}
 	select {
 	case <-done:
+	case <-unwound:
+		err.Stuck = s.inFlight()
 	case <-ctx.Done():
+		err.Stuck = s.inFlight()
 	}
 	return err
 }

@@ -422,3 +422,40 @@ func TestQuietPeriodEndsTheDrainDelay(t *testing.T) {
 		t.Errorf("drain delay ended by %q, want quiet\n%s", res.rep.DelayEndedBy, res.rep)
 	}
 }
+
+// A handler that ignores its cancelled context does not make the stop overrun: Stop still
+// returns before the deadline (the component is stopped, not abandoned), naming it as stuck.
+func TestStuckHandlerIsNamedWithinTheLimit(t *testing.T) {
+	l := listen(t)
+	e := newEcho()
+	defer close(e.release) // lets the stuck handler end after the test
+	s := gracegrpc.New(l, gracegrpc.WithCutMargin(400*time.Millisecond))
+	s.RegisterService(&echoDesc, e)
+	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(10*time.Second))
+	app.Add("grpc", s, grace.StopTimeout(1500*time.Millisecond))
+	done := start(t, app)
+	conn := dial(t, l.Addr().String())
+	cs, err := openStream(context.Background(), conn, "Stubborn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := readAll(cs); ended <- err }()
+	waitStarted(t, e, 1)
+	app.Stop("test")
+	res := wait(t, done)
+	if status.Code(<-ended) != codes.Unavailable {
+		t.Error("client stream not ended by the hard stop")
+	}
+	c := res.rep.Component("grpc")
+	if c == nil || c.State != grace.StateStopped {
+		t.Fatalf("report of grpc: %+v, want stopped, not abandoned\n%s", c, res.rep)
+	}
+	var cut *gracegrpc.CutError
+	if !errors.As(res.err, &cut) || len(cut.Stuck) != 1 || cut.Stuck[0].Method != "/"+echoService+"/Stubborn" {
+		t.Fatalf("error %v: want the Stubborn stream named as stuck", res.err)
+	}
+	if !strings.Contains(c.Error, "ignoring their cancelled context, still running: /"+echoService+"/Stubborn") {
+		t.Errorf("report error %q does not name the stuck handler", c.Error)
+	}
+}
