@@ -183,9 +183,10 @@ func (s *Server) Drain(ctx context.Context) error {
 // runs GracefulStop — the listener closes, clients get GOAWAY, RPCs in flight run to their end.
 // If that has not finished by the cut margin before ctx's deadline (or when ctx ends, if it has
 // no deadline), Stop records the RPCs still running, stops the server hard (their contexts are
-// cancelled; clients get UNAVAILABLE), waits for the handlers until ctx ends, and returns a
-// [*CutError] naming them (and the handlers that had not returned by half the time then left,
-// which ignore their context). Otherwise it returns nil.
+// cancelled; clients get UNAVAILABLE), waits for the handlers to return for at most half the
+// time then left, and returns a [*CutError] naming the RPCs cut and, as Stuck, those whose
+// handlers ignore their context and still run. Otherwise it returns nil. Either way it returns
+// before ctx's deadline, so the report carries its error rather than a bare timeout.
 func (s *Server) Stop(ctx context.Context) error {
 	begin := time.Now()
 	s.mu.Lock()
