@@ -172,7 +172,7 @@ func TestTransactionInFlightAtTheHardDeadlineRollsBack(t *testing.T) {
 	}
 
 	var inUse *gracepgx.InUseError
-	if !errors.As(err, &inUse) || !errors.Is(err, gracepgx.ErrInUse) || inUse.Forced != 1 || inUse.AcquiredAtStop != 1 {
+	if !errors.As(err, &inUse) || !errors.Is(err, gracepgx.ErrInUse) || inUse.Forced != 1 || inUse.AcquiredAtStop != 1 || inUse.ForcedCloses() != 1 {
 		t.Fatalf("Run error = %v, want an InUseError with 1 forced", err)
 	}
 	c := rep.Component("pg")

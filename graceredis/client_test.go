@@ -124,7 +124,7 @@ func TestCommandInFlightAtTheHardDeadlineIsCut(t *testing.T) {
 	app.Add("popper", popper(rc, key(t), began, got), grace.StopTimeout(50*time.Millisecond))
 	rep, err := runAndStop(t, app, began, inUse(rc, 1))
 	var iu *graceredis.InUseError
-	if !errors.As(err, &iu) || iu.InUseAtClose != 1 || iu.InUseAtStop != 1 {
+	if !errors.As(err, &iu) || iu.InUseAtClose != 1 || iu.InUseAtStop != 1 || iu.ForcedCloses() != 1 {
 		t.Fatalf("Run error = %v, want an InUseError with 1 in use", err)
 	}
 	c := rep.Component("redis")

@@ -22,3 +22,7 @@ func (e *InUseError) Error() string {
 
 // Is reports whether target is [ErrInUse].
 func (e *InUseError) Is(target error) bool { return target == ErrInUse }
+
+// ForcedCloses returns how many connections were cut, for telemetry (graceotel counts it in
+// grace.forced_closes).
+func (e *InUseError) ForcedCloses() int { return e.InUseAtClose }

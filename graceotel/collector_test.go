@@ -1,0 +1,200 @@
+package graceotel_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// collector is an in-process OTLP/HTTP endpoint: it decodes the protobuf payloads the real
+// exporters send to /v1/traces and /v1/metrics and keeps what they carry.
+type collector struct {
+	srv     *httptest.Server
+	hang    chan struct{} // if set, requests wait on it: an unreachable collector
+	mu      sync.Mutex
+	spans   []*tracepb.Span
+	metrics []*metricpb.Metric
+}
+
+func newCollector(t testing.TB, hang bool) *collector {
+	t.Helper()
+	c := startCollector(hang)
+	t.Cleanup(c.close)
+	return c
+}
+
+func startCollector(hang bool) *collector {
+	c := &collector{}
+	if hang {
+		c.hang = make(chan struct{})
+	}
+	c.srv = httptest.NewServer(http.HandlerFunc(c.serve))
+	return c
+}
+
+func (c *collector) close() {
+	if c.hang != nil {
+		close(c.hang)
+	}
+	c.srv.Close()
+}
+
+// spanNames returns the names of the spans received, sorted, each once.
+func (c *collector) spanNames() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var names []string
+	for _, s := range c.spans {
+		if !slices.Contains(names, s.Name) {
+			names = append(names, s.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
+	if c.hang != nil {
+		select {
+		case <-c.hang:
+		case <-r.Context().Done():
+		}
+		return
+	}
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	data, err := io.ReadAll(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	var resp proto.Message
+	switch r.URL.Path {
+	case "/v1/traces":
+		var req coltracepb.ExportTraceServiceRequest
+		if err := proto.Unmarshal(data, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		c.mu.Lock()
+		for _, rs := range req.ResourceSpans {
+			for _, ss := range rs.ScopeSpans {
+				c.spans = append(c.spans, ss.Spans...)
+			}
+		}
+		c.mu.Unlock()
+		resp = &coltracepb.ExportTraceServiceResponse{}
+	case "/v1/metrics":
+		var req colmetricpb.ExportMetricsServiceRequest
+		if err := proto.Unmarshal(data, &req); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		c.mu.Lock()
+		for _, rm := range req.ResourceMetrics {
+			for _, sm := range rm.ScopeMetrics {
+				c.metrics = append(c.metrics, sm.Metrics...)
+			}
+		}
+		c.mu.Unlock()
+		resp = &colmetricpb.ExportMetricsServiceResponse{}
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	out, _ := proto.Marshal(resp)
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = io.Copy(w, bytes.NewReader(out))
+}
+
+// providers returns a tracer and a meter provider exporting to c through the real OTLP/HTTP
+// exporters. Nothing is exported on a schedule within a test's time: what c receives, the
+// providers' shutdown flushed.
+func providers(t testing.TB, c *collector) (*sdktrace.TracerProvider, *sdkmetric.MeterProvider) {
+	t.Helper()
+	ctx := context.Background()
+	te, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(c.srv.URL+"/v1/traces"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, err := otlpmetrichttp.New(ctx, otlpmetrichttp.WithEndpointURL(c.srv.URL+"/v1/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(te, sdktrace.WithBatchTimeout(time.Hour)))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(me, sdkmetric.WithInterval(time.Hour))))
+	// If a test fails before the app stops them, end them (with a short deadline).
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = tp.Shutdown(ctx)
+		_ = mp.Shutdown(ctx)
+	})
+	return tp, mp
+}
+
+func (c *collector) spanNamed(name, component string) *tracepb.Span {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.spans {
+		if s.Name == name && (component == "" || attr(s.Attributes, "grace.component") == component) {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *collector) metric(name string) *metricpb.Metric {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.metrics {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+func attr(kvs []*commonpb.KeyValue, key string) string {
+	for _, kv := range kvs {
+		if kv.Key == key {
+			return kv.Value.GetStringValue()
+		}
+	}
+	return ""
+}
+
+// matches reports whether a data point's attributes hold every key and value in want.
+func matches(kvs []*commonpb.KeyValue, want map[string]string) bool {
+	for k, v := range want {
+		if attr(kvs, k) != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,35 @@
+// Package graceotel records a grace app's lifecycle in OpenTelemetry and shuts the tracer and
+// meter providers down last, so the stop itself — every component's stop, the ones abandoned,
+// what was cut — is exported.
+//
+// Wire it in three lines: build the providers, hand [Telemetry.Observe] to grace.WithObserver,
+// and add the telemetry to the app first, so that it stops after everything else:
+//
+//	tel, err := graceotel.New(tp, mp)
+//	app := grace.New(grace.WithObserver(tel.Observe))
+//	app.Add("telemetry", tel) // first: every component added after it depends on it
+//
+// A component that declares [grace.DependsOn] (or [grace.Independent]) no longer depends on
+// everything added before it: name the telemetry in its DependsOn too. [StopsLast] checks an
+// app's plan for that, in a test.
+//
+// # Traces
+//
+// Two traces per run: "grace.start" (from the start to ready, a child span per component start)
+// and "grace.stop" (from the first phase of the stop to the telemetry's own stop, with a
+// "grace.drain" span over the drain and a "grace.stopping" span over the stopping phase, a child
+// span per component drain and stop). A failed or abandoned step has an error status.
+//
+// # Metrics
+//
+//   - grace.phase.duration (histogram, s; grace.phase): how long each phase lasted.
+//   - grace.component.start.duration, grace.component.stop.duration (histograms, s;
+//     grace.component, grace.outcome = ok | error | abandoned).
+//   - grace.components.running (up-down counter): components started and not yet stopped —
+//     during the stop, the stops still in flight.
+//   - grace.in_flight (gauge; grace.component): work in flight that components report through
+//     [Telemetry.ObserveInFlight], such as HTTP requests or messages.
+//   - grace.forced_closes (counter; grace.component, grace.forced = component | connections):
+//     components abandoned at their limit, and what components had to cut, read from stop
+//     errors that implement [ForcedCloser] (gracepgx's and graceredis's InUseError do).
+package graceotel

@@ -1,0 +1,312 @@
+package graceotel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gracekit/grace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
+)
+
+// ScopeName is the instrumentation scope of graceotel's spans and metrics.
+const ScopeName = "github.com/gracekit/grace/graceotel"
+
+// Attribute keys.
+const (
+	AttrComponent = attribute.Key("grace.component")
+	AttrPhase     = attribute.Key("grace.phase")
+	AttrOutcome   = attribute.Key("grace.outcome") // ok, error, abandoned
+	AttrForced    = attribute.Key("grace.forced")  // component, connections
+)
+
+// ForcedCloser is implemented by stop errors that say how many things the component had to cut
+// at its deadline — connections closed under a query, commands cut. [Telemetry.Observe] adds
+// that many to grace.forced_closes, with grace.forced=connections.
+type ForcedCloser interface {
+	ForcedCloses() int
+}
+
+var _ grace.Stopper = (*Telemetry)(nil)
+
+// Telemetry records an app's events as spans and metrics and, as a [grace.Stopper], shuts the
+// providers down at its turn to stop. Its methods are safe for concurrent use.
+type Telemetry struct {
+	tp *sdktrace.TracerProvider
+	mp *sdkmetric.MeterProvider
+
+	tracer      trace.Tracer
+	phaseDur    metric.Float64Histogram
+	startDur    metric.Float64Histogram
+	stopDur     metric.Float64Histogram
+	running     metric.Int64UpDownCounter
+	forced      metric.Int64Counter
+	inFlightReg metric.Registration // kept: the final collection at shutdown reads it
+
+	mu       sync.Mutex
+	phase    grace.Phase
+	phaseAt  time.Time
+	start    span // grace.start
+	stop     span // grace.stop
+	drain    span // grace.drain, child of grace.stop
+	stopping span // grace.stopping, child of grace.stop
+	shutdown bool
+	inFlight map[string]func() int64
+	shutOnce sync.Once
+	shutDone chan struct{}
+	shutErr  error
+}
+
+// span is an open span and the context that carries it, for its children.
+type span struct {
+	ctx  context.Context
+	span trace.Span
+}
+
+func (s span) open() bool { return s.span != nil }
+
+func (s *span) end(at time.Time) {
+	if s.span != nil {
+		s.span.End(trace.WithTimestamp(at))
+		s.span = nil
+	}
+}
+
+// New returns the telemetry for an app, recording through tp and mp and shutting them down at
+// its turn to stop. Either may be nil: that signal is then not recorded. It fails only if the
+// meter provider refuses an instrument.
+func New(tp *sdktrace.TracerProvider, mp *sdkmetric.MeterProvider) (*Telemetry, error) {
+	t := &Telemetry{tp: tp, mp: mp, inFlight: map[string]func() int64{}, shutDone: make(chan struct{})}
+	if tp != nil {
+		t.tracer = tp.Tracer(ScopeName)
+	} else {
+		t.tracer = tracenoop.NewTracerProvider().Tracer(ScopeName)
+	}
+	var meter metric.Meter = metricnoop.NewMeterProvider().Meter(ScopeName)
+	if mp != nil {
+		meter = mp.Meter(ScopeName)
+	}
+	if err := t.instruments(meter); err != nil {
+		return nil, fmt.Errorf("graceotel: create instruments: %w", err)
+	}
+	return t, nil
+}
+
+func (t *Telemetry) instruments(m metric.Meter) error {
+	var errs [7]error
+	t.phaseDur, errs[0] = m.Float64Histogram("grace.phase.duration", metric.WithUnit("s"),
+		metric.WithDescription("How long each phase of the app's run lasted."))
+	t.startDur, errs[1] = m.Float64Histogram("grace.component.start.duration", metric.WithUnit("s"),
+		metric.WithDescription("How long each component's start took."))
+	t.stopDur, errs[2] = m.Float64Histogram("grace.component.stop.duration", metric.WithUnit("s"),
+		metric.WithDescription("How long each component's stop took, or until it was abandoned."))
+	t.running, errs[3] = m.Int64UpDownCounter("grace.components.running", metric.WithUnit("{component}"),
+		metric.WithDescription("Components started and not yet stopped; during the stop, the stops in flight."))
+	t.forced, errs[4] = m.Int64Counter("grace.forced_closes", metric.WithUnit("{close}"),
+		metric.WithDescription("Components abandoned at their limit, and what components cut at their deadline."))
+	var gauge metric.Int64ObservableGauge
+	gauge, errs[5] = m.Int64ObservableGauge("grace.in_flight", metric.WithUnit("{item}"),
+		metric.WithDescription("Work in flight in each component, as the component reports it."))
+	if errs[5] == nil {
+		t.inFlightReg, errs[6] = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			for name, f := range t.inFlight {
+				o.ObserveInt64(gauge, f(), metric.WithAttributes(AttrComponent.String(name)))
+			}
+			return nil
+		}, gauge)
+	}
+	return errors.Join(errs[:]...)
+}
+
+// ObserveInFlight reports, at every metric collection, how much work component has in flight:
+// f is called with the telemetry's lock held, so it must be quick and must not call back into
+// the telemetry. A second call for the same component replaces f.
+func (t *Telemetry) ObserveInFlight(component string, f func() int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f == nil {
+		delete(t.inFlight, component)
+		return
+	}
+	t.inFlight[component] = f
+}
+
+// Observe records one of the app's events: give it to grace.WithObserver. It is quick, safe for
+// concurrent use, and records nothing once the providers are shut down.
+func (t *Telemetry) Observe(e grace.Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.shutdown {
+		return
+	}
+	bg := context.Background()
+	switch e.Kind {
+	case grace.EventPhase:
+		t.enterLocked(e.Phase, e.At)
+	case grace.EventStarted:
+		outcome := outcomeOf(e.Err, false)
+		t.stepLocked(t.start, "grace.component.start", e)
+		t.startDur.Record(bg, e.Duration.Seconds(), metric.WithAttributes(AttrComponent.String(e.Component), AttrOutcome.String(outcome)))
+		if e.Err == nil {
+			t.running.Add(bg, 1)
+		}
+	case grace.EventDrained:
+		t.stepLocked(t.drain, "grace.component.drain", e)
+	case grace.EventStopped, grace.EventAbandoned:
+		abandoned := e.Kind == grace.EventAbandoned
+		t.stepLocked(t.stopping, "grace.component.stop", e)
+		comp := AttrComponent.String(e.Component)
+		t.stopDur.Record(bg, e.Duration.Seconds(), metric.WithAttributes(comp, AttrOutcome.String(outcomeOf(e.Err, abandoned))))
+		t.running.Add(bg, -1)
+		if abandoned {
+			t.forced.Add(bg, 1, metric.WithAttributes(comp, AttrForced.String("component")))
+		}
+		var fc ForcedCloser
+		if errors.As(e.Err, &fc) && fc.ForcedCloses() > 0 {
+			t.forced.Add(bg, int64(fc.ForcedCloses()), metric.WithAttributes(comp, AttrForced.String("connections")))
+		}
+	}
+}
+
+func outcomeOf(err error, abandoned bool) string {
+	switch {
+	case abandoned:
+		return "abandoned"
+	case err != nil:
+		return "error"
+	}
+	return "ok"
+}
+
+// stepLocked records one component's start, drain or stop as a span under parent (a root span
+// if parent is not open), from e.At less e.Duration to e.At.
+func (t *Telemetry) stepLocked(parent span, name string, e grace.Event) {
+	ctx := context.Background()
+	if parent.open() {
+		ctx = parent.ctx
+	}
+	at := e.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	_, s := t.tracer.Start(ctx, name, trace.WithTimestamp(at.Add(-e.Duration)),
+		trace.WithAttributes(AttrComponent.String(e.Component)))
+	switch {
+	case e.Kind == grace.EventAbandoned:
+		s.SetStatus(codes.Error, "abandoned: "+errText(e.Err))
+	case e.Err != nil:
+		s.SetStatus(codes.Error, e.Err.Error())
+	}
+	s.End(trace.WithTimestamp(at))
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "overran its limit"
+	}
+	return err.Error()
+}
+
+// enterLocked moves to phase p at time at: it records how long the previous phase lasted and
+// opens and closes the phase spans.
+func (t *Telemetry) enterLocked(p grace.Phase, at time.Time) {
+	if p <= t.phase {
+		return
+	}
+	if !t.phaseAt.IsZero() {
+		t.phaseDur.Record(context.Background(), at.Sub(t.phaseAt).Seconds(), metric.WithAttributes(AttrPhase.String(t.phase.String())))
+	}
+	t.phase, t.phaseAt = p, at
+	root := func(name string) span {
+		ctx, s := t.tracer.Start(context.Background(), name, trace.WithTimestamp(at), trace.WithNewRoot())
+		return span{ctx, s}
+	}
+	child := func(parent span, name string) span {
+		ctx, s := t.tracer.Start(parent.ctx, name, trace.WithTimestamp(at))
+		return span{ctx, s}
+	}
+	switch p {
+	case grace.PhaseStarting:
+		t.start = root("grace.start")
+	case grace.PhaseReady:
+		t.start.end(at)
+	case grace.PhaseDraining:
+		t.start.end(at)
+		t.stop = root("grace.stop")
+		t.drain = child(t.stop, "grace.drain")
+	case grace.PhaseDelayOver:
+		if t.drain.open() {
+			t.drain.span.AddEvent("drain delay over", trace.WithTimestamp(at))
+		}
+	case grace.PhaseStopping:
+		if t.start.open() { // the start never finished: this stop is its rollback
+			t.start.span.SetStatus(codes.Error, "stopped before ready")
+			t.start.end(at)
+		}
+		t.drain.end(at)
+		if !t.stop.open() {
+			t.stop = root("grace.stop")
+		}
+		t.stopping = child(t.stop, "grace.stopping")
+	}
+}
+
+// Stop ends the stop's spans, records the stopping phase so far, and shuts the tracer and meter
+// providers down in parallel — each flushes what it holds to its exporter. It waits until both
+// are done or ctx ends (then returns ctx's cause; an exporter that cannot reach its collector
+// never holds the stop beyond the component's limit). Events after Stop are not recorded. A
+// second call waits for the same shutdown.
+func (t *Telemetry) Stop(ctx context.Context) error {
+	t.shutOnce.Do(func() {
+		now := time.Now()
+		t.mu.Lock()
+		if !t.phaseAt.IsZero() {
+			t.phaseDur.Record(context.Background(), now.Sub(t.phaseAt).Seconds(), metric.WithAttributes(AttrPhase.String(t.phase.String())))
+		}
+		for _, s := range []*span{&t.start, &t.drain, &t.stopping, &t.stop} {
+			s.end(now)
+		}
+		t.shutdown = true
+		t.mu.Unlock()
+		// The providers' shutdown gets ctx: it ends with Stop's limit, and what is not exported
+		// by then is lost.
+		go func() {
+			var wg sync.WaitGroup
+			var terr, merr error
+			if t.tp != nil {
+				wg.Go(func() {
+					if err := t.tp.Shutdown(ctx); err != nil {
+						terr = fmt.Errorf("shut down tracer provider: %w", err)
+					}
+				})
+			}
+			if t.mp != nil {
+				wg.Go(func() {
+					if err := t.mp.Shutdown(ctx); err != nil {
+						merr = fmt.Errorf("shut down meter provider: %w", err)
+					}
+				})
+			}
+			wg.Wait()
+			t.shutErr = errors.Join(terr, merr)
+			close(t.shutDone)
+		}()
+	})
+	select {
+	case <-t.shutDone:
+		return t.shutErr
+	case <-ctx.Done():
+		return fmt.Errorf("shut down telemetry: %w", context.Cause(ctx))
+	}
+}
