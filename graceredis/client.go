@@ -160,9 +160,23 @@ func (c *Client) CloseStats() CloseStats {
 	return c.stats
 }
 
+// inUse counts the connections of the command pool and, if the client has one, the pipeline
+// pool that are checked out. Pub/sub connections are not counted: a subscription has no end to
+// wait for, and Close ends it.
 func inUse(c redis.UniversalClient) int {
 	s := c.PoolStats()
-	if s == nil || s.TotalConns < s.IdleConns {
+	if s == nil {
+		return 0
+	}
+	n := checkedOut(s)
+	if s.PipelineStats != nil {
+		n += checkedOut((*redis.PoolStats)(s.PipelineStats))
+	}
+	return n
+}
+
+func checkedOut(s *redis.PoolStats) int {
+	if s.TotalConns < s.IdleConns {
 		return 0
 	}
 	return int(s.TotalConns - s.IdleConns)

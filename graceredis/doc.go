@@ -13,6 +13,9 @@
 //     nothing is in use: Close. Commands still in flight fail; Stop reports them as an
 //     [InUseError].
 //
+// Subscriptions (PubSub) are not waited for — they have no end to wait for — and Close ends
+// them.
+//
 // An unreachable server never holds the stop beyond the limit: closing sockets does not wait
 // for the network.
 package graceredis
