@@ -16,3 +16,7 @@ require (
 	golang.org/x/sync v0.7.0 // indirect
 	golang.org/x/text v0.16.0 // indirect
 )
+
+require github.com/gracekit/grace v0.0.0
+
+replace github.com/gracekit/grace => ../..

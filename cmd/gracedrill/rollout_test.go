@@ -9,10 +9,10 @@ func rolloutArgs(t *testing.T, extra ...string) []string {
 		"--req", "9:GET /", "--req", "1:GET /slow?ms=150"}, extra...)
 }
 
-func TestRolloutCarefulServerLosesNothing(t *testing.T) {
+func TestRolloutGraceServerLosesNothing(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "haproxy")
-	res := gracedrillVouched(t, append(rolloutArgs(t), testServerCmd(t, "careful", "--drain", "1500ms")...)...)
+	res := gracedrillVouched(t, append(rolloutArgs(t), testServerCmd(t, "grace", "--drain", "1500ms")...)...)
 	r := res.report
 	if res.code != exitPass || r.Failed != 0 || r.Verdict != "pass" {
 		t.Fatalf("exit %d, failed %d (%v), verdict %q: want a clean pass", res.code, r.Failed, r.FailedByKind, r.Verdict)

@@ -47,9 +47,10 @@ func TestRunShutdownWithoutDelayLosesRequests(t *testing.T) {
 	}
 }
 
-func TestRunCarefulServerLosesNothing(t *testing.T) {
+// A grace app serving through gracehttp, with a drain delay longer than the load balancer needs.
+func TestRunGraceServerLosesNothing(t *testing.T) {
 	t.Parallel()
-	res := gracedrillVouched(t, append(runArgs(t), testServerCmd(t, "careful", "--drain", "1500ms")...)...)
+	res := gracedrillVouched(t, append(runArgs(t), testServerCmd(t, "grace", "--drain", "1500ms")...)...)
 	r := res.report
 	if res.code != exitPass || r.Failed != 0 || r.Verdict != "pass" {
 		t.Fatalf("exit %d, failed %d (%v), verdict %q: want a clean pass", res.code, r.Failed, r.FailedByKind, r.Verdict)

@@ -14,6 +14,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracehttp"
 )
 
 // testServer is the service under test, run when the test binary is started as
@@ -22,6 +25,7 @@ import (
 //	naive    no signal handling: SIGTERM kills it mid-request
 //	nodelay  on SIGTERM: readiness 503 and Shutdown at once, no delay for the load balancer
 //	careful  on SIGTERM: readiness 503, wait --drain for the load balancer, then Shutdown
+//	grace    a grace app with a gracehttp server: drain delay --drain, health from the app
 //	never    never ready (readiness always 503)
 //	crash    exits 3 at once
 func testServer(args []string) int {
@@ -74,6 +78,12 @@ func testServer(args []string) int {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
+		return 1
+	}
+	if kind == "grace" {
+		app := grace.New(grace.WithDrainDelay(*drain), grace.WithBudget(10*time.Second))
+		app.Add("http", gracehttp.New(srv, gracehttp.WithListener(ln), gracehttp.WithHealth(app)))
+		app.Main() // exits with the report's code
 		return 1
 	}
 	if kind == "naive" {
