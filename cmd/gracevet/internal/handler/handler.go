@@ -1,5 +1,6 @@
-// Package handler finds HTTP handlers, functions with the http.HandlerFunc shape
-// func(http.ResponseWriter, *http.Request) and ServeHTTP methods, and names the request context
+// Package handler finds HTTP handlers, functions that take an http.ResponseWriter and an
+// *http.Request (the http.HandlerFunc shape, ServeHTTP methods, and framework wrappers such as
+// func(app *App, w http.ResponseWriter, r *http.Request) error), and names the request context
 // that code inside them should pass on.
 package handler
 
@@ -66,38 +67,37 @@ func testHelper(name string) bool {
 	return strings.HasPrefix(name, "test") || strings.HasSuffix(name, "test") || strings.HasSuffix(name, "testing")
 }
 
-// params reports whether ft is func(http.ResponseWriter, *http.Request) with no results, and
-// returns the named parameters.
+// params reports whether ft takes an http.ResponseWriter and an *http.Request, and returns those
+// parameters when named. Other parameters and results are allowed: frameworks wrap the
+// http.HandlerFunc shape as func(app *App, w http.ResponseWriter, r *http.Request) error and the
+// like, and those functions serve the request all the same.
 func params(info *types.Info, ft *ast.FuncType) (w, r *types.Var, ok bool) {
-	if ft.Results != nil && len(ft.Results.List) > 0 {
-		return nil, nil, false
-	}
-	var vars []*types.Var
-	var types_ []types.Type
+	var haveW, haveR int
 	for _, field := range ft.Params.List {
 		t := info.TypeOf(field.Type)
-		if len(field.Names) == 0 {
-			vars = append(vars, nil)
-			types_ = append(types_, t)
+		isW := isNamed(t, "net/http", "ResponseWriter")
+		ptr, isPtr := t.(*types.Pointer)
+		isR := isPtr && isNamed(ptr.Elem(), "net/http", "Request")
+		if !isW && !isR {
 			continue
 		}
-		for _, name := range field.Names {
-			v, _ := info.Defs[name].(*types.Var)
-			if name.Name == "_" {
-				v = nil
-			}
-			vars = append(vars, v)
-			types_ = append(types_, t)
+		n := max(len(field.Names), 1)
+		var v *types.Var
+		if len(field.Names) == 1 && field.Names[0].Name != "_" {
+			v, _ = info.Defs[field.Names[0]].(*types.Var)
+		}
+		if isW {
+			haveW += n
+			w = v
+		} else {
+			haveR += n
+			r = v
 		}
 	}
-	if len(types_) != 2 || !isNamed(types_[0], "net/http", "ResponseWriter") {
+	if haveW != 1 || haveR != 1 {
 		return nil, nil, false
 	}
-	ptr, isPtr := types_[1].(*types.Pointer)
-	if !isPtr || !isNamed(ptr.Elem(), "net/http", "Request") {
-		return nil, nil, false
-	}
-	return vars[0], vars[1], true
+	return w, r, true
 }
 
 func isNamed(t types.Type, pkgPath, name string) bool {

@@ -121,8 +121,17 @@ func userTwin(w http.ResponseWriter, r *http.Request) {
 	_, _ = c.Get("k") // want `\(a.cache\).Get in an HTTP handler ignores the request context, so Shutdown waits for it: use GetContext\(r.Context\(\), ...\)`
 }
 
-// Look-alike: a handler-shaped func with results is not an http.HandlerFunc.
-func notHandler(w http.ResponseWriter, r *http.Request) error {
-	_, err := (*sql.DB)(nil).Exec("SELECT 1")
+// Positive: a framework's wrapper of the handler shape serves the request all the same.
+type app struct{ db *sql.DB }
+
+func viewPost(a *app, w http.ResponseWriter, r *http.Request) error {
+	_, err := a.db.Exec("UPDATE posts SET views = views + 1") // want `use ExecContext\(r.Context\(\), ...\)`
+	return err
+}
+
+// Look-alike: a function with a request but no ResponseWriter is not serving it (a client-side
+// helper, a RoundTripper).
+func sign(req *http.Request, db *sql.DB) error {
+	_, err := db.Exec("SELECT 1")
 	return err
 }
