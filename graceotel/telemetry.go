@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -119,8 +120,9 @@ func (t *Telemetry) instruments(m metric.Meter) error {
 	if errs[5] == nil {
 		t.inFlightReg, errs[6] = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 			t.mu.Lock()
-			defer t.mu.Unlock()
-			for name, f := range t.inFlight {
+			funcs := maps.Clone(t.inFlight)
+			t.mu.Unlock()
+			for name, f := range funcs {
 				o.ObserveInt64(gauge, f(), metric.WithAttributes(AttrComponent.String(name)))
 			}
 			return nil
@@ -129,9 +131,9 @@ func (t *Telemetry) instruments(m metric.Meter) error {
 	return errors.Join(errs[:]...)
 }
 
-// ObserveInFlight reports, at every metric collection, how much work component has in flight:
-// f is called with the telemetry's lock held, so it must be quick and must not call back into
-// the telemetry. A second call for the same component replaces f.
+// ObserveInFlight reports, at every metric collection (the last one is the providers' shutdown),
+// how much work component has in flight — requests, messages, jobs. f must be quick and safe for
+// concurrent use. A second call for the same component replaces f; a nil f removes it.
 func (t *Telemetry) ObserveInFlight(component string, f func() int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

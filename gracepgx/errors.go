@@ -5,6 +5,10 @@ import (
 	"fmt"
 )
 
+// ErrStillClosing is returned by a stop that reached its hard deadline with no connection left
+// to force closed but pgxpool's Close not returned yet. It finishes on its own.
+var ErrStillClosing = errors.New("close pool: still closing at the hard deadline")
+
 // ErrInUse is matched by an [InUseError].
 var ErrInUse = errors.New("connections still in use at the hard deadline")
 

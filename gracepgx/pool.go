@@ -107,6 +107,8 @@ const closeAfterFailedStartWait = time.Second
 // holders to release them, and returns an [InUseError] — joined with ctx's cause if ctx has
 // ended. A holder that never releases its connection keeps the pool's Close goroutine waiting
 // after Stop has returned ([CloseStats].Closed stays false); the connection itself is closed.
+// If no connection was left to force but the pool has still not closed, Stop returns
+// [ErrStillClosing].
 // Stop never waits on the network. Calling it again waits for the same close.
 func (p *Pool) Stop(ctx context.Context) error {
 	p.mu.Lock()
@@ -149,7 +151,6 @@ func (p *Pool) Stop(ctx context.Context) error {
 	inUse := &InUseError{AcquiredAtStop: p.stats.AcquiredAtStop, Forced: p.stats.Forced}
 	p.mu.Unlock()
 
-	var err error
 	if ctx.Err() == nil {
 		t := time.NewTimer(margin / 2)
 		defer t.Stop()
@@ -159,13 +160,20 @@ func (p *Pool) Stop(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}
-	if ctx.Err() != nil {
-		err = fmt.Errorf("close pool: %w", context.Cause(ctx))
+	var errs []error
+	if forced > 0 {
+		errs = append(errs, inUse)
 	}
-	if forced == 0 {
-		return err
+	select {
+	case <-closed:
+	default:
+		if ctx.Err() != nil {
+			errs = append(errs, fmt.Errorf("close pool: %w", context.Cause(ctx)))
+		} else if forced == 0 {
+			errs = append(errs, ErrStillClosing)
+		}
 	}
-	return errors.Join(inUse, err)
+	return errors.Join(errs...)
 }
 
 // CloseStats returns what Stop found: connections acquired when it began, connections forced

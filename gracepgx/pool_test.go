@@ -303,3 +303,45 @@ func hostPort(t *testing.T) string {
 	cfg := poolConfig(t, "")
 	return fmt.Sprintf("%s:%d", cfg.ConnConfig.Host, cfg.ConnConfig.Port)
 }
+
+// A connection attempt in flight to a server that became unreachable does not hold the stop:
+// pgxpool's Close abandons it, and the acquire waiting on it fails at once.
+func TestConnectionAttemptInFlightAtStopDoesNotHoldTheStop(t *testing.T) {
+	px := startProxy(t, hostPort(t))
+	pool, err := gracepgx.New(context.Background(), poolConfig(t, px.addr()), gracepgx.WithForceMargin(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Pool().Close)
+	began := make(chan struct{})
+	acquired := make(chan error, 1)
+	app := newApp()
+	const limit = time.Second
+	app.Add("pg", pool, grace.StopTimeout(limit))
+	app.Add("worker", grace.RunFunc(func(context.Context) error {
+		pool.Pool().Reset() // no idle connection left: the next acquire dials
+		px.blackhole.Store(true)
+		close(began)
+		c, err := pool.Pool().Acquire(context.Background()) // the dial hangs: unreachable
+		if err == nil {
+			c.Release()
+		}
+		acquired <- err
+		return nil
+	}), grace.StopTimeout(50*time.Millisecond))
+	rep, _ := runAndStop(t, app, began)
+	if c := rep.Component("pg"); c.State != grace.StateStopped || c.Error != "" || c.Stop >= limit {
+		t.Fatalf("pg: state %q after %v, error %q; want stopped cleanly within %v", c.State, c.Stop, c.Error, limit)
+	}
+	if !pool.CloseStats().Closed {
+		t.Fatal("the pool has not closed")
+	}
+	select {
+	case aerr := <-acquired:
+		if aerr == nil {
+			t.Fatal("acquired a connection from an unreachable server")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the acquire still hangs 5s after the pool closed")
+	}
+}

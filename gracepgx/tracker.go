@@ -35,8 +35,10 @@ func (t *tracker) remove(c *pgx.Conn) {
 func (t *tracker) force() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	n := len(t.conns)
 	for c := range t.conns {
 		_ = c.PgConn().Conn().Close()
+		delete(t.conns, c) // forced once: a second stop does not count it again
 	}
-	return len(t.conns)
+	return n
 }
