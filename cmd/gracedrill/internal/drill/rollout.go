@@ -54,12 +54,10 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 
 	var mu sync.Mutex
 	var all []*instance
-	defer func() { // reap every instance ever started
+	defer func() { // stop politely, then reap every instance ever started
 		mu.Lock()
 		defer mu.Unlock()
-		for _, in := range all {
-			in.proc.Kill()
-		}
+		stopAll(all, c)
 	}()
 	start := func(id int) (*instance, error) {
 		port, err := process.FreePort()
@@ -217,6 +215,29 @@ func waitRouted(ctx context.Context, hap *haproxy.HAProxy, server string, up boo
 			return context.Cause(ctx)
 		case <-time.After(10 * time.Millisecond):
 		}
+	}
+}
+
+// stopAll sends the stop signal to every instance still running, gives them together up to
+// min(Budget, 10 s) to exit, then kills every process group.
+func stopAll(all []*instance, c config.Config) {
+	deadline := time.NewTimer(min(c.Budget, 10*time.Second))
+	defer deadline.Stop()
+	for _, in := range all {
+		if !in.proc.Exited() {
+			_ = in.proc.Signal(c.Signal)
+		}
+	}
+wait:
+	for _, in := range all {
+		select {
+		case <-in.proc.Done():
+		case <-deadline.C:
+			break wait
+		}
+	}
+	for _, in := range all {
+		in.proc.Kill()
 	}
 }
 
