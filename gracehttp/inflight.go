@@ -3,9 +3,9 @@ package gracehttp
 import (
 	"fmt"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -49,18 +49,31 @@ func (e *CutError) Error() string {
 }
 
 // flight counts running requests and records, in a fixed table, the method, route and start of
-// as many as fit. Recording costs two uncontended locks and a clock read, and allocates nothing.
+// as many as fit. Recording allocates nothing and takes a handful of atomic operations (a slot's
+// state is its lock: free, being written, busy, being read). Reading the clock
+// costs more than all the rest on some virtual machines (170 ns here), so a request's start is
+// read from a clock sampled on every clockEvery-th request; requests that arrive while the
+// server drains (when the clock is read anyway) get their exact start. A listed age can therefore
+// overstate by the time between clockEvery arrivals.
 type flight struct {
 	active atomic.Int64
 	next   atomic.Uint32
+	coarse atomic.Int64 // the last clock sample, since epoch
 	slots  []slot
 	epoch  time.Time
 	onIdle func() // called when active drops to zero
 }
 
+// Slot states.
+const (
+	slotFree uint32 = iota
+	slotWriting
+	slotBusy
+	slotReading
+)
+
 type slot struct {
-	busy   atomic.Bool
-	mu     sync.Mutex
+	state  atomic.Uint32
 	method string
 	path   string
 	at     time.Duration // since epoch
@@ -70,19 +83,36 @@ func newFlight(n int, onIdle func()) *flight {
 	return &flight{slots: make([]slot, n), epoch: time.Now(), onIdle: onIdle}
 }
 
-// begin records r; the returned index (or -1 when the table is full) goes to end.
-func (f *flight) begin(r *http.Request) int {
+// sample records now (since epoch) as the latest clock reading.
+func (f *flight) sample(now int64) {
+	if now > f.coarse.Load() {
+		f.coarse.Store(now)
+	}
+}
+
+const clockEvery = 16
+
+// begin records r, which arrived at now (since epoch; negative when the caller did not read the
+// clock); the returned index (or -1 when the table is full) goes to end.
+func (f *flight) begin(r *http.Request, now int64) int {
 	f.active.Add(1)
 	n := uint32(len(f.slots))
 	start := f.next.Add(1)
+	if now < 0 {
+		if start%clockEvery == 0 {
+			now = int64(time.Since(f.epoch))
+			f.coarse.Store(now)
+		} else {
+			now = f.coarse.Load()
+		}
+	}
 	for i := range min(n, 8) {
 		idx := (start + i) % n
 		s := &f.slots[idx]
-		if s.busy.CompareAndSwap(false, true) {
-			s.mu.Lock()
+		if s.state.CompareAndSwap(slotFree, slotWriting) {
 			s.method, s.path = r.Method, r.URL.Path
-			s.at = time.Since(f.epoch)
-			s.mu.Unlock()
+			s.at = time.Duration(now)
+			s.state.Store(slotBusy)
 			return int(idx)
 		}
 	}
@@ -92,10 +122,9 @@ func (f *flight) begin(r *http.Request) int {
 func (f *flight) end(idx int) {
 	if idx >= 0 {
 		s := &f.slots[idx]
-		s.mu.Lock()
-		s.method, s.path = "", ""
-		s.mu.Unlock()
-		s.busy.Store(false)
+		for !s.state.CompareAndSwap(slotBusy, slotFree) {
+			runtime.Gosched() // a list is copying this slot: it is done in a moment
+		}
 	}
 	if f.active.Add(-1) == 0 {
 		f.onIdle()
@@ -108,15 +137,11 @@ func (f *flight) list() []InFlightRequest {
 	var out []InFlightRequest
 	for i := range f.slots {
 		s := &f.slots[i]
-		if !s.busy.Load() {
+		if !s.state.CompareAndSwap(slotBusy, slotReading) {
 			continue
 		}
-		s.mu.Lock()
 		method, path, at := s.method, s.path, s.at
-		s.mu.Unlock()
-		if method == "" {
-			continue
-		}
+		s.state.Store(slotBusy)
 		out = append(out, InFlightRequest{Method: method, Route: path, Age: now - at})
 	}
 	slices.SortFunc(out, func(a, b InFlightRequest) int { return int(b.Age - a.Age) })

@@ -307,19 +307,23 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			c.h2.Store(true)
 		}
 	}
-	if s.draining.Load() && s.whileDraining(w) {
-		return
+	now := int64(-1)
+	if s.draining.Load() {
+		now = int64(time.Since(s.flight.epoch))
+		if s.whileDraining(w, now) {
+			return
+		}
 	}
-	idx := s.flight.begin(r)
+	idx := s.flight.begin(r, now)
 	defer s.flight.end(idx)
 	s.handler.ServeHTTP(w, r)
 }
 
 // whileDraining notes the arrival, asks the client to go away, and in retry-after mode answers the
 // request itself (returning true).
-func (s *Server) whileDraining(w http.ResponseWriter) bool {
-	now := int64(time.Since(s.flight.epoch))
+func (s *Server) whileDraining(w http.ResponseWriter, now int64) bool {
 	s.arrival.Store(now)
+	s.flight.sample(now)
 	if s.rejecting.Load() {
 		h := w.Header()
 		h.Set("Retry-After", strconv.FormatInt(int64((s.cfg.retryAfter+time.Second-1)/time.Second), 10))
