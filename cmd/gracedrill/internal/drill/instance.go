@@ -38,11 +38,12 @@ func startInstance(ctx context.Context, c config.Config, rec *record.Recording, 
 	}
 	in := &instance{id: id, host: host, port: port, readyURL: readyURL, proc: proc}
 	if err := prober.WaitReady(ctx, readyURL, proc.Done(), c.StartTimeout); err != nil {
+		exitedByItself := proc.Exited()
 		proc.Kill()
-		if proc.Exited() {
+		if exitedByItself {
 			return nil, fmt.Errorf("start %q: %w", argv[0], proc.ExitError(err.Error()))
 		}
-		return nil, fmt.Errorf("start %q: %w", argv[0], err)
+		return nil, fmt.Errorf("start %q: %w (the drill killed it)", argv[0], err)
 	}
 	rec.Mark(record.Ready, id, "")
 	return in, nil
