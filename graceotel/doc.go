@@ -9,6 +9,9 @@
 //	app := grace.New(grace.WithObserver(tel.Observe))
 //	app.Add("telemetry", tel) // first: every component added after it depends on it
 //
+// grace.WithObserver takes one function: to observe with something else as well (gracesystemd,
+// say), call both from one function.
+//
 // A component that declares [grace.DependsOn] (or [grace.Independent]) no longer depends on
 // everything added before it: name the telemetry in its DependsOn too. [StopsLast] checks an
 // app's plan for that, in a test.

@@ -45,13 +45,12 @@ type Telemetry struct {
 	tp *sdktrace.TracerProvider
 	mp *sdkmetric.MeterProvider
 
-	tracer      trace.Tracer
-	phaseDur    metric.Float64Histogram
-	startDur    metric.Float64Histogram
-	stopDur     metric.Float64Histogram
-	running     metric.Int64UpDownCounter
-	forced      metric.Int64Counter
-	inFlightReg metric.Registration // kept: the final collection at shutdown reads it
+	tracer   trace.Tracer
+	phaseDur metric.Float64Histogram
+	startDur metric.Float64Histogram
+	stopDur  metric.Float64Histogram
+	running  metric.Int64UpDownCounter
+	forced   metric.Int64Counter
 
 	mu       sync.Mutex
 	phase    grace.Phase
@@ -118,7 +117,8 @@ func (t *Telemetry) instruments(m metric.Meter) error {
 	gauge, errs[5] = m.Int64ObservableGauge("grace.in_flight", metric.WithUnit("{item}"),
 		metric.WithDescription("Work in flight in each component, as the component reports it."))
 	if errs[5] == nil {
-		t.inFlightReg, errs[6] = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		// Never unregistered: the final collection, at the shutdown, reads it too.
+		_, errs[6] = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 			t.mu.Lock()
 			funcs := maps.Clone(t.inFlight)
 			t.mu.Unlock()
