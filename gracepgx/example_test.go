@@ -17,7 +17,12 @@ import (
 // the pool closes last. Its stop limit bounds the close; a transaction still open at the hard
 // deadline is cut and rolled back.
 func Example() {
-	cfg, err := pgxpool.ParseConfig(os.Getenv("GRACE_TEST_PG_DSN"))
+	dsn := os.Getenv("GRACE_TEST_PG_DSN") // set by scripts/services
+	if dsn == "" {
+		fmt.Println("GRACE_TEST_PG_DSN is not set")
+		return
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		fmt.Println(err)
 		return
