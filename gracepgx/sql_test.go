@@ -101,3 +101,47 @@ func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
 		t.Fatal("the worker's query still hangs after the proxy closed")
 	}
 }
+
+// database/sql's Close does not interrupt a connection in use, as gracesql's documentation says:
+// a transaction held past the pool's stop still commits, and the stop names its connection.
+func TestSQLTransactionHeldPastTheCloseStillCommits(t *testing.T) {
+	tbl := table(t)
+	db := openSQL(t, "")
+	began, release := make(chan struct{}), make(chan struct{})
+	committed := make(chan error, 1)
+	app := newApp()
+	comp := gracesql.New(db)
+	app.Add("db", comp)
+	app.Add("worker", grace.RunFunc(func(context.Context) error {
+		bg := context.Background()
+		tx, err := db.BeginTx(bg, nil)
+		if err == nil {
+			_, err = tx.ExecContext(bg, "insert into "+tbl+" values (1)")
+		}
+		if err != nil {
+			committed <- err
+			return err
+		}
+		close(began)
+		<-release // ignores its stop: abandoned with its transaction open
+		committed <- tx.Commit()
+		return nil
+	}), grace.StopTimeout(50*time.Millisecond))
+	_, err := runAndStop(t, app, began)
+	if !errors.Is(err, gracesql.ErrInUse) {
+		t.Fatalf("Run error = %v, want ErrInUse", err)
+	}
+	close(release)
+	if cerr := <-committed; cerr != nil {
+		t.Fatalf("commit after the pool closed: %v", cerr)
+	}
+	if n := rows(t, tbl); n != 1 {
+		t.Fatalf("rows = %d, want the committed row", n)
+	}
+	if st, _ := comp.StatsAtClose(); st.InUse != 1 {
+		t.Fatalf("StatsAtClose().InUse = %d, want 1", st.InUse)
+	}
+	if s := db.Stats(); s.OpenConnections != 0 {
+		t.Fatalf("open connections after the release = %d, want 0", s.OpenConnections)
+	}
+}
