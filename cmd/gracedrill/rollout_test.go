@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // rolloutArgs is a short rollout: 2 instances, 2 restarts, HAProxy checking every 200 ms.
 func rolloutArgs(t *testing.T, extra ...string) []string {
@@ -44,5 +47,17 @@ func TestRolloutShutdownWithoutDelayLosesRequests(t *testing.T) {
 		if len(reason) > 12 && reason[:12] == "HAProxy died" {
 			t.Errorf("HAProxy died: %s", reason)
 		}
+	}
+}
+
+func TestRolloutInstanceDyingOnItsOwnFails(t *testing.T) {
+	t.Parallel()
+	requireTool(t, "haproxy")
+	args := []string{"rollout", "--rate", "100", "--duration", "1500ms", "--signal-at", "1s", "--lb-interval", "100ms",
+		"--instances", "2", "--restarts", "1"}
+	res := gracedrill(t, append(args, testServerCmd(t, "grace", "--drain", "200ms", "--die-after", "600ms")...)...)
+	r := res.report
+	if res.code != exitFail || !strings.Contains(strings.Join(r.Reasons, "\n"), "exited on its own (exit status 5)") {
+		t.Fatalf("exit %d, reasons %q", res.code, r.Reasons)
 	}
 }

@@ -79,3 +79,12 @@ func TestRunIgnoreReadinessKeepsSending(t *testing.T) {
 		t.Errorf("signal_to_lb_not_ready_ms %v: with --ignore-readiness nothing plays the load balancer", *r.SignalToLBOut)
 	}
 }
+
+func TestServiceDyingBeforeTheSignalFails(t *testing.T) {
+	t.Parallel()
+	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "careful", "--die-after", "500ms")...)...)
+	r := res.report
+	if res.code != exitFail || r.ExitCode != 5 || !strings.Contains(strings.Join(r.Reasons, "\n"), "exited before the signal") {
+		t.Fatalf("exit %d, exit_code %d, reasons %q", res.code, r.ExitCode, r.Reasons)
+	}
+}

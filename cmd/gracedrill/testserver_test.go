@@ -38,6 +38,7 @@ func testServer(args []string) int {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	drain := fs.Duration("drain", time.Second, "careful: delay between readiness 503 and Shutdown")
 	pidfile := fs.String("pidfile", "", "write the process id here")
+	dieAfter := fs.Duration("die-after", 0, "exit 5 on its own this long after starting")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -46,6 +47,9 @@ func testServer(args []string) int {
 			fmt.Fprintln(os.Stderr, "testserver:", err)
 			return 1
 		}
+	}
+	if *dieAfter > 0 {
+		time.AfterFunc(*dieAfter, func() { os.Exit(5) })
 	}
 	if kind == "crash" {
 		fmt.Fprintln(os.Stderr, "testserver: crashing on purpose")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
@@ -19,11 +20,19 @@ import (
 
 // instance is one started service.
 type instance struct {
-	id       int
-	host     string
-	port     int
-	readyURL string
-	proc     *process.Process
+	id        int
+	host      string
+	port      int
+	readyURL  string
+	proc      *process.Process
+	signalled atomic.Bool // set just before the drill sends the stop signal
+}
+
+// exitEvent waits for the instance's exit and returns it as an event.
+func (in *instance) exitEvent(rec *record.Recording) record.Event {
+	<-in.proc.Done()
+	exitAt, code, state := in.proc.Exit()
+	return record.Event{Name: record.Exit, At: rec.Since(exitAt), Instance: in.id, Detail: state, Code: code}
 }
 
 func (in *instance) addr() string { return net.JoinHostPort(in.host, strconv.Itoa(in.port)) }
@@ -61,6 +70,7 @@ type stopping struct {
 // signal sends the stop signal to in and starts following it.
 func signal(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, in *instance) (*stopping, error) {
 	at := rec.Now()
+	in.signalled.Store(true)
 	if err := in.proc.Signal(c.Signal); err != nil {
 		return nil, err
 	}
@@ -79,9 +89,7 @@ func signal(ctx context.Context, c config.Config, rec *record.Recording, prober 
 		})
 	}()
 	go func() {
-		<-in.proc.Done() // always closes: every path ends with the process reaped or killed
-		exitAt, code, state := in.proc.Exit()
-		rec.Add(record.Event{Name: record.Exit, At: rec.Since(exitAt), Instance: in.id, Detail: state, Code: code})
+		rec.Add(in.exitEvent(rec)) // returns: every path ends with the process reaped or killed
 		close(s.exited)
 	}()
 	return s, nil

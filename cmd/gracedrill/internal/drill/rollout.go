@@ -54,6 +54,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 
 	var mu sync.Mutex
 	var all []*instance
+	var crashes []string
 	defer func() { // stop politely, then reap every instance ever started
 		mu.Lock()
 		defer mu.Unlock()
@@ -72,6 +73,14 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 		mu.Lock()
 		all = append(all, in)
 		mu.Unlock()
+		go func() { // an instance that dies on its own fails the drill
+			if e := in.exitEvent(rec); !in.signalled.Load() {
+				rec.Add(e)
+				mu.Lock()
+				crashes = append(crashes, fmt.Sprintf("instance %d exited on its own (%s) %.3fs into the drill", in.id, e.Detail, e.At.Seconds()))
+				mu.Unlock()
+			}
+		}()
 		return in, nil
 	}
 
@@ -134,6 +143,9 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	gen.Stop()
 	<-genDone
 	prog.stop()
+	mu.Lock()
+	problems = append(problems, crashes...)
+	mu.Unlock()
 	if err := hap.Exited(); err != nil { // failures measured after this are HAProxy's, not the service's
 		problems = append(problems, fmt.Sprintf("HAProxy died during the drill: %v", err))
 	}
@@ -224,6 +236,7 @@ func stopAll(all []*instance, c config.Config) {
 	deadline := time.NewTimer(min(c.Budget, 10*time.Second))
 	defer deadline.Stop()
 	for _, in := range all {
+		in.signalled.Store(true)
 		if !in.proc.Exited() {
 			_ = in.proc.Signal(c.Signal)
 		}

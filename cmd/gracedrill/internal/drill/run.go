@@ -111,6 +111,7 @@ wait:
 			exited = nil
 			phase.Store("exited")
 			if !signalled {
+				rec.Add(in.exitEvent(rec))
 				problems = append(problems, "the service exited before the signal: "+in.proc.ExitError("early exit").Error())
 				gen.Stop()
 				break wait

@@ -60,6 +60,7 @@ type Summary struct {
 	Stops            []Stop
 	Budget           time.Duration
 	Latency          Percentiles
+	CrashCode        *int // exit code of the first instance that exited without being signalled
 	Verdict          string
 	Reasons          []string
 }
@@ -75,9 +76,13 @@ func (s Summary) First() (Stop, bool) {
 	return s.Stops[0], true
 }
 
-// ExitCode is the exit code the summary reports: the first non-zero exit code of a stopped
-// instance, else 0; -1 when an instance did not exit on its own.
+// ExitCode is the exit code the summary reports: the exit code of an instance that exited
+// without being signalled, else the first non-zero exit code of a stopped instance, else 0; -1
+// when an instance did not exit on its own.
 func (s Summary) ExitCode() int {
+	if s.CrashCode != nil {
+		return *s.CrashCode
+	}
 	code := 0
 	for _, st := range s.Stops {
 		switch {
@@ -122,9 +127,15 @@ func Build(in Input) Summary {
 		}
 	}
 	s.Latency = percentiles(lat)
+	signalled := make(map[int]bool)
 	for _, e := range in.Events {
-		if e.Name == record.Signal {
+		switch {
+		case e.Name == record.Signal:
+			signalled[e.Instance] = true
 			s.Stops = append(s.Stops, stopOf(e, in.Events, in.Requests))
+		case e.Name == record.Exit && !signalled[e.Instance] && s.CrashCode == nil:
+			code := e.Code
+			s.CrashCode = &code
 		}
 	}
 	if len(s.Stops) > 0 {

@@ -95,3 +95,12 @@ func TestTimeline(t *testing.T) {
 		t.Fatal("an hour does not fit in MaxBuckets")
 	}
 }
+
+func TestExitWithoutSignalIsTheExitCode(t *testing.T) {
+	in := sample()
+	in.Events = []record.Event{{Name: record.Ready}, {Name: record.Exit, At: 100 * ms, Code: 3}}
+	in.Problems = []string{"the service exited before the signal"}
+	if s := summary.Build(in); s.ExitCode() != 3 || s.Verdict != summary.Fail {
+		t.Fatalf("exit code %d, verdict %q", s.ExitCode(), s.Verdict)
+	}
+}
