@@ -3,7 +3,6 @@ package gracehttp_test
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -324,5 +323,4 @@ func BenchmarkThroughput(b *testing.B) {
 	b.ReportMetric(grace/float64(rounds), "grace-rps")
 	b.ReportMetric(grace/std, "ratio")
 	b.ReportMetric(0, "ns/op")
-	_ = fmt.Sprint
 }

@@ -187,3 +187,31 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestCutRequestsInAppReport: the requests cut at the deadline land in the app's report.
+func TestCutRequestsInAppReport(t *testing.T) {
+	entered := make(chan struct{})
+	app := grace.New(grace.WithBudget(time.Second), grace.WithSignals())
+	ln := listen(t)
+	app.Add("http", gracehttp.New(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done()
+	})}, gracehttp.WithListener(ln), gracehttp.WithCancelMargin(300*time.Millisecond)))
+	wait := runApp(t, app)
+	c := client(t)
+	done := make(chan error, 1)
+	go func() { _, _, err := get(c, "http://"+ln.Addr().String()+"/block/forever"); done <- err }()
+	within(t, entered, 5*time.Second, "handler")
+	app.Stop("test")
+	rep := wait()
+	comp := rep.Component("http")
+	if comp == nil || !strings.Contains(comp.Error, "1 in-flight requests cut at the deadline: GET /block/forever") {
+		t.Fatalf("report does not list the cut request:\n%s", rep)
+	}
+	var cut *gracehttp.CutError
+	if !errors.As(rep.Err, &cut) {
+		t.Errorf("report error %v does not wrap a CutError", rep.Err)
+	}
+	within(t, done, 5*time.Second, "client")
+	t.Logf("report:\n%s", rep)
+}

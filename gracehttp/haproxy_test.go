@@ -1,7 +1,6 @@
 package gracehttp_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -162,5 +161,4 @@ func TestHAProxyZeroFailures(t *testing.T) {
 	}
 	t.Logf("%d requests, %d failed; a served %d, exited %v after the stop (delay %v, ended by %s)",
 		total.Load(), failures.Load(), aHits, exitAfter.Round(time.Millisecond), rep.Delay.Round(time.Millisecond), rep.DelayEndedBy)
-	_ = context.Background
 }

@@ -2,8 +2,6 @@ package gracehttp_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -123,9 +121,5 @@ func within[T any](t testing.TB, ch <-chan T, d time.Duration, what string) T {
 func payload(id string, n int) string {
 	return id + ":" + strings.Repeat("x", n) + ":end"
 }
-
-func errorIs(err, target error) bool { return errors.Is(err, target) }
-
-var _ = fmt.Sprint
 
 func listenAddr(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

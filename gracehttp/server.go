@@ -252,6 +252,7 @@ func (s *Server) beginDrain() {
 		now := int64(time.Since(s.flight.epoch))
 		s.drainAt.Store(now)
 		s.arrival.Store(now)
+		s.flight.sampleNow()
 		s.draining.Store(true)
 		close(s.drainCh)
 		if s.cfg.quiet > 0 {
@@ -287,7 +288,11 @@ func (s *Server) checkQuiet() {
 }
 
 // InFlight lists the requests running now (exempt ones aside), oldest first, up to the tracking
-// table's size ([WithMaxTracked]).
+// table's size ([WithMaxTracked]). Ages are exact for requests that arrived while draining; for
+// earlier ones they are lower bounds: the clock is not read on every request (it costs more than
+// the rest of the tracking on some machines), so such an age is counted from the first clock
+// reading after the request began — within 16 arrivals of its start, and never later than the
+// drain's start.
 func (s *Server) InFlight() []InFlightRequest { return s.flight.list() }
 
 // serveHTTP is the tracking middleware around the user's handler.
@@ -323,7 +328,6 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // request itself (returning true).
 func (s *Server) whileDraining(w http.ResponseWriter, now int64) bool {
 	s.arrival.Store(now)
-	s.flight.sample(now)
 	if s.rejecting.Load() {
 		h := w.Header()
 		h.Set("Retry-After", strconv.FormatInt(int64((s.cfg.retryAfter+time.Second-1)/time.Second), 10))
@@ -443,6 +447,9 @@ func (s *Server) Stop(ctx context.Context) error {
 }
 
 func (s *Server) stop(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
 	s.beginDrain()
 	s.stopping.Store(true)
 	s.mu.Lock()
