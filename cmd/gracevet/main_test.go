@@ -230,3 +230,28 @@ func TestStandalone(t *testing.T) {
 		}
 	}
 }
+
+func TestStatus(t *testing.T) {
+	exitWith := func(code string) error {
+		t.Helper()
+		sh, err := exec.LookPath("sh")
+		if err != nil {
+			t.Fatalf("sh is needed to produce exit statuses: %v", err)
+		}
+		return exec.Command(sh, "-c", "exit "+code).Run()
+	}
+	for _, c := range []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{exitWith("3"), 1}, // the multichecker's "diagnostics found" becomes go vet's 1
+		{exitWith("1"), 1},
+		{exitWith("2"), 2}, // flag errors keep their status
+		{errors.New("could not start"), 1},
+	} {
+		if got := status(c.err); got != c.want {
+			t.Errorf("status(%v) = %d, want %d", c.err, got, c.want)
+		}
+	}
+}

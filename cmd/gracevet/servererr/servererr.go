@@ -57,7 +57,7 @@ func run(pass *analysis.Pass) (any, error) {
 				if fatal(info, cfgs, n) {
 					for _, a := range n.Args {
 						if call, ok := ast.Unparen(a).(*ast.CallExpr); ok && isServe(info, call) {
-							report(pass, call, fmt.Sprintf("%s treats the error of %s as fatal, but it returns http.ErrServerClosed as soon as Shutdown starts, ending the process mid-drain: check !errors.Is(err, http.ErrServerClosed) first", name(info, cfgs, n), serveName(info, call)))
+							report(pass, call, fmt.Sprintf("%s treats the error of %s as fatal, but it returns http.ErrServerClosed as soon as Shutdown starts, ending the process mid-drain: check !errors.Is(err, http.ErrServerClosed) first", name(info, n), serveName(info, call)))
 						}
 					}
 				}
@@ -186,7 +186,7 @@ func fatal(info *types.Info, cfgs *ctrlflow.CFGs, call *ast.CallExpr) bool {
 		strings.HasPrefix(fn.Name(), "Fatal") && callee.IsMethod(info, call, "log", "Logger", fn.Name()))
 }
 
-func name(info *types.Info, cfgs *ctrlflow.CFGs, call *ast.CallExpr) string {
+func name(info *types.Info, call *ast.CallExpr) string {
 	if fn := callee.Func(info, call); fn != nil {
 		if fn.Pkg() != nil && fn.Type().(*types.Signature).Recv() == nil {
 			return fn.Pkg().Name() + "." + fn.Name()
