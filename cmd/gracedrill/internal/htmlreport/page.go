@@ -38,9 +38,8 @@ const pageTemplate = `<!DOCTYPE html>
     {{range .Stops}}<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>{{end}}
   </table>{{end}}
 </div>
-<div class="legend">
+<div class="legend" id="legend">
   <span><i style="background:#2f6fdb"></i>requests/s</span>
-  <span><i style="background:#c62828"></i>failed/s</span>
   <span><i style="background:#7b52c7"></i>in flight</span>
   <span><i style="background:#9ab7ea"></i>p50</span>
   <span><i style="background:#e08a1e"></i>p90</span>
@@ -54,6 +53,20 @@ const pageTemplate = `<!DOCTYPE html>
 const DATA = {{.Data}};
 (function () {
   const NS = "http://www.w3.org/2000/svg";
+  const KINDS = ["refused", "reset", "eof", "timeout", "5xx", "other"];
+  const KIND_COLORS = { refused: "#c62828", reset: "#8e24aa", eof: "#ef6c00", timeout: "#6d4c41", "5xx": "#d81b60", other: "#546e7a" };
+  const legend = document.getElementById("legend");
+  const seen = new Set();
+  for (const p of DATA.points) for (const kind in (p.kinds || {})) seen.add(kind);
+  for (const kind of KINDS) if (seen.has(kind)) {
+    const span = document.createElement("span");
+    const sw = document.createElement("i");
+    sw.style.background = KIND_COLORS[kind];
+    sw.style.height = "10px";
+    span.appendChild(sw);
+    span.appendChild(document.createTextNode("failed: " + kind));
+    legend.appendChild(span);
+  }
   const chart = document.getElementById("chart");
   const tip = document.getElementById("tip");
   const pts = DATA.points;
@@ -108,11 +121,18 @@ const DATA = {{.Data}};
     }
     svg.appendChild(el("line", { x1: L, x2: W - R, y1: y0, y2: y0, stroke: "#b9bfcb" }));
     for (const [k, color, bars] of panel.series) {
-      if (bars) {
+      if (bars) { // failures per second, stacked by kind
         const bw = Math.max(1, x(DATA.bucket_ms / 1000) - x(0) - 1);
+        const perSec = 1000 / DATA.bucket_ms;
         for (const p of pts) if (p[k] > 0) {
-          const h = Math.max(2, y0 - y(p[k]));
-          svg.appendChild(el("rect", { x: x(p.t), y: y0 - h, width: bw, height: h, fill: color, opacity: 0.55 }));
+          let top = y0;
+          for (const kind of KINDS) {
+            const n = (p.kinds && p.kinds[kind]) || 0;
+            if (!n) continue;
+            const h = Math.max(2, y0 - y(n * perSec));
+            top -= h;
+            svg.appendChild(el("rect", { x: x(p.t), y: top, width: bw, height: h, fill: KIND_COLORS[kind], opacity: 0.6 }));
+          }
         }
         continue;
       }
@@ -133,12 +153,15 @@ const DATA = {{.Data}};
   const colors = { "signal": "#111", "not ready": "#e08a1e", "lb not ready": "#c77700", "listener closed": "#c62828",
     "exit": "#1a7f4b", "killed": "#c62828", "load stopped": "#6b7385", "lb added": "#2f6fdb", "ready": "#2f6fdb" };
   const shown = DATA.events.filter(e => e.name !== "ready" || e.t > 0.0005);
+  const rowEnds = []; // right end of the last label in each row, so labels do not overlap
   shown.forEach((e, j) => {
     const c = colors[e.name] || "#444", xx = x(e.t);
     svg.appendChild(el("line", { x1: xx, x2: xx, y1: TOP - 4, y2: yAxis - 14, stroke: c, "stroke-width": 1.2, "stroke-dasharray": "4 3" }));
     const label = e.name + (e.instance > 0 ? " #" + e.instance : "");
-    const lab = el("text", { x: xx + 3, y: TOP + 10 + (j % 6) * 12, "font-size": 10.5, fill: c }, label);
-    svg.appendChild(lab);
+    let row = rowEnds.findIndex(end => end < xx);
+    if (row < 0) row = rowEnds.length < 10 ? rowEnds.length : j % 10;
+    rowEnds[row] = xx + 6 + label.length * 6;
+    svg.appendChild(el("text", { x: xx + 3, y: TOP + 10 + row * 12, "font-size": 10.5, fill: c }, label));
   });
 
   // hover read-out
