@@ -56,6 +56,13 @@ type Quieter interface {
 	Quiet() <-chan struct{}
 }
 
+// Validator is a component that can check its own configuration. [App.Run] and [App.Plan]
+// call Validate before anything starts and report its error, with every other problem, in the
+// [ConfigError] — so a bad option fails fast, before any component starts.
+type Validator interface {
+	Validate() error
+}
+
 // Hook makes a component of plain functions. Nil fields do nothing. Its zero value is a
 // component that does nothing, which is still useful as a named point in the dependency graph.
 type Hook struct {

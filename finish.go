@@ -70,8 +70,11 @@ func (r *run) finish(startErr error) (*Report, error) {
 	// forced end or an exhausted budget, every labelled goroutine.
 	if len(r.nodes) > 0 && cfgErr == nil {
 		groups := labelledGoroutines(r.id)
-		for deadline := time.Now().Add(leftBehindWait); time.Now().Before(deadline) && hasAny(groups, stopped); {
-			time.Sleep(5 * time.Millisecond)
+		// Goroutines usually end within microseconds of the stop that ended them: look again
+		// soon, then less often.
+		pause := 20 * time.Microsecond
+		for deadline := time.Now().Add(leftBehindWait); time.Now().Before(deadline) && hasAny(groups, stopped); pause = min(2*pause, 5*time.Millisecond) {
+			time.Sleep(pause)
 			groups = labelledGoroutines(r.id)
 		}
 		for i := range rep.Components {

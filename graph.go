@@ -49,6 +49,9 @@ func (a *App) configureLocked() (config, error) {
 		n.deps, n.dependents = nil, nil
 	}
 	for _, n := range a.nodes {
+		if !n.cfg.depsSet && n.cfg.stopsLast {
+			continue // a foundation uses only what it declares; everything else uses it
+		}
 		if !n.cfg.depsSet {
 			n.deps = slices.Clone(frontier)
 			frontier = append(frontier[:0], n)
@@ -66,6 +69,22 @@ func (a *App) configureLocked() (config, error) {
 			}
 		}
 		frontier = append(frontier, n)
+	}
+	var foundations []*node
+	for _, n := range a.nodes {
+		if n.cfg.stopsLast {
+			foundations = append(foundations, n)
+		}
+	}
+	for _, n := range a.nodes {
+		if n.cfg.stopsLast {
+			continue
+		}
+		for _, f := range foundations {
+			if !slices.Contains(n.deps, f) {
+				n.deps = append(n.deps, f)
+			}
+		}
 	}
 	for _, n := range a.nodes {
 		for _, d := range n.deps {
@@ -93,6 +112,11 @@ func (n *node) validate(cfg config) []string {
 	}
 	if v, ok := n.c.(interface{ validate() error }); ok {
 		if err := v.validate(); err != nil {
+			p = append(p, what+": "+err.Error())
+		}
+	}
+	if v, ok := n.c.(Validator); ok {
+		if err := v.Validate(); err != nil {
 			p = append(p, what+": "+err.Error())
 		}
 	}

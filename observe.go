@@ -15,6 +15,7 @@ const (
 	EventDrained                        // a component's Drain ended
 	EventStopped                        // a component's stop ended, or it was abandoned (TimedOut)
 	EventAbandoned                      // a component overran its limit and was given up on
+	EventStopping                       // a component's turn to stop has come (its stop begins)
 )
 
 func (k EventKind) String() string {
@@ -29,6 +30,8 @@ func (k EventKind) String() string {
 		return "stopped"
 	case EventAbandoned:
 		return "abandoned"
+	case EventStopping:
+		return "stopping"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -42,21 +45,34 @@ type Event struct {
 	Component string        // for component events
 	Duration  time.Duration // how long the start, drain or stop took
 	Err       error
+	// Trigger is what started the stop, set on every event from PhaseDraining (or, after a
+	// failed start, PhaseStopping) on.
+	Trigger *Trigger
 }
 
-// WithObserver sets a function called for every [Event], synchronously, from the engine's
+// WithObserver adds a function called for every [Event], synchronously, from the engine's
 // goroutines — possibly from several at once. It must be quick and safe for concurrent use, and
-// must not call back into the App's blocking methods. A panic in it is not recovered.
+// must not call back into the App's blocking methods. A panic in it is not recovered. Observers
+// add up: each one given is called, in the order given.
 func WithObserver(f func(Event)) Option {
-	return option{"WithObserver", func(c *config) { c.observer = f }}
+	return option{"WithObserver", func(c *config) {
+		if f != nil {
+			c.observers = append(c.observers, f)
+		}
+	}}
 }
 
 func (a *App) emit(e Event) {
-	if a.cfg.observer == nil {
+	if len(a.cfg.observers) == 0 {
 		return
 	}
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	a.cfg.observer(e)
+	if e.Trigger == nil {
+		e.Trigger = a.triggered()
+	}
+	for _, f := range a.cfg.observers {
+		f(e)
+	}
 }

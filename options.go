@@ -39,7 +39,7 @@ type config struct {
 	signalSource    SignalSource
 	logger          *slog.Logger
 	exit            func(int)
-	observer        func(Event)
+	observers       []func(Event)
 	problems        []string
 }
 
@@ -47,6 +47,7 @@ type componentConfig struct {
 	deps            []string
 	depsSet         bool
 	independent     bool
+	stopsLast       bool
 	stopTimeout     time.Duration
 	stopTimeoutSet  bool
 	startTimeout    time.Duration
@@ -170,6 +171,14 @@ func Independent() ComponentOption {
 		c.independent = true
 		c.depsSet = true
 	}}
+}
+
+// StopsLast makes a component a foundation: every other component depends on it (besides what
+// they declare), so it starts first and stops after everything else — the place for
+// telemetry providers and loggers, which must record the stop itself. Several foundations are
+// independent of one another.
+func StopsLast() ComponentOption {
+	return componentOption{"StopsLast()", func(c *componentConfig) { c.stopsLast = true }}
 }
 
 // StopTimeout limits the component's stop (and its Drain) within the app's budget. A limit above

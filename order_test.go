@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -114,4 +115,33 @@ func TestIndependentComponentsStartInParallel(t *testing.T) {
 		app.Stop("test")
 		<-done
 	})
+}
+
+func TestStopsLastComponentOutlivesEverything(t *testing.T) {
+	var rec gracetest.Recorder
+	app := newApp()
+	app.Add("db", rec.Hook("db", grace.Hook{}), grace.Independent())
+	app.Add("http", rec.Hook("http", grace.Hook{}), grace.DependsOn("db"))
+	app.Add("cache", rec.Hook("cache", grace.Hook{}), grace.Independent())
+	app.Add("telemetry", rec.Hook("telemetry", grace.Hook{}), grace.StopsLast()) // added late, still last
+	done := runUntilReady(t, app)
+	app.Stop("test")
+	wait(t, done)
+	for _, n := range []string{"db", "http", "cache"} {
+		rec.Before(t, "start", "telemetry", n)
+		rec.Before(t, "stop", n, "telemetry")
+	}
+}
+
+type selfChecking struct{ grace.Hook }
+
+func (selfChecking) Validate() error { return fmt.Errorf("address %q is not host:port", "nope") }
+
+func TestValidatorProblemsAreConfigErrors(t *testing.T) {
+	app := newApp()
+	app.Add("http", selfChecking{})
+	_, err := app.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `component "http": address "nope" is not host:port`) {
+		t.Errorf("err %v", err)
+	}
 }

@@ -127,7 +127,7 @@ func (p *Plan) Check(gracePeriod time.Duration) []string {
 	if p.Budget > gracePeriod {
 		w = append(w, fmt.Sprintf("budget %v exceeds the grace period %v: the process can be killed mid-stop", p.Budget, gracePeriod))
 	}
-	if p.Budget >= gracePeriod && gracePeriod > 0 {
+	if p.Budget == gracePeriod {
 		w = append(w, fmt.Sprintf("budget %v leaves no margin in the grace period %v to flush and exit", p.Budget, gracePeriod))
 	}
 	if need := p.DrainDelay + p.WorstStop; need > p.Budget {

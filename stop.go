@@ -47,6 +47,7 @@ func (r *run) stopOne(n *node) {
 		return
 	}
 	n.stopping.Store(true)
+	r.app.emit(Event{Kind: EventStopping, Component: n.name})
 	limit := n.stopLimit(r.cfg)
 	ctx := r.budget
 	if deadline, _ := ctx.Deadline(); time.Now().Add(limit).Before(deadline) {
