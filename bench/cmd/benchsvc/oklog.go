@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/oklog/run"
+)
+
+// runOklog puts a signal handler, the HTTP server and each component in a run.Group; each
+// component's interrupt closes it (newest first), as oklog/run's examples do with listeners.
+func runOklog(c config) int {
+	out := &output{}
+	var g run.Group
+	// run.SignalHandler calls signal.Notify only once its actor runs, after "ready" could be
+	// printed; register first, then hand the channel to an actor of the same shape.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	quit := make(chan struct{})
+	g.Add(func() error {
+		select {
+		case s := <-sig:
+			return run.SignalError{Signal: s}
+		case <-quit:
+			return nil
+		}
+	}, func(error) { close(quit) })
+	ln, err := listen(c.addr, out)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv := &http.Server{Handler: handler()}
+	g.Add(func() error { return srv.Serve(ln) }, func(error) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.budget)
+		defer cancel()
+		srv.Shutdown(ctx)
+		drainTail(out)
+	})
+	comps := components(c, out)
+	for i := len(comps) - 1; i >= 0; i-- {
+		comp := comps[i]
+		done := make(chan struct{})
+		g.Add(func() error { <-done; return nil }, func(error) {
+			ctx, cancel := context.WithTimeout(context.Background(), c.budget)
+			defer cancel()
+			comp.close(ctx)
+			close(done)
+		})
+	}
+	out.say("ready")
+	err = g.Run()
+	out.say("stopped")
+	var se run.SignalError
+	if err != nil && !asSignal(err, &se) {
+		fmt.Fprintln(os.Stderr, "run:", err)
+		return 1
+	}
+	return 0
+}
+
+func asSignal(err error, se *run.SignalError) bool { return errors.As(err, se) }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// handler is the same request path for every style: /work?ms=N sleeps N ms (a request in
+// flight), then answers "ok".
+func handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
+		if ms, _ := strconv.Atoi(r.URL.Query().Get("ms")); ms > 0 {
+			select {
+			case <-time.After(time.Duration(ms) * time.Millisecond):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		w.Write([]byte("ok\n"))
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		lastEnd.Store(time.Now().UnixNano())
+	})
+	return mux
+}
+
+// component is a background part whose Close takes stopEach, or never returns.
+type component struct {
+	name     string
+	stopEach time.Duration
+	hang     bool
+	out      *output
+}
+
+func (c *component) close(ctx context.Context) error {
+	if c.hang {
+		time.Sleep(24 * time.Hour) // a Close that never returns and ignores contexts
+	}
+	if c.stopEach > 0 {
+		time.Sleep(c.stopEach) // a Close that ignores contexts, as most SDKs' do
+	}
+	c.out.say("closed " + c.name)
+	return nil
+}
+
+func components(c config, out *output) []*component {
+	var cs []*component
+	for i := range c.components {
+		cs = append(cs, &component{name: fmt.Sprintf("component-%02d", i), stopEach: c.stopEach, hang: c.hang && i == c.components-1, out: out})
+	}
+	return cs
+}
+
+// output serializes lines to stdout.
+type output struct{ mu sync.Mutex }
+
+func (o *output) say(s string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	fmt.Println(s)
+}
+
+func listen(addr string, out *output) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	out.say("listening " + ln.Addr().String())
+	return ln, nil
+}
