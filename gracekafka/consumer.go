@@ -1,0 +1,308 @@
+package gracekafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/gracekit/grace"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+var (
+	_ grace.Starter = (*Consumer)(nil)
+	_ grace.Runner  = (*Consumer)(nil)
+	_ grace.Stopper = (*Consumer)(nil)
+)
+
+// Handler handles one record. It is called for the records of a partition in order, one record
+// at a time. ctx is cancelled only at the hard stop — when the consumer's stop deadline passes —
+// so a handler that honours ctx finishes its record at a soft stop and gives up at the hard one.
+//
+// A nil error means the record is done: its offset is committed with the rest of its batch. An
+// error stops the app (see [HandlerError]); return nil for errors you can live with.
+type Handler func(ctx context.Context, r *kgo.Record) error
+
+// Consumer is a Kafka group consumer as a grace component: a [grace.Starter], [grace.Runner]
+// and [grace.Stopper]. It polls batches of at most [WithMaxPollRecords] records, hands each
+// record to its [Handler], and commits the offsets of the records handled after every batch.
+//
+// Delivery is at least once. A record is committed only after its handler returned nil, so no
+// record is lost; a record is handled twice only if the process dies (or is cut off at its hard
+// stop) between handling it and the commit of its batch, so at most one batch is handled twice.
+//
+// A Consumer runs once, in one app.
+type Consumer struct {
+	group  string
+	handle Handler
+	cfg    config
+
+	mu       sync.Mutex
+	cl       *kgo.Client
+	cancel   context.CancelFunc // cancels the client's context: every request in flight fails
+	runDone  chan struct{}      // closed when the current Run returns; nil before the first Run
+	stopping chan struct{}
+	stopOnce sync.Once
+
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+// NewConsumer returns a consumer in group that hands each record to handle. Pass the brokers and
+// topics with [WithClientOptions]; nothing connects before Start.
+func NewConsumer(group string, handle Handler, opts ...Option) *Consumer {
+	return &Consumer{
+		group:    group,
+		handle:   handle,
+		cfg:      newConfig(opts),
+		stopping: make(chan struct{}),
+		closed:   make(chan struct{}),
+	}
+}
+
+// Client returns the franz-go client, or nil before Start. Use it to read metrics or lag; do not
+// poll, commit or close it.
+func (c *Consumer) Client() *kgo.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cl
+}
+
+// Closed returns a channel that is closed once the client has closed: its group left, its
+// connections and goroutines gone. After a stop cut off at its deadline the close finishes in
+// the background, within [LeaveAfterDeadline] and a moment; wait on Closed to know.
+func (c *Consumer) Closed() <-chan struct{} { return c.closed }
+
+// Start checks the configuration, creates the client and pings the brokers with ctx, so a bad
+// configuration or unreachable brokers fail the app's start with a clear error ([ConfigError],
+// "reach kafka brokers: ..."). It does not wait for the group to assign partitions. A failed
+// Start closes what it created.
+func (c *Consumer) Start(ctx context.Context) error {
+	var problems []string
+	if c.group == "" {
+		problems = append(problems, "empty consumer group name")
+	}
+	if c.handle == nil {
+		problems = append(problems, "nil handler")
+	}
+	problems = append(problems, c.cfg.problems...)
+	if len(problems) > 0 {
+		return &ConfigError{Problems: problems}
+	}
+	clientCtx, cancel := context.WithCancel(context.Background())
+	opts := append(slices.Clone(c.cfg.client),
+		kgo.ConsumerGroup(c.group),
+		kgo.AutoCommitMarks(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.OnPartitionsRevoked(c.revoked),
+		kgo.WithContext(clientCtx),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		cancel()
+		return &ConfigError{Problems: []string{err.Error()}}
+	}
+	if topics, _ := cl.OptValue(kgo.ConsumeTopics).([]string); len(topics) == 0 {
+		cancel()
+		cl.Close()
+		return &ConfigError{Problems: []string{"no topics: pass kgo.ConsumeTopics in WithClientOptions"}}
+	}
+	if err := cl.Ping(ctx); err != nil {
+		cancel()
+		cl.Close()
+		return fmt.Errorf("reach kafka brokers: %w", err)
+	}
+	c.mu.Lock()
+	c.cl, c.cancel = cl, cancel
+	c.mu.Unlock()
+	return nil
+}
+
+// revoked commits what was handled before partitions go to another member or the group is
+// left. BlockRebalanceOnPoll guarantees no batch is in hand while it runs.
+func (c *Consumer) revoked(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
+	if err := cl.CommitMarkedOffsets(ctx); err != nil && ctx.Err() == nil {
+		c.cfg.logger.Warn("gracekafka: commit at revoke failed; records handled since the last commit will be delivered again",
+			"group", c.group, "error", err)
+	}
+}
+
+// Run polls and handles records until its turn to stop. At that turn (Stop) it stops polling,
+// finishes the batch in hand, commits it and returns nil. If ctx is cancelled — the hard stop —
+// the handler's ctx ends with it, the rest of the batch is left unhandled and uncommitted, and
+// Run returns nil. A handler's error ends Run with a [HandlerError]; a panic propagates to the
+// engine. Either way the partitions are rewound to the first record not handled, so a Run
+// started again (grace.RestartOnPanic) skips nothing.
+func (c *Consumer) Run(ctx context.Context) error {
+	c.mu.Lock()
+	cl := c.cl
+	done := make(chan struct{})
+	c.runDone = done
+	c.mu.Unlock()
+	defer close(done)
+	if cl == nil {
+		return errors.New("kafka consumer not started")
+	}
+	// Polling ends at the soft stop; handling goes on until the hard one.
+	pollCtx, cancelPoll := context.WithCancel(ctx)
+	defer cancelPoll()
+	go func() {
+		select {
+		case <-c.stopping:
+			cancelPoll()
+		case <-pollCtx.Done():
+		}
+	}()
+	defer cl.AllowRebalance()
+	for {
+		select {
+		case <-c.stopping:
+			return nil
+		default:
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		fetches := cl.PollRecords(pollCtx, c.cfg.maxPoll)
+		if fetches.IsClientClosed() {
+			return nil
+		}
+		fetches.EachError(func(topic string, partition int32, err error) {
+			if pollCtx.Err() != nil && errors.Is(err, pollCtx.Err()) {
+				return
+			}
+			c.cfg.logger.Warn("gracekafka: fetch error", "group", c.group, "topic", topic, "partition", partition, "error", err)
+		})
+		err := c.handleBatch(ctx, cl, fetches.Records())
+		if cerr := cl.CommitMarkedOffsets(ctx); cerr != nil && ctx.Err() == nil {
+			c.cfg.logger.Warn("gracekafka: commit failed; records handled since the last commit will be delivered again",
+				"group", c.group, "error", cerr)
+		}
+		cl.AllowRebalance()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// handleBatch hands each record to the handler and marks it for commit once handled. If it
+// cannot finish — the hard stop, a handler's error or panic — it rewinds each partition to its
+// first record not handled, so a later poll of this client delivers it again.
+func (c *Consumer) handleBatch(ctx context.Context, cl *kgo.Client, records []*kgo.Record) (err error) {
+	next := 0 // index of the first record not handled
+	defer func() {
+		if next < len(records) {
+			rewind(cl, records[next:])
+		}
+	}()
+	for ; next < len(records); next++ {
+		r := records[next]
+		if ctx.Err() != nil {
+			return nil
+		}
+		if herr := c.handle(ctx, r); herr != nil {
+			if ctx.Err() != nil {
+				return nil // cut off by the hard stop: not done, delivered again
+			}
+			return &HandlerError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: herr}
+		}
+		cl.MarkCommitRecords(r)
+	}
+	return nil
+}
+
+// rewind sets each partition's fetch position back to its first record in rest.
+func rewind(cl *kgo.Client, rest []*kgo.Record) {
+	to := map[string]map[int32]kgo.EpochOffset{}
+	for _, r := range rest {
+		ps := to[r.Topic]
+		if ps == nil {
+			ps = map[int32]kgo.EpochOffset{}
+			to[r.Topic] = ps
+		}
+		if _, ok := ps[r.Partition]; !ok {
+			ps[r.Partition] = kgo.EpochOffset{Epoch: r.LeaderEpoch, Offset: r.Offset}
+		}
+	}
+	cl.SetOffsets(to)
+}
+
+// Stop is the consumer's turn to stop. In order, each step bounded by ctx: stop polling; wait for
+// Run to finish the batch in hand and commit it; commit anything handled since; leave the group
+// (so its partitions go to other members at once, not after a session timeout); close the client.
+// It returns once the client is closed.
+//
+// If ctx ends first, Stop returns ctx's cause at once and the close finishes in the background:
+// a last try to leave the group, bounded by [LeaveAfterDeadline], then every request in flight
+// is cancelled (see [Consumer.Closed]); records handled but not committed are
+// delivered again — at most one batch. The app cancels the handler's ctx at the same moment.
+// Errors of the commit or the leave are returned joined. Calling Stop again waits for the close.
+func (c *Consumer) Stop(ctx context.Context) error {
+	c.stopOnce.Do(func() { close(c.stopping) })
+	c.mu.Lock()
+	cl, runDone := c.cl, c.runDone
+	c.mu.Unlock()
+	if cl == nil {
+		return nil
+	}
+	if runDone != nil {
+		select {
+		case <-runDone:
+		case <-ctx.Done():
+			return c.abort(ctx, cl, "finish the records in hand")
+		}
+	}
+	var errs []error
+	if err := cl.CommitMarkedOffsets(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("commit kafka offsets: %w", err))
+	}
+	if ctx.Err() != nil {
+		return errors.Join(append(errs, c.abort(ctx, cl, "commit"))...)
+	}
+	if err := cl.LeaveGroupContext(ctx); err != nil {
+		if ctx.Err() != nil {
+			return errors.Join(append(errs, c.abort(ctx, cl, "leave group "+quote(c.group)))...)
+		}
+		errs = append(errs, fmt.Errorf("leave kafka group %s: %w", quote(c.group), err))
+	}
+	c.closeClient(cl)
+	select {
+	case <-c.closed:
+	case <-ctx.Done():
+		errs = append(errs, c.abort(ctx, cl, "close"))
+	}
+	return errors.Join(errs...)
+}
+
+// abort ends the stop at ctx's deadline. The close goes on in the background: the client gets
+// [LeaveAfterDeadline] to leave its group (committing what was handled, in the revoke) so its
+// partitions move at once rather than after a session timeout; then every request still in
+// flight is cancelled and the client closes.
+func (c *Consumer) abort(ctx context.Context, cl *kgo.Client, step string) error {
+	cl.AllowRebalance() // a handler still running must not hold the leave
+	c.closeOnce.Do(func() {
+		go func() {
+			leaveCtx, cancelLeave := context.WithTimeout(context.Background(), LeaveAfterDeadline)
+			_ = cl.LeaveGroupContext(leaveCtx) // best effort: a failed leave costs a session timeout
+			cancelLeave()
+			c.cancel()
+			cl.Close()
+			close(c.closed)
+		}()
+	})
+	return fmt.Errorf("stop kafka consumer at %s: %w", step, context.Cause(ctx))
+}
+
+func (c *Consumer) closeClient(cl *kgo.Client) {
+	c.closeOnce.Do(func() {
+		go func() {
+			cl.Close()
+			c.cancel()
+			close(c.closed)
+		}()
+	})
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }

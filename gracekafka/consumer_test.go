@@ -1,0 +1,429 @@
+package gracekafka_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracekafka"
+	"github.com/gracekit/grace/gracetest"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// consumerFor returns a consumer of topic in group, reading from the start when the group has
+// no commit.
+func consumerFor(addrs []string, group string, maxPoll int, h gracekafka.Handler) *gracekafka.Consumer {
+	return gracekafka.NewConsumer(group, h,
+		gracekafka.WithClientOptions(
+			kgo.SeedBrokers(addrs...),
+			kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		),
+		gracekafka.WithMaxPollRecords(maxPoll),
+		gracekafka.WithLogger(quietLogger()),
+	)
+}
+
+// running is an app run in the background.
+type running struct {
+	app  *grace.App
+	sigs *gracetest.Signals
+	done chan struct{}
+	rep  *grace.Report
+	err  error
+}
+
+func runApp(t *testing.T, name string, c any, opts ...grace.ComponentOption) *running {
+	t.Helper()
+	r := &running{sigs: &gracetest.Signals{}, done: make(chan struct{})}
+	r.app = grace.New(grace.WithSignalSource(r.sigs), grace.WithLogger(quietLogger()), grace.WithBudget(20*time.Second))
+	r.app.Add(name, c, opts...)
+	go func() {
+		defer close(r.done)
+		r.rep, r.err = r.app.Run(context.Background())
+	}()
+	select {
+	case <-r.app.Await(grace.PhaseReady):
+	case <-time.After(20 * time.Second):
+		t.Fatal("app not ready after 20s")
+	}
+	if r.app.Phase() != grace.PhaseReady {
+		<-r.done
+		t.Fatalf("app did not start: %v", r.err)
+	}
+	return r
+}
+
+func (r *running) wait(t *testing.T) *grace.Report {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("app still stopping after 30s")
+	}
+	return r.rep
+}
+
+// await waits for ch to be closed, for at most 20 s.
+func await(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("still waiting for %s after 20s", what)
+	}
+}
+
+// groupEmpty fails t unless the group has no members: the consumer left it at its stop.
+func groupEmpty(t *testing.T, c *kfake.Cluster, group string) {
+	t.Helper()
+	if gi := c.GroupInfo(group); gi != nil && len(gi.Members) > 0 {
+		t.Errorf("group %q still has %d members after the stop; the consumer did not leave", group, len(gi.Members))
+	}
+}
+
+// committed returns the group's committed offset sum over the topic's partitions.
+func committed(c *kfake.Cluster, group string) int64 {
+	var sum int64
+	if gi := c.GroupInfo(group); gi != nil {
+		for _, pc := range gi.Commits[topic] {
+			sum += pc.Offset
+		}
+	}
+	return sum
+}
+
+// TestRestartsLoseNothing is the test: produce N records, stop the consumer mid-stream
+// again and again — by App.Stop and by SIGTERM through the signal source, alternately — start
+// it again each time, and check that every record was handled at least once and that no run
+// handled more than one batch of records an earlier run had handled.
+func TestRestartsLoseNothing(t *testing.T) {
+	const (
+		n        = 3000
+		restarts = 8
+		maxPoll  = 50
+		group    = "restarts"
+	)
+	cluster := newCluster(t)
+	addrs := cluster.ListenAddrs()
+	produceN(t, addrs, n)
+
+	tl := newTally()
+	handle := func(ctx context.Context, r *kgo.Record) error {
+		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
+		return tl.add(r)
+	}
+	for run := 0; run <= restarts; run++ {
+		tl.nextRun()
+		c := consumerFor(addrs, group, maxPoll, handle)
+		r := runApp(t, "consumer", c, grace.StopTimeout(10*time.Second))
+		target := n * (run + 1) / (restarts + 1)
+		tl.waitDistinct(t, target, 30*time.Second)
+		if run%2 == 0 {
+			r.app.Stop("test restart")
+		} else {
+			r.sigs.Send(syscall.SIGTERM)
+		}
+		rep := r.wait(t)
+		if rep.ExitCode != grace.ExitClean {
+			t.Fatalf("run %d: exit %d, want clean:\n%s", run, rep.ExitCode, rep)
+		}
+		if cr := rep.Component("consumer"); cr.State != grace.StateStopped || cr.LeftBehind > 0 {
+			t.Fatalf("run %d: consumer %s with %d goroutines left behind:\n%s", run, cr.State, cr.LeftBehind, rep)
+		}
+		select {
+		case <-c.Closed():
+		default:
+			t.Fatalf("run %d: Stop returned before the client closed", run)
+		}
+		groupEmpty(t, cluster, group)
+	}
+
+	distinct, dups, handled, counts := tl.snapshot()
+	for v := range n {
+		if counts[v] == 0 {
+			t.Errorf("record %d never handled", v)
+		}
+	}
+	total := 0
+	for run, d := range dups {
+		total += d
+		if d > maxPoll {
+			t.Errorf("run %d handled %d records again, more than one batch (%d)", run, d, maxPoll)
+		}
+	}
+	if got := committed(cluster, group); got != n {
+		t.Errorf("committed offsets sum to %d, want %d", got, n)
+	}
+	t.Logf("records %d, distinct handled %d, runs %d (restarts %d), handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
+		n, distinct, len(dups), restarts, handled, dups, total, maxPoll)
+}
+
+// TestSoftStopFinishesBatchInHand stops the consumer while its handler is inside the first
+// record of a batch: the handler's ctx stays live, the rest of the batch is handled, nothing more
+// is polled, and the whole batch is committed, so the next run starts right after it.
+func TestSoftStopFinishesBatchInHand(t *testing.T) {
+	const (
+		n       = 100
+		maxPoll = 10
+		group   = "soft"
+	)
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	addrs := cluster.ListenAddrs()
+	produceN(t, addrs, n)
+
+	tl := newTally()
+	tl.nextRun()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	var ctxErrInHand error
+	var afterStop atomic.Int32
+	var app atomic.Pointer[grace.App]
+	c := consumerFor(addrs, group, maxPoll, func(ctx context.Context, r *kgo.Record) error {
+		held := false
+		first.Do(func() {
+			held = true
+			close(entered)
+			<-release
+			ctxErrInHand = ctx.Err()
+		})
+		if !held && app.Load().Phase() >= grace.PhaseStopping {
+			afterStop.Add(1)
+		}
+		return tl.add(r)
+	})
+	r := runApp(t, "consumer", c)
+	app.Store(r.app)
+	await(t, entered, "the handler to get the first record")
+	r.app.Stop("test")
+	await(t, r.app.Await(grace.PhaseStopping), "the stop")
+	close(release)
+	rep := r.wait(t)
+	if rep.ExitCode != grace.ExitClean {
+		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
+	}
+	if ctxErrInHand != nil {
+		t.Errorf("handler's ctx ended at the soft stop: %v", ctxErrInHand)
+	}
+	_, _, handled, _ := tl.snapshot()
+	if handled[0] != maxPoll || afterStop.Load() != maxPoll-1 {
+		t.Errorf("handled %d records, %d of them after the stop began; want the batch in hand: %d, %d",
+			handled[0], afterStop.Load(), maxPoll, maxPoll-1)
+	}
+	if got := committed(cluster, group); got != int64(handled[0]) {
+		t.Errorf("committed offset %d, want %d (every record handled)", got, handled[0])
+	}
+	groupEmpty(t, cluster, group)
+}
+
+// TestHardStopRedelivers cuts a handler off at the stop deadline: the stop ends at the limit,
+// the handler's ctx is cancelled, the record is not committed and the next run handles it.
+func TestHardStopRedelivers(t *testing.T) {
+	const (
+		n     = 20
+		group = "hard"
+		limit = 300 * time.Millisecond
+	)
+	cluster := newCluster(t)
+	addrs := cluster.ListenAddrs()
+	produceN(t, addrs, n)
+
+	tl := newTally()
+	tl.nextRun()
+	var stuck atomic.Pointer[kgo.Record]
+	entered := make(chan struct{})
+	var cause atomic.Value
+	c := consumerFor(addrs, group, 5, func(ctx context.Context, r *kgo.Record) error {
+		if stuck.CompareAndSwap(nil, r) {
+			close(entered)
+			<-ctx.Done() // a handler that takes too long, but honours ctx
+			cause.Store(context.Cause(ctx))
+			return ctx.Err()
+		}
+		return tl.add(r)
+	})
+	r := runApp(t, "consumer", c, grace.StopTimeout(limit))
+	await(t, entered, "the handler to get the first record")
+	r.app.Stop("test")
+	rep := r.wait(t)
+	cr := rep.Component("consumer")
+	if cr.State != grace.StateAbandoned || !cr.TimedOut {
+		t.Errorf("consumer %s (timed out %v), want abandoned at its limit:\n%s", cr.State, cr.TimedOut, rep)
+	}
+	if rep.StopDuration > limit+2*time.Second {
+		t.Errorf("stop took %v, limit %v", rep.StopDuration, limit)
+	}
+	if err, _ := cause.Load().(error); !errors.Is(err, grace.ErrTimeout) {
+		t.Errorf("handler's ctx cause %v, want the stop deadline", err)
+	}
+	select {
+	case <-c.Closed():
+	case <-time.After(10 * time.Second):
+		t.Fatal("client not closed 10s after the hard stop")
+	}
+
+	// The next run handles the record that was cut off.
+	v := string(stuck.Load().Value)
+	tl.nextRun()
+	c2 := consumerFor(addrs, group, 5, tl.handler())
+	r2 := runApp(t, "consumer", c2)
+	tl.waitDistinct(t, n, 20*time.Second)
+	r2.app.Stop("test")
+	if rep := r2.wait(t); rep.ExitCode != grace.ExitClean {
+		t.Fatalf("second run: exit %d:\n%s", rep.ExitCode, rep)
+	}
+	_, dups, _, counts := tl.snapshot()
+	if counts[atoiT(t, v)] != 1 {
+		t.Errorf("record %s cut off at the hard stop was handled %d times after, want 1", v, counts[atoiT(t, v)])
+	}
+	if dups[1] > 5 {
+		t.Errorf("second run handled %d records again, more than one batch", dups[1])
+	}
+}
+
+// TestPanicRestartSkipsNothing panics in the handler in the middle of a batch; the app restarts
+// the worker (grace.RestartOnPanic) and every record, the rest of that batch included, is handled.
+func TestPanicRestartSkipsNothing(t *testing.T) {
+	const (
+		n     = 200
+		group = "panic"
+	)
+	cluster := newCluster(t)
+	addrs := cluster.ListenAddrs()
+	produceN(t, addrs, n)
+
+	tl := newTally()
+	tl.nextRun()
+	var calls atomic.Int32
+	c := consumerFor(addrs, group, 20, func(ctx context.Context, r *kgo.Record) error {
+		if calls.Add(1) == 7 {
+			panic("handler bug")
+		}
+		return tl.add(r)
+	})
+	r := runApp(t, "consumer", c, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
+	tl.waitDistinct(t, n, 20*time.Second)
+	r.app.Stop("test")
+	rep := r.wait(t)
+	if cr := rep.Component("consumer"); cr.Restarts != 1 {
+		t.Errorf("restarts %d, want 1:\n%s", cr.Restarts, rep)
+	}
+	if got := committed(cluster, group); got != n {
+		t.Errorf("committed offsets sum to %d, want %d", got, n)
+	}
+}
+
+// TestHandlerErrorStopsApp: a handler's error stops the app as a crash with a HandlerError, and
+// the record is delivered again to the next run.
+func TestHandlerErrorStopsApp(t *testing.T) {
+	const (
+		n     = 30
+		group = "error"
+	)
+	cluster := newCluster(t)
+	addrs := cluster.ListenAddrs()
+	produceN(t, addrs, n)
+
+	tl := newTally()
+	tl.nextRun()
+	var failed atomic.Pointer[kgo.Record]
+	boom := errors.New("boom")
+	c := consumerFor(addrs, group, 10, func(ctx context.Context, r *kgo.Record) error {
+		if failed.CompareAndSwap(nil, r) {
+			return boom
+		}
+		return tl.add(r)
+	})
+	r := runApp(t, "consumer", c)
+	rep := r.wait(t)
+	var he *gracekafka.HandlerError
+	if rep.ExitCode != grace.ExitCrashed || !errors.As(r.err, &he) || !errors.Is(r.err, boom) {
+		t.Fatalf("exit %d, error %v; want a crash with the HandlerError", rep.ExitCode, r.err)
+	}
+	if he.Offset != failed.Load().Offset || he.Partition != failed.Load().Partition {
+		t.Errorf("HandlerError names %d@%d, want %d@%d", he.Partition, he.Offset, failed.Load().Partition, failed.Load().Offset)
+	}
+	tl.nextRun()
+	r2 := runApp(t, "consumer", consumerFor(addrs, group, 10, tl.handler()))
+	tl.waitDistinct(t, n, 20*time.Second)
+	r2.app.Stop("test")
+	r2.wait(t)
+	if _, _, _, counts := tl.snapshot(); counts[atoiT(t, string(failed.Load().Value))] != 1 {
+		t.Errorf("failed record not handled by the next run")
+	}
+}
+
+// TestUnreachableBrokerAtStop: the cluster goes away while the consumer runs; the stop still
+// ends within the component's limit, and the client's goroutines end soon after.
+func TestUnreachableBrokerAtStop(t *testing.T) {
+	const limit = time.Second
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := cluster.ListenAddrs()
+	produceN(t, addrs, 50)
+	tl := newTally()
+	tl.nextRun()
+	c := consumerFor(addrs, "gone", 10, tl.handler())
+	r := runApp(t, "consumer", c, grace.StopTimeout(limit))
+	tl.waitDistinct(t, 50, 20*time.Second)
+	cluster.Close()
+	begin := time.Now()
+	r.app.Stop("test")
+	rep := r.wait(t)
+	if took := time.Since(begin); took > limit+time.Second {
+		t.Errorf("stop took %v with the broker gone, limit %v:\n%s", took, limit, rep)
+	}
+	t.Logf("stop with the broker gone: %v, consumer %s, error %q", rep.StopDuration, rep.Component("consumer").State, rep.Component("consumer").Error)
+	select {
+	case <-c.Closed():
+	case <-time.After(10 * time.Second):
+		t.Fatal("client not closed 10s after the stop")
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	cluster := newCluster(t)
+	addrs := cluster.ListenAddrs()
+	cases := []struct {
+		name string
+		c    *gracekafka.Consumer
+		want string
+	}{
+		{"no group", consumerFor(addrs, "", 10, func(context.Context, *kgo.Record) error { return nil }), "empty consumer group name"},
+		{"no topics", gracekafka.NewConsumer("g", func(context.Context, *kgo.Record) error { return nil },
+			gracekafka.WithClientOptions(kgo.SeedBrokers(addrs...))), "no topics"},
+		{"bad batch", consumerFor(addrs, "g", 0, func(context.Context, *kgo.Record) error { return nil }), "max poll records must be positive, got 0"},
+		{"nil handler", consumerFor(addrs, "g", 10, nil), "nil handler"},
+		{"unreachable", consumerFor([]string{"127.0.0.1:1"}, "g", 10, func(context.Context, *kgo.Record) error { return nil }), "reach kafka brokers"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()), grace.WithStartTimeout(2*time.Second))
+			app.Add("consumer", tc.c)
+			rep, err := app.Run(context.Background())
+			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("exit %d, error %v; want a failed start mentioning %q", rep.ExitCode, err, tc.want)
+			}
+			if tc.name != "unreachable" && !errors.Is(err, gracekafka.ErrInvalid) {
+				t.Errorf("error %v does not match ErrInvalid", err)
+			}
+		})
+	}
+}
+
+func (t *tally) handler() gracekafka.Handler {
+	return func(_ context.Context, r *kgo.Record) error { return t.add(r) }
+}

@@ -1,0 +1,38 @@
+// Package gracekafka runs Kafka clients (github.com/twmb/franz-go) as grace components: a
+// group [Consumer] that commits only what it handled and stops without losing or re-handling
+// more than one batch, and a [Producer] that flushes before it closes.
+//
+// # Consumer
+//
+// A [Consumer] is a [grace.Starter], [grace.Runner] and [grace.Stopper]. Start creates the
+// franz-go client and pings the brokers. Run polls batches of at most [WithMaxPollRecords]
+// records and calls the [Handler] for each, one at a time; after every batch it commits the
+// offsets of the records handled. At its turn to stop (after every component that depends on it)
+// it stops polling, finishes the batch in hand — the handler's ctx stays live — commits, leaves
+// the group so that its partitions move to other members at once, and closes the client, all
+// within the component's stop limit. At the limit the handler's ctx is cancelled (the hard
+// stop), what was not handled is not committed, and the stop returns.
+//
+// Delivery is at least once, and the window for handling a record twice is one batch: a record
+// is committed only after its handler returned nil, and every batch is committed before the
+// next poll. A clean stop handles nothing twice. A crash, or a hard stop, between a handler's
+// return and its batch's commit leaves at most one batch to be handled again. Partition
+// rebalances cannot split a batch: the client blocks rebalances while a batch is in hand and
+// commits in its revoke callback.
+//
+// # Producer
+//
+// A [Producer] wraps a *kgo.Client that you create and share with the components that produce.
+// Add it before them (or name it in their grace.DependsOn): they stop producing first, then it
+// flushes every buffered record and closes the client. If the brokers are unreachable, the flush
+// is cut off short of the stop limit and the stop reports the records not delivered
+// ([UndeliveredError]).
+//
+// # Testing without a broker
+//
+// No Kafka broker can be installed on the machines this module is tested on. Its tests and
+// example run against kfake (github.com/twmb/franz-go/pkg/kfake), franz-go's in-process cluster,
+// which listens on real sockets and speaks the real Kafka protocol — produce, fetch, consumer
+// groups with joins, syncs, heartbeats, offset commits and leaves — so the code paths are the
+// ones a real broker exercises.
+package gracekafka
