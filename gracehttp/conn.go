@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
-	"net/http"
 	"sync"
 	"sync/atomic"
 )
@@ -16,11 +15,11 @@ type trackedConn struct {
 	net.Conn
 	s      *Server
 	closed atomic.Bool
-	h2     atomic.Bool // it carried an HTTP/2 request
+	h2     atomic.Bool  // it carried an HTTP/2 request
+	state  atomic.Int32 // the last http.ConnState net/http reported (StateNew is 0)
 
 	// guarded by s.mu
 	outer    net.Conn // what handlers see: the *tls.Conn over TLS, else the conn itself
-	state    http.ConnState
 	hijacked bool
 	served   bool // net/http's goroutine for it has ended (StateClosed) or handed it over
 }

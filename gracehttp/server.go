@@ -376,10 +376,14 @@ func (s *Server) connOpened(c *trackedConn) {
 	s.mu.Unlock()
 }
 
-// connClosed runs on the first Close of c.
+// connClosed runs on the first Close of c. A connection ends when it is closed and net/http's
+// goroutine is done with it — or at once when it had no request on it (idle or new): that
+// goroutine then has nothing left to do but notice and exit, and waiting for thousands of them to
+// be scheduled would double the time to close idle connections.
 func (s *Server) connClosed(c *trackedConn) {
+	st := http.ConnState(c.state.Load())
 	s.mu.Lock()
-	finished := c.hijacked || c.served || s.forced
+	finished := c.hijacked || c.served || s.forced || st == http.StateIdle || st == http.StateNew
 	if finished {
 		delete(s.conns, c)
 	}
@@ -389,31 +393,35 @@ func (s *Server) connClosed(c *trackedConn) {
 	}
 }
 
+// connState follows net/http's view of each connection. Active and idle transitions, two per
+// request, take no lock.
 func (s *Server) connState(nc net.Conn, st http.ConnState) {
 	c := unwrapConn(nc)
 	if c == nil {
 		return
 	}
-	s.mu.Lock()
-	c.outer, c.state = nc, st
-	var finished, closeIt bool
+	c.state.Store(int32(st))
 	switch st {
-	case http.StateHijacked:
-		c.hijacked = true
-		finished = c.closed.Load()
-	case http.StateClosed:
-		c.served = true
-		finished = c.closed.Load()
 	case http.StateIdle:
-		closeIt = s.stopping.Load() && !c.h2.Load()
+		if s.stopping.Load() && !c.h2.Load() {
+			_ = c.Close()
+		}
+		return
+	case http.StateHijacked, http.StateClosed:
+	default:
+		return
 	}
+	s.mu.Lock()
+	if st == http.StateHijacked {
+		c.hijacked, c.outer = true, nc
+	} else {
+		c.served = true
+	}
+	finished := c.closed.Load()
 	if finished {
 		delete(s.conns, c)
 	}
 	s.mu.Unlock()
-	if closeIt {
-		_ = c.Close()
-	}
 	if finished && s.stopping.Load() {
 		s.poke()
 	}
@@ -517,7 +525,8 @@ func (s *Server) stop(ctx context.Context) error {
 			linger, lingerC = nil, nil
 			if s.flight.active.Load() == 0 {
 				s.closeConns(func(c *trackedConn) bool {
-					return !c.hijacked && (c.state == http.StateNew || c.state == http.StateIdle)
+					st := http.ConnState(c.state.Load())
+					return !c.hijacked && (st == http.StateNew || st == http.StateIdle)
 				})
 			}
 		case <-slow.C:
@@ -583,7 +592,7 @@ func (s *Server) closeIdle() {
 	s.mu.Lock()
 	var idle []*trackedConn
 	for c := range s.conns {
-		if c.state == http.StateIdle && !c.hijacked && !c.h2.Load() {
+		if http.ConnState(c.state.Load()) == http.StateIdle && !c.hijacked && !c.h2.Load() {
 			idle = append(idle, c)
 		}
 	}
