@@ -9,7 +9,6 @@ type Request struct {
 	Latency time.Duration // until the response was read completely, or the error
 	Status  uint16        // HTTP status, 0 when there was no response
 	Kind    Kind          // how it ended
-	Target  uint16        // index into the request mix
 }
 
 // End returns when the request ended.
