@@ -85,7 +85,11 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 				writeError(w, http.StatusBadRequest, TestHoldHeader+" must be a duration")
 				return
 			}
-			hold = func(ctx context.Context) error { return sleep(ctx, d) }
+			hold = func(ctx context.Context) error {
+				a.cfg.Metrics.Add(metrics.TestHolds, 1)
+				defer a.cfg.Metrics.Add(metrics.TestHolds, -1)
+				return sleep(ctx, d)
+			}
 		}
 	}
 	o, err := a.cfg.Store.CreateOrder(ctx, customer, items, hold)

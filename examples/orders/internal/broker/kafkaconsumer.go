@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -13,6 +12,13 @@ import (
 
 // KafkaGroup is the consumer group of the fulfilment worker.
 const KafkaGroup = "orders-fulfilment"
+
+// kafkaSessionTimeout is how long the group waits for a member that stopped answering (a crash)
+// before giving its partitions to another.
+const kafkaSessionTimeout = 6 * time.Second
+
+// kafkaRebalanceTimeout is how long a rebalance waits for the group's members to rejoin.
+const kafkaRebalanceTimeout = 8 * time.Second
 
 // kafkaBatch is the most records the consumer holds at once; at a stop it finishes them.
 const kafkaBatch = 32
@@ -27,33 +33,48 @@ const kafkaBatch = 32
 //   - At the hard stop (Run's ctx ends) handling stops; offsets of handled records are committed
 //     if the brokers still answer, the rest are delivered again after a restart.
 type KafkaConsumer struct {
-	brokers []string
-	topic   string
-	handle  Handler
-	log     *slog.Logger
+	brokers    []string
+	topic      string
+	instanceID string
+	handle     Handler
+	log        *slog.Logger
 
 	cl       *kgo.Client
-	mu       sync.Mutex
 	stopPoll context.CancelFunc
 	pollCtx  context.Context
 }
 
 // NewKafkaConsumer returns a consumer of topic on brokers that calls handle.
-func NewKafkaConsumer(brokers []string, topic string, handle Handler, log *slog.Logger) *KafkaConsumer {
+//
+// instanceID, if not empty, makes the consumer a static member of the group (Kafka's KIP-345): an
+// instance restarted with the same id takes its partitions back at once, without a rebalance,
+// and a stopping one does not leave the group. Give each instance a stable id of its own (a
+// StatefulSet pod's name, say); two running instances with one id fence each other.
+func NewKafkaConsumer(brokers []string, topic, instanceID string, handle Handler, log *slog.Logger) *KafkaConsumer {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &KafkaConsumer{brokers: brokers, topic: topic, handle: handle, log: log, pollCtx: ctx, stopPoll: cancel}
+	return &KafkaConsumer{brokers: brokers, topic: topic, instanceID: instanceID, handle: handle, log: log,
+		pollCtx: ctx, stopPoll: cancel}
 }
 
 // Start creates the group client.
 func (c *KafkaConsumer) Start(ctx context.Context) error {
-	cl, err := kgo.NewClient(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.brokers...),
 		kgo.ConsumerGroup(KafkaGroup),
 		kgo.ConsumeTopics(c.topic),
 		kgo.DisableAutoCommit(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxWait(500*time.Millisecond),
-	)
+		kgo.FetchMaxWait(500 * time.Millisecond),
+		// A crashed member's partitions move on sooner: the group waits for a silent member for the
+		// session timeout, and a rebalance waits for every known member for the rebalance timeout
+		// (franz-go's defaults, 45 s and 60 s, would stall fulfilment that long after a crash).
+		kgo.SessionTimeout(kafkaSessionTimeout),
+		kgo.RebalanceTimeout(kafkaRebalanceTimeout),
+	}
+	if c.instanceID != "" {
+		opts = append(opts, kgo.InstanceID(c.instanceID))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("start kafka consumer: %w", err)
 	}
@@ -70,7 +91,7 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 	if c.cl == nil {
 		return errors.New("run kafka consumer: not started")
 	}
-	defer c.cl.Close() // leaves the group
+	defer c.close(ctx)
 	stopHard := context.AfterFunc(ctx, c.stopPoll)
 	defer stopHard()
 	for {
@@ -103,6 +124,31 @@ func (c *KafkaConsumer) Run(ctx context.Context) error {
 	}
 }
 
+// kafkaLeaveTimeout bounds leaving the group and closing at the stop. While the group waits for
+// a crashed member's session to time out, franz-go's leave (and Close, which leaves too) waits
+// for the join in progress — up to the session timeout. Past this bound the close goes on in the
+// background and the stop moves on: the group drops this member on its own, and the offsets that
+// matter were committed already.
+const kafkaLeaveTimeout = 2 * time.Second
+
+// close leaves the group and closes the client, waiting at most kafkaLeaveTimeout.
+func (c *KafkaConsumer) close(ctx context.Context) {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), kafkaLeaveTimeout)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = c.cl.LeaveGroupContext(lctx)
+		c.cl.Close()
+	}()
+	select {
+	case <-done:
+	case <-lctx.Done():
+		c.log.Warn("kafka consumer: leaving the group takes longer than the bound; closing in the background",
+			"bound", kafkaLeaveTimeout)
+	}
+}
+
 // handleWithRetry handles r, retrying with backoff until it succeeds (true) or ctx ends (false).
 func (c *KafkaConsumer) handleWithRetry(ctx context.Context, r *kgo.Record) bool {
 	backoff := 50 * time.Millisecond
@@ -125,8 +171,6 @@ func (c *KafkaConsumer) handleWithRetry(ctx context.Context, r *kgo.Record) bool
 
 // Stop ends polling; Run finishes the batch in hand, commits it and returns.
 func (c *KafkaConsumer) Stop(context.Context) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.stopPoll()
 	return nil
 }

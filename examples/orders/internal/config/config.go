@@ -55,6 +55,7 @@ type Config struct {
 	PGDSN         string        // PostgreSQL instead of SQLite when set
 	KafkaBrokers  []string      // Kafka instead of embedded NATS when set
 	KafkaTopic    string        // topic for accepted orders
+	KafkaInstance string        // static group membership id; "" for dynamic membership
 	Budget        time.Duration // the whole stop, drain delay included
 	DrainDelay    time.Duration // not ready but serving, before anything stops
 	QuietPeriod   time.Duration // the drain delay ends early after this long without requests; 0: off
@@ -102,11 +103,12 @@ func Parse(args []string, env func(string) (string, bool), out io.Writer) (Confi
 	fs.StringVar(&c.PGDSN, "pg-dsn", "", "PostgreSQL DSN; SQLite in the data dir when empty")
 	fs.StringVar(&brokers, "kafka-brokers", "", "comma-separated Kafka brokers host:port; embedded NATS JetStream when empty")
 	fs.StringVar(&c.KafkaTopic, "kafka-topic", DefaultKafkaTopic, "Kafka topic for accepted orders")
+	fs.StringVar(&c.KafkaInstance, "kafka-instance-id", "", "static consumer-group membership id, stable across restarts of this instance (empty: dynamic membership)")
 	dur(&c.Budget, "budget", DefaultBudget, "budget for the whole stop, drain delay included")
 	dur(&c.DrainDelay, "drain-delay", DefaultDrainDelay, "time not ready but still serving before anything stops")
 	dur(&c.QuietPeriod, "quiet-period", DefaultQuietPeriod, "end the drain delay early once no request came for this long (0: never)")
-	dur(&c.HTTPTimeout, "http-timeout", DefaultHTTPTimeout, "stop limit of the HTTP server within the budget")
-	dur(&c.WorkerTimeout, "worker-timeout", DefaultWorkerTimeout, "stop limit of the fulfilment consumer within the budget")
+	dur(&c.HTTPTimeout, "http-timeout", DefaultHTTPTimeout, "stop limit of the HTTP server within the budget (unset and above the budget: half the budget)")
+	dur(&c.WorkerTimeout, "worker-timeout", DefaultWorkerTimeout, "stop limit of the fulfilment consumer within the budget (unset and above the budget: half the budget)")
 	dur(&c.ExpireEvery, "expire-every", DefaultExpireEvery, "how often stale orders are expired")
 	dur(&c.ExpireAfter, "expire-after", DefaultExpireAfter, "age at which an unfulfilled order expires")
 	dur(&c.PoolEvery, "pool-every", DefaultPoolEvery, "how often the pool-maintenance job pings the database")
@@ -122,12 +124,14 @@ func Parse(args []string, env func(string) (string, bool), out io.Writer) (Confi
 	}
 
 	// The environment first, so that flags override it.
+	fromEnv := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) {
 		key := "ORDERS_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := env(key); ok {
 			if err := fs.Set(f.Name, v); err != nil {
 				problems = append(problems, fmt.Sprintf("%s: %v", key, err))
 			}
+			fromEnv[f.Name] = true
 		}
 	})
 	if err := fs.Parse(args); err != nil {
@@ -147,6 +151,15 @@ func Parse(args []string, env func(string) (string, bool), out io.Writer) (Confi
 		problems = append(problems, fmt.Sprintf("max-upload must be a positive number of bytes, got %q", maxUpload))
 	}
 	c.MaxUpload = n
+	// A component limit left at its default shrinks to half a smaller budget, leaving the rest
+	// to the components it depends on; one set explicitly above the budget is an error.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, d := range map[string]*time.Duration{"http-timeout": &c.HTTPTimeout, "worker-timeout": &c.WorkerTimeout} {
+		if !set[name] && !fromEnv[name] && *d > c.Budget && c.Budget > 0 {
+			*d = c.Budget / 2
+		}
+	}
 	problems = append(problems, c.check()...)
 	if len(problems) > 0 {
 		return c, &Error{Problems: problems}

@@ -25,6 +25,8 @@ const (
 	UploadBytes         = "upload_bytes_total"
 	PoolPings           = "pool_pings_total"
 	PoolPingErrors      = "pool_ping_errors_total"
+	// TestHolds counts transactions held open by the X-Test-Hold hook right now (tests only).
+	TestHolds = "test_holds_in_progress"
 )
 
 // Registry holds counters and gauges. The zero value is empty and ready; it is safe for

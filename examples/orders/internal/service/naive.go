@@ -62,7 +62,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 			log.Error("start kafka", "error", err)
 			return 3
 		}
-		c := broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, handle, log)
+		c := broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, cfg.KafkaInstance, handle, log)
 		pub, startConsumer, runConsumer = k, c.Start, c.Run
 		closeBroker = func() { _ = k.Stop(context.Background()) }
 	} else {

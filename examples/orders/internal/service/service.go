@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 		k := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
 		app.Add(CompBroker, k, grace.Independent())
 		pub = k
-		consumer = broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, handle, log)
+		consumer = broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, cfg.KafkaInstance, handle, log)
 	} else {
 		ns := broker.NewNATSServer(cfg.DataDir)
 		app.Add(CompNATSServer, ns, grace.Independent())
