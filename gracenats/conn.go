@@ -1,0 +1,153 @@
+package gracenats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gracekit/grace"
+	"github.com/nats-io/nats.go"
+)
+
+var (
+	_ grace.Starter = (*Conn)(nil)
+	_ grace.Stopper = (*Conn)(nil)
+)
+
+// Conn is a NATS connection as a grace component: a [grace.Starter] and a [grace.Stopper]. At its
+// turn to stop it drains the connection — subscriptions first, so their handlers finish the
+// messages already received, then the publishes still buffered — and closes it. Add it before
+// the components that use the connection (or name it in their grace.DependsOn), so that it
+// drains after they have stopped.
+type Conn struct {
+	nc *nats.Conn
+
+	mu        sync.Mutex
+	draining  bool
+	drainErrs []error
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// NewConn returns a component for nc. The caller connects (nats.Connect) and hands nc to the
+// components that use it; the component drains and closes it.
+//
+// NewConn installs closed and async-error handlers on nc that call the ones nc had, so that Stop
+// can wait for the close and collect the drain's errors. Set your own handlers before NewConn
+// (nats.ClosedHandler, nats.ErrorHandler), not after.
+func NewConn(nc *nats.Conn) *Conn {
+	c := &Conn{nc: nc, closed: make(chan struct{})}
+	if nc == nil {
+		return c
+	}
+	userClosed := nc.ClosedHandler()
+	nc.SetClosedHandler(func(nc *nats.Conn) {
+		if userClosed != nil {
+			userClosed(nc)
+		}
+		c.markClosed()
+	})
+	userErr := nc.ErrorHandler()
+	nc.SetErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
+		c.mu.Lock()
+		if c.draining {
+			c.drainErrs = append(c.drainErrs, err)
+		}
+		c.mu.Unlock()
+		if userErr != nil {
+			userErr(nc, sub, err)
+		}
+	})
+	return c
+}
+
+func (c *Conn) markClosed() { c.closeOnce.Do(func() { close(c.closed) }) }
+
+// Conn returns the connection.
+func (c *Conn) Conn() *nats.Conn { return c.nc }
+
+// Closed returns a channel that is closed once the connection has closed and its closed
+// handler has run.
+func (c *Conn) Closed() <-chan struct{} { return c.closed }
+
+// Start checks that the server answers: a round trip (flush) bounded by ctx, so an unreachable
+// server fails the app's start with "reach nats server: ...". A nil connection fails too.
+func (c *Conn) Start(ctx context.Context) error {
+	if c.nc == nil {
+		return errors.New("reach nats server: nil *nats.Conn")
+	}
+	if err := c.nc.FlushWithContext(ctx); err != nil {
+		return fmt.Errorf("reach nats server: %w", err)
+	}
+	return nil
+}
+
+// Stop drains the connection (nats.Conn.Drain): every subscription stops receiving and its
+// handler finishes the messages already received, then the buffered publishes are flushed and
+// the connection closes. Stop waits for the closed handler to have run, so it returns once
+// everything is released.
+//
+// The drain ends at whichever comes first: the connection's own drain timeout
+// (nats.DrainTimeout, default 30 s, reported as nats.ErrDrainTimeout) or ctx's deadline, at
+// which Stop closes the connection itself — dropping what is not yet drained — and returns
+// ctx's cause without waiting further. If the server is unreachable when the stop begins (the
+// client is reconnecting), the connection cannot be drained: nats.go closes it at once and Stop
+// returns an error matching [ErrNotDrained]; publishes buffered for the reconnect are lost.
+// Errors the drain reports (a subscription that could not be drained, a flush that failed)
+// are returned joined. A connection already closed is not an error.
+func (c *Conn) Stop(ctx context.Context) error {
+	if c.nc == nil {
+		return nil
+	}
+	c.mu.Lock()
+	c.draining = true
+	c.mu.Unlock()
+	buffered, _ := c.nc.Buffered()
+	err := c.nc.Drain()
+	switch {
+	case errors.Is(err, nats.ErrConnectionClosed):
+		return nil
+	case errors.Is(err, nats.ErrConnectionReconnecting):
+		c.waitClosed(ctx)
+		return &NotDrainedError{BufferedBytes: buffered, Err: err}
+	case err != nil:
+		return fmt.Errorf("drain nats connection: %w", err)
+	}
+	if !c.waitClosed(ctx) {
+		c.nc.Close()
+		return fmt.Errorf("drain nats connection: %w", context.Cause(ctx))
+	}
+	c.mu.Lock()
+	errs := c.drainErrs
+	c.mu.Unlock()
+	if len(errs) > 0 {
+		return fmt.Errorf("drain nats connection: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// waitClosed waits for the closed handler until ctx ends and reports whether it ran. A
+// connection made with nats.NoCallbacksAfterClientClose runs no closed handler once closed, so
+// for it the closed state is enough.
+func (c *Conn) waitClosed(ctx context.Context) bool {
+	if c.nc.Opts.NoCallbacksAfterClientClose {
+		ch := c.nc.StatusChanged(nats.CLOSED)
+		defer c.nc.RemoveStatusListener(ch)
+		if !c.nc.IsClosed() {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		c.markClosed()
+		return true
+	}
+	select {
+	case <-c.closed:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,139 @@
+package gracenats_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracenats"
+	"github.com/nats-io/nats.go"
+)
+
+// TestDrainFinishesSubscriptions: messages a subscription has received but not yet handled when
+// the stop comes are all handled before the connection closes, and the publishes still buffered
+// reach the server.
+func TestDrainFinishesSubscriptions(t *testing.T) {
+	const n = 300
+	url := serverURL(t)
+	subject := uniqueName("drain.")
+	var closedByUser atomic.Bool
+	nc := connect(t, url, nats.ClosedHandler(func(*nats.Conn) { closedByUser.Store(true) }))
+	conn := gracenats.NewConn(nc)
+
+	var handled atomic.Int32
+	received := make(chan struct{})
+	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
+		if handled.Load() == 0 {
+			<-received // hold the first message until everything is queued in the client
+		}
+		time.Sleep(time.Millisecond)
+		handled.Add(1)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// Another connection watches what this one publishes during the stop.
+	watcher := connect(t, url)
+	var echoed atomic.Int32
+	echoSubject := uniqueName("echo.")
+	if _, err := watcher.Subscribe(echoSubject, func(*nats.Msg) { echoed.Add(1) }); err != nil {
+		t.Fatal(err)
+	}
+	watcher.Flush()
+
+	r := runApp(t, component{"nats", conn, nil})
+	pub := connect(t, url)
+	for i := range n {
+		pub.Publish(subject, []byte(strconv.Itoa(i)))
+	}
+	pub.Flush()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if msgs, _, _ := sub.Pending(); msgs >= n-1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("messages not queued in the client after 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for i := range n {
+		nc.Publish(echoSubject, []byte(strconv.Itoa(i))) // buffered in the client
+	}
+	r.app.Stop("test")
+	close(received)
+	rep := r.wait(t)
+	if rep.ExitCode != grace.ExitClean {
+		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
+	}
+	if got := handled.Load(); got != n {
+		t.Errorf("subscription handled %d of %d messages received before the stop", got, n)
+	}
+	if !closedByUser.Load() {
+		t.Error("the connection's own closed handler did not run before Stop returned")
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for echoed.Load() < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := echoed.Load(); got != n {
+		t.Errorf("%d of %d publishes buffered at the stop reached the server", got, n)
+	}
+}
+
+// TestDrainBoundedByDeadline: a subscription handler that takes longer than the stop's limit
+// cannot hold the stop: the connection is closed at the deadline.
+func TestDrainBoundedByDeadline(t *testing.T) {
+	const limit = 300 * time.Millisecond
+	url := serverURL(t)
+	nc := connect(t, url) // nats' own DrainTimeout is 30 s: the limit must win
+	conn := gracenats.NewConn(nc)
+	subject := uniqueName("slow.")
+	entered, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	if _, err := nc.Subscribe(subject, func(*nats.Msg) { close(entered); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	r := runApp(t, component{"nats", conn, []grace.ComponentOption{grace.StopTimeout(limit)}})
+	nc.Publish(subject, nil)
+	await(t, entered, "the handler to get the message")
+	begin := time.Now()
+	r.app.Stop("test")
+	rep := r.wait(t)
+	if took := time.Since(begin); took > limit+time.Second {
+		t.Errorf("stop took %v, limit %v", took, limit)
+	}
+	if cr := rep.Component("nats"); !cr.TimedOut || !nc.IsClosed() {
+		t.Errorf("nats %s (timed out %v), closed %v; want cut off at the limit and closed:\n%s", cr.State, cr.TimedOut, nc.IsClosed(), rep)
+	}
+}
+
+func TestStartFailsOnClosedConn(t *testing.T) {
+	nc := connect(t, serverURL(t))
+	nc.Close()
+	app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()))
+	app.Add("nats", gracenats.NewConn(nc))
+	rep, err := app.Run(context.Background())
+	if rep.ExitCode != grace.ExitStartFailed || err == nil {
+		t.Fatalf("exit %d, error %v; want a failed start", rep.ExitCode, err)
+	}
+	t.Logf("start error: %v", err)
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+var _ = context.Background

@@ -1,0 +1,294 @@
+package gracenats_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracenats"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// service is the usual pair: a connection, and a JetStream consumer that uses it (added after
+// it, so it stops first).
+func service(t *testing.T, url, stream, consumer string, batch int, h gracenats.Handler, limit time.Duration) (*gracenats.Conn, *gracenats.Consumer, []component) {
+	t.Helper()
+	nc := connect(t, url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := gracenats.NewConn(nc)
+	cons := gracenats.NewConsumer(js, stream, consumer, h, gracenats.WithBatch(batch), gracenats.WithLogger(quietLogger()))
+	return conn, cons, []component{
+		{"nats", conn, []grace.ComponentOption{grace.StopTimeout(limit)}},
+		{"orders", cons, []grace.ComponentOption{grace.StopTimeout(limit)}},
+	}
+}
+
+func (t *tally) handler() gracenats.Handler {
+	return func(_ context.Context, msg jetstream.Msg) error { return t.add(msg.Data()) }
+}
+
+// settled fails t unless the consumer has nothing pending: every message delivered and acked.
+func settled(t *testing.T, url, stream, consumer string) {
+	t.Helper()
+	nc := connect(t, url)
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := js.Consumer(ctx, stream, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumAckPending != 0 || info.NumPending != 0 || info.NumRedelivered != 0 {
+		t.Errorf("consumer not settled: %d awaiting ack, %d pending, %d redelivered", info.NumAckPending, info.NumPending, info.NumRedelivered)
+	}
+}
+
+// TestRestartsLoseNothing is the issue's test, on a real nats-server: publish N messages, stop
+// the consumer mid-stream again and again — App.Stop and SIGTERM through the signal source,
+// alternately — start it again each time, and check that every message was handled at least
+// once and that no run handled more than one batch of messages an earlier run had handled.
+func TestRestartsLoseNothing(t *testing.T) {
+	const (
+		n        = 3000
+		restarts = 8
+		batch    = 50
+	)
+	url := serverURL(t)
+	stream, consumer := newStream(t, url, 5*time.Second)
+	publishN(t, url, stream, n)
+
+	tl := newTally()
+	handle := func(ctx context.Context, msg jetstream.Msg) error {
+		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
+		return tl.add(msg.Data())
+	}
+	for run := 0; run <= restarts; run++ {
+		tl.nextRun()
+		conn, _, cs := service(t, url, stream, consumer, batch, handle, 10*time.Second)
+		r := runApp(t, cs...)
+		tl.waitDistinct(t, n*(run+1)/(restarts+1), 30*time.Second)
+		if run%2 == 0 {
+			r.app.Stop("test restart")
+		} else {
+			r.sigs.Send(syscall.SIGTERM)
+		}
+		rep := r.wait(t)
+		if rep.ExitCode != grace.ExitClean {
+			t.Fatalf("run %d: exit %d, want clean:\n%s", run, rep.ExitCode, rep)
+		}
+		for _, name := range []string{"nats", "orders"} {
+			if cr := rep.Component(name); cr.State != grace.StateStopped || cr.LeftBehind > 0 {
+				t.Fatalf("run %d: %s %s with %d goroutines left behind:\n%s", run, name, cr.State, cr.LeftBehind, rep)
+			}
+		}
+		select {
+		case <-conn.Closed():
+		default:
+			t.Fatalf("run %d: the connection's Stop returned before its closed handler ran", run)
+		}
+	}
+	distinct, dups, handled, counts := tl.snapshot()
+	for v := range n {
+		if counts[v] == 0 {
+			t.Errorf("message %d never handled", v)
+		}
+	}
+	total := 0
+	for run, d := range dups {
+		total += d
+		if d > batch {
+			t.Errorf("run %d handled %d messages again, more than one batch (%d)", run, d, batch)
+		}
+	}
+	settled(t, url, stream, consumer)
+	t.Logf("messages %d, distinct handled %d, runs %d (restarts %d), handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
+		n, distinct, len(dups), restarts, handled, dups, total, batch)
+}
+
+// TestSoftStopFinishesMessageInHand stops while the handler holds a message: its ctx stays live,
+// it is acked, the messages pulled ahead are handed back at once (the next run gets them without
+// waiting for the ack wait), and nothing is handled twice.
+func TestSoftStopFinishesMessageInHand(t *testing.T) {
+	const n = 200
+	url := serverURL(t)
+	stream, consumer := newStream(t, url, time.Minute) // redelivery by ack wait would fail the test's deadline
+	publishN(t, url, stream, n)
+
+	tl := newTally()
+	tl.nextRun()
+	entered, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	var ctxErr error
+	_, _, cs := service(t, url, stream, consumer, 50, func(ctx context.Context, msg jetstream.Msg) error {
+		first.Do(func() {
+			close(entered)
+			<-release
+			ctxErr = ctx.Err()
+		})
+		return tl.add(msg.Data())
+	}, 10*time.Second)
+	r := runApp(t, cs...)
+	await(t, entered, "the handler to get the first message")
+	r.app.Stop("test")
+	await(t, r.app.Await(grace.PhaseStopping), "the stop")
+	close(release)
+	if rep := r.wait(t); rep.ExitCode != grace.ExitClean {
+		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
+	}
+	if ctxErr != nil {
+		t.Errorf("handler's ctx ended at the soft stop: %v", ctxErr)
+	}
+	_, _, handled, _ := tl.snapshot()
+	if handled[0] < 1 || handled[0] >= n {
+		t.Fatalf("first run handled %d messages, want the one in hand and not all", handled[0])
+	}
+
+	tl.nextRun()
+	_, _, cs = service(t, url, stream, consumer, 50, tl.handler(), 10*time.Second)
+	r = runApp(t, cs...)
+	tl.waitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
+	r.app.Stop("test")
+	r.wait(t)
+	if _, dups, _, _ := tl.snapshot(); dups[1] != 0 {
+		t.Errorf("second run handled %d messages again, want 0 after a clean stop", dups[1])
+	}
+	settled(t, url, stream, consumer)
+}
+
+// TestHardStopRedelivers cuts a handler off at the stop deadline: the stop ends at the limit, the
+// message is nak'ed, and the next run handles it.
+func TestHardStopRedelivers(t *testing.T) {
+	const (
+		n     = 20
+		limit = 300 * time.Millisecond
+	)
+	url := serverURL(t)
+	stream, consumer := newStream(t, url, time.Minute)
+	publishN(t, url, stream, n)
+
+	tl := newTally()
+	tl.nextRun()
+	var stuck atomic.Value
+	entered := make(chan struct{})
+	var cause atomic.Value
+	_, _, cs := service(t, url, stream, consumer, 5, func(ctx context.Context, msg jetstream.Msg) error {
+		if stuck.CompareAndSwap(nil, string(msg.Data())) {
+			close(entered)
+			<-ctx.Done()
+			cause.Store(context.Cause(ctx))
+			return ctx.Err()
+		}
+		return tl.add(msg.Data())
+	}, limit)
+	r := runApp(t, cs...)
+	await(t, entered, "the handler to get the first message")
+	r.app.Stop("test")
+	rep := r.wait(t)
+	cr := rep.Component("orders")
+	if cr.State != grace.StateAbandoned || !cr.TimedOut {
+		t.Errorf("consumer %s (timed out %v), want abandoned at its limit:\n%s", cr.State, cr.TimedOut, rep)
+	}
+	if err, _ := cause.Load().(error); !errors.Is(err, grace.ErrTimeout) {
+		t.Errorf("handler's ctx cause %v, want the stop deadline", err)
+	}
+
+	tl.nextRun()
+	_, _, cs = service(t, url, stream, consumer, 5, tl.handler(), 10*time.Second)
+	r = runApp(t, cs...)
+	tl.waitDistinct(t, n, 10*time.Second) // the nak makes it come back at once, not after a minute
+	r.app.Stop("test")
+	r.wait(t)
+	if _, _, _, counts := tl.snapshot(); counts[atoi(t, stuck.Load().(string))] != 1 {
+		t.Errorf("message cut off at the hard stop not handled by the next run")
+	}
+}
+
+// TestHandlerErrorStopsApp: a handler's error stops the app as a crash with a HandlerError, and
+// the message is handled by the next run.
+func TestHandlerErrorStopsApp(t *testing.T) {
+	const n = 30
+	url := serverURL(t)
+	stream, consumer := newStream(t, url, time.Minute)
+	publishN(t, url, stream, n)
+	tl := newTally()
+	tl.nextRun()
+	boom := errors.New("boom")
+	var failed atomic.Value
+	_, _, cs := service(t, url, stream, consumer, 10, func(ctx context.Context, msg jetstream.Msg) error {
+		if failed.CompareAndSwap(nil, string(msg.Data())) {
+			return boom
+		}
+		return tl.add(msg.Data())
+	}, 5*time.Second)
+	r := runApp(t, cs...)
+	rep := r.wait(t)
+	var he *gracenats.HandlerError
+	if rep.ExitCode != grace.ExitCrashed || !errors.As(r.err, &he) || !errors.Is(r.err, boom) || he.Sequence == 0 {
+		t.Fatalf("exit %d, error %v; want a crash with a HandlerError naming the message", rep.ExitCode, r.err)
+	}
+	tl.nextRun()
+	_, _, cs = service(t, url, stream, consumer, 10, tl.handler(), 5*time.Second)
+	r = runApp(t, cs...)
+	tl.waitDistinct(t, n, 10*time.Second)
+	r.app.Stop("test")
+	r.wait(t)
+	if _, _, _, counts := tl.snapshot(); counts[atoi(t, failed.Load().(string))] != 1 {
+		t.Errorf("failed message not handled by the next run")
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	url := serverURL(t)
+	stream, consumer := newStream(t, url, time.Minute)
+	nc := connect(t, url)
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ackNone := uniqueName("N")
+	if _, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{Durable: ackNone, AckPolicy: jetstream.AckNonePolicy}); err != nil {
+		t.Fatal(err)
+	}
+	ok := func(context.Context, jetstream.Msg) error { return nil }
+	cases := []struct {
+		name    string
+		c       any
+		want    string
+		invalid bool
+	}{
+		{"no such consumer", gracenats.NewConsumer(js, stream, "nope", ok), `look up jetstream consumer "nope"`, false},
+		{"no such stream", gracenats.NewConsumer(js, "nope", consumer, ok), `of stream "nope"`, false},
+		{"ack none", gracenats.NewConsumer(js, stream, ackNone, ok), "must use explicit acks", true},
+		{"bad batch", gracenats.NewConsumer(js, stream, consumer, ok, gracenats.WithBatch(0)), "batch must be positive, got 0", true},
+		{"nil handler", gracenats.NewConsumer(js, stream, consumer, nil), "nil handler", true},
+		{"empty names", gracenats.NewConsumer(js, "", "", ok), "must not be empty", true},
+		{"nil conn", gracenats.NewConn(nil), "nil *nats.Conn", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()), grace.WithStartTimeout(5*time.Second))
+			app.Add("c", tc.c)
+			rep, err := app.Run(context.Background())
+			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("exit %d, error %v; want a failed start mentioning %q", rep.ExitCode, err, tc.want)
+			}
+			if tc.invalid != errors.Is(err, gracenats.ErrInvalid) {
+				t.Errorf("errors.Is(%v, ErrInvalid) = %v, want %v", err, !tc.invalid, tc.invalid)
+			}
+		})
+	}
+}

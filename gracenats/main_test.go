@@ -1,0 +1,299 @@
+package gracenats_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracetest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
+)
+
+// The tests run against a real nats-server: the Debian package's daemon. scripts/services starts
+// one and exports GRACE_TEST_NATS_URL; tests that must freeze or kill their server start a
+// private one from the same binary.
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// serverURL returns the shared server's URL (GRACE_TEST_NATS_URL), or starts a private server
+// for the test when it is unset.
+func serverURL(t *testing.T) string {
+	t.Helper()
+	if u := os.Getenv("GRACE_TEST_NATS_URL"); u != "" {
+		return u
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("GRACE_TEST_NATS_URL is not set: run the tests with make test (scripts/services starts nats-server)")
+	}
+	return startServer(t).url
+}
+
+// server is a nats-server process of the test's own.
+type server struct {
+	url  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startServer runs the Debian nats-server with JetStream on a free port of 127.0.0.1 and stops
+// it when the test ends.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	bin, err := exec.LookPath("nats-server")
+	if err != nil {
+		t.Fatalf("nats-server not found (install the Debian package nats-server; scripts/deps does): %v", err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-js", "-sd", filepath.Join(dir, "store"))
+	logf, err := os.Create(filepath.Join(dir, "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start nats-server: %v", err)
+	}
+	s := &server{url: fmt.Sprintf("nats://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); logf.Close(); close(s.done) }()
+	t.Cleanup(s.kill)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+			return s
+		}
+		select {
+		case <-s.done:
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			t.Fatalf("nats-server exited at start:\n%s", log)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server not listening after 10s: %v", err)
+		}
+	}
+}
+
+// kill ends the server at once and waits for it.
+func (s *server) kill() {
+	resume(s.cmd.Process) // a frozen process must run to die
+	s.cmd.Process.Kill()
+	<-s.done
+}
+
+func connect(t *testing.T, url string, opts ...nats.Option) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", url, err)
+	}
+	t.Cleanup(nc.Close) // no-op once the component closed it
+	return nc
+}
+
+func uniqueName(prefix string) string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+// newStream creates a stream on subject name.> and a durable pull consumer with explicit acks,
+// deleted when the test ends.
+func newStream(t *testing.T, url string, ackWait time.Duration) (stream, consumer string) {
+	t.Helper()
+	stream, consumer = uniqueName("S"), uniqueName("C")
+	nc := connect(t, url)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: stream, Subjects: []string{stream + ".>"}, Storage: jetstream.MemoryStorage}); err != nil {
+		t.Fatalf("create stream: %v", err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		Durable: consumer, AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait,
+	}); err != nil {
+		t.Fatalf("create consumer: %v", err)
+	}
+	t.Cleanup(func() {
+		if !nc.IsConnected() {
+			return // the test's own server, gone
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		js.DeleteStream(ctx, stream)
+	})
+	return stream, consumer
+}
+
+// publishN publishes the values 0..n-1 to the stream and waits for every acknowledgement.
+func publishN(t *testing.T, url, stream string, n int) {
+	t.Helper()
+	nc := connect(t, url)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := js.PublishAsync(stream+".events", []byte(strconv.Itoa(i))); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("publishes not acknowledged after 30s")
+	}
+}
+
+// running is an app run in the background.
+type running struct {
+	app  *grace.App
+	sigs *gracetest.Signals
+	done chan struct{}
+	rep  *grace.Report
+	err  error
+}
+
+type component struct {
+	name string
+	c    any
+	opts []grace.ComponentOption
+}
+
+func runApp(t *testing.T, cs ...component) *running {
+	t.Helper()
+	r := &running{sigs: &gracetest.Signals{}, done: make(chan struct{})}
+	r.app = grace.New(grace.WithSignalSource(r.sigs), grace.WithLogger(quietLogger()), grace.WithBudget(20*time.Second))
+	for _, c := range cs {
+		r.app.Add(c.name, c.c, c.opts...)
+	}
+	go func() {
+		defer close(r.done)
+		r.rep, r.err = r.app.Run(context.Background())
+	}()
+	select {
+	case <-r.app.Await(grace.PhaseReady):
+	case <-time.After(20 * time.Second):
+		t.Fatal("app not ready after 20s")
+	}
+	if r.app.Phase() != grace.PhaseReady {
+		<-r.done
+		t.Fatalf("app did not start: %v", r.err)
+	}
+	return r
+}
+
+func (r *running) wait(t *testing.T) *grace.Report {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("app still stopping after 30s")
+	}
+	return r.rep
+}
+
+// await waits for ch to be closed, for at most 20 s.
+func await(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("still waiting for %s after 20s", what)
+	}
+}
+
+// tally counts how often each message value was handled, per run of the consumer.
+type tally struct {
+	mu       sync.Mutex
+	counts   map[int]int
+	run      int
+	dups     []int
+	handled  []int
+	distinct int
+	changed  chan struct{}
+}
+
+func newTally() *tally { return &tally{counts: map[int]int{}, changed: make(chan struct{})} }
+
+func (t *tally) nextRun() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dups = append(t.dups, 0)
+	t.handled = append(t.handled, 0)
+	t.run = len(t.dups) - 1
+}
+
+func (t *tally) add(data []byte) error {
+	v, err := strconv.Atoi(string(data))
+	if err != nil {
+		return fmt.Errorf("message %q: %w", data, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.counts[v] > 0 {
+		t.dups[t.run]++
+	} else {
+		t.distinct++
+	}
+	t.counts[v]++
+	t.handled[t.run]++
+	close(t.changed)
+	t.changed = make(chan struct{})
+	return nil
+}
+
+func (t *tally) waitDistinct(tb testing.TB, n int, timeout time.Duration) {
+	tb.Helper()
+	deadline := time.After(timeout)
+	for {
+		t.mu.Lock()
+		d, ch := t.distinct, t.changed
+		t.mu.Unlock()
+		if d >= n {
+			return
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			tb.Fatalf("only %d distinct messages handled after %v, want %d", d, timeout, n)
+		}
+	}
+}
+
+func (t *tally) snapshot() (distinct int, dups, handled []int, counts map[int]int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := make(map[int]int, len(t.counts))
+	for k, v := range t.counts {
+		c[k] = v
+	}
+	return t.distinct, append([]int(nil), t.dups...), append([]int(nil), t.handled...), c
+}
