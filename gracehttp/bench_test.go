@@ -277,28 +277,34 @@ func idleDrain(b *testing.B, n int, mode string) time.Duration {
 
 var rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 
-// BenchmarkThroughput runs wrk (Debian package) on loopback against bare net/http and against
-// the same handler behind gracehttp, alternating, in the same run; ratio is grace-rps/stdlib-rps.
+// BenchmarkThroughput runs wrk (Debian package) on loopback against the same handler served
+// three ways, interleaved, in the same run: bare net/http (stdlib-rps), net/http with the
+// timeouts gracehttp sets by default (stdlib-timeouts-rps), and gracehttp (grace-rps). ratio is
+// grace-rps/stdlib-rps; ratio-same-timeouts isolates the tracking from the safe defaults.
 func BenchmarkThroughput(b *testing.B) {
 	wrk, err := exec.LookPath("wrk")
 	if err != nil {
 		b.Fatalf("wrk not found on PATH (Debian package wrk): %v", err)
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello, world\n") })
-	run := func(useGrace bool) float64 {
+	run := func(mode int) float64 {
 		ln := listen(b)
 		srv := &http.Server{Handler: h}
 		var s *gracehttp.Server
-		if useGrace {
+		switch mode {
+		case 0:
+			go srv.Serve(ln)
+		case 1:
+			srv.ReadHeaderTimeout, srv.IdleTimeout = gracehttp.DefaultReadHeaderTimeout, gracehttp.DefaultIdleTimeout
+			go srv.Serve(ln)
+		case 2:
 			s = gracehttp.New(srv, gracehttp.WithListener(ln))
 			if err := s.Start(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-		} else {
-			go srv.Serve(ln)
 		}
 		out, err := exec.Command(wrk, "-t1", "-c32", "-d2s", "http://"+ln.Addr().String()+"/").CombinedOutput()
-		if useGrace {
+		if s != nil {
 			s.Stop(context.Background())
 		} else {
 			srv.Close()
@@ -310,17 +316,19 @@ func BenchmarkThroughput(b *testing.B) {
 		rps, _ := strconv.ParseFloat(string(m[1]), 64)
 		return rps
 	}
-	var std, grace float64
-	rounds := 0
-	for range b.N {
-		for range 3 {
-			std += run(false)
-			grace += run(true)
-			rounds++
+	var sum [3]float64
+	for i := range b.N {
+		for r := range 3 {
+			for j := range 3 {
+				mode := (i + r + j) % 3
+				sum[mode] += run(mode)
+			}
 		}
 	}
-	b.ReportMetric(std/float64(rounds), "stdlib-rps")
-	b.ReportMetric(grace/float64(rounds), "grace-rps")
-	b.ReportMetric(grace/std, "ratio")
+	b.ReportMetric(sum[0]/float64(3*b.N), "stdlib-rps")
+	b.ReportMetric(sum[1]/float64(3*b.N), "stdlib-timeouts-rps")
+	b.ReportMetric(sum[2]/float64(3*b.N), "grace-rps")
+	b.ReportMetric(sum[2]/sum[0], "ratio")
+	b.ReportMetric(sum[2]/sum[1], "ratio-same-timeouts")
 	b.ReportMetric(0, "ns/op")
 }

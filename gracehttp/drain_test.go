@@ -96,6 +96,9 @@ func TestDrainServesEveryAcceptedRequest(t *testing.T) {
 	if rep.ExitCode != grace.ExitClean {
 		t.Fatalf("report: %s", rep)
 	}
+	if c := rep.Component("http"); c == nil || c.LeftBehind > 0 {
+		t.Errorf("the server left goroutines behind:\n%s", rep)
+	}
 	var delayOverAt time.Time
 	for _, p := range rep.Phases {
 		if p.Phase == grace.PhaseDelayOver {
