@@ -10,17 +10,21 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
-// loader is a Go client posting orders from several goroutines until its context ends,
-// recording the id of every order that got a 2xx.
+// loader is a Go client posting orders from several goroutines until its context ends — or, once
+// followReadiness was called, until the service says it is not ready, as a client behind a load
+// balancer stops being sent to — recording the id of every order that got a 2xx.
 type loader struct {
 	mu       sync.Mutex
 	ids      []string
 	failures map[string]int // kind -> count
 	ok       atomic.Int64
 	server5x atomic.Int64
+	dropped  atomic.Int64 // requests sent on a connection that broke before the answer
+	notReady atomic.Bool  // the load balancer took the instance out: send nothing new
 	wg       sync.WaitGroup
 }
 
@@ -30,7 +34,7 @@ func newLoader(ctx context.Context, base string, workers int) *loader {
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	for w := range workers {
 		l.wg.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
+			for i := 0; ctx.Err() == nil && !l.notReady.Load(); i++ {
 				l.post(ctx, client, base, fmt.Sprintf("load-%d-%d", w, i))
 			}
 		})
@@ -47,7 +51,12 @@ func (l *loader) post(ctx context.Context, client *http.Client, base, customer s
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
-			l.fail("transport")
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				l.fail("refused") // the listener is closed: the request was never taken
+			} else {
+				l.dropped.Add(1)
+				l.fail("dropped: " + err.Error())
+			}
 			time.Sleep(5 * time.Millisecond) // a refused connection returns at once: don't spin
 		}
 		return
@@ -77,6 +86,31 @@ func (l *loader) fail(kind string) {
 	l.mu.Lock()
 	l.failures[kind]++
 	l.mu.Unlock()
+}
+
+// followReadiness polls readiness every interval, as a load balancer's health check does, and
+// stops new requests at the first answer that is not 200.
+func (l *loader) followReadiness(ctx context.Context, readyURL string, interval time.Duration) {
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, readyURL, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+			}
+			if err != nil || resp.StatusCode != http.StatusOK {
+				l.notReady.Store(true)
+				return
+			}
+		}
+	}()
 }
 
 // waitOK waits until n orders were accepted.
