@@ -21,6 +21,9 @@ const (
 	childOutEnv  = "GRACEKAFKA_CHILD_OUT"
 	childGroup   = "child"
 	childMaxPoll = 50
+	// childSessionTimeout is the child's group session timeout: how long the group waits for a
+	// member that died without leaving.
+	childSessionTimeout = time.Second
 )
 
 func childMain() int {
@@ -45,6 +48,8 @@ func childMain() int {
 			kgo.SeedBrokers(strings.Split(os.Getenv(childEnv), ",")...),
 			kgo.ConsumeTopics(topic),
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			kgo.SessionTimeout(childSessionTimeout),
+			kgo.HeartbeatInterval(childSessionTimeout/5),
 		),
 		gracekafka.WithMaxPollRecords(childMaxPoll),
 	), grace.StopTimeout(10*time.Second))

@@ -12,18 +12,27 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 // TestSIGTERMChildProcess runs the consumer as a separate process (this test binary, see
 // childMain) under grace's real os/signal handling, sends it a real SIGTERM mid-stream, again and
 // again, and checks the records it wrote: every record at least once, and no run handling more
 // than one batch of records an earlier run had handled. Each child must exit 0 (a clean stop).
+// One run is ended by SIGKILL instead — a crash, with no stop at all — to check the bound on what
+// a crash makes the next run handle again.
 func TestSIGTERMChildProcess(t *testing.T) {
-	const (
-		n    = 2000
-		runs = 5
-	)
-	cluster := newCluster(t)
+	const n = 2000
+	signals := []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}
+	runs := len(signals)
+	// A short session timeout (the child asks for childSessionTimeout) lets the group move on
+	// quickly from the member killed without leaving.
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic), kfake.GroupMinSessionTimeout(childSessionTimeout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, n)
 	outPath := filepath.Join(t.TempDir(), "handled")
@@ -61,12 +70,13 @@ func TestSIGTERMChildProcess(t *testing.T) {
 			}
 			readNew(t, outPath, &lines, counts, &d)
 		}
-		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		sig := signals[run]
+		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)
 		}
 		select {
 		case err := <-exited:
-			if err != nil {
+			if sig == syscall.SIGTERM && err != nil {
 				t.Fatalf("run %d: child exited with %v after SIGTERM, want 0 (clean stop):\n%s", run, err, stderr.String())
 			}
 		case <-time.After(20 * time.Second):
@@ -78,7 +88,9 @@ func TestSIGTERMChildProcess(t *testing.T) {
 		readNew(t, outPath, &lines, counts, &d)
 		dups = append(dups, d)
 		handled = append(handled, lines-before)
-		groupEmpty(t, cluster, childGroup)
+		if sig == syscall.SIGTERM {
+			groupEmpty(t, cluster, childGroup)
+		}
 	}
 	for v := range n {
 		if counts[v] == 0 {
@@ -95,8 +107,8 @@ func TestSIGTERMChildProcess(t *testing.T) {
 	if got := committed(cluster, childGroup); got != n {
 		t.Errorf("committed offsets sum to %d, want %d", got, n)
 	}
-	t.Logf("records %d, child processes %d (SIGTERMs %d), records handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
-		n, runs, runs, handled, dups, total, childMaxPoll)
+	t.Logf("records %d, child processes %d ended by %v, records handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
+		n, runs, signals, handled, dups, total, childMaxPoll)
 }
 
 func distinct(counts map[int]int) int { return len(counts) }
