@@ -140,7 +140,7 @@ func openStore(cfg config.Config) (*store.Store, error) {
 func counterAttrs(m *metrics.Registry) []any {
 	var out []any
 	for _, n := range []string{metrics.OrdersCreated, metrics.OrdersRejected, metrics.OrdersFailed,
-		metrics.Deliveries, metrics.Fulfilled, metrics.DuplicateDeliveries, metrics.Expired,
+		metrics.Deliveries, metrics.Fulfilled, metrics.DuplicateDeliveries, metrics.FulfilErrors, metrics.Expired,
 		metrics.UploadsCompleted, metrics.UploadsFailed} {
 		out = append(out, slog.Int64(n, m.Value(n)))
 	}
