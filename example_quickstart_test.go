@@ -15,7 +15,7 @@ import (
 // real service.)
 func Example_quickStart() {
 	db, _ := sql.Open("pgx", "postgres://localhost/orders") // any database/sql driver
-	orders := make(chan string)                              // fed by your message client
+	orders := make(chan string)                             // fed by your message client
 	fulfil := func(ctx context.Context, id string) error { return nil }
 	expireStale := func(ctx context.Context) error { return nil }
 	mux := http.NewServeMux()
@@ -30,5 +30,5 @@ func Example_quickStart() {
 		grace.StopTimeout(5*time.Second))
 	srv := &http.Server{Addr: ":8080", Handler: mux}
 	app.Add("http", gracehttp.New(srv, gracehttp.WithHealth(app)), grace.DependsOn("db")) // /livez, /readyz
-	app.Main() // run; on SIGTERM drain and stop; log the report; exit with its code
+	app.Main()                                                                            // run; on SIGTERM drain and stop; log the report; exit with its code
 }
