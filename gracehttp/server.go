@@ -479,9 +479,11 @@ func (s *Server) stop(ctx context.Context) error {
 	defer slow.Stop()
 
 	var hooks sync.WaitGroup
-	defer hooks.Wait()                // hooks end at the latest when the force-close closes their connections
-	s.srv.SetKeepAlivesEnabled(false) // every response from now on says Connection: close
+	defer hooks.Wait() // hooks end at the latest when the force-close closes their connections
+	// Idle connections first, in parallel (SetKeepAlivesEnabled would close them one by one);
+	// a connection that turns idle from now on is closed by connState.
 	s.closeIdle()
+	s.srv.SetKeepAlivesEnabled(false) // every response from now on says Connection: close
 	s.goAwayHijacked(&hooks)
 	if s.cfg.retryAfter > 0 {
 		s.rejecting.Store(true)
@@ -493,6 +495,7 @@ func (s *Server) stop(ctx context.Context) error {
 	hardDone := false
 	var linger *time.Timer
 	var lingerC <-chan time.Time
+	lingered := false // the linger ran out since requests last ran
 	defer func() {
 		if linger != nil {
 			linger.Stop()
@@ -512,17 +515,20 @@ func (s *Server) stop(ctx context.Context) error {
 			break
 		}
 		switch {
-		case active == 0 && linger == nil:
+		case active == 0 && linger == nil && !lingered:
 			linger = time.NewTimer(s.cfg.linger)
 			lingerC = linger.C
-		case active > 0 && linger != nil:
-			linger.Stop()
-			linger, lingerC = nil, nil
+		case active > 0:
+			lingered = false
+			if linger != nil {
+				linger.Stop()
+				linger, lingerC = nil, nil
+			}
 		}
 		select {
 		case <-s.wake:
 		case <-lingerC:
-			linger, lingerC = nil, nil
+			linger, lingerC, lingered = nil, nil, true
 			if s.flight.active.Load() == 0 {
 				s.closeConns(func(c *trackedConn) bool {
 					st := http.ConnState(c.state.Load())
