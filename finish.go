@@ -109,7 +109,8 @@ func (r *run) finish(startErr error) (*Report, error) {
 		rep.ExitCode = ExitStartFailed
 	case rep.Trigger.Kind == TriggerFailure:
 		rep.ExitCode = ExitCrashed
-	case stopFailed || budgetOut:
+	case stopFailed || budgetOut || len(errs) > 0:
+		// len(errs): a worker that failed after the stop began is a failed stop too.
 		rep.ExitCode = ExitStopFailed
 	default:
 		rep.ExitCode = ExitClean

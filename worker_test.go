@@ -195,3 +195,19 @@ func TestConsumeHandlerErrorStopsTheApp(t *testing.T) {
 		t.Errorf("err %v exit %d", err, rep.ExitCode)
 	}
 }
+
+func TestWorkerFailingDuringTheDrainFailsTheStop(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		app := newApp(grace.WithDrainDelay(time.Second))
+		app.Add("w", grace.RunFunc(func(ctx context.Context) error {
+			<-app.Await(grace.PhaseDraining)
+			return errBoom // fails while the app drains, before its turn to stop
+		}))
+		done := runUntilReady(t, app)
+		app.Stop("test")
+		rep := <-done
+		if !errors.Is(rep.Err, errBoom) || rep.ExitCode != grace.ExitStopFailed || rep.Trigger.Kind != grace.TriggerStop {
+			t.Errorf("err %v exit %d trigger %+v", rep.Err, rep.ExitCode, rep.Trigger)
+		}
+	})
+}
