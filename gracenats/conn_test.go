@@ -2,6 +2,7 @@ package gracenats_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -112,6 +113,30 @@ func TestDrainBoundedByDeadline(t *testing.T) {
 	}
 	if cr := rep.Component("nats"); !cr.TimedOut || !nc.IsClosed() {
 		t.Errorf("nats %s (timed out %v), closed %v; want cut off at the limit and closed:\n%s", cr.State, cr.TimedOut, nc.IsClosed(), rep)
+	}
+}
+
+// TestDrainTimeoutReported: when nats' own DrainTimeout is shorter than the stop's limit, it ends
+// the drain, and Stop reports nats.ErrDrainTimeout.
+func TestDrainTimeoutReported(t *testing.T) {
+	url := serverURL(t)
+	nc := connect(t, url, nats.DrainTimeout(200*time.Millisecond))
+	conn := gracenats.NewConn(nc)
+	subject := uniqueName("slow.")
+	entered, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	if _, err := nc.Subscribe(subject, func(*nats.Msg) { close(entered); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	r := runApp(t, component{"nats", conn, []grace.ComponentOption{grace.StopTimeout(10 * time.Second)}})
+	nc.Publish(subject, nil)
+	await(t, entered, "the handler to get the message")
+	r.app.Stop("test")
+	rep := r.wait(t)
+	cr := rep.Component("nats")
+	if !errors.Is(cr.Err, nats.ErrDrainTimeout) || cr.TimedOut || cr.Stop > 5*time.Second {
+		t.Errorf("nats %s in %v, error %v; want nats' drain timeout reported well before the limit", cr.State, cr.Stop, cr.Err)
 	}
 }
 
