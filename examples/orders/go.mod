@@ -4,6 +4,8 @@ go 1.26.0
 
 require (
 	github.com/gracekit/grace v0.0.0
+	github.com/gracekit/grace/gracekafka v0.0.0
+	github.com/gracekit/grace/gracenats v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
@@ -41,4 +43,8 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 )
 
-replace github.com/gracekit/grace => ../..
+replace (
+	github.com/gracekit/grace => ../..
+	github.com/gracekit/grace/gracekafka => ../../gracekafka
+	github.com/gracekit/grace/gracenats => ../../gracenats
+)

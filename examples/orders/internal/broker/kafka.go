@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gracekit/grace/gracekafka"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -13,29 +14,35 @@ import (
 // KafkaPartitions is the partition count of the topic the service creates when it is missing.
 const KafkaPartitions = 3
 
-// Kafka is a producer of accepted orders to a Kafka topic. It is a grace component: Start
-// connects and creates the topic if it is missing, Stop flushes what is buffered and closes.
+// Kafka is a producer of accepted orders to a Kafka topic, over gracekafka.Producer. It is a
+// grace component: Start reaches the brokers and creates the topic if it is missing; Stop
+// flushes what is buffered and closes the client, bounded by the stop's deadline.
 type Kafka struct {
-	brokers []string
-	topic   string
-	cl      *kgo.Client
+	topic string
+	cl    *kgo.Client
+	prod  *gracekafka.Producer
 }
 
-// NewKafka returns a producer to topic on brokers.
-func NewKafka(brokers []string, topic string) *Kafka { return &Kafka{brokers: brokers, topic: topic} }
-
-// Start connects and makes sure the topic exists.
-func (k *Kafka) Start(ctx context.Context) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(k.brokers...), kgo.DefaultProduceTopic(k.topic),
+// NewKafka returns a producer to topic on brokers. It does not connect.
+func NewKafka(brokers []string, topic string) (*Kafka, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()))
 	if err != nil {
+		return nil, fmt.Errorf("kafka producer: %w", err)
+	}
+	return &Kafka{topic: topic, cl: cl, prod: gracekafka.NewProducer(cl)}, nil
+}
+
+// Start reaches the brokers and makes sure the topic exists.
+func (k *Kafka) Start(ctx context.Context) error {
+	if err := k.prod.Start(ctx); err != nil {
+		k.cl.Close()
+		return err
+	}
+	if err := ensureTopic(ctx, k.cl, k.topic); err != nil {
+		k.cl.Close()
 		return fmt.Errorf("start kafka producer: %w", err)
 	}
-	if err := ensureTopic(ctx, cl, k.topic); err != nil {
-		cl.Close()
-		return fmt.Errorf("start kafka producer: %w", err)
-	}
-	k.cl = cl
 	return nil
 }
 
@@ -67,15 +74,11 @@ func (k *Kafka) Publish(ctx context.Context, orderID string) error {
 	return nil
 }
 
-// Stop flushes buffered records (bounded by ctx) and closes the client.
-func (k *Kafka) Stop(ctx context.Context) error {
-	if k.cl == nil {
-		return nil
-	}
-	err := k.cl.Flush(ctx)
+// Stop flushes buffered records and closes the client, within ctx.
+func (k *Kafka) Stop(ctx context.Context) error { return k.prod.Stop(ctx) }
+
+// Close closes the client at once, flushing nothing.
+func (k *Kafka) Close() error {
 	k.cl.Close()
-	if err != nil {
-		return fmt.Errorf("stop kafka producer: flush: %w", err)
-	}
 	return nil
 }

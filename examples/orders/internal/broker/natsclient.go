@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gracekit/grace/gracenats"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -20,12 +21,14 @@ const (
 )
 
 // NATS is a JetStream client: a [Publisher], and the source of a [NATSConsumer]. It is a grace
-// component: Start connects and declares the stream and the durable consumer, Stop flushes and
-// closes the connection.
+// component: Start connects and declares the stream and the durable consumer; Stop drains the
+// connection through gracenats.Conn (buffered publishes, acks and naks reach the server, then it
+// closes), bounded by the stop's deadline.
 type NATS struct {
 	provider func() nats.InProcessConnProvider // the embedded server, known only once started
 	url      string
 	nc       *nats.Conn
+	conn     *gracenats.Conn
 	js       jetstream.JetStream
 }
 
@@ -72,7 +75,8 @@ func (n *NATS) Start(ctx context.Context) error {
 		return fmt.Errorf("declare consumer %s: %w", NATSDurable, err)
 	}
 	n.nc, n.js = nc, js
-	return nil
+	n.conn = gracenats.NewConn(nc)
+	return n.conn.Start(ctx)
 }
 
 // Publish stores the order id in the stream and waits for JetStream's acknowledgement. The
@@ -84,17 +88,12 @@ func (n *NATS) Publish(ctx context.Context, orderID string) error {
 	return nil
 }
 
-// Stop flushes what is buffered and closes the connection.
+// Stop drains the connection and closes it, within ctx.
 func (n *NATS) Stop(ctx context.Context) error {
-	if n.nc == nil {
+	if n.conn == nil {
 		return nil
 	}
-	err := n.nc.FlushWithContext(ctx)
-	n.nc.Close()
-	if err != nil {
-		return fmt.Errorf("stop nats client: flush: %w", err)
-	}
-	return nil
+	return n.conn.Stop(ctx)
 }
 
 // Close closes the connection at once.

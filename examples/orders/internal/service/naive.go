@@ -57,14 +57,18 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	var closeBroker func()
 	handle := fulfil.Handler(st, m, cfg.FulfilDelay, log)
 	if len(cfg.KafkaBrokers) > 0 {
-		k := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
+		k, err := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
+		if err != nil {
+			log.Error("kafka", "error", err)
+			return 3
+		}
 		if err := k.Start(ctx); err != nil {
 			log.Error("start kafka", "error", err)
 			return 3
 		}
 		c := broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, cfg.KafkaInstance, handle, log)
 		pub, startConsumer, runConsumer = k, c.Start, c.Run
-		closeBroker = func() { _ = k.Stop(context.Background()) }
+		closeBroker = func() { _ = k.Close() }
 	} else {
 		ns := broker.NewNATSServer(cfg.DataDir)
 		if err := ns.Start(ctx); err != nil {

@@ -82,7 +82,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	var consumer any
 	brokerDeps := []string{CompBroker}
 	if len(cfg.KafkaBrokers) > 0 {
-		k := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
+		k, err := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
+		if err != nil {
+			log.Error("kafka", "error", err)
+			return grace.ExitStartFailed
+		}
 		app.Add(CompBroker, k, grace.Independent())
 		pub = k
 		consumer = broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, cfg.KafkaInstance, handle, log)
