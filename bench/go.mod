@@ -6,6 +6,7 @@ require (
 	github.com/gracekit/grace v0.0.0
 	github.com/oklog/run v1.2.0
 	go.uber.org/fx v1.24.0
+	go.uber.org/goleak v1.3.0
 )
 
 require (

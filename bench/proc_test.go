@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,39 +14,55 @@ import (
 	"time"
 )
 
-// styles are the four ways the same service is written (see cmd/benchsvc).
-var styles = []string{"stdlib", "fx", "oklog", "grace"}
-
+// styles are the four ways the same service is written (see cmd/benchsvc); withBare adds "bare",
+// net/http with no lifecycle at all, the throughput baseline.
 var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
+	styles   = []string{"stdlib", "fx", "oklog", "grace"}
+	withBare = append([]string{"bare"}, styles...)
 )
 
-// binary builds cmd/benchsvc once per test binary.
-func binary(tb testing.TB) string {
+// built builds each binary once per test binary.
+type built struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+var (
+	benchsvcBin   built
+	gracedrillBin built
+)
+
+// build runs `go build` in dir (relative to this module) into a temporary directory.
+func (b *built) build(tb testing.TB, dir, name string) string {
 	tb.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "benchsvc")
+	b.once.Do(func() {
+		tmp, err := os.MkdirTemp("", name)
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		binPath = filepath.Join(dir, "benchsvc")
-		out, err := exec.Command("go", "build", "-o", binPath, "./cmd/benchsvc").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		b.path = filepath.Join(tmp, name)
+		cmd := exec.Command("go", "build", "-o", b.path, ".")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", dir, err, out)
 		}
 	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
+	if b.err != nil {
+		tb.Fatal(b.err)
 	}
-	return binPath
+	return b.path
+}
+
+func binary(tb testing.TB) string { return benchsvcBin.build(tb, "./cmd/benchsvc", "benchsvc") }
+
+func gracedrill(tb testing.TB) string {
+	return gracedrillBin.build(tb, "../cmd/gracedrill", "gracedrill")
 }
 
 // service is one running benchsvc process.
 type service struct {
-	tb    testing.TB
 	style string
 	cmd   *exec.Cmd
 	addr  string
@@ -59,15 +76,26 @@ type service struct {
 	killedBy syscall.Signal
 }
 
+// start starts a style and waits until it says "ready".
 func start(tb testing.TB, style string, args ...string) *service {
 	tb.Helper()
+	s, err := launch(tb, style, args...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// launch is start without tb.Fatal, for use from several goroutines. The process is killed at
+// the end of the test if still running.
+func launch(tb testing.TB, style string, args ...string) (*service, error) {
 	cmd := exec.Command(binary(tb), append([]string{"-style", style}, args...)...)
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
-	s := &service{tb: tb, style: style, cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
+	s := &service{style: style, cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
 	var readers sync.WaitGroup
 	for _, r := range []*bufio.Scanner{bufio.NewScanner(stdout), bufio.NewScanner(stderr)} {
 		readers.Go(func() {
@@ -85,7 +113,8 @@ func start(tb testing.TB, style string, args ...string) *service {
 	go func() {
 		readers.Wait()
 		err := cmd.Wait()
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			s.code = ee.ExitCode()
 			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 				s.killedBy = ws.Signal()
@@ -94,7 +123,8 @@ func start(tb testing.TB, style string, args ...string) *service {
 		close(s.done)
 	}()
 	tb.Cleanup(func() { cmd.Process.Kill(); <-s.done })
-	deadline := time.After(20 * time.Second)
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
 	for {
 		select {
 		case l := <-s.lines:
@@ -102,12 +132,12 @@ func start(tb testing.TB, style string, args ...string) *service {
 				s.addr = a
 			}
 			if l == "ready" {
-				return s
+				return s, nil
 			}
 		case <-s.done:
-			tb.Fatalf("%s exited before ready: %v", style, s.output())
-		case <-deadline:
-			tb.Fatalf("%s never got ready", style)
+			return nil, fmt.Errorf("%s exited before ready: %q", style, s.output())
+		case <-deadline.C:
+			return nil, fmt.Errorf("%s never got ready: %q", style, s.output())
 		}
 	}
 }
@@ -120,19 +150,32 @@ func (s *service) output() []string {
 
 // stop sends SIGTERM and waits up to limit for the exit; it returns the time from the signal to
 // the exit, and false if the process had to be killed at the limit.
-func (s *service) stop(limit time.Duration) (time.Duration, bool) {
+func (s *service) stop(tb testing.TB, limit time.Duration) (time.Duration, bool) {
+	tb.Helper()
+	took, exited, err := s.terminate(limit)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return took, exited
+}
+
+// terminate is stop without tb.Fatal: an error when the process died of the signal instead of
+// handling it.
+func (s *service) terminate(limit time.Duration) (time.Duration, bool, error) {
 	begin := time.Now()
 	s.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(limit)
+	defer t.Stop()
 	select {
 	case <-s.done:
 		if s.killedBy != 0 {
-			s.tb.Fatalf("%s died of %v instead of handling it: %q", s.style, s.killedBy, s.output())
+			return 0, true, fmt.Errorf("%s died of %v instead of handling it: %q", s.style, s.killedBy, s.output())
 		}
-		return time.Since(begin), true
-	case <-time.After(limit):
+		return time.Since(begin), true, nil
+	case <-t.C:
 		s.cmd.Process.Kill()
 		<-s.done
-		return limit, false
+		return limit, false, nil
 	}
 }
 

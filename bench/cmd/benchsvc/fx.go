@@ -20,7 +20,7 @@ func runFx(c config) int {
 			for _, comp := range components(c, out) {
 				lc.Append(fx.Hook{OnStop: comp.close})
 			}
-			srv := &http.Server{Handler: handler()}
+			srv := &http.Server{Handler: withReadyz(handler())}
 			lc.Append(fx.Hook{
 				OnStart: func(context.Context) error {
 					ln, err := listen(c.addr, out)

@@ -2,24 +2,38 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracehttp"
 )
 
-// runGrace adds each component as independent (nothing uses another) and the HTTP server last,
-// so by the safe default it stops before all of them.
+// runGrace adds each component as independent (nothing uses another) and the HTTP server, a
+// gracehttp.Server with its health handler on /readyz and /livez, last, so by the safe default
+// it stops before all of them. -drain-delay is the app's drain delay; -quiet-period ends it early
+// once traffic stopped arriving.
 func runGrace(c config) int {
 	out := &output{}
-	app := grace.New(grace.WithBudget(c.budget), grace.WithDrainDelay(c.drainDelay),
-		grace.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	app := grace.New(grace.WithBudget(c.budget), grace.WithDrainDelay(c.drainDelay), grace.WithLogger(logger),
 		grace.WithExit(func(code int) { out.say("stopped"); os.Exit(code) }))
 	for _, comp := range components(c, out) {
 		app.Add(comp.name, grace.StopFunc(comp.close), grace.Independent(), grace.StopTimeout(c.budget))
 	}
-	app.Add("http", httpComponent(c, out))
+	ln, err := listen(c.addr, out)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	opts := []gracehttp.Option{gracehttp.WithListener(ln), gracehttp.WithHealth(app), gracehttp.WithLogger(logger)}
+	if c.quiet > 0 {
+		opts = append(opts, gracehttp.WithQuietPeriod(c.quiet))
+	}
+	srv := gracehttp.New(&http.Server{Handler: handler()}, opts...)
+	app.Add("http", &tailed{Server: srv, out: out})
 	go func() {
 		<-app.Await(grace.PhaseReady)
 		if app.Ready() {
@@ -30,22 +44,16 @@ func runGrace(c config) int {
 	return 0 // not reached: Main exits
 }
 
-// httpComponent serves the handler; it is replaced by gracehttp once that lands.
-func httpComponent(c config, out *output) grace.Hook {
-	srv := &http.Server{Handler: handler()}
-	return grace.Hook{
-		OnStart: func(ctx context.Context) error {
-			ln, err := listen(c.addr, out)
-			if err != nil {
-				return err
-			}
-			go srv.Serve(ln)
-			return nil
-		},
-		OnStop: func(ctx context.Context) error {
-			err := srv.Shutdown(ctx)
-			drainTail(out)
-			return err
-		},
-	}
+// tailed is the gracehttp server (its Start, Run, Drain and Quiet promoted) whose Stop also
+// prints the drain tail once the server's own Stop returned, as the other styles do after
+// Shutdown.
+type tailed struct {
+	*gracehttp.Server
+	out *output
+}
+
+func (t *tailed) Stop(ctx context.Context) error {
+	err := t.Server.Stop(ctx)
+	drainTail(t.out)
+	return err
 }

@@ -35,7 +35,7 @@ func runOklog(c config) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	srv := &http.Server{Handler: handler()}
+	srv := &http.Server{Handler: withReadyz(handler())}
 	g.Add(func() error { return srv.Serve(ln) }, func(error) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.budget)
 		defer cancel()

@@ -10,12 +10,17 @@ import (
 	"time"
 )
 
-// handler is the same request path for every style: /work?ms=N sleeps N ms (a request in
-// flight), then answers "ok".
+// handler is the same request path for every style: /work answers "ok"; /work?ms=N first sends
+// the status line and headers (so a client knows the request is in flight), sleeps N ms, then
+// sends "ok".
 func handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
 		if ms, _ := strconv.Atoi(r.URL.Query().Get("ms")); ms > 0 {
+			w.WriteHeader(http.StatusOK)
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
+			}
 			select {
 			case <-time.After(time.Duration(ms) * time.Millisecond):
 			case <-r.Context().Done():
@@ -28,6 +33,15 @@ func handler() http.Handler {
 		}
 		lastEnd.Store(time.Now().UnixNano())
 	})
+	return mux
+}
+
+// withReadyz adds a /readyz that always answers 200, as the styles without a readiness flip
+// have: it says "serving", never "draining".
+func withReadyz(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ready\n")) })
 	return mux
 }
 
@@ -53,7 +67,7 @@ func (c *component) close(ctx context.Context) error {
 func components(c config, out *output) []*component {
 	var cs []*component
 	for i := range c.components {
-		cs = append(cs, &component{name: fmt.Sprintf("component-%02d", i), stopEach: c.stopEach, hang: c.hang && i == c.components-1, out: out})
+		cs = append(cs, &component{name: fmt.Sprintf("component-%02d", i), stopEach: c.stopEach, hang: c.hang && i == c.components/2, out: out})
 	}
 	return cs
 }

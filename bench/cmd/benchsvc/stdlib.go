@@ -19,7 +19,7 @@ func runStdlib(c config) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	srv := &http.Server{Handler: handler()}
+	srv := &http.Server{Handler: withReadyz(handler())}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	comps := components(c, out)
