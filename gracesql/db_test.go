@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -13,46 +11,15 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracesql"
 	"github.com/gracekit/grace/internal/leakcheck"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 func TestMain(m *testing.M) { leakcheck.Main(m) }
 
-func newApp(opts ...grace.Option) *grace.App {
-	base := []grace.Option{grace.WithSignals(), grace.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
-	return grace.New(append(base, opts...)...)
-}
-
-// runUntilReady runs app, stops it once ready, and returns what Run returned.
-func runUntilReady(t *testing.T, app *grace.App) (*grace.Report, error) {
-	t.Helper()
-	type result struct {
-		rep *grace.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- result{rep, err}
-	}()
-	select {
-	case <-app.Await(grace.PhaseReady):
-	case <-time.After(10 * time.Second):
-		t.Fatal("app not ready after 10s")
-	}
-	app.Stop("test")
-	select {
-	case r := <-done:
-		return r.rep, r.err
-	case <-time.After(20 * time.Second):
-		t.Fatal("app did not stop within 20s")
-		return nil, nil
-	}
-}
-
 func TestStartFailsWhenThePingFails(t *testing.T) {
 	refused := errors.New("connection refused")
 	db := sql.OpenDB(&testConnector{pingErr: refused})
-	app := newApp()
+	app := testkit.NewApp()
 	app.Add("db", gracesql.New(db))
 	app.Add("user", grace.Hook{})
 	rep, err := app.Run(context.Background())
@@ -77,13 +44,13 @@ func TestStartFailsWhenThePingFails(t *testing.T) {
 func TestClosesAfterItsDependents(t *testing.T) {
 	db := sql.OpenDB(&testConnector{})
 	var pingAtStop error
-	app := newApp()
+	app := testkit.NewApp()
 	app.Add("db", gracesql.New(db))
 	app.Add("user", grace.Hook{OnStop: func(ctx context.Context) error {
 		pingAtStop = db.PingContext(ctx)
 		return nil
 	}})
-	rep, err := runUntilReady(t, app)
+	rep, err := testkit.RunAndStop(t, app)
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, rep)
 	}
@@ -99,7 +66,7 @@ func TestReportsConnectionsInUseAtClose(t *testing.T) {
 	tc := &testConnector{}
 	db := sql.OpenDB(tc)
 	var held *sql.Conn
-	app := newApp()
+	app := testkit.NewApp()
 	comp := gracesql.New(db)
 	app.Add("db", comp)
 	app.Add("leaky", grace.Hook{OnStart: func(ctx context.Context) error {
@@ -107,7 +74,7 @@ func TestReportsConnectionsInUseAtClose(t *testing.T) {
 		held, err = db.Conn(ctx) // never released before the stop: a leak
 		return err
 	}})
-	rep, err := runUntilReady(t, app)
+	rep, err := testkit.RunAndStop(t, app)
 	var inUse *gracesql.InUseError
 	if !errors.As(err, &inUse) || !errors.Is(err, gracesql.ErrInUse) {
 		t.Fatalf("Run error = %v, want an InUseError", err)
@@ -137,9 +104,9 @@ func TestHangingCloseIsBoundedByTheLimit(t *testing.T) {
 	defer close(tc.hold)
 	db := sql.OpenDB(tc)
 	const limit = 300 * time.Millisecond
-	app := newApp()
+	app := testkit.NewApp()
 	app.Add("db", gracesql.New(db), grace.StopTimeout(limit))
-	rep, err := runUntilReady(t, app)
+	rep, err := testkit.RunAndStop(t, app)
 	if !errors.Is(err, grace.ErrTimeout) {
 		t.Fatalf("Run error = %v, want a timeout", err)
 	}
