@@ -1,19 +1,44 @@
 #!/usr/bin/env python3
 """Turns `go test -bench` output (several modules, -count N) into BENCHMARKS.md: per benchmark and
 metric the median, min and max over the runs, and the ratios of each benchmark's metrics to the
-baselines it measured in the same run (a metric named grace-X against every other metric ending
-in -X, e.g. grace-ms / stdlib-ms)."""
+baselines it measured in the same run: a metric named grace-X against every other metric ending
+in -X (e.g. grace-ms / stdlib-ms), and every STYLE-X against bare-X when a benchmark measures a
+"bare" baseline. A module whose README.md has a heading naming benchmarks gets a pointer to it.
+Benchmarks that failed are listed at the top and under their own heading, with their messages."""
 import os, platform, re, statistics, subprocess, sys, datetime
-from collections import defaultdict, OrderedDict
+from collections import OrderedDict
 
 raw, count = sys.argv[1], sys.argv[2]
-runs = OrderedDict()  # (pkg, bench) -> metric -> [values]
-pkg = "?"
+runs = OrderedDict()      # (pkg, bench) -> metric -> [values]
+failures = OrderedDict()  # (pkg, bench) -> [messages]
+failed_modules = []
+moddir = {}               # pkg -> module directory (from scripts/bench's "=== bench DIR" lines)
+pkg, mod, failing = "?", ".", None
 for line in open(raw):
     line = line.rstrip("\n")
+    m = re.match(r"^=== bench (\S+)( failed)?$", line)
+    if m:
+        if m.group(2):
+            failed_modules.append(m.group(1))
+        else:
+            mod = m.group(1)
+        failing = None
+        continue
     if line.startswith("pkg: "):
         pkg = line[5:]
+        moddir.setdefault(pkg, mod)
+        failing = None
         continue
+    m = re.match(r"^--- FAIL: (Benchmark\S+)", line)
+    if m:
+        failing = failures.setdefault((pkg, m.group(1)), [])
+        continue
+    if failing is not None and line.startswith("    "):
+        msg = line.strip()
+        if msg and msg not in failing and len(failing) < 5:
+            failing.append(msg[:300])
+        continue
+    failing = None
     m = re.match(r"^(Benchmark\S+?)(-\d+)?\s+(\d+)\s+(.*)$", line)
     if not m:
         continue
@@ -40,6 +65,33 @@ def sh(cmd):
     try: return subprocess.run(cmd, shell=True, capture_output=True, text=True).stdout.strip()
     except Exception: return "?"
 
+def readme(d):
+    """The module's README.md when it has a heading naming benchmarks."""
+    path = os.path.normpath(os.path.join(d, "README.md"))
+    try:
+        for l in open(path):
+            if re.match(r"^#+ .*bench", l, re.I):
+                return path
+    except OSError:
+        pass
+    return None
+
+def ratios(med):
+    out = []
+    for unit, v in med.items():
+        if unit.startswith("grace-"):
+            suffix = unit[len("grace"):]
+            for other, w in med.items():
+                if other != unit and other.endswith(suffix) and not other.startswith("diff-") and w:
+                    out.append(f"{unit} / {other} = **{v / w:.3f}**")
+    for base, w in med.items():
+        if base.startswith("bare-") and w:
+            suffix = base[len("bare"):]
+            for unit, v in med.items():
+                if unit != base and unit.endswith(suffix) and not unit.startswith(("grace-", "diff-")):
+                    out.append(f"{unit} / {base} = **{v / w:.3f}**")
+    return out
+
 cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip() or platform.processor()
 out = []
 out.append("# Benchmarks\n")
@@ -48,27 +100,40 @@ out.append(f"max over {count} runs of the benchmark (`go test -run '^$' -bench .
 out.append("each module). Baselines are measured in the same run, on the same machine: the machine is")
 out.append("shared and noisy, so absolute times drift; the ratios are the claim.\n")
 out.append(f"Machine: {os.cpu_count()} cores, {cpu}; {sh('go version')}; open files {sh('ulimit -n')}; "
-           f"{datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC; load average at the end {os.getloadavg()[0]:.1f}.\n")
+           f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; load average at the end {os.getloadavg()[0]:.1f}.\n")
+guides = OrderedDict()
+for p in moddir:
+    if (g := readme(moddir[p])) and g not in guides.values():
+        guides[p] = g
+if guides:
+    out.append("What the figures mean, how each is measured, and how fair it is to each baseline: "
+               + "; ".join(f"[{g}]({g}) ({p})" for p, g in guides.items()) + ".\n")
+if failures or failed_modules:
+    out.append("**Failed:** " + "; ".join([f"{p} {n}" for p, n in failures] +
+               [f"module {m}" for m in failed_modules if not any(moddir.get(p) == m for p, _ in failures)]) +
+               ". Their figures, if any, cover only the runs that completed.\n")
 lastpkg = None
-for (p, name), metrics in runs.items():
+for key in list(runs) + [k for k in failures if k not in runs]:
+    p, name = key
     if p != lastpkg:
         out.append(f"\n## {p}\n")
+        if p in guides:
+            out.append(f"About these benchmarks: [{guides[p]}]({guides[p]}).\n")
         lastpkg = p
     out.append(f"### {name}\n")
+    if key in failures:
+        out.append("FAILED: " + " / ".join(failures[key] or ["(no message)"]) + "\n")
+    metrics = runs.get(key, {})
+    if not metrics:
+        continue
     out.append("| metric | median | min | max | runs |")
     out.append("|---|---:|---:|---:|---:|")
     med = {}
     for unit, vals in metrics.items():
         med[unit] = statistics.median(vals)
         out.append(f"| {unit} | {fmt(med[unit])} | {fmt(min(vals))} | {fmt(max(vals))} | {len(vals)} |")
-    ratios = []
-    for unit, v in med.items():
-        if unit.startswith("grace-"):
-            suffix = unit[len("grace"):]
-            for other, w in med.items():
-                if other != unit and other.endswith(suffix) and not other.startswith("diff-") and w:
-                    ratios.append(f"{unit} / {other} = **{v / w:.3f}**")
-    if ratios:
-        out.append("\nRatios of medians: " + "; ".join(ratios) + ".")
+    r = ratios(med)
+    if r:
+        out.append("\nRatios of medians: " + "; ".join(r) + ".")
     out.append("")
 print("\n".join(out))
