@@ -238,7 +238,7 @@ func rewind(cl *kgo.Client, rest []*kgo.Record) {
 // a last try to leave the group, bounded by [LeaveAfterDeadline], then every request in flight
 // is cancelled (see [Consumer.Closed]); records handled but not committed are
 // delivered again — at most one batch. The app cancels the handler's ctx at the same moment.
-// Errors of the commit or the leave are returned joined. Calling Stop again waits for the close.
+// Errors of the commit or the leave are returned joined. Calling Stop after the close returns nil.
 func (c *Consumer) Stop(ctx context.Context) error {
 	c.stopOnce.Do(func() { close(c.stopping) })
 	c.mu.Lock()
@@ -253,6 +253,11 @@ func (c *Consumer) Stop(ctx context.Context) error {
 		case <-ctx.Done():
 			return c.abort(ctx, cl, "finish the records in hand")
 		}
+	}
+	select {
+	case <-c.closed:
+		return nil // stopped before
+	default:
 	}
 	var errs []error
 	if err := cl.CommitMarkedOffsets(ctx); err != nil {
@@ -279,10 +284,13 @@ func (c *Consumer) Stop(ctx context.Context) error {
 // abort ends the stop at ctx's deadline. The close goes on in the background: the client gets
 // [LeaveAfterDeadline] to leave its group (committing what was handled, in the revoke) so its
 // partitions move at once rather than after a session timeout; then every request still in
-// flight is cancelled and the client closes.
+// flight is cancelled and the client closes. If the close had already begun, its requests are
+// cancelled at once.
 func (c *Consumer) abort(ctx context.Context, cl *kgo.Client, step string) error {
 	cl.AllowRebalance() // a handler still running must not hold the leave
+	started := false
 	c.closeOnce.Do(func() {
+		started = true
 		go func() {
 			leaveCtx, cancelLeave := context.WithTimeout(context.Background(), LeaveAfterDeadline)
 			_ = cl.LeaveGroupContext(leaveCtx) // best effort: a failed leave costs a session timeout
@@ -292,6 +300,9 @@ func (c *Consumer) abort(ctx context.Context, cl *kgo.Client, step string) error
 			close(c.closed)
 		}()
 	})
+	if !started {
+		c.cancel() // a close already under way: cut its requests short
+	}
 	return fmt.Errorf("stop kafka consumer at %s: %w", step, context.Cause(ctx))
 }
 

@@ -188,8 +188,8 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})
 	var first sync.Once
 	var ctxErrInHand error
+	var released atomic.Bool
 	var afterStop atomic.Int32
-	var app atomic.Pointer[grace.App]
 	c := consumerFor(addrs, group, maxPoll, func(ctx context.Context, r *kgo.Record) error {
 		held := false
 		first.Do(func() {
@@ -198,16 +198,17 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 			<-release
 			ctxErrInHand = ctx.Err()
 		})
-		if !held && app.Load().Phase() >= grace.PhaseStopping {
+		if !held && released.Load() {
 			afterStop.Add(1)
 		}
 		return tl.add(r)
 	})
-	r := runApp(t, "consumer", c)
-	app.Store(r.app)
+	spy := &stopSpy{Consumer: c, called: make(chan struct{})}
+	r := runApp(t, "consumer", spy)
 	await(t, entered, "the handler to get the first record")
 	r.app.Stop("test")
-	await(t, r.app.Await(grace.PhaseStopping), "the stop")
+	await(t, spy.called, "the consumer's Stop")
+	released.Store(true)
 	close(release)
 	rep := r.wait(t)
 	if rep.ExitCode != grace.ExitClean {
@@ -225,6 +226,20 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 		t.Errorf("committed offset %d, want %d (every record handled)", got, handled[0])
 	}
 	groupEmpty(t, cluster, group)
+}
+
+// stopSpy tells when the engine calls the consumer's Stop. It closes called just before the
+// consumer's Stop asks Run to stop; Run checks that only after the batch in hand and its commit,
+// a network round trip later.
+type stopSpy struct {
+	*gracekafka.Consumer
+	called chan struct{}
+	once   sync.Once
+}
+
+func (s *stopSpy) Stop(ctx context.Context) error {
+	s.once.Do(func() { close(s.called) })
+	return s.Consumer.Stop(ctx)
 }
 
 // TestHardStopRedelivers cuts a handler off at the stop deadline: the stop ends at the limit,
