@@ -6,6 +6,7 @@ require (
 	github.com/gracekit/grace v0.0.0
 	github.com/gracekit/grace/gracekafka v0.0.0
 	github.com/gracekit/grace/gracenats v0.0.0
+	github.com/gracekit/grace/gracepgx v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
@@ -47,4 +48,5 @@ replace (
 	github.com/gracekit/grace => ../..
 	github.com/gracekit/grace/gracekafka => ../../gracekafka
 	github.com/gracekit/grace/gracenats => ../../gracenats
+	github.com/gracekit/grace/gracepgx => ../../gracepgx
 )

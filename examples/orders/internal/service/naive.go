@@ -20,7 +20,9 @@ import (
 	"github.com/gracekit/grace/examples/orders/internal/fulfil"
 	"github.com/gracekit/grace/examples/orders/internal/jobs"
 	"github.com/gracekit/grace/examples/orders/internal/metrics"
+	"github.com/gracekit/grace/examples/orders/internal/store"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // naiveShutdownTimeout is the seed's 10 s window for http.Server.Shutdown.
@@ -42,10 +44,28 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		return 3
 	}
 	m := &metrics.Registry{}
-	st, err := openStore(cfg)
-	if err != nil {
-		log.Error("open database", "error", err)
-		return 3
+	var st *store.Store
+	closeDB := func() {}
+	if cfg.PGDSN != "" {
+		pcfg, err := store.PostgresPoolConfig(cfg.PGDSN)
+		if err != nil {
+			log.Error("open database", "error", err)
+			return 3
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		if err != nil {
+			log.Error("open database", "error", err)
+			return 3
+		}
+		st = store.OpenPostgres(pool)
+		closeDB = func() { _ = st.Close(); pool.Close() }
+	} else {
+		var err error
+		if st, err = store.OpenSQLite(cfg.DataDir); err != nil {
+			log.Error("open database", "error", err)
+			return 3
+		}
+		closeDB = func() { _ = st.Close() }
 	}
 	if err := st.Migrate(ctx); err != nil {
 		log.Error("migrate", "error", err)
@@ -149,7 +169,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		log.Error("naive: shutdown", "error", err)
 	}
 	// The seed's order: close the pool and the message clients, then wait for the workers.
-	_ = st.Close()
+	closeDB()
 	closeBroker()
 	cancelWork()
 	wg.Wait()

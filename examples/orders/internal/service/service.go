@@ -19,11 +19,13 @@ import (
 	"github.com/gracekit/grace/examples/orders/internal/metrics"
 	"github.com/gracekit/grace/examples/orders/internal/store"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/gracepgx"
 	"github.com/gracekit/grace/gracesql"
 )
 
 // Component names, as they appear in logs and the shutdown report.
 const (
+	CompPGPool     = "pgx-pool"
 	CompDB         = "db"
 	CompMigrate    = "migrate"
 	CompNATSServer = "nats-server"
@@ -44,7 +46,7 @@ const ListeningPrefix = "orders: listening on "
 //
 // Components and their dependencies (each stops only after everything that uses it stopped):
 //
-//	db ─ migrate ─┬─ fulfilment ─┐
+//	[pgx-pool ─] db ─ migrate ─┬─ fulfilment ─┐
 //	              ├─ expiry      │
 //	db ─ pool-maintenance        │
 //	nats-server ─ broker ────────┴─ http ─ announce
@@ -62,14 +64,32 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 		grace.WithLogger(log),
 	)
 
-	// The store is opened here without touching the database (sql.Open is lazy for both
-	// drivers); the db component pings it at start and closes it at its turn.
-	st, err := openStore(cfg)
-	if err != nil {
-		log.Error("open database", "error", err)
-		return grace.ExitStartFailed
+	// The store is opened here without touching the database (nothing connects before Start);
+	// the db component pings it at start and closes it at its turn. With PostgreSQL the
+	// connections belong to a pgx pool (gracepgx), closed after the database/sql view of it.
+	var st *store.Store
+	if cfg.PGDSN != "" {
+		pcfg, err := store.PostgresPoolConfig(cfg.PGDSN)
+		if err != nil {
+			log.Error("open database", "error", err)
+			return grace.ExitStartFailed
+		}
+		pool, err := gracepgx.New(ctx, pcfg)
+		if err != nil {
+			log.Error("open database", "error", err)
+			return grace.ExitStartFailed
+		}
+		app.Add(CompPGPool, pool, grace.Independent())
+		st = store.OpenPostgres(pool.Pool())
+		app.Add(CompDB, gracesql.New(st.DB()), grace.DependsOn(CompPGPool))
+	} else {
+		var err error
+		if st, err = store.OpenSQLite(cfg.DataDir); err != nil {
+			log.Error("open database", "error", err)
+			return grace.ExitStartFailed
+		}
+		app.Add(CompDB, gracesql.New(st.DB()), grace.Independent())
 	}
-	app.Add(CompDB, gracesql.New(st.DB()), grace.Independent())
 	app.Add(CompMigrate, grace.Hook{OnStart: func(ctx context.Context) error {
 		if n := api.SweepTemp(cfg.DataDir, 0); n > 0 {
 			log.Info("removed partial uploads left by a crash", "count", n)
@@ -132,13 +152,6 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	log.Log(context.Background(), level, "shutdown report", "report", rep)
 	log.Info("final counters", counterAttrs(m)...)
 	return rep.ExitCode
-}
-
-func openStore(cfg config.Config) (*store.Store, error) {
-	if cfg.PGDSN != "" {
-		return store.OpenPostgres(cfg.PGDSN)
-	}
-	return store.OpenSQLite(cfg.DataDir)
 }
 
 func counterAttrs(m *metrics.Registry) []any {

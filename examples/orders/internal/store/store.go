@@ -14,8 +14,9 @@ import (
 	"path/filepath"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx"
-	_ "modernc.org/sqlite"             // driver "sqlite"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // driver "sqlite"
 )
 
 // ErrNotFound is returned for an order that does not exist.
@@ -46,17 +47,23 @@ func OpenSQLite(dir string) (*Store, error) {
 	return &Store{db: db, dialect: "sqlite"}, nil
 }
 
-// OpenPostgres prepares the pool for PostgreSQL. It neither connects nor migrates. The error
+// PostgresPoolConfig parses dsn into a pgx pool configuration for [OpenPostgres]. The error
 // never repeats the DSN, which may hold a password.
-func OpenPostgres(dsn string) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
+func PostgresPoolConfig(dsn string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, errors.New("open postgres: invalid DSN")
 	}
-	db.SetMaxOpenConns(16)
-	db.SetMaxIdleConns(8)
-	db.SetConnMaxIdleTime(time.Minute)
-	return &Store{db: db, dialect: "postgres"}, nil
+	cfg.MaxConns = 16
+	cfg.MaxConnIdleTime = time.Minute
+	return cfg, nil
+}
+
+// OpenPostgres returns a store over pool (a pgx pool, which keeps its own connections healthy in
+// a background goroutine) through database/sql. It neither connects nor migrates. Closing the
+// store does not close the pool.
+func OpenPostgres(pool *pgxpool.Pool) *Store {
+	return &Store{db: stdlib.OpenDBFromPool(pool), dialect: "postgres"}
 }
 
 // DB returns the underlying pool, for the pool-maintenance job and for closing.
