@@ -10,6 +10,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracepgx"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 func newPool(t *testing.T, addr string, opts ...gracepgx.Option) *gracepgx.Pool {
@@ -54,8 +55,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 }
 
 func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
-	pool := newPool(t, closedAddr(t))
-	app := newApp()
+	pool := newPool(t, testkit.ClosedAddr(t))
+	app := testkit.NewApp()
 	app.Add("pg", pool)
 	app.Add("user", grace.Hook{})
 	rep, err := app.Run(context.Background())
@@ -75,13 +76,13 @@ func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
 func TestClosesAfterItsDependents(t *testing.T) {
 	pool := newPool(t, "")
 	var atStop error
-	app := newApp()
+	app := testkit.NewApp()
 	app.Add("pg", pool)
 	app.Add("user", grace.Hook{OnStop: func(ctx context.Context) error {
 		_, atStop = pool.Pool().Exec(ctx, "select 1")
 		return nil
 	}})
-	rep, err := runAndStop(t, app)
+	rep, err := testkit.RunAndStop(t, app)
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, rep)
 	}
@@ -133,7 +134,7 @@ func TestTransactionFinishingBeforeTheDeadlineCommits(t *testing.T) {
 	tbl := table(t)
 	pool := newPool(t, "")
 	h := newHolder()
-	app := newApp()
+	app := testkit.NewApp()
 	app.Add("pg", pool, grace.StopTimeout(10*time.Second))
 	app.Add("worker", h.run(pool, tbl), grace.StopTimeout(50*time.Millisecond))
 	go func() {
@@ -142,8 +143,8 @@ func TestTransactionFinishingBeforeTheDeadlineCommits(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		close(h.release)
 	}()
-	rep, err := runAndStop(t, app, h.began)
-	if err := <-h.done; err != nil {
+	rep, err := testkit.RunAndStop(t, app, h.began)
+	if err := testkit.Recv(t, h.done, 10*time.Second, "the commit"); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
 	if c := rep.Component("pg"); c.State != grace.StateStopped || c.Error != "" {
@@ -161,13 +162,13 @@ func TestTransactionInFlightAtTheHardDeadlineRollsBack(t *testing.T) {
 	tbl := table(t)
 	pool := newPool(t, "", gracepgx.WithForceMargin(200*time.Millisecond))
 	h := newHolder()
-	app := newApp()
+	app := testkit.NewApp()
 	const limit = time.Second
 	app.Add("pg", pool, grace.StopTimeout(limit))
 	app.Add("worker", h.run(pool, tbl), grace.StopTimeout(50*time.Millisecond))
-	rep, err := runAndStop(t, app, h.began)
+	rep, err := testkit.RunAndStop(t, app, h.began)
 	close(h.release)
-	if cerr := <-h.done; cerr == nil {
+	if cerr := testkit.Recv(t, h.done, 10*time.Second, "the late commit to return"); cerr == nil {
 		t.Fatal("the transaction committed after the hard deadline")
 	}
 
@@ -192,22 +193,13 @@ func TestTransactionInFlightAtTheHardDeadlineRollsBack(t *testing.T) {
 func waitBackendGone(t *testing.T, pid uint32) {
 	t.Helper()
 	c := connect(t)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.Until(t, 10*time.Second, fmt.Sprintf("backend %d to leave pg_stat_activity", pid), func() bool {
 		var n int
 		if err := c.QueryRow(context.Background(), "select count(*) from pg_stat_activity where pid = $1", pid).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
-		if n == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			var q string
-			_ = c.QueryRow(context.Background(), "select state || ': ' || query from pg_stat_activity where pid = $1", pid).Scan(&q)
-			t.Fatalf("backend %d still there 10s after the stop: %s", pid, q)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return n == 0
+	})
 }
 
 func TestSlowQueryIsCancelledAtTheHardDeadline(t *testing.T) {
@@ -215,7 +207,7 @@ func TestSlowQueryIsCancelledAtTheHardDeadline(t *testing.T) {
 	began := make(chan struct{})
 	queryErr := make(chan error, 1)
 	var pid uint32
-	app := newApp()
+	app := testkit.NewApp()
 	app.Add("pg", pool, grace.StopTimeout(time.Second))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
 		conn, err := pool.Pool().Acquire(context.Background())
@@ -231,25 +223,20 @@ func TestSlowQueryIsCancelledAtTheHardDeadline(t *testing.T) {
 		queryErr <- err
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
-	rep, err := runAndStop(t, app, began)
+	rep, err := testkit.RunAndStop(t, app, began)
 	if !errors.Is(err, gracepgx.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse\n%s", err, rep)
 	}
-	select {
-	case qerr := <-queryErr:
-		if qerr == nil {
-			t.Fatal("the slow query succeeded")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the slow query still runs 5s after the stop")
+	if qerr := testkit.Recv(t, queryErr, 5*time.Second, "the slow query to end after the stop"); qerr == nil {
+		t.Fatal("the slow query succeeded")
 	}
 	// Closing the socket alone would leave the server running pg_sleep for a minute.
 	waitBackendGone(t, pid)
 }
 
 func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
-	px := startProxy(t, strings.TrimPrefix(hostPort(t), "tcp://"))
-	cfg := poolConfig(t, px.addr())
+	px := testkit.StartProxy(t, strings.TrimPrefix(hostPort(t), "tcp://"))
+	cfg := poolConfig(t, px.Addr())
 	cfg.MinConns = 2 // idle connections to close too
 	pool, err := gracepgx.New(context.Background(), cfg, gracepgx.WithForceMargin(200*time.Millisecond))
 	if err != nil {
@@ -258,7 +245,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	t.Cleanup(pool.Pool().Close)
 	began, go_ := make(chan struct{}), make(chan struct{})
 	queryErr := make(chan error, 1)
-	app := newApp()
+	app := testkit.NewApp()
 	const limit = time.Second
 	app.Add("pg", pool, grace.StopTimeout(limit))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
@@ -276,11 +263,11 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	}), grace.StopTimeout(50*time.Millisecond))
 	go func() {
 		<-began
-		px.blackhole.Store(true)
+		px.Blackhole()
 		close(go_)
 	}()
-	rep, err := runAndStop(t, app, began)
-	px.close() // the partition ends: pgx's own cancel request for the cut query gives up
+	rep, err := testkit.RunAndStop(t, app, began)
+	px.Close() // the partition ends: pgx's own cancel request for the cut query gives up
 	c := rep.Component("pg")
 	if c.State != grace.StateStopped || c.Stop >= limit {
 		t.Fatalf("pg: state %q after %v, want stopped within its limit %v\n%s", c.State, c.Stop, limit, rep)
@@ -288,13 +275,8 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	if !errors.Is(err, gracepgx.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse", err)
 	}
-	select {
-	case qerr := <-queryErr:
-		if qerr == nil {
-			t.Fatal("a query to an unreachable server succeeded")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the query to the unreachable server still hangs 5s after the stop")
+	if qerr := testkit.Recv(t, queryErr, 5*time.Second, "the query to the unreachable server to end after the stop"); qerr == nil {
+		t.Fatal("a query to an unreachable server succeeded")
 	}
 }
 
@@ -307,20 +289,20 @@ func hostPort(t *testing.T) string {
 // A connection attempt in flight to a server that became unreachable does not hold the stop:
 // pgxpool's Close abandons it, and the acquire waiting on it fails at once.
 func TestConnectionAttemptInFlightAtStopDoesNotHoldTheStop(t *testing.T) {
-	px := startProxy(t, hostPort(t))
-	pool, err := gracepgx.New(context.Background(), poolConfig(t, px.addr()), gracepgx.WithForceMargin(200*time.Millisecond))
+	px := testkit.StartProxy(t, hostPort(t))
+	pool, err := gracepgx.New(context.Background(), poolConfig(t, px.Addr()), gracepgx.WithForceMargin(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Pool().Close)
 	began := make(chan struct{})
 	acquired := make(chan error, 1)
-	app := newApp()
+	app := testkit.NewApp()
 	const limit = time.Second
 	app.Add("pg", pool, grace.StopTimeout(limit))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
 		pool.Pool().Reset() // no idle connection left: the next acquire dials
-		px.blackhole.Store(true)
+		px.Blackhole()
 		close(began)
 		c, err := pool.Pool().Acquire(context.Background()) // the dial hangs: unreachable
 		if err == nil {
@@ -329,19 +311,14 @@ func TestConnectionAttemptInFlightAtStopDoesNotHoldTheStop(t *testing.T) {
 		acquired <- err
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
-	rep, _ := runAndStop(t, app, began)
+	rep, _ := testkit.RunAndStop(t, app, began)
 	if c := rep.Component("pg"); c.State != grace.StateStopped || c.Error != "" || c.Stop >= limit {
 		t.Fatalf("pg: state %q after %v, error %q; want stopped cleanly within %v", c.State, c.Stop, c.Error, limit)
 	}
 	if !pool.CloseStats().Closed {
 		t.Fatal("the pool has not closed")
 	}
-	select {
-	case aerr := <-acquired:
-		if aerr == nil {
-			t.Fatal("acquired a connection from an unreachable server")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the acquire still hangs 5s after the pool closed")
+	if aerr := testkit.Recv(t, acquired, 5*time.Second, "the acquire to end after the pool closed"); aerr == nil {
+		t.Fatal("acquired a connection from an unreachable server")
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracesql"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -24,8 +25,8 @@ func openSQL(t *testing.T, addr string) *sql.DB {
 }
 
 func TestSQLStartFailsWhenTheServerIsUnreachable(t *testing.T) {
-	app := newApp()
-	app.Add("db", gracesql.New(openSQL(t, closedAddr(t))))
+	app := testkit.NewApp()
+	app.Add("db", gracesql.New(openSQL(t, testkit.ClosedAddr(t))))
 	rep, err := app.Run(context.Background())
 	if err == nil || rep.ExitCode != grace.ExitStartFailed {
 		t.Fatalf("Run = %v (exit %d), want a failed start", err, rep.ExitCode)
@@ -39,13 +40,13 @@ func TestSQLStartFailsWhenTheServerIsUnreachable(t *testing.T) {
 func TestSQLClosesAfterItsDependentsCommitted(t *testing.T) {
 	tbl := table(t)
 	db := openSQL(t, "")
-	app := newApp()
+	app := testkit.NewApp()
 	app.Add("db", gracesql.New(db))
 	app.Add("writer", grace.Hook{OnStop: func(ctx context.Context) error {
 		_, err := db.ExecContext(ctx, "insert into "+tbl+" values (1)")
 		return err
 	}})
-	rep, err := runAndStop(t, app)
+	rep, err := testkit.RunAndStop(t, app)
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, rep)
 	}
@@ -60,12 +61,12 @@ func TestSQLClosesAfterItsDependentsCommitted(t *testing.T) {
 // A dependent abandoned while its transaction waits on an unreachable server: the pool's stop
 // still ends within its limit and names the connection in use.
 func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
-	px := startProxy(t, hostPort(t))
-	db := openSQL(t, px.addr())
+	px := testkit.StartProxy(t, hostPort(t))
+	db := openSQL(t, px.Addr())
 	db.SetMaxIdleConns(2)
 	began := make(chan struct{})
 	execErr := make(chan error, 1)
-	app := newApp()
+	app := testkit.NewApp()
 	const limit = time.Second
 	app.Add("db", gracesql.New(db), grace.StopTimeout(limit))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
@@ -76,13 +77,13 @@ func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
 			return err
 		}
 		defer func() { _ = tx.Rollback() }()
-		px.blackhole.Store(true)
+		px.Blackhole()
 		close(began)
 		_, err = tx.ExecContext(bg, "select 1") // hangs: the server is unreachable
 		execErr <- err
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
-	rep, err := runAndStop(t, app, began)
+	rep, err := testkit.RunAndStop(t, app, began)
 	var inUse *gracesql.InUseError
 	if !errors.As(err, &inUse) || inUse.InUse != 1 {
 		t.Fatalf("Run error = %v, want an InUseError with 1 in use\n%s", err, rep)
@@ -94,12 +95,8 @@ func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
 	if !strings.Contains(c.Error, "1 of 1 connections still in use at close") {
 		t.Fatalf("db error in the report = %q", c.Error)
 	}
-	px.close() // the partition ends with the connections reset: the worker's call returns
-	select {
-	case <-execErr:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the worker's query still hangs after the proxy closed")
-	}
+	px.Close() // the partition ends with the connections reset: the worker's call returns
+	testkit.Recv(t, execErr, 10*time.Second, "the worker's query to end once the proxy closed")
 }
 
 // database/sql's Close does not interrupt a connection in use, as gracesql's documentation says:
@@ -109,7 +106,7 @@ func TestSQLTransactionHeldPastTheCloseStillCommits(t *testing.T) {
 	db := openSQL(t, "")
 	began, release := make(chan struct{}), make(chan struct{})
 	committed := make(chan error, 1)
-	app := newApp()
+	app := testkit.NewApp()
 	comp := gracesql.New(db)
 	app.Add("db", comp)
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
@@ -127,12 +124,12 @@ func TestSQLTransactionHeldPastTheCloseStillCommits(t *testing.T) {
 		committed <- tx.Commit()
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
-	_, err := runAndStop(t, app, began)
+	_, err := testkit.RunAndStop(t, app, began)
 	if !errors.Is(err, gracesql.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse", err)
 	}
 	close(release)
-	if cerr := <-committed; cerr != nil {
+	if cerr := testkit.Recv(t, committed, 10*time.Second, "the commit"); cerr != nil {
 		t.Fatalf("commit after the pool closed: %v", cerr)
 	}
 	if n := rows(t, tbl); n != 1 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/graceredis"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -18,8 +19,8 @@ func key(t *testing.T) string {
 }
 
 func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
-	app := newApp()
-	app.Add("redis", graceredis.New(newRedis(t, closedAddr(t))))
+	app := testkit.NewApp()
+	app.Add("redis", graceredis.New(newRedis(t, testkit.ClosedAddr(t))))
 	app.Add("user", grace.Hook{})
 	rep, err := app.Run(context.Background())
 	if err == nil || rep.ExitCode != grace.ExitStartFailed {
@@ -32,7 +33,7 @@ func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
 }
 
 func TestStartRejectsBadOptions(t *testing.T) {
-	app := newApp()
+	app := testkit.NewApp()
 	app.Add("redis", graceredis.New(newRedis(t, addr(t)), graceredis.WithForceMargin(0)))
 	_, err := app.Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "force margin must be positive, got 0s") {
@@ -43,13 +44,13 @@ func TestStartRejectsBadOptions(t *testing.T) {
 func TestClosesAfterItsDependents(t *testing.T) {
 	rc := newRedis(t, addr(t))
 	k := key(t)
-	app := newApp()
+	app := testkit.NewApp()
 	comp := graceredis.New(rc)
 	app.Add("redis", comp)
 	app.Add("writer", grace.Hook{OnStop: func(ctx context.Context) error {
 		return rc.Set(ctx, k, "last words", time.Minute).Err()
 	}})
-	rep, err := runAndStop(t, app)
+	rep, err := testkit.RunAndStop(t, app)
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, rep)
 	}
@@ -93,7 +94,7 @@ func TestCommandFinishingBeforeTheDeadlineIsNotCut(t *testing.T) {
 	rc := newRedis(t, addr(t))
 	k := key(t)
 	began, got := make(chan struct{}), make(chan error, 1)
-	app := newApp()
+	app := testkit.NewApp()
 	comp := graceredis.New(rc)
 	app.Add("redis", comp, grace.StopTimeout(10*time.Second))
 	app.Add("popper", popper(rc, k, began, got), grace.StopTimeout(50*time.Millisecond))
@@ -103,8 +104,8 @@ func TestCommandFinishingBeforeTheDeadlineIsNotCut(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 		_ = newRedis(t, addr(t)).RPush(context.Background(), k, "v").Err()
 	}()
-	rep, _ := runAndStop(t, app, began, inUse(rc, 1))
-	if perr := <-got; perr != nil {
+	rep, _ := testkit.RunAndStop(t, app, began, inUse(rc, 1))
+	if perr := testkit.Recv(t, got, 10*time.Second, "the BLPOP's value"); perr != nil {
 		t.Fatalf("BLPOP: %v", perr)
 	}
 	if c := rep.Component("redis"); c.State != grace.StateStopped || c.Error != "" {
@@ -118,11 +119,11 @@ func TestCommandFinishingBeforeTheDeadlineIsNotCut(t *testing.T) {
 func TestCommandInFlightAtTheHardDeadlineIsCut(t *testing.T) {
 	rc := newRedis(t, addr(t))
 	began, got := make(chan struct{}), make(chan error, 1)
-	app := newApp()
+	app := testkit.NewApp()
 	const limit = time.Second
 	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
 	app.Add("popper", popper(rc, key(t), began, got), grace.StopTimeout(50*time.Millisecond))
-	rep, err := runAndStop(t, app, began, inUse(rc, 1))
+	rep, err := testkit.RunAndStop(t, app, began, inUse(rc, 1))
 	var iu *graceredis.InUseError
 	if !errors.As(err, &iu) || iu.InUseAtClose != 1 || iu.InUseAtStop != 1 || iu.ForcedCloses() != 1 {
 		t.Fatalf("Run error = %v, want an InUseError with 1 in use", err)
@@ -131,21 +132,16 @@ func TestCommandInFlightAtTheHardDeadlineIsCut(t *testing.T) {
 	if c.State != grace.StateStopped || c.Stop < limit/2 || c.Stop >= limit {
 		t.Fatalf("redis: state %q after %v, want stopped at the hard deadline, within %v", c.State, c.Stop, limit)
 	}
-	select {
-	case perr := <-got:
-		if perr == nil {
-			t.Fatal("the cut BLPOP succeeded")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the BLPOP still waits 5s after the client closed")
+	if perr := testkit.Recv(t, got, 5*time.Second, "the BLPOP to end once the client closed"); perr == nil {
+		t.Fatal("the cut BLPOP succeeded")
 	}
 }
 
 func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
-	px := startProxy(t, addr(t))
-	rc := newRedis(t, px.addr())
+	px := testkit.StartProxy(t, addr(t))
+	rc := newRedis(t, px.Addr())
 	began, got := make(chan struct{}), make(chan error, 1)
-	app := newApp()
+	app := testkit.NewApp()
 	const limit = time.Second
 	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
 	app.Add("reader", grace.RunFunc(func(context.Context) error {
@@ -153,12 +149,12 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 			got <- err
 			return err
 		}
-		px.blackhole.Store(true)
+		px.Blackhole()
 		close(began)
 		got <- rc.Get(context.Background(), "k").Err() // hangs: the server is unreachable
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
-	rep, err := runAndStop(t, app, began)
+	rep, err := testkit.RunAndStop(t, app, began)
 	c := rep.Component("redis")
 	if c.State != grace.StateStopped || c.Stop >= limit {
 		t.Fatalf("redis: state %q after %v, want stopped within its limit %v\n%s", c.State, c.Stop, limit, rep)
@@ -166,12 +162,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	if !errors.Is(err, graceredis.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse", err)
 	}
-	select {
-	case gerr := <-got:
-		if gerr == nil {
-			t.Fatal("a command to an unreachable server succeeded")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the command to the unreachable server still hangs 5s after the stop")
+	if gerr := testkit.Recv(t, got, 5*time.Second, "the command to the unreachable server to end after the stop"); gerr == nil {
+		t.Fatal("a command to an unreachable server succeeded")
 	}
 }
