@@ -9,6 +9,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/graceotel"
+	"github.com/gracekit/grace/internal/testkit"
 	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
@@ -35,7 +36,7 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 
-	app := newApp(grace.WithObserver(tel.Observe), grace.WithDrainDelay(20*time.Millisecond))
+	app := testkit.NewApp(grace.WithObserver(tel.Observe), grace.WithDrainDelay(20*time.Millisecond))
 	app.Add("telemetry", tel)
 	app.Add("db", grace.StopFunc(func(ctx context.Context) error {
 		select { // closing takes a while
@@ -52,7 +53,7 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 	}), grace.StopTimeout(50*time.Millisecond))
 	tel.ObserveInFlight("http", func() int64 { return 2 })
 
-	rep, err := runAndStop(t, app)
+	rep, err := testkit.RunAndStop(t, app)
 	if err == nil {
 		t.Fatal("Run succeeded; want the worker's timeout and the pool's error")
 	}
@@ -162,11 +163,11 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 func TestUnreachableCollectorAtStopIsBoundedByTheLimit(t *testing.T) {
 	col := newCollector(t, true)
 	tel := newTelemetry(t, col)
-	app := newApp(grace.WithObserver(tel.Observe))
+	app := testkit.NewApp(grace.WithObserver(tel.Observe))
 	const limit = 500 * time.Millisecond
 	app.Add("telemetry", tel, grace.StopTimeout(limit))
 	app.Add("db", grace.Hook{})
-	rep, err := runAndStop(t, app)
+	rep, err := testkit.RunAndStop(t, app)
 	if !errors.Is(err, grace.ErrTimeout) {
 		t.Fatalf("Run error = %v, want the telemetry's timeout", err)
 	}
@@ -192,7 +193,7 @@ func TestEventsAfterTheShutdownAreIgnored(t *testing.T) {
 
 func TestStopsLast(t *testing.T) {
 	hook := grace.Hook{}
-	good := newApp()
+	good := testkit.NewApp()
 	good.Add("telemetry", hook)
 	good.Add("db", hook)
 	good.Add("http", hook, grace.DependsOn("db", "telemetry"))
@@ -204,7 +205,7 @@ func TestStopsLast(t *testing.T) {
 		t.Fatalf("StopsLast = %v, want nil", err)
 	}
 
-	bad := newApp()
+	bad := testkit.NewApp()
 	bad.Add("db", hook)
 	bad.Add("telemetry", hook)
 	bad.Add("cache", hook, grace.Independent())
