@@ -385,3 +385,27 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// The same service with the seed's hand-written shutdown (--naive), under the same load and the
+// same load-balancer behaviour, fails requests: the listener closes at the signal while readiness
+// still says 200. This is what testNoOrderLost would see if grace's drain were taken away.
+func TestNaiveBuildFailsRequestsUnderTheSameDrill(t *testing.T) {
+	be := defaults(t)
+	p := start(t, append(be.args, "--naive", "--fulfil-delay", "2ms")...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := newLoader(ctx, p.url, 8)
+	if err := l.waitOK(150, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.term()
+	l.followReadiness(ctx, p.url+"/readyz", 50*time.Millisecond)
+	code := p.wait(20 * time.Second)
+	waitFor(t, 10*time.Second, "the client to see the instance gone", l.notReady.Load)
+	cancel()
+	ids, failures := l.result()
+	t.Logf("naive: %d orders accepted, failures %v, exit %d", len(ids), failures, code)
+	if len(failures) == 0 {
+		t.Fatal("the naive build failed no request: the drill cannot tell a graceful stop from a naive one")
+	}
+}

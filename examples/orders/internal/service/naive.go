@@ -25,8 +25,12 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// naiveShutdownTimeout is the seed's 10 s window for http.Server.Shutdown.
-const naiveShutdownTimeout = 10 * time.Second
+// naiveShutdownTimeout is the seed's 10 s window for http.Server.Shutdown; naiveStartTimeout
+// bounds the start.
+const (
+	naiveShutdownTimeout = 10 * time.Second
+	naiveStartTimeout    = 30 * time.Second
+)
 
 // RunNaive runs the SAME handlers, store, broker and jobs with the seed's hand-written shutdown,
 // kept deliberately as the seed writes it, for `make demo` to show the difference:
@@ -39,6 +43,8 @@ const naiveShutdownTimeout = 10 * time.Second
 //
 // Do not copy this. It returns 0, as such services do, whatever was lost.
 func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) int {
+	startCtx, cancelStart := context.WithTimeout(ctx, naiveStartTimeout)
+	defer cancelStart()
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		log.Error("create data dir", "error", err)
 		return 3
@@ -52,7 +58,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 			log.Error("open database", "error", err)
 			return 3
 		}
-		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		pool, err := pgxpool.NewWithConfig(startCtx, pcfg)
 		if err != nil {
 			log.Error("open database", "error", err)
 			return 3
@@ -67,7 +73,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		}
 		closeDB = func() { _ = st.Close() }
 	}
-	if err := st.Migrate(ctx); err != nil {
+	if err := st.Migrate(startCtx); err != nil {
 		log.Error("migrate", "error", err)
 		return 3
 	}
@@ -82,7 +88,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 			log.Error("kafka", "error", err)
 			return 3
 		}
-		if err := k.Start(ctx); err != nil {
+		if err := k.Start(startCtx); err != nil {
 			log.Error("start kafka", "error", err)
 			return 3
 		}
@@ -91,12 +97,12 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		closeBroker = func() { _ = k.Close() }
 	} else {
 		ns := broker.NewNATSServer(cfg.DataDir)
-		if err := ns.Start(ctx); err != nil {
+		if err := ns.Start(startCtx); err != nil {
 			log.Error("start nats", "error", err)
 			return 3
 		}
 		nc := broker.NewNATS(ns)
-		if err := nc.Start(ctx); err != nil {
+		if err := nc.Start(startCtx); err != nil {
 			log.Error("connect nats", "error", err)
 			return 3
 		}
@@ -104,7 +110,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		pub, startConsumer, runConsumer = nc, c.Start, c.Run
 		closeBroker = func() { _ = nc.Close(); _ = ns.Stop(context.Background()) }
 	}
-	if err := startConsumer(ctx); err != nil {
+	if err := startConsumer(startCtx); err != nil {
 		log.Error("start consumer", "error", err)
 		return 3
 	}
