@@ -29,7 +29,9 @@ type Handler func(ctx context.Context, msg jetstream.Msg) error
 
 // Consumer runs a durable JetStream pull consumer as a grace component: a [grace.Starter],
 // [grace.Runner] and [grace.Stopper]. It keeps up to [WithBatch] messages pulled ahead and hands
-// them to its [Handler] one at a time, acking each one handled.
+// them to its [Handler] one at a time, acking each one handled; after every batch of acks it
+// waits for the server to confirm them, so a crash can make the server deliver again at most one
+// batch of handled messages.
 //
 // At its turn to stop it stops pulling, finishes the message in hand, hands the messages pulled
 // but not handled back to the server (nak: redelivered at once, to another instance or after the
@@ -118,6 +120,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	c.mu.Unlock()
 
 	var inHand jetstream.Msg // a message given to the handler and not yet acked or nak'ed
+	acks := 0                // acks sent since the server last confirmed them
 	defer func() {
 		if inHand != nil {
 			c.nak(inHand)
@@ -158,8 +161,27 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if err := msg.Ack(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
 			c.cfg.logger.Warn("gracenats: ack failed; the message will be delivered again", "consumer", c.name, "error", err)
 		}
+		if acks++; acks >= c.cfg.batch {
+			acks = 0
+			c.confirmAcks(ctx)
+		}
 	}
 }
+
+// confirmAcks waits until the server has every ack sent so far (a flush: one round trip), so
+// that no more than one batch of acks is ever unconfirmed — the most a crash can make the
+// server deliver again.
+func (c *Consumer) confirmAcks(ctx context.Context) {
+	fctx, cancel := context.WithTimeout(ctx, confirmAcksTimeout)
+	defer cancel()
+	if err := c.js.Conn().FlushWithContext(fctx); err != nil && ctx.Err() == nil {
+		c.cfg.logger.Warn("gracenats: acks not confirmed; if the process dies now, their messages will be delivered again",
+			"consumer", c.name, "error", err)
+	}
+}
+
+// confirmAcksTimeout bounds the wait for the server to confirm a batch of acks.
+const confirmAcksTimeout = 5 * time.Second
 
 // handBack stops pulling and naks every message pulled but not handled, so that the server
 // delivers them again at once rather than after the consumer's AckWait. It waits at most

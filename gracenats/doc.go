@@ -22,9 +22,11 @@
 //
 // Delivery is at least once. A clean stop handles nothing twice; a message is handled again only
 // if its ack is lost — the process dies, or is cut off at its hard stop, between the handler's
-// return and the ack reaching the server. The messages pulled ahead are never handled before
-// they are handed back, so they are not duplicates. Each hand-back counts as a delivery toward
-// the consumer's MaxDeliver.
+// return and the ack reaching the server. Acks are sent as the messages are handled, and after
+// every batch of them the consumer waits for the server to confirm them (a flush), so a crash
+// makes the server deliver again at most one batch (plus the message in hand). The messages
+// pulled ahead are never handled before they are handed back, so they are not duplicates. Each
+// hand-back counts as a delivery toward the consumer's MaxDeliver.
 //
 // An unreachable server never holds a stop beyond the component's limit: with the client
 // reconnecting, the consumer drops its pull at once and the connection closes without draining

@@ -38,8 +38,10 @@ func newConfig(opts []Option) config {
 }
 
 // WithBatch sets how many messages the consumer pulls ahead of its handler (jetstream's
-// PullMaxMessages; default [DefaultBatch]). At a stop, the messages pulled but not yet handled
-// are handed back to the server (nak) for immediate redelivery. Keep batch × handling time well
+// PullMaxMessages; default [DefaultBatch]), and how many acks it sends before it waits for the
+// server to confirm them — the bound on messages a crash makes the server deliver again. At a
+// stop, the messages pulled but not yet handled are handed back to the server (nak) for
+// immediate redelivery. Keep batch × handling time well
 // under the consumer's AckWait, or messages waiting in the buffer are redelivered while they
 // wait. Must be positive.
 func WithBatch(n int) Option {
