@@ -409,3 +409,44 @@ func TestNaiveBuildFailsRequestsUnderTheSameDrill(t *testing.T) {
 		t.Fatal("the naive build failed no request: the drill cannot tell a graceful stop from a naive one")
 	}
 }
+
+// The ticker jobs run and stop with the app: the expiry job retires an order left new by a crash
+// between commit and publish, and the pool-maintenance job pings the pool.
+func TestJobsRunAndStopCleanly(t *testing.T) {
+	be := defaults(t)
+	p := start(t, append(be.args, "--expire-every", "100ms", "--expire-after", "1m", "--pool-every", "100ms",
+		"--drain-delay", "0s")...)
+	db := be.open()
+	stale, fresh := store.NewID(), store.NewID()
+	old := time.Now().Add(-time.Hour).UnixMilli()
+	for _, o := range []struct {
+		id string
+		at int64
+	}{{stale, old}, {fresh, time.Now().UnixMilli()}} {
+		if _, err := db.Exec(`INSERT INTO orders (id, customer, items, total_cents, status, created_at, updated_at)
+			VALUES ($1, 'crash', '[]', 0, 'new', $2, $2)`, o.id, o.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status := func(id string) string {
+		var s string
+		_ = db.QueryRow(`SELECT status FROM orders WHERE id = $1`, id).Scan(&s)
+		return s
+	}
+	waitFor(t, 10*time.Second, "the stale order expired", func() bool { return status(stale) == store.StatusExpired })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	waitFor(t, 10*time.Second, "a pool ping", func() bool { return p.metric(ctx, "pool_pings_total") > 0 })
+	if s := status(fresh); s != store.StatusNew {
+		t.Errorf("the young order is %q, want it left new", s)
+	}
+	p.term()
+	if code := p.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, c := range []string{"expiry", "pool-maintenance"} {
+		if !strings.Contains(p.stderr.String(), "report."+c+".state=stopped") {
+			t.Errorf("the report does not show %s stopped", c)
+		}
+	}
+}
