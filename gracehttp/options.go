@@ -52,6 +52,7 @@ type config struct {
 	linger       time.Duration
 	slowDrain    time.Duration
 	maxTracked   int
+	noDefaults   bool
 	goAway       func(net.Conn)
 	logger       *slog.Logger
 	name         string
@@ -184,6 +185,13 @@ func WithMaxTracked(n int) Option {
 		c.maxTracked = n
 	})
 }
+
+// WithSafeDefaults(false) keeps Start from setting ReadHeaderTimeout and IdleTimeout on an
+// http.Server that has none (see [Server.Start]). The timeouts protect against slow and idle
+// clients holding connections, and a drain from waiting on them; they cost two deadline updates
+// per request (a few percent of a trivial handler's throughput where reading the clock is slow).
+// Default true.
+func WithSafeDefaults(on bool) Option { return option(func(c *config) { c.noDefaults = !on }) }
 
 // WithGoAway sets the hook Stop calls, each in a goroutine of its own, for every hijacked
 // connection (WebSockets and the like) still open, to ask its peer to go away — see

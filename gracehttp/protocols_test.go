@@ -291,6 +291,11 @@ func TestSafeDefaults(t *testing.T) {
 	if none.ReadHeaderTimeout != gracehttp.DefaultReadHeaderTimeout {
 		t.Errorf("ReadHeaderTimeout %v", none.ReadHeaderTimeout)
 	}
+	off := &http.Server{}
+	startServer(t, gracehttp.New(off, gracehttp.WithListener(listen(t)), gracehttp.WithSafeDefaults(false)))
+	if off.ReadHeaderTimeout != 0 || off.IdleTimeout != 0 {
+		t.Errorf("WithSafeDefaults(false), yet %v %v", off.ReadHeaderTimeout, off.IdleTimeout)
+	}
 }
 
 // TestBadOptions: bad options are reported by Start, all at once, naming each problem.

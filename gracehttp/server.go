@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gracekit/grace"
 )
 
 // ErrHardStop is the cause of request contexts cancelled because Stop's deadline drew near.
@@ -33,9 +35,9 @@ var ErrHardStop = errors.New("http server stop deadline reached")
 //   - Stop stops intake, waits for running requests and connections, and returns the moment the
 //     last one ends; near its deadline it cancels request contexts, then closes every connection.
 //
-// Server takes over the http.Server's Handler (wrapping it), ConnState, BaseContext and keep-alive
-// setting; the user's ConnState and BaseContext still run. Use the http.Server only through
-// the Server once New was called.
+// Start takes over the http.Server's Handler (wrapping it), ConnState, ConnContext, BaseContext
+// and keep-alive setting; the user's ConnState, ConnContext and BaseContext still run. Use the
+// http.Server only through the Server from then on.
 type Server struct {
 	srv     *http.Server
 	cfg     config
@@ -71,6 +73,15 @@ type Server struct {
 	quietSet bool
 	forced   bool // every connection was closed: a closed one counts as ended
 }
+
+// The engine finds a component's lifecycle methods by type assertion; these keep them in place.
+var _ interface {
+	grace.Starter
+	grace.Runner
+	grace.Drainer
+	grace.Quieter
+	grace.Stopper
+} = (*Server)(nil)
 
 type serverKey struct{}
 
@@ -115,10 +126,10 @@ func (s *Server) Addrs() []net.Addr {
 
 // Start applies safe defaults where the http.Server has none (ReadHeaderTimeout
 // [DefaultReadHeaderTimeout] unless ReadTimeout or ReadHeaderTimeout is set; IdleTimeout
-// [DefaultIdleTimeout] unless IdleTimeout or ReadTimeout is set), binds the listeners not given
-// (on failure it closes what it bound and returns the error), and starts serving on each in a
-// goroutine. It returns once every listener is bound: connections are accepted from then on.
-// Start may be called once.
+// [DefaultIdleTimeout] unless IdleTimeout or ReadTimeout is set; see [WithSafeDefaults]), listens
+// on http.Server.Addr unless listeners were given (returning the error if it cannot), and starts
+// serving on each listener in a goroutine, over TLS when http.Server.TLSConfig is set. It returns
+// once every listener is bound: connections are accepted from then on. Start may be called once.
 func (s *Server) Start(ctx context.Context) error {
 	if len(s.cfg.problems) > 0 {
 		return fmt.Errorf("start %s server: invalid options: %s", s.cfg.name, strings.Join(s.cfg.problems, "; "))
@@ -132,10 +143,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Unlock()
 
 	srv := s.srv
-	if srv.ReadHeaderTimeout == 0 && srv.ReadTimeout == 0 {
+	if !s.cfg.noDefaults && srv.ReadHeaderTimeout == 0 && srv.ReadTimeout == 0 {
 		srv.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
-	if srv.IdleTimeout == 0 && srv.ReadTimeout == 0 {
+	if !s.cfg.noDefaults && srv.IdleTimeout == 0 && srv.ReadTimeout == 0 {
 		srv.IdleTimeout = DefaultIdleTimeout
 	}
 	lns := s.cfg.listeners
