@@ -4,9 +4,7 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 
@@ -15,19 +13,15 @@ import (
 	"github.com/gracekit/grace/examples/orders/internal/store"
 )
 
-// CopyFunc copies src to dst until EOF, an error, or ctx ends (gracehttp.CopyContext's shape).
-type CopyFunc func(ctx context.Context, dst io.Writer, src io.Reader) (int64, error)
-
 // Config is what the handlers need.
 type Config struct {
 	Store     *store.Store
 	Publisher broker.Publisher
 	Metrics   *metrics.Registry
 	Log       *slog.Logger
-	DataDir   string   // attachments go to DataDir/attachments/<order id>/
-	MaxUpload int64    // bytes
-	Copy      CopyFunc // the context-aware copy used for uploads
-	TestHooks bool     // honour X-Test-Hold
+	DataDir   string // attachments go to DataDir/attachments/<order id>/
+	MaxUpload int64  // bytes
+	TestHooks bool   // honour X-Test-Hold
 }
 
 // API serves the orders endpoints.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace/examples/orders/internal/metrics"
+	"github.com/gracekit/grace/gracehttp"
 )
 
 // TempPrefix starts the name of an upload still being written. Such files never outlive their
@@ -22,8 +23,9 @@ func AttachmentsDir(dataDir, orderID string) string {
 	return filepath.Join(dataDir, "attachments", orderID)
 }
 
-// uploadAttachment streams the body to a temporary file next to its final place with the
-// context-aware copy, so a cancelled request stops copying at once. Only a complete body is kept:
+// uploadAttachment streams the body to a temporary file next to its final place with
+// gracehttp.CopyContext over gracehttp.Body, so a cancelled request stops copying at once, even
+// from a client that sends nothing more. Only a complete body is kept:
 // the file is synced, linked to its final name (never replacing an existing attachment) and
 // recorded in the database. On any failure or cancellation the temporary file is removed, so no
 // partial file is ever left behind.
@@ -57,7 +59,7 @@ func (a *API) uploadAttachment(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "attachment exists")
 		return
 	}
-	n, status, err := a.store(ctx, r, dir, final)
+	n, status, err := a.store(ctx, w, r, dir, final)
 	if err != nil {
 		a.cfg.Metrics.Inc(metrics.UploadsFailed)
 		a.cfg.Log.Warn("upload rejected", "order", id, "name", name, "bytes", n, "error", err)
@@ -76,7 +78,7 @@ func (a *API) uploadAttachment(w http.ResponseWriter, r *http.Request) {
 }
 
 // store writes the body to final through a temporary file; on error nothing is left.
-func (a *API) store(ctx context.Context, r *http.Request, dir, final string) (n int64, status int, err error) {
+func (a *API) store(ctx context.Context, w http.ResponseWriter, r *http.Request, dir, final string) (n int64, status int, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, http.StatusInternalServerError, errors.New("cannot create directory")
 	}
@@ -92,12 +94,11 @@ func (a *API) store(ctx context.Context, r *http.Request, dir, final string) (n 
 			os.Remove(tmp)
 		}
 	}()
-	body := http.MaxBytesReader(nil, r.Body, a.cfg.MaxUpload)
-	n, err = a.cfg.Copy(ctx, f, body)
+	body := &limitReader{r: gracehttp.Body(w, r), left: a.cfg.MaxUpload}
+	n, err = gracehttp.CopyContext(ctx, f, body)
 	if err != nil {
-		var tooBig *http.MaxBytesError
 		switch {
-		case errors.As(err, &tooBig):
+		case errors.Is(err, errTooLarge):
 			return n, http.StatusRequestEntityTooLarge, fmt.Errorf("larger than %d bytes", a.cfg.MaxUpload)
 		case ctx.Err() != nil:
 			return n, http.StatusServiceUnavailable, errors.New("cancelled")

@@ -2,7 +2,11 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
+	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 )
@@ -60,5 +64,21 @@ func TestCheckName(t *testing.T) {
 		if err := checkName(bad); err == nil {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+func TestLimitReader(t *testing.T) {
+	read := func(src string, limit int64) (string, error) {
+		b, err := io.ReadAll(&limitReader{r: strings.NewReader(src), left: limit})
+		return string(b), err
+	}
+	if got, err := read("hello", 5); got != "hello" || err != nil {
+		t.Fatalf("exactly the limit: %q %v", got, err)
+	}
+	if _, err := read("hello!", 5); !errors.Is(err, errTooLarge) {
+		t.Fatalf("over the limit: %v, want errTooLarge", err)
+	}
+	if err := (&limitReader{r: strings.NewReader("")}).SetReadDeadline(time.Now()); err == nil {
+		t.Fatal("a reader without deadlines claims to have them")
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/gracekit/grace/examples/orders/internal/jobs"
 	"github.com/gracekit/grace/examples/orders/internal/metrics"
 	"github.com/gracekit/grace/examples/orders/internal/store"
-	"github.com/gracekit/grace/gracehttp"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -142,7 +141,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	mux := http.NewServeMux()
 	api.New(api.Config{
 		Store: st, Publisher: pub, Metrics: m, Log: log, DataDir: cfg.DataDir,
-		MaxUpload: cfg.MaxUpload, Copy: gracehttp.CopyContext, TestHooks: cfg.TestHooks,
+		MaxUpload: cfg.MaxUpload, TestHooks: cfg.TestHooks,
 	}).Register(mux)
 	ok := func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }
 	mux.HandleFunc("GET /livez", ok)

@@ -128,7 +128,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	mux := http.NewServeMux()
 	api.New(api.Config{
 		Store: st, Publisher: pub, Metrics: m, Log: log, DataDir: cfg.DataDir,
-		MaxUpload: cfg.MaxUpload, Copy: gracehttp.CopyContext, TestHooks: cfg.TestHooks,
+		MaxUpload: cfg.MaxUpload, TestHooks: cfg.TestHooks,
 	}).Register(mux)
 	httpOpts := []gracehttp.Option{gracehttp.WithHealth(app), gracehttp.WithLogger(log)}
 	if cfg.QuietPeriod > 0 {
