@@ -44,12 +44,18 @@ const ListeningPrefix = "orders: listening on "
 // Run runs the service with grace until a signal (SIGTERM, SIGINT) or ctx ends it, logs the
 // shutdown report and returns the process exit code (grace's exit codes).
 //
-// Components and their dependencies (each stops only after everything that uses it stopped):
+// Components and what each uses (it starts after them and stops before them):
 //
-//	[pgx-pool ─] db ─ migrate ─┬─ fulfilment ─┐
-//	              ├─ expiry      │
-//	db ─ pool-maintenance        │
-//	nats-server ─ broker ────────┴─ http ─ announce
+//	pgx-pool          (PostgreSQL only)
+//	db                ← pgx-pool
+//	migrate           ← db
+//	nats-server       (embedded NATS only)
+//	broker            ← nats-server
+//	fulfilment        ← migrate, broker
+//	expiry            ← migrate
+//	pool-maintenance  ← db
+//	http              ← migrate, broker
+//	announce          ← http
 //
 // so the HTTP server and the consumer stop before the database and the broker close.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) int {
