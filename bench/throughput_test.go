@@ -12,14 +12,15 @@ import (
 
 // wrk settings: short runs, alternated between styles so the machine's drift spreads over all.
 const (
-	wrkDuration    = "2s"
+	wrkRounds      = 4
+	wrkDuration    = "1s"
 	wrkThreads     = "2"
 	wrkConnections = "50"
 )
 
 // BenchmarkThroughput: requests per second through each style's request path (GET /work, which
 // answers "ok"), under wrk, against "bare" (a plain http.Server with the same handler and no
-// lifecycle). Every style runs twice per iteration, once in the order bare, stdlib, fx, oklog,
+// lifecycle). Every style runs once per round, the rounds alternating the order bare, stdlib, fx, oklog,
 // grace and once in reverse, and reports the mean of its two runs as STYLE-rps.
 func BenchmarkThroughput(b *testing.B) {
 	bin := wrkPath(b)
@@ -30,10 +31,10 @@ func BenchmarkThroughput(b *testing.B) {
 			svcs[style] = start(b, style)
 		}
 		order := append([]string(nil), withBare...)
-		for round := range 2 {
+		for round := range wrkRounds {
 			for i := range order {
 				style := order[i]
-				if round == 1 {
+				if round%2 == 1 {
 					style = order[len(order)-1-i]
 				}
 				r, err := runWrk(bin, "http://"+svcs[style].addr+"/work")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Turns `go test -bench` output (several modules, -count N) into BENCHMARKS.md: per benchmark and
 metric the median, min and max over the runs, and the ratios of each benchmark's metrics to the
-baselines it measured in the same run: a metric named grace-X against every other metric ending
+baselines it measured in the same run (the median over the runs of each run's ratio): a metric named grace-X against every other metric ending
 in -X (e.g. grace-ms / stdlib-ms), and every STYLE-X against bare-X when a benchmark measures a
 "bare" baseline. A module whose README.md has a heading naming benchmarks gets a pointer to it.
 Benchmarks that failed are listed at the top and under their own heading, with their messages."""
@@ -76,20 +76,33 @@ def readme(d):
         pass
     return None
 
-def ratios(med):
+def ratio(a, b):
+    """a / b over the runs: the median of the per-run ratios when both metrics have a value in
+    every run (each run measures both in the same iteration), else the ratio of the medians."""
+    if len(a) == len(b):
+        rs = [x / y for x, y in zip(a, b) if y]
+        return statistics.median(rs) if rs else None
+    mb = statistics.median(b)
+    return statistics.median(a) / mb if mb else None
+
+def ratios(metrics):
     out = []
-    for unit, v in med.items():
+    def add(unit, base):
+        r = ratio(metrics[unit], metrics[base])
+        if r is not None:
+            out.append(f"{unit} / {base} = **{r:.3f}**")
+    for unit in metrics:
         if unit.startswith("grace-"):
             suffix = unit[len("grace"):]
-            for other, w in med.items():
-                if other != unit and other.endswith(suffix) and not other.startswith("diff-") and w:
-                    out.append(f"{unit} / {other} = **{v / w:.3f}**")
-    for base, w in med.items():
-        if base.startswith("bare-") and w:
+            for other in metrics:
+                if other != unit and other.endswith(suffix) and not other.startswith("diff-"):
+                    add(unit, other)
+    for base in metrics:
+        if base.startswith("bare-"):
             suffix = base[len("bare"):]
-            for unit, v in med.items():
+            for unit in metrics:
                 if unit != base and unit.endswith(suffix) and not unit.startswith(("grace-", "diff-")):
-                    out.append(f"{unit} / {base} = **{v / w:.3f}**")
+                    add(unit, base)
     return out
 
 cpu = sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2").strip() or platform.processor()
@@ -132,8 +145,8 @@ for key in list(runs) + [k for k in failures if k not in runs]:
     for unit, vals in metrics.items():
         med[unit] = statistics.median(vals)
         out.append(f"| {unit} | {fmt(med[unit])} | {fmt(min(vals))} | {fmt(max(vals))} | {len(vals)} |")
-    r = ratios(med)
+    r = ratios(metrics)
     if r:
-        out.append("\nRatios of medians: " + "; ".join(r) + ".")
+        out.append("\nRatios (median of the per-run ratios): " + "; ".join(r) + ".")
     out.append("")
 print("\n".join(out))
