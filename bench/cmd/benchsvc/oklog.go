@@ -12,8 +12,9 @@ import (
 	"github.com/oklog/run"
 )
 
-// runOklog puts a signal handler, the HTTP server and each component in a run.Group; each
-// component's interrupt closes it (newest first), as oklog/run's examples do with listeners.
+// runOklog puts a signal handler, the HTTP server and each component in a run.Group. Run calls
+// the interrupts in order: the server's Shutdown drains, then each component's actor, told to
+// stop, closes its component; Run returns once every actor returned.
 func runOklog(c config) int {
 	out := &output{}
 	var g run.Group
@@ -42,16 +43,17 @@ func runOklog(c config) int {
 		srv.Shutdown(ctx)
 		drainTail(out)
 	})
-	comps := components(c, out)
-	for i := len(comps) - 1; i >= 0; i-- {
-		comp := comps[i]
-		done := make(chan struct{})
-		g.Add(func() error { <-done; return nil }, func(error) {
-			ctx, cancel := context.WithTimeout(context.Background(), c.budget)
-			defer cancel()
-			comp.close(ctx)
-			close(done)
-		})
+	// Each component is an actor that closes it once interrupted: oklog/run's idiom (a quick
+	// interrupt, the work in the actor), so the components close concurrently, after the server.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, comp := range components(c, out) {
+		g.Add(func() error {
+			<-ctx.Done()
+			cctx, ccancel := context.WithTimeout(context.Background(), c.budget)
+			defer ccancel()
+			return comp.close(cctx)
+		}, func(error) { cancel() })
 	}
 	out.say("ready")
 	err = g.Run()
