@@ -3,8 +3,6 @@ package graceetcd_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,21 +13,13 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/testkit"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 )
 
-var quietLog = slog.New(slog.DiscardHandler)
-
 // endpoint is the etcd that scripts/services started (Debian etcd-server).
-func endpoint(t *testing.T) string {
-	t.Helper()
-	ep := os.Getenv("GRACE_TEST_ETCD_ENDPOINT")
-	if ep == "" {
-		t.Fatal("GRACE_TEST_ETCD_ENDPOINT is not set: start etcd with scripts/services (see CONTRIBUTING) or run make test")
-	}
-	return ep
-}
+func endpoint(t *testing.T) string { return testkit.Env(t, testkit.EnvEtcdEndpoint) }
 
 func newClient(t *testing.T, ep string) *clientv3.Client {
 	t.Helper()
@@ -46,82 +36,9 @@ func testKey(t *testing.T) string {
 	return fmt.Sprintf("/grace-test/%s/%d", t.Name(), time.Now().UnixNano())
 }
 
-// watchedListener is the instance's listener; it reports when it is closed.
-type watchedListener struct {
-	net.Listener
-	once   sync.Once
-	closed chan struct{}
-}
-
-func listen(t *testing.T) *watchedListener {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return &watchedListener{Listener: l, closed: make(chan struct{})}
-}
-
-func (l *watchedListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return l.Listener.Close()
-}
-
-func (l *watchedListener) isClosed() bool {
-	select {
-	case <-l.closed:
-		return true
-	default:
-		return false
-	}
-}
-
 // server is the instance's stand-in server: it closes its listener at its turn to stop.
-func server(l *watchedListener) grace.Hook {
+func server(l *testkit.Listener) grace.Hook {
 	return grace.Hook{OnStop: func(context.Context) error { return l.Close() }}
-}
-
-type runResult struct {
-	rep *grace.Report
-	err error
-}
-
-func run(t *testing.T, app *grace.App) <-chan runResult {
-	t.Helper()
-	done := make(chan runResult, 1)
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- runResult{rep, err}
-	}()
-	t.Cleanup(func() {
-		app.Stop("test cleanup")
-		<-app.Await(grace.PhaseStopped)
-	})
-	return done
-}
-
-func wait(t *testing.T, done <-chan runResult) runResult {
-	t.Helper()
-	select {
-	case r := <-done:
-		return r
-	case <-time.After(30 * time.Second):
-		t.Fatal("app did not stop within 30s")
-	}
-	return runResult{}
-}
-
-// until polls cond every 20ms until it holds, failing the test after d.
-func until(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func getKey(t *testing.T, c *clientv3.Client, key string) (value string, lease clientv3.LeaseID, ok bool) {
@@ -147,7 +64,7 @@ func ownEtcd(t *testing.T) (string, func()) {
 		t.Fatal("etcd is not on PATH (Debian package etcd-server; scripts/deps installs it)")
 	}
 	dir := t.TempDir()
-	client, peer := freePort(t), freePort(t)
+	client, peer := testkit.ClosedAddr(t), testkit.ClosedAddr(t)
 	logf, err := os.Create(filepath.Join(dir, "etcd.log"))
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +86,7 @@ func ownEtcd(t *testing.T) (string, func()) {
 		})
 	}
 	t.Cleanup(kill)
-	until(t, 20*time.Second, "own etcd not healthy (see "+logf.Name()+")", func() bool {
+	testkit.Until(t, 20*time.Second, "the own etcd to be healthy (see "+logf.Name()+")", func() bool {
 		resp, err := http.Get("http://" + client + "/health")
 		if err != nil {
 			return false
@@ -179,16 +96,6 @@ func ownEtcd(t *testing.T) (string, func()) {
 	})
 	http.DefaultClient.CloseIdleConnections()
 	return client, kill
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func contains(s string, subs ...string) bool {

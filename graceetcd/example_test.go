@@ -21,7 +21,12 @@ import (
 // the services' prefix sees the instance appear once the app is ready, and disappear at the
 // first moment of the stop — while the server still serves.
 func Example() {
-	endpoints := []string{os.Getenv("GRACE_TEST_ETCD_ENDPOINT")} // your etcd cluster
+	endpoint := os.Getenv("GRACE_TEST_ETCD_ENDPOINT") // set by scripts/services
+	if endpoint == "" {
+		fmt.Println("GRACE_TEST_ETCD_ENDPOINT is not set")
+		return
+	}
+	endpoints := []string{endpoint} // your etcd cluster
 	prefix := fmt.Sprintf("/services/orders-%d/", os.Getpid())
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

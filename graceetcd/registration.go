@@ -5,12 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gracekit/grace"
 	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+var (
+	_ grace.Validator = (*Registration)(nil)
+	_ grace.Starter   = (*Registration)(nil)
+	_ grace.Runner    = (*Registration)(nil)
+	_ grace.Drainer   = (*Registration)(nil)
+	_ grace.Stopper   = (*Registration)(nil)
 )
 
 // App is what a Registration needs to know of the app it registers: *grace.App implements it.
@@ -20,9 +29,11 @@ type App interface {
 }
 
 // Registration is a grace component that keeps one key in etcd while the app is ready. It
-// implements grace's Starter, Runner, Drainer and Stopper:
+// implements grace's Validator, Starter, Runner, Drainer and Stopper:
 //
-//   - Start checks the configuration.
+//   - Validate checks the configuration; the app calls it before anything starts, so a bad
+//     option is a configuration error ([grace.ErrInvalid]) and nothing starts.
+//   - Start checks the configuration again, for a Registration run outside an app.
 //   - Run waits until the app is ready (grace.PhaseReady: every component has started, so the
 //     instance can serve), then grants a lease of the TTL, puts key=value under it, and keeps the
 //     lease alive. A failed attempt is logged and retried with a backoff (from [DefaultRetryMin]
@@ -75,9 +86,10 @@ func New(app App, client *clientv3.Client, key, value string, opts ...Option) *R
 	return r
 }
 
-// Start checks the configuration and returns an error naming every problem. It calls no etcd.
-func (r *Registration) Start(context.Context) error {
-	problems := r.cfg.problems
+// Validate returns an error naming every problem with the configuration: bad options, a nil app
+// or client, an empty key. It calls no etcd, and returns the same answer every time.
+func (r *Registration) Validate() error {
+	problems := slices.Clone(r.cfg.problems)
 	if r.app == nil {
 		problems = append(problems, "app is nil")
 	}
@@ -88,10 +100,13 @@ func (r *Registration) Start(context.Context) error {
 		problems = append(problems, "key is empty")
 	}
 	if len(problems) > 0 {
-		return errors.New("graceetcd: invalid configuration: " + strings.Join(problems, "; "))
+		return errors.New("graceetcd: " + strings.Join(problems, "; "))
 	}
 	return nil
 }
+
+// Start returns [Registration.Validate]'s error. It calls no etcd and does not wait.
+func (r *Registration) Start(context.Context) error { return r.Validate() }
 
 // Run registers once the app is ready and keeps the registration until Drain or Stop. It
 // returns nil, or, when the deregistration was left to Stop and failed, a [*DeregisterError].
@@ -101,8 +116,10 @@ func (r *Registration) Run(ctx context.Context) error {
 	case <-r.quitCh:
 	case <-ctx.Done():
 	}
+	// Await's channel is also closed by a later phase (a failed start skips ready), and it can
+	// close an instant before Phase reports the phase it marks: ready means not past ready.
 	var lease clientv3.LeaseID
-	if r.app.Phase() == grace.PhaseReady && !r.quitting() && ctx.Err() == nil {
+	if r.app.Phase() <= grace.PhaseReady && !r.quitting() && ctx.Err() == nil {
 		lease = r.keep(ctx)
 	}
 	err := r.deregister(ctx, lease)
@@ -125,16 +142,19 @@ func (r *Registration) Run(ctx context.Context) error {
 // keep registers and keeps the lease alive, registering again when the lease is lost, until a
 // quit or ctx ends. It returns the lease to revoke, or 0.
 func (r *Registration) keep(ctx context.Context) clientv3.LeaseID {
-	// live ends the keep-alive and cuts registration attempts short at the quit.
+	// live ends the keep-alive and cuts registration attempts short at the quit. The watcher
+	// goroutine ends with live, and keep waits for it before returning.
 	live, cancel := context.WithCancel(ctx)
+	var watcher sync.WaitGroup
+	defer watcher.Wait()
 	defer cancel()
-	go func() {
+	watcher.Go(func() {
 		select {
 		case <-r.quitCh:
 			cancel()
 		case <-live.Done():
 		}
-	}()
+	})
 
 	backoff := DefaultRetryMin
 	for {

@@ -11,6 +11,7 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/graceetcd"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -28,11 +29,11 @@ func TestKeyLivesFromReadyToDrain(t *testing.T) {
 	defer cancelWatch()
 	events := c.Watch(ctx, key)
 
-	l := listen(t)
+	l := testkit.Listen(t)
 	g := make(gate)
 	warming := make(chan struct{})
 	warm := make(chan struct{})
-	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(20*time.Second), grace.WithDrainDelay(10*time.Second))
+	app := testkit.NewApp(grace.WithBudget(20*time.Second), grace.WithDrainDelay(10*time.Second))
 	ac := newClient(t, endpoint(t)) // the app's client, closed by the app after the registration
 	app.Add("etcd-client", grace.Closer(ac))
 	app.Add("http", gracehttp.New(&http.Server{Handler: http.NotFoundHandler()}, gracehttp.WithListener(l)))
@@ -43,9 +44,9 @@ func TestKeyLivesFromReadyToDrain(t *testing.T) {
 		return nil
 	}})
 	app.Add("gate", g, grace.Independent())
-	done := run(t, app)
+	r := testkit.Run(t, app)
 
-	<-warming
+	testkit.Await(t, warming, testkit.ReadyWait, "the warmup to start")
 	// The registration has started and the app is not ready: etcd must not hear of it.
 	select {
 	case ev := <-events:
@@ -54,13 +55,7 @@ func TestKeyLivesFromReadyToDrain(t *testing.T) {
 	}
 	close(warm)
 
-	var put *clientv3.Event
-	select {
-	case resp := <-events:
-		put = resp.Events[0]
-	case <-time.After(10 * time.Second):
-		t.Fatal("key not registered 10s after ready")
-	}
+	put := testkit.Recv(t, events, 10*time.Second, "the key to be registered once ready").Events[0]
 	if put.Type != clientv3.EventTypePut || string(put.Kv.Value) != l.Addr().String() || put.Kv.Lease == 0 {
 		t.Fatalf("first event %v %q lease %x, want a put of the address under a lease", put.Type, put.Kv.Value, put.Kv.Lease)
 	}
@@ -69,24 +64,18 @@ func TestKeyLivesFromReadyToDrain(t *testing.T) {
 	}
 
 	app.Stop("test")
-	select {
-	case resp := <-events:
-		ev := resp.Events[0]
-		if ev.Type != clientv3.EventTypeDelete {
-			t.Fatalf("event %v, want the key's deletion", ev.Type)
-		}
-		if l.isClosed() {
-			t.Fatal("the key vanished only after the listener closed")
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("key still registered 5s into the drain")
+	if ev := testkit.Recv(t, events, 5*time.Second, "the key to vanish at the drain").Events[0]; ev.Type != clientv3.EventTypeDelete {
+		t.Fatalf("event %v, want the key's deletion", ev.Type)
+	}
+	if l.IsClosed() {
+		t.Fatal("the key vanished only after the listener closed")
 	}
 	close(g)
-	res := wait(t, done)
-	if res.err != nil || res.rep.ExitCode != grace.ExitClean {
-		t.Fatalf("stop not clean: %v\n%s", res.err, res.rep)
+	res := r.Wait(t)
+	if res.Err != nil || res.Report.ExitCode != grace.ExitClean {
+		t.Fatalf("stop not clean: %v\n%s", res.Err, res.Report)
 	}
-	if !l.isClosed() {
+	if !l.IsClosed() {
 		t.Error("listener not closed")
 	}
 }
@@ -95,19 +84,19 @@ func TestKeyLivesFromReadyToDrain(t *testing.T) {
 func TestLeaseIsKeptAlive(t *testing.T) {
 	c := newClient(t, endpoint(t))
 	key := testKey(t)
-	app := grace.New(grace.WithLogger(quietLog))
+	app := testkit.NewApp()
 	ac := newClient(t, endpoint(t)) // the app's client, closed by the app after the registration
 	app.Add("etcd-client", grace.Closer(ac))
-	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithTTL(5*time.Second), graceetcd.WithLogger(quietLog)))
-	done := run(t, app)
+	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithTTL(5*time.Second), graceetcd.WithLogger(testkit.QuietLogger())))
+	r := testkit.Run(t, app)
 	var lease clientv3.LeaseID
-	until(t, 10*time.Second, "key not registered", func() bool {
+	testkit.Until(t, 10*time.Second, "the key to be registered", func() bool {
 		_, id, ok := getKey(t, c, key)
 		lease = id
 		return ok
 	})
 	renewals, last := 0, int64(1<<62)
-	until(t, 15*time.Second, "lease not renewed twice", func() bool {
+	testkit.Until(t, 15*time.Second, "the lease to be renewed twice", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		resp, err := c.TimeToLive(ctx, lease)
@@ -124,8 +113,8 @@ func TestLeaseIsKeptAlive(t *testing.T) {
 		t.Fatal("key gone while the app runs")
 	}
 	app.Stop("test")
-	if res := wait(t, done); res.err != nil {
-		t.Fatalf("stop: %v\n%s", res.err, res.rep)
+	if res := r.Wait(t); res.Err != nil {
+		t.Fatalf("stop: %v\n%s", res.Err, res.Report)
 	}
 	if _, _, ok := getKey(t, c, key); ok {
 		t.Error("key still there after the stop")
@@ -136,13 +125,13 @@ func TestLeaseIsKeptAlive(t *testing.T) {
 func TestLostLeaseIsReplaced(t *testing.T) {
 	c := newClient(t, endpoint(t))
 	key := testKey(t)
-	app := grace.New(grace.WithLogger(quietLog))
+	app := testkit.NewApp()
 	ac := newClient(t, endpoint(t)) // the app's client, closed by the app after the registration
 	app.Add("etcd-client", grace.Closer(ac))
-	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithLogger(quietLog)))
-	done := run(t, app)
+	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithLogger(testkit.QuietLogger())))
+	r := testkit.Run(t, app)
 	var first clientv3.LeaseID
-	until(t, 10*time.Second, "key not registered", func() bool {
+	testkit.Until(t, 10*time.Second, "the key to be registered", func() bool {
 		_, id, ok := getKey(t, c, key)
 		first = id
 		return ok
@@ -152,13 +141,13 @@ func TestLostLeaseIsReplaced(t *testing.T) {
 	if _, err := c.Revoke(ctx, first); err != nil {
 		t.Fatal(err)
 	}
-	until(t, 10*time.Second, "key not registered again under a new lease", func() bool {
+	testkit.Until(t, 10*time.Second, "the key to be registered again under a new lease", func() bool {
 		_, id, ok := getKey(t, c, key)
 		return ok && id != first
 	})
 	app.Stop("test")
-	if res := wait(t, done); res.err != nil {
-		t.Fatalf("stop: %v\n%s", res.err, res.rep)
+	if res := r.Wait(t); res.Err != nil {
+		t.Fatalf("stop: %v\n%s", res.Err, res.Report)
 	}
 }
 
@@ -168,33 +157,33 @@ func TestUnreachableEtcdDoesNotHoldTheStop(t *testing.T) {
 	ep, kill := ownEtcd(t)
 	c := newClient(t, ep)
 	key := testKey(t)
-	l := listen(t)
+	l := testkit.Listen(t)
 	const budget = 6 * time.Second
-	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(budget))
+	app := testkit.NewApp(grace.WithBudget(budget))
 	ac := newClient(t, ep)
 	app.Add("etcd-client", grace.Closer(ac))
 	app.Add("server", server(l))
-	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithCallTimeout(time.Second), graceetcd.WithLogger(quietLog)),
+	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithCallTimeout(time.Second), graceetcd.WithLogger(testkit.QuietLogger())),
 		grace.StopTimeout(4*time.Second))
-	done := run(t, app)
-	until(t, 10*time.Second, "key not registered", func() bool {
+	r := testkit.Run(t, app)
+	testkit.Until(t, 10*time.Second, "the key to be registered", func() bool {
 		_, _, ok := getKey(t, c, key)
 		return ok
 	})
 	kill()
 	app.Stop("test")
-	res := wait(t, done)
-	t.Logf("report:\n%s", res.rep)
-	if res.rep.StopDuration >= budget {
-		t.Errorf("stop took %v, budget %v", res.rep.StopDuration, budget)
+	res := r.Wait(t)
+	t.Logf("report:\n%s", res.Report)
+	if res.Report.StopDuration >= budget {
+		t.Errorf("stop took %v, budget %v", res.Report.StopDuration, budget)
 	}
-	comp := res.rep.Component("etcd")
+	comp := res.Report.Component("etcd")
 	if comp == nil || comp.State != grace.StateStopped {
 		t.Fatalf("etcd component: %+v, want stopped (not abandoned)", comp)
 	}
 	var de *graceetcd.DeregisterError
-	if !errors.As(res.err, &de) || de.Key != key || de.Lease == 0 {
-		t.Fatalf("Run's error %v: want a *DeregisterError for %s with its lease", res.err, key)
+	if !errors.As(res.Err, &de) || de.Key != key || de.Lease == 0 {
+		t.Fatalf("Run's error %v: want a *DeregisterError for %s with its lease", res.Err, key)
 	}
 	if !contains(comp.Error, "drain etcd", "deregister", key, "revoke lease", "expires with its lease") {
 		t.Errorf("report error %q does not say why deregistration failed", comp.Error)
@@ -203,25 +192,36 @@ func TestUnreachableEtcdDoesNotHoldTheStop(t *testing.T) {
 		!strings.Contains(comp.Error, "Unavailable") {
 		t.Errorf("report error %q does not carry the cause", comp.Error)
 	}
-	if res.rep.ExitCode != grace.ExitStopFailed {
-		t.Errorf("exit code %d, want %d", res.rep.ExitCode, grace.ExitStopFailed)
+	if res.Report.ExitCode != grace.ExitStopFailed {
+		t.Errorf("exit code %d, want %d", res.Report.ExitCode, grace.ExitStopFailed)
 	}
-	if !l.isClosed() {
+	if !l.IsClosed() {
 		t.Error("the server did not stop")
 	}
 }
 
-// Bad configuration fails the start, naming every problem.
-func TestBadConfigurationFailsTheStart(t *testing.T) {
-	app := grace.New(grace.WithLogger(quietLog))
-	app.Add("etcd", graceetcd.New(app, nil, "", "v", graceetcd.WithTTL(time.Millisecond), graceetcd.WithCallTimeout(-time.Second)))
+// Bad configuration is a configuration error, naming every problem, and nothing starts.
+func TestBadConfigurationIsAConfigurationError(t *testing.T) {
+	app := testkit.NewApp()
+	started := false
+	app.Add("first", grace.Hook{OnStart: func(context.Context) error { started = true; return nil }})
+	reg := graceetcd.New(app, nil, "", "v", graceetcd.WithTTL(time.Millisecond), graceetcd.WithCallTimeout(-time.Second))
+	app.Add("etcd", reg)
 	rep, err := app.Run(context.Background())
-	if err == nil || rep.ExitCode != grace.ExitStartFailed {
-		t.Fatalf("exit %d, err %v: want a failed start", rep.ExitCode, err)
+	if !errors.Is(err, grace.ErrInvalid) || rep.ExitCode != grace.ExitStartFailed {
+		t.Fatalf("exit %d, err %v: want a configuration error", rep.ExitCode, err)
 	}
-	for _, want := range []string{"lease TTL must be at least 1s, got 1ms", "call timeout must be positive, got -1s", "etcd client is nil", "key is empty"} {
+	for _, want := range []string{`component "etcd": graceetcd: lease TTL must be at least 1s, got 1ms`,
+		"call timeout must be positive, got -1s", "etcd client is nil", "key is empty"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
+	}
+	if started {
+		t.Error("a component started despite the bad configuration")
+	}
+	// Outside an app, Start refuses the same configuration.
+	if err := reg.Start(context.Background()); err == nil || err.Error() != reg.Validate().Error() {
+		t.Errorf("Start = %v, want Validate's error", err)
 	}
 }
