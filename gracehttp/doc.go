@@ -40,5 +40,6 @@
 //
 // Hijacked connections (WebSockets and the like) are tracked from accept to Close, told to go
 // away through the [WithGoAway] hook at Stop ([WebSocketGoingAway] writes a WebSocket close
-// frame 1001), waited for, and closed at the deadline.
+// frame 1001), optionally spread over a window ([WithGoAwaySpread]) so their clients do not all
+// reconnect at once, waited for, and closed at the deadline.
 package gracehttp

@@ -121,3 +121,50 @@ func TestHijackedForceClosed(t *testing.T) {
 		t.Errorf("read after force close: %v", err)
 	}
 }
+
+// TestGoAwaySpread: with a spread, hijacked connections are told to go away one after another
+// over the window, not all at once; each still gets its close frame and Stop ends cleanly.
+func TestGoAwaySpread(t *testing.T) {
+	const n = 3
+	gotClose := make(chan struct{}, n)
+	s := gracehttp.New(&http.Server{Handler: wsHandler(gotClose)}, gracehttp.WithListener(listen(t)),
+		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithGoAwaySpread(400*time.Millisecond),
+		gracehttp.WithLinger(10*time.Millisecond))
+	startServer(t, s)
+	told := make(chan time.Time, n)
+	for range n {
+		c, br := dialWS(t, s.Addrs()[0].String())
+		go func() {
+			var hdr [4]byte
+			if _, err := io.ReadFull(br, hdr[:]); err != nil || hdr[0] != 0x88 {
+				told <- time.Time{}
+				return
+			}
+			told <- time.Now()
+			c.Write([]byte{0x88, 0x02, 0x03, 0xe9})
+		}()
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		stopped <- s.Stop(ctx)
+	}()
+	var first, last time.Time
+	for range n {
+		at := within(t, told, 5*time.Second, "close frame")
+		if at.IsZero() {
+			t.Fatal("a connection got no close frame")
+		}
+		if first.IsZero() {
+			first = at
+		}
+		last = at
+	}
+	if spread := last.Sub(first); spread < 150*time.Millisecond {
+		t.Errorf("close frames within %v: not spread over 400ms", spread)
+	}
+	if err := within(t, stopped, 5*time.Second, "Stop"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -54,6 +54,7 @@ type config struct {
 	maxTracked   int
 	noDefaults   bool
 	goAway       func(net.Conn)
+	goAwaySpread time.Duration
 	logger       *slog.Logger
 	name         string
 	problems     []string
@@ -200,6 +201,14 @@ func WithSafeDefaults(on bool) Option { return option(func(c *config) { c.noDefa
 // should instead watch [Draining] and say goodbye on its own goroutine.
 func WithGoAway(hook func(net.Conn)) Option {
 	return option(func(c *config) { c.goAway = hook })
+}
+
+// WithGoAwaySpread spreads the [WithGoAway] calls evenly over d from Stop's start, so that
+// thousands of WebSocket clients do not all reconnect (to the other instances) at the same
+// moment. Connections that close meanwhile are skipped; calls not yet made when the stop ends
+// are not made. Default 0: all at once.
+func WithGoAwaySpread(d time.Duration) Option {
+	return option(func(c *config) { c.positive("go-away spread", d); c.goAwaySpread = d })
 }
 
 // WithLogger sets where the server logs slow drains and cut requests; default slog.Default().

@@ -491,11 +491,13 @@ func (s *Server) stop(ctx context.Context) error {
 
 	var hooks sync.WaitGroup
 	defer hooks.Wait() // hooks end at the latest when the force-close closes their connections
+	abort := make(chan struct{})
+	defer close(abort) // hooks spread over time and not yet called are not called
 	// Idle connections first, in parallel (SetKeepAlivesEnabled would close them one by one);
 	// a connection that turns idle from now on is closed by connState.
 	s.closeIdle()
 	s.srv.SetKeepAlivesEnabled(false) // every response from now on says Connection: close
-	s.goAwayHijacked(&hooks)
+	s.goAwayHijacked(&hooks, abort)
 	if s.cfg.retryAfter > 0 {
 		s.rejecting.Store(true)
 	} else {
@@ -642,21 +644,50 @@ func (s *Server) closeConns(keep func(*trackedConn) bool) {
 	closeAll(cs)
 }
 
-func (s *Server) goAwayHijacked(hooks *sync.WaitGroup) {
+func (s *Server) goAwayHijacked(hooks *sync.WaitGroup, abort <-chan struct{}) {
 	if s.cfg.goAway == nil {
 		return
 	}
 	s.mu.Lock()
-	var hj []net.Conn
+	var hj []*trackedConn
 	for c := range s.conns {
 		if c.hijacked && !c.closed.Load() {
-			hj = append(hj, c.outer)
+			hj = append(hj, c)
 		}
 	}
 	s.mu.Unlock()
-	for _, c := range hj {
-		hooks.Go(func() { s.cfg.goAway(c) })
+	if len(hj) == 0 {
+		return
 	}
+	call := func(c *trackedConn) {
+		s.mu.Lock()
+		outer := c.outer
+		s.mu.Unlock()
+		if !c.closed.Load() {
+			hooks.Go(func() { s.cfg.goAway(outer) })
+		}
+	}
+	if s.cfg.goAwaySpread <= 0 || len(hj) == 1 {
+		for _, c := range hj {
+			call(c)
+		}
+		return
+	}
+	// Spread: the i-th of n connections is told at i/n of the spread.
+	hooks.Go(func() {
+		begin := time.Now()
+		t := time.NewTimer(0)
+		defer t.Stop()
+		for i, c := range hj {
+			t.Reset(time.Until(begin.Add(s.cfg.goAwaySpread * time.Duration(i) / time.Duration(len(hj)))))
+			select {
+			case <-t.C:
+				call(c)
+			case <-abort:
+				return
+			}
+		}
+	})
 }
 
 // hardStop cancels every request context and returns what it cut.
