@@ -3,13 +3,13 @@ package gracegrpc_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
-	"net"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gracekit/grace/gracegrpc"
+	"github.com/gracekit/grace/internal/testkit"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -132,36 +132,6 @@ var echoDesc = grpc.ServiceDesc{
 	},
 }
 
-// watchedListener reports when the server closes it.
-type watchedListener struct {
-	net.Listener
-	once   sync.Once
-	closed chan struct{}
-}
-
-func listen(t *testing.T) *watchedListener {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &watchedListener{Listener: l, closed: make(chan struct{})}
-}
-
-func (l *watchedListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return l.Listener.Close()
-}
-
-func (l *watchedListener) isClosed() bool {
-	select {
-	case <-l.closed:
-		return true
-	default:
-		return false
-	}
-}
-
 func dial(t *testing.T, addr string) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -202,12 +172,7 @@ func readAll(cs grpc.ClientStream) ([]string, error) {
 // waitStarted waits until n handlers have reported their start.
 func waitStarted(t *testing.T, e *echo, n int) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for range n {
-		select {
-		case <-e.started:
-		case <-deadline:
-			t.Fatalf("handlers did not start in time")
-		}
+	for i := range n {
+		testkit.Recv(t, e.started, 10*time.Second, fmt.Sprintf("handler %d of %d to start", i+1, n))
 	}
 }

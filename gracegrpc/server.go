@@ -4,21 +4,35 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/gracekit/grace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
+var (
+	_ grace.Validator       = (*Server)(nil)
+	_ grace.Starter         = (*Server)(nil)
+	_ grace.Runner          = (*Server)(nil)
+	_ grace.Drainer         = (*Server)(nil)
+	_ grace.Quieter         = (*Server)(nil)
+	_ grace.Stopper         = (*Server)(nil)
+	_ grpc.ServiceRegistrar = (*Server)(nil)
+)
+
 // Server is a grace component that runs a *grpc.Server on a listener, with the standard health
-// service (grpc.health.v1.Health) registered. It implements grace's Starter, Runner, Drainer and
-// Stopper:
+// service (grpc.health.v1.Health) registered. It implements grace's Validator, Starter, Runner,
+// Drainer, Quieter and Stopper:
 //
+//   - Validate checks the options and the listener; the app calls it before anything starts, so
+//     a bad option is a configuration error ([grace.ErrInvalid]) and nothing starts.
 //   - Start marks "" and every registered service SERVING in the health service (a service whose
 //     status you set yourself before Start keeps it). Until then "" is NOT_SERVING.
 //   - Run serves on the listener until the stop; an error from Serve stops the app.
@@ -59,7 +73,7 @@ type Server struct {
 // New returns a Server that will serve on lis. The Server owns lis from Start on: Stop closes
 // it, and so does a Start that fails; if the app never starts the Server, close lis yourself.
 // Register your services on it (it is a grpc.ServiceRegistrar) before the app runs. Problems with
-// the options are returned by Start.
+// the options are returned by [Server.Validate] (and by Start).
 func New(lis net.Listener, opts ...Option) *Server {
 	s := &Server{
 		cfg:     config{watchEndTimeout: DefaultWatchEndTimeout, cutMargin: DefaultCutMargin},
@@ -104,19 +118,29 @@ func (s *Server) Health() *health.Server { return s.health }
 // Addr returns the listener's address.
 func (s *Server) Addr() net.Addr { return s.lis.Addr() }
 
-// Start checks the configuration and marks "" and every registered service SERVING (services
-// whose status was already set keep it). It does not wait; Run serves. On a bad configuration it
-// closes the listener and returns an error naming every problem.
-func (s *Server) Start(ctx context.Context) error {
-	problems := s.cfg.problems
+// Validate returns an error naming every problem with the options, and a nil listener. It
+// returns the same answer every time and has no effect.
+func (s *Server) Validate() error {
+	problems := slices.Clone(s.cfg.problems)
 	if s.lis == nil {
 		problems = append(problems, "listener is nil")
 	}
 	if len(problems) > 0 {
+		return errors.New("gracegrpc: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Start marks "" and every registered service SERVING (services whose status was already set
+// keep it). It does not wait; Run serves. For a Server run outside an app, which would not have
+// called [Server.Validate], Start checks the configuration again: on a problem it closes the
+// listener and returns Validate's error.
+func (s *Server) Start(ctx context.Context) error {
+	if err := s.Validate(); err != nil {
 		if s.lis != nil {
 			s.lis.Close()
 		}
-		return errors.New("gracegrpc: invalid configuration: " + strings.Join(problems, "; "))
+		return err
 	}
 	for _, name := range s.serviceNames() {
 		if _, err := s.health.Check(ctx, &healthpb.HealthCheckRequest{Service: name}); err != nil {

@@ -3,7 +3,6 @@ package gracegrpc_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +15,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracegrpc"
-	"google.golang.org/grpc"
+	"github.com/gracekit/grace/internal/testkit"
 	"google.golang.org/grpc/codes"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -24,58 +23,17 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-var quietLog = slog.New(slog.DiscardHandler)
-
-type runResult struct {
-	rep *grace.Report
-	err error
-}
-
-// start runs app in the background and waits until it is ready. The app is stopped when the
-// test ends, if the test has not done it.
-func start(t *testing.T, app *grace.App) <-chan runResult {
-	t.Helper()
-	done := make(chan runResult, 1)
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- runResult{rep, err}
-	}()
-	t.Cleanup(func() {
-		app.Stop("test cleanup")
-		<-app.Await(grace.PhaseStopped)
-	})
-	select {
-	case <-app.Await(grace.PhaseReady):
-		return done
-	case r := <-done:
-		t.Fatalf("app did not become ready: %v\n%s", r.err, r.rep)
-	case <-time.After(10 * time.Second):
-		t.Fatal("app not ready after 10s")
-	}
-	return nil
-}
-
-func wait(t *testing.T, done <-chan runResult) runResult {
-	t.Helper()
-	select {
-	case r := <-done:
-		return r
-	case <-time.After(30 * time.Second):
-		t.Fatal("app did not stop within 30s")
-	}
-	return runResult{}
-}
-
 // Unary and streaming RPCs in flight when SIGTERM arrives all complete; a stream that watches
 // Draining ends on its own with its last message.
 func TestInFlightRPCsCompleteOnSIGTERM(t *testing.T) {
-	l := listen(t)
+	l := testkit.Listen(t)
 	e := newEcho()
 	s := gracegrpc.New(l)
 	s.RegisterService(&echoDesc, e)
-	app := grace.New(grace.WithSignals(syscall.SIGTERM), grace.WithLogger(quietLog), grace.WithBudget(20*time.Second))
+	app := testkit.NewApp(grace.WithSignals(syscall.SIGTERM), grace.WithBudget(20*time.Second))
 	app.Add("grpc", s, grace.StopTimeout(10*time.Second))
-	done := start(t, app)
+	r := testkit.Run(t, app)
+	r.Ready(t)
 	conn := dial(t, l.Addr().String())
 	ctx := context.Background()
 
@@ -112,11 +70,7 @@ func TestInFlightRPCsCompleteOnSIGTERM(t *testing.T) {
 	if err := p.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-l.closed: // the graceful stop is under way: no new connections
-	case <-time.After(10 * time.Second):
-		t.Fatal("listener not closed 10s after SIGTERM")
-	}
+	testkit.Await(t, l.Closed(), 10*time.Second, "the listener to close after SIGTERM") // the graceful stop is under way
 	close(e.release)
 	calls.Wait()
 	close(results)
@@ -140,16 +94,16 @@ func TestInFlightRPCsCompleteOnSIGTERM(t *testing.T) {
 			}
 		}
 	}
-	res := wait(t, done)
-	if res.err != nil || res.rep.ExitCode != grace.ExitClean {
-		t.Fatalf("stop not clean: %v\n%s", res.err, res.rep)
+	res := r.Wait(t)
+	if res.Err != nil || res.Report.ExitCode != grace.ExitClean {
+		t.Fatalf("stop not clean: %v\n%s", res.Err, res.Report)
 	}
-	t.Logf("report:\n%s", res.rep)
-	if c := res.rep.Component("grpc"); c.LeftBehind != 0 {
+	t.Logf("report:\n%s", res.Report)
+	if c := res.Report.Component("grpc"); c.LeftBehind != 0 {
 		t.Errorf("%d goroutines left behind by the server", c.LeftBehind)
 	}
-	if res.rep.Trigger.Kind != grace.TriggerSignal {
-		t.Errorf("trigger %v, want the signal", res.rep.Trigger)
+	if res.Report.Trigger.Kind != grace.TriggerSignal {
+		t.Errorf("trigger %v, want the signal", res.Report.Trigger)
 	}
 }
 
@@ -192,14 +146,15 @@ func (g gate) Quiet() <-chan struct{} { return g }
 // grpc-health-probe reports NOT_SERVING. The ended watches do not hold the graceful stop.
 func TestHealthWatchSeesNotServingBeforeListenerCloses(t *testing.T) {
 	bin := buildProbe(t)
-	l := listen(t)
+	l := testkit.Listen(t)
 	s := gracegrpc.New(l)
 	s.RegisterService(&echoDesc, newEcho())
 	g := make(gate)
-	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(40*time.Second), grace.WithDrainDelay(30*time.Second))
+	app := testkit.NewApp(grace.WithBudget(40*time.Second), grace.WithDrainDelay(30*time.Second))
 	app.Add("grpc", s, grace.StopTimeout(5*time.Second))
 	app.Add("gate", g, grace.Independent())
-	done := start(t, app)
+	r := testkit.Run(t, app)
+	r.Ready(t)
 	addr := l.Addr().String()
 	conn := dial(t, addr)
 	hc := healthgrpc.NewHealthClient(conn)
@@ -229,7 +184,7 @@ func TestHealthWatchSeesNotServingBeforeListenerCloses(t *testing.T) {
 				close(first)
 			}
 			if resp.GetStatus() == healthpb.HealthCheckResponse_NOT_SERVING {
-				w.closed = l.isClosed()
+				w.closed = l.IsClosed()
 			}
 		}
 	}
@@ -237,20 +192,14 @@ func TestHealthWatchSeesNotServingBeforeListenerCloses(t *testing.T) {
 	for _, svc := range []string{"", echoService} {
 		first := make(chan struct{})
 		go func() { results <- watch(svc, first) }()
-		<-first
+		testkit.Await(t, first, 10*time.Second, "the first status of the watch of "+svc)
 	}
 
 	app.Stop("test")
-	<-app.Await(grace.PhaseDraining)
+	testkit.Await(t, app.Await(grace.PhaseDraining), 10*time.Second, "the drain")
 	next := func() watched {
 		t.Helper()
-		select {
-		case w := <-results:
-			return w
-		case <-time.After(10 * time.Second):
-			t.Fatal("a health watch did not end within 10s of the drain")
-		}
-		return watched{}
+		return testkit.Recv(t, results, 10*time.Second, "a health watch to end after the drain began")
 	}
 	for range 2 {
 		checkWatch(t, next(), healthpb.HealthCheckResponse_SERVING, healthpb.HealthCheckResponse_NOT_SERVING)
@@ -263,15 +212,15 @@ func TestHealthWatchSeesNotServingBeforeListenerCloses(t *testing.T) {
 			t.Errorf("probe %q while draining: exit %d, want 4 (NOT_SERVING)", svc, code)
 		}
 	}
-	if l.isClosed() {
+	if l.IsClosed() {
 		t.Fatal("listener closed during the drain delay")
 	}
 	close(g)
-	res := wait(t, done)
-	if res.err != nil || res.rep.ExitCode != grace.ExitClean {
-		t.Fatalf("stop not clean (a watch held GracefulStop?): %v\n%s", res.err, res.rep)
+	res := r.Wait(t)
+	if res.Err != nil || res.Report.ExitCode != grace.ExitClean {
+		t.Fatalf("stop not clean (a watch held GracefulStop?): %v\n%s", res.Err, res.Report)
 	}
-	if !l.isClosed() {
+	if !l.IsClosed() {
 		t.Error("listener still open after the stop")
 	}
 }
@@ -300,13 +249,14 @@ func checkWatch(t *testing.T, w watched, want ...healthpb.HealthCheckResponse_Se
 // A stream that never ends is cut at the cut margin before the stop deadline; Stop's error, and
 // so the report, names it; an RPC that finishes in time is not cut.
 func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
-	l := listen(t)
+	l := testkit.Listen(t)
 	e := newEcho()
 	s := gracegrpc.New(l, gracegrpc.WithCutMargin(300*time.Millisecond))
 	s.RegisterService(&echoDesc, e)
-	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(10*time.Second))
+	app := testkit.NewApp(grace.WithBudget(10 * time.Second))
 	app.Add("grpc", s, grace.StopTimeout(1500*time.Millisecond))
-	done := start(t, app)
+	r := testkit.Run(t, app)
+	r.Ready(t)
 	conn := dial(t, l.Addr().String())
 	ctx := context.Background()
 
@@ -322,36 +272,36 @@ func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
 	}()
 	waitStarted(t, e, 2)
 	app.Stop("test")
-	<-l.closed
+	testkit.Await(t, l.Closed(), 10*time.Second, "the listener to close")
 	close(e.release)
-	if err := <-held; err != nil {
+	if err := testkit.Recv(t, held, 10*time.Second, "Hold to return"); err != nil {
 		t.Errorf("Hold, released during the graceful stop: %v", err)
 	}
-	if err := <-forever; status.Code(err) != codes.Unavailable {
+	if err := testkit.Recv(t, forever, 10*time.Second, "Forever to end"); status.Code(err) != codes.Unavailable {
 		t.Errorf("Forever ended with %v, want UNAVAILABLE from the hard stop", err)
 	}
-	res := wait(t, done)
-	if res.rep.ExitCode != grace.ExitStopFailed {
-		t.Errorf("exit code %d, want %d\n%s", res.rep.ExitCode, grace.ExitStopFailed, res.rep)
+	res := r.Wait(t)
+	if res.Report.ExitCode != grace.ExitStopFailed {
+		t.Errorf("exit code %d, want %d\n%s", res.Report.ExitCode, grace.ExitStopFailed, res.Report)
 	}
 	var cut *gracegrpc.CutError
-	if !errors.As(res.err, &cut) {
-		t.Fatalf("Run's error %v is not a *CutError\n%s", res.err, res.rep)
+	if !errors.As(res.Err, &cut) {
+		t.Fatalf("Run's error %v is not a *CutError\n%s", res.Err, res.Report)
 	}
 	if len(cut.Methods) != 1 || cut.Methods[0].Method != "/"+echoService+"/Forever" || cut.Methods[0].Kind != gracegrpc.KindServerStream {
 		t.Errorf("cut %+v, want only the Forever server stream", cut.Methods)
 	}
-	if !errors.Is(res.err, grace.ErrTimeout) {
-		t.Errorf("Run's error %v does not match grace.ErrTimeout", res.err)
+	if !errors.Is(res.Err, grace.ErrTimeout) {
+		t.Errorf("Run's error %v does not match grace.ErrTimeout", res.Err)
 	}
-	c := res.rep.Component("grpc")
+	c := res.Report.Component("grpc")
 	if c == nil || c.State != grace.StateStopped || !c.TimedOut {
 		t.Fatalf("report of grpc: %+v, want stopped and timed out", c)
 	}
-	if !strings.Contains(c.Error, "/"+echoService+"/Forever (server stream, running") || !strings.Contains(res.rep.String(), "Forever") {
-		t.Errorf("report does not name the cut stream:\n%s", res.rep)
+	if !strings.Contains(c.Error, "/"+echoService+"/Forever (server stream, running") || !strings.Contains(res.Report.String(), "Forever") {
+		t.Errorf("report does not name the cut stream:\n%s", res.Report)
 	}
-	t.Logf("report:\n%s", res.rep)
+	t.Logf("report:\n%s", res.Report)
 }
 
 func TestDrainingOutsideAServerIsNil(t *testing.T) {
@@ -360,50 +310,58 @@ func TestDrainingOutsideAServerIsNil(t *testing.T) {
 	}
 }
 
-// Bad options are reported by Start, all of them, and the app does not start.
-func TestBadOptionsFailTheStart(t *testing.T) {
-	l := listen(t)
+// Bad options are a configuration error, all of them named, and nothing starts. Outside an
+// app, Start refuses them too and closes the listener.
+func TestBadOptionsAreAConfigurationError(t *testing.T) {
+	l := testkit.Listen(t)
 	s := gracegrpc.New(l, gracegrpc.WithCutMargin(-time.Second), gracegrpc.WithWatchEndTimeout(0))
-	app := grace.New(grace.WithLogger(quietLog))
+	app := testkit.NewApp()
+	started := false
+	app.Add("first", grace.Hook{OnStart: func(context.Context) error { started = true; return nil }})
 	app.Add("grpc", s)
 	rep, err := app.Run(context.Background())
-	if rep.ExitCode != grace.ExitStartFailed || err == nil {
-		t.Fatalf("exit %d, err %v; want a failed start", rep.ExitCode, err)
+	if rep.ExitCode != grace.ExitStartFailed || !errors.Is(err, grace.ErrInvalid) {
+		t.Fatalf("exit %d, err %v; want a configuration error", rep.ExitCode, err)
 	}
-	for _, want := range []string{"cut margin must be positive, got -1s", "watch end timeout must be positive, got 0s"} {
+	for _, want := range []string{`component "grpc": gracegrpc: cut margin must be positive, got -1s`, "watch end timeout must be positive, got 0s"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
-	if !l.isClosed() {
-		t.Error("listener left open after the failed start")
+	if started {
+		t.Error("a component started despite the bad configuration")
+	}
+	if err := s.Start(context.Background()); err == nil || err.Error() != s.Validate().Error() {
+		t.Errorf("Start = %v, want Validate's error", err)
+	}
+	if !l.IsClosed() {
+		t.Error("listener left open after the failed Start")
 	}
 	nilLis := gracegrpc.New(nil)
-	app = grace.New(grace.WithLogger(quietLog))
+	app = testkit.NewApp()
 	app.Add("grpc", nilLis)
-	if _, err := app.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "listener is nil") {
+	if _, err := app.Run(context.Background()); !errors.Is(err, grace.ErrInvalid) || !strings.Contains(err.Error(), "listener is nil") {
 		t.Errorf("nil listener: err %v", err)
 	}
 }
 
-var _ grpc.ServiceRegistrar = (*gracegrpc.Server)(nil)
-
 // With a quiet period, the drain delay ends once no RPC has arrived for that long; RPCs during
 // the drain are still served and push the end back; health checks do not count as traffic.
 func TestQuietPeriodEndsTheDrainDelay(t *testing.T) {
-	l := listen(t)
+	l := testkit.Listen(t)
 	e := newEcho()
 	close(e.release) // Hold answers at once
 	s := gracegrpc.New(l, gracegrpc.WithQuietPeriod(300*time.Millisecond))
 	s.RegisterService(&echoDesc, e)
-	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(40*time.Second), grace.WithDrainDelay(30*time.Second))
+	app := testkit.NewApp(grace.WithBudget(40*time.Second), grace.WithDrainDelay(30*time.Second))
 	app.Add("grpc", s)
-	done := start(t, app)
+	r := testkit.Run(t, app)
+	r.Ready(t)
 	conn := dial(t, l.Addr().String())
 	ctx := context.Background()
 
 	app.Stop("test")
-	<-app.Await(grace.PhaseDraining)
+	testkit.Await(t, app.Await(grace.PhaseDraining), 10*time.Second, "the drain")
 	for range 3 {
 		if err := conn.Invoke(ctx, "/"+echoService+"/Hold", wrapperspb.String("x"), new(wrapperspb.StringValue)); err != nil {
 			t.Fatalf("RPC during the drain: %v", err)
@@ -412,28 +370,29 @@ func TestQuietPeriodEndsTheDrainDelay(t *testing.T) {
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
 			t.Fatalf("health check during the drain: %v %v", resp, err)
 		}
-		<-e.started
+		testkit.Recv(t, e.started, 10*time.Second, "Hold to start")
 	}
-	res := wait(t, done)
-	if res.err != nil {
-		t.Fatalf("stop: %v\n%s", res.err, res.rep)
+	res := r.Wait(t)
+	if res.Err != nil {
+		t.Fatalf("stop: %v\n%s", res.Err, res.Report)
 	}
-	if res.rep.DelayEndedBy != "quiet" {
-		t.Errorf("drain delay ended by %q, want quiet\n%s", res.rep.DelayEndedBy, res.rep)
+	if res.Report.DelayEndedBy != "quiet" {
+		t.Errorf("drain delay ended by %q, want quiet\n%s", res.Report.DelayEndedBy, res.Report)
 	}
 }
 
 // A handler that ignores its cancelled context does not make the stop overrun: Stop still
 // returns before the deadline (the component is stopped, not abandoned), naming it as stuck.
 func TestStuckHandlerIsNamedWithinTheLimit(t *testing.T) {
-	l := listen(t)
+	l := testkit.Listen(t)
 	e := newEcho()
 	defer close(e.release) // lets the stuck handler end after the test
 	s := gracegrpc.New(l, gracegrpc.WithCutMargin(400*time.Millisecond))
 	s.RegisterService(&echoDesc, e)
-	app := grace.New(grace.WithLogger(quietLog), grace.WithBudget(10*time.Second))
+	app := testkit.NewApp(grace.WithBudget(10 * time.Second))
 	app.Add("grpc", s, grace.StopTimeout(1500*time.Millisecond))
-	done := start(t, app)
+	r := testkit.Run(t, app)
+	r.Ready(t)
 	conn := dial(t, l.Addr().String())
 	cs, err := openStream(context.Background(), conn, "Stubborn")
 	if err != nil {
@@ -443,17 +402,17 @@ func TestStuckHandlerIsNamedWithinTheLimit(t *testing.T) {
 	go func() { _, err := readAll(cs); ended <- err }()
 	waitStarted(t, e, 1)
 	app.Stop("test")
-	res := wait(t, done)
-	if status.Code(<-ended) != codes.Unavailable {
+	res := r.Wait(t)
+	if err := testkit.Recv(t, ended, 10*time.Second, "the client stream to end"); status.Code(err) != codes.Unavailable {
 		t.Error("client stream not ended by the hard stop")
 	}
-	c := res.rep.Component("grpc")
+	c := res.Report.Component("grpc")
 	if c == nil || c.State != grace.StateStopped {
-		t.Fatalf("report of grpc: %+v, want stopped, not abandoned\n%s", c, res.rep)
+		t.Fatalf("report of grpc: %+v, want stopped, not abandoned\n%s", c, res.Report)
 	}
 	var cut *gracegrpc.CutError
-	if !errors.As(res.err, &cut) || len(cut.Stuck) != 1 || cut.Stuck[0].Method != "/"+echoService+"/Stubborn" {
-		t.Fatalf("error %v: want the Stubborn stream named as stuck", res.err)
+	if !errors.As(res.Err, &cut) || len(cut.Stuck) != 1 || cut.Stuck[0].Method != "/"+echoService+"/Stubborn" {
+		t.Fatalf("error %v: want the Stubborn stream named as stuck", res.Err)
 	}
 	if !strings.Contains(c.Error, "ignoring their cancelled context, still running: /"+echoService+"/Stubborn") {
 		t.Errorf("report error %q does not name the stuck handler", c.Error)
