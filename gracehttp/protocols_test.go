@@ -313,6 +313,9 @@ func TestBadOptions(t *testing.T) {
 	if err := gracehttp.New(&http.Server{Addr: "127.0.0.1:notaport"}).Start(context.Background()); err == nil || !contains(err.Error(), "notaport") {
 		t.Errorf("bad address: %v", err)
 	}
+	if err := gracehttp.New(&http.Server{TLSConfig: &tls.Config{}}).Start(context.Background()); err == nil || !contains(err.Error(), "TLSConfig has no certificate") {
+		t.Errorf("TLS without a certificate: %v", err)
+	}
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

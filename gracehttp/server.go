@@ -143,6 +143,9 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Unlock()
 
 	srv := s.srv
+	if tc := srv.TLSConfig; tc != nil && len(tc.Certificates) == 0 && tc.GetCertificate == nil && tc.GetConfigForClient == nil {
+		return fmt.Errorf("start %s server: http.Server.TLSConfig has no certificate (set Certificates or GetCertificate)", s.cfg.name)
+	}
 	if !s.cfg.noDefaults && srv.ReadHeaderTimeout == 0 && srv.ReadTimeout == 0 {
 		srv.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
