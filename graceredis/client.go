@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -13,12 +14,13 @@ import (
 )
 
 var (
-	_ grace.Starter = (*Client)(nil)
-	_ grace.Stopper = (*Client)(nil)
+	_ grace.Validator = (*Client)(nil)
+	_ grace.Starter   = (*Client)(nil)
+	_ grace.Stopper   = (*Client)(nil)
 )
 
 // Client is a grace component for a go-redis client (*redis.Client, *redis.ClusterClient or
-// *redis.Ring): a [grace.Starter] and a [grace.Stopper].
+// *redis.Ring): a [grace.Validator], a [grace.Starter] and a [grace.Stopper].
 type Client struct {
 	c   redis.UniversalClient
 	cfg config
@@ -38,7 +40,8 @@ type CloseStats struct {
 }
 
 // New returns a component for c. The caller builds the client and hands the same client to the
-// components that use it; the component closes it.
+// components that use it; the component closes it. Problems with opts, and a nil c, are
+// returned by [Client.Validate], which the app calls before anything starts.
 func New(c redis.UniversalClient, opts ...Option) *Client {
 	cfg := config{forceMargin: DefaultForceMargin}
 	for _, o := range opts {
@@ -52,15 +55,26 @@ func New(c redis.UniversalClient, opts ...Option) *Client {
 // Client returns the go-redis client.
 func (c *Client) Client() redis.UniversalClient { return c.c }
 
-// Start pings Redis with ctx (the component's start limit): an unreachable server or a refused
-// AUTH fails the app's start with "ping redis: <go-redis's error>". Bad options fail it too.
-// Since the app does not stop a component whose start failed, a failed ping closes the client.
-func (c *Client) Start(ctx context.Context) error {
-	if len(c.cfg.problems) > 0 {
-		return fmt.Errorf("graceredis: %s", strings.Join(c.cfg.problems, "; "))
-	}
+// Validate returns an error naming every problem with the options, and a nil client. It returns
+// the same answer every time and has no effect.
+func (c *Client) Validate() error {
+	problems := slices.Clone(c.cfg.problems)
 	if c.c == nil {
-		return errors.New("ping redis: nil client")
+		problems = append(problems, "nil client")
+	}
+	if len(problems) > 0 {
+		return errors.New("graceredis: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Start pings Redis with ctx (the component's start limit): an unreachable server or a refused
+// AUTH fails the app's start with "ping redis: <go-redis's error>". Since the app does not stop
+// a component whose start failed, a failed ping closes the client. For a Client run outside an
+// app, which would not have called [Client.Validate], Start first returns Validate's error.
+func (c *Client) Start(ctx context.Context) error {
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	if err := c.c.Ping(ctx).Err(); err != nil {
 		_ = c.c.Close() // closing sockets does not wait for the network

@@ -32,12 +32,26 @@ func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
 	}
 }
 
-func TestStartRejectsBadOptions(t *testing.T) {
+// A bad option is a configuration error, named, and nothing starts; Start refuses it too.
+func TestBadOptionsAreAConfigurationError(t *testing.T) {
+	comp := graceredis.New(newRedis(t, addr(t)), graceredis.WithForceMargin(0))
 	app := testkit.NewApp()
-	app.Add("redis", graceredis.New(newRedis(t, addr(t)), graceredis.WithForceMargin(0)))
-	_, err := app.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "force margin must be positive, got 0s") {
-		t.Fatalf("Run = %v, want the bad margin named", err)
+	started := false
+	app.Add("first", grace.Hook{OnStart: func(context.Context) error { started = true; return nil }})
+	app.Add("redis", comp)
+	rep, err := app.Run(context.Background())
+	if !errors.Is(err, grace.ErrInvalid) || rep.ExitCode != grace.ExitStartFailed ||
+		!strings.Contains(err.Error(), `component "redis": graceredis: force margin must be positive, got 0s`) {
+		t.Fatalf("Run = %v (exit %d), want a configuration error naming the bad margin", err, rep.ExitCode)
+	}
+	if started {
+		t.Error("a component started despite the bad configuration")
+	}
+	if err := comp.Start(context.Background()); err == nil || err.Error() != comp.Validate().Error() {
+		t.Errorf("Start = %v, want Validate's error", err)
+	}
+	if err := graceredis.New(nil).Validate(); err == nil || !strings.Contains(err.Error(), "nil client") {
+		t.Errorf("Validate with a nil client = %v", err)
 	}
 }
 

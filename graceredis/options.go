@@ -25,8 +25,8 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // WithForceMargin sets how long before the stop deadline the client stops waiting for
 // connections in use and closes, cutting them. It is capped at a quarter of the time left when
-// Stop is called. Must be positive; default [DefaultForceMargin]. A bad value makes the
-// component's start fail.
+// Stop is called. Must be positive; default [DefaultForceMargin]. A bad value is a
+// configuration error (see [Client.Validate]).
 func WithForceMargin(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d <= 0 {
