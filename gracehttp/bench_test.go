@@ -286,8 +286,6 @@ func idleDrain(b *testing.B, n int, mode string) time.Duration {
 	return took
 }
 
-var rpsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-
 // BenchmarkThroughput runs wrk (Debian package) on loopback against the same handler served
 // three ways, interleaved, in the same run: bare net/http (stdlib-rps), net/http with the
 // timeouts gracehttp sets by default (stdlib-timeouts-rps), and gracehttp (grace-rps). ratio is
@@ -299,6 +297,7 @@ func BenchmarkThroughput(b *testing.B) {
 		b.Fatalf("wrk not found on PATH (Debian package wrk): %v", err)
 	}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hello, world\n") })
+	rpsRe := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 	run := func(mode int) float64 {
 		ln := listen(b)
 		srv := &http.Server{Handler: h}

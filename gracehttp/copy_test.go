@@ -14,8 +14,6 @@ import (
 	"github.com/gracekit/grace/gracehttp"
 )
 
-var errTestCancel = errors.New("test cancel")
-
 // TestCopyContextBlockedConn: a copy from a connection that sends nothing returns promptly with
 // the cause when ctx is cancelled.
 func TestCopyContextBlockedConn(t *testing.T) {
@@ -32,6 +30,7 @@ func TestCopyContextBlockedConn(t *testing.T) {
 	}
 	defer conn.Close()
 	peer.Write([]byte("hello "))
+	errTestCancel := errors.New("test cancel")
 	ctx, cancel := context.WithCancelCause(context.Background())
 	var dst bytes.Buffer
 	done := make(chan error, 1)
