@@ -116,12 +116,14 @@ func (a *App) setPhase(p Phase) {
 	a.mu.Lock()
 	a.initLocked()
 	now := time.Now()
-	for i := Phase(a.phase.Load()) + 1; i <= p; i++ {
+	old := Phase(a.phase.Load())
+	if p > old {
+		// Store first: whoever wakes on a channel below must read the new phase.
+		a.phase.Store(int32(p))
+	}
+	for i := old + 1; i <= p; i++ {
 		a.phaseAt[i] = now
 		close(a.phaseCh[i])
-	}
-	if p > Phase(a.phase.Load()) {
-		a.phase.Store(int32(p))
 	}
 	a.mu.Unlock()
 	a.log().Info("grace: phase", "phase", p.String())
