@@ -231,8 +231,9 @@ func rewind(cl *kgo.Client, rest []*kgo.Record) {
 
 // Stop is the consumer's turn to stop. In order, each step bounded by ctx: stop polling; wait for
 // Run to finish the batch in hand and commit it; commit anything handled since; leave the group
-// (so its partitions go to other members at once, not after a session timeout); close the client.
-// It returns once the client is closed.
+// (so its partitions go to other members at once, not after a session timeout — franz-go skips
+// this for a static member, kgo.InstanceID); close the client. It returns once the client is
+// closed.
 //
 // If ctx ends first, Stop returns ctx's cause at once and the close finishes in the background:
 // a last try to leave the group, bounded by [LeaveAfterDeadline], then every request in flight

@@ -103,6 +103,7 @@ func TestProducerUnreachableAtStop(t *testing.T) {
 		t.Fatalf("error %v, want an UndeliveredError caused by the stop deadline:\n%s", r.err, rep)
 	}
 	errs := wait()
+	t.Logf("stop with the broker gone: %v (limit %v); error %q", rep.StopDuration.Round(time.Millisecond), limit, rep.Component("producer").Error)
 	if ue.Records != n || len(errs) != n {
 		t.Errorf("UndeliveredError counts %d records, %d promises failed; want %d", ue.Records, len(errs), n)
 	}

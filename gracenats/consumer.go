@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -111,7 +112,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		c.mu.Unlock()
 		return errors.New("jetstream consumer not started")
 	}
-	it, err := c.cons.Messages(jetstream.PullMaxMessages(c.cfg.batch))
+	it, err := c.cons.Messages(jetstream.PullMaxMessages(c.cfg.batch), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		c.mu.Unlock()
 		return fmt.Errorf("pull from jetstream consumer %q: %w", c.name, err)
@@ -199,6 +200,13 @@ func (c *Consumer) handBack(it jetstream.MessagesContext) {
 	it.Stop()
 }
 
+// pullExpiry is how long each pull request lives on the server (jetstream's default is 30 s).
+// The server sends heartbeats at half of it, and the iterator pulls anew when two are missed, so
+// it also bounds how long consuming can stall if a pull request goes missing — which the tests
+// see now and then with nats-server 2.9: the client counts messages as still to come while the
+// server holds no request, and nothing is pulled until the heartbeat check fires.
+const pullExpiry = 5 * time.Second
+
 // handBackWait bounds each wait for a message pulled ahead while handing them back.
 const handBackWait = 100 * time.Millisecond
 
@@ -216,8 +224,10 @@ func (c *Consumer) isStopping() bool {
 
 // Stop is the consumer's turn to stop. It stops pulling (draining the pull subscription), waits
 // for Run to finish the message in hand and hand back those pulled ahead, then flushes the
-// connection so the server has every ack and nak. If the connection is down (reconnecting), the
-// messages pulled ahead are dropped instead: the server delivers them again after its AckWait. Each step is bounded by ctx; if ctx ends first,
+// connection so the server has every ack and nak. If the connection is down (reconnecting), Stop
+// does not wait for the server: the messages pulled ahead are dropped (the server delivers them
+// again after its AckWait), and the flush is skipped with an error matching
+// nats.ErrConnectionReconnecting. Each step is bounded by ctx; if ctx ends first,
 // Stop drops the pull subscription and returns ctx's cause — messages whose acks had not reached
 // the server are delivered again, and messages pulled ahead come back after the consumer's
 // AckWait. Calling Stop again repeats the flush only.
@@ -245,6 +255,11 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	}
 	if c.js == nil {
 		return nil
+	}
+	if c.js.Conn().IsReconnecting() {
+		// A flush would wait for a server that is not there; the acks sent since the last
+		// confirmation may be lost, and their messages delivered again.
+		return fmt.Errorf("flush acks of jetstream consumer %q: %w", c.name, nats.ErrConnectionReconnecting)
 	}
 	fctx := ctx
 	if _, ok := ctx.Deadline(); !ok {
