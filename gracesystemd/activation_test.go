@@ -19,6 +19,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracesystemd"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // childEnv, set, makes TestMain run the test binary as a socket-activated service (runChild).
@@ -63,7 +64,7 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 		return cmd.ProcessState.ExitCode()
 	case <-time.After(waitFor):
 		cmd.Process.Kill()
-		<-done
+		testkit.Recv(t, done, waitFor, "the killed service to be reaped")
 		t.Fatal("the service did not exit")
 		return -1
 	}
@@ -112,8 +113,17 @@ func TestSocketActivation(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	sock.expectStopping(nil)
-	sock.expect(nil, "STATUS=stopped")
+	// STOPPING=1 with the draining status naming the signal, unless the Notifier looked only
+	// once components were stopping; then the stopping statuses until the end.
+	got := sock.next()
+	if got != "STOPPING=1\nSTATUS="+drainingStatus("signal terminated") && !strings.HasPrefix(got, "STOPPING=1\nSTATUS=stopping components") {
+		t.Fatalf("notification = %q, want STOPPING=1", got)
+	}
+	for got != "STATUS=stopped" {
+		if got = sock.next(); got != "STATUS=stopped" && !strings.HasPrefix(got, "STATUS=stopping components") {
+			t.Fatalf("notification = %q, want a stopping status", got)
+		}
+	}
 	if code := waitExit(t, cmd); code != 0 {
 		t.Fatalf("service exited %d\n%s", code, out)
 	}
@@ -192,8 +202,10 @@ func runChild(mode string) int {
 			Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, msg) }),
 			ReadHeaderTimeout: 5 * time.Second,
 		}
-		app := grace.New(grace.WithLogger(quietLogger()))
-		app.Add("systemd", gracesystemd.New(app))
+		var n *gracesystemd.Notifier
+		app := grace.New(grace.WithLogger(testkit.QuietLogger()), grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
+		n = gracesystemd.New(app)
+		app.Add("systemd", n, grace.StopsLast())
 		served := make(chan error, 1)
 		app.Add("http", grace.Hook{
 			OnStart: func(context.Context) error {

@@ -1,12 +1,17 @@
 // Package gracesystemd connects a [grace.App] to systemd: the sd_notify protocol (READY=1,
 // STOPPING=1, STATUS=, WATCHDOG=1, EXTEND_TIMEOUT_USEC=) and socket activation (LISTEN_FDS).
 //
-// A [Notifier] is a grace component. Add it first, so that every later component depends on it:
-// it then starts before them and stops after them, and keeps the watchdog fed and the stop
-// timeout extended for as long as anything is still stopping:
+// A [Notifier] is a grace component. Add it with [grace.StopsLast], so that every other
+// component depends on it: it then starts before them and stops after them, and keeps the
+// watchdog fed and the stop timeout extended for as long as anything is still stopping. Give
+// its [Notifier.Observe] to the app as an observer too, so its statuses name the trigger and
+// the components still stopping:
 //
-//	app := grace.New(grace.WithBudget(60 * time.Second))
-//	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(30*time.Second)))
+//	var n *gracesystemd.Notifier
+//	app := grace.New(grace.WithBudget(60*time.Second),
+//		grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
+//	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(30*time.Second))
+//	app.Add("systemd", n, grace.StopsLast())
 //	app.Add("http", server)
 //
 // A unit for such a service:

@@ -2,6 +2,7 @@ package gracesystemd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,8 +15,14 @@ import (
 	"github.com/gracekit/grace"
 )
 
+var (
+	_ grace.Validator = (*Notifier)(nil)
+	_ grace.Runner    = (*Notifier)(nil)
+)
+
 // The STATUS= texts, one per stretch of the app's life. The draining text covers both
-// [grace.PhaseDraining] and [grace.PhaseDelayOver].
+// [grace.PhaseDraining] and [grace.PhaseDelayOver]; with [Notifier.Observe] wired in it also
+// names what started the stop: "draining (signal terminated): not ready, still serving".
 const (
 	StatusStarting = "starting"
 	StatusReady    = "ready"
@@ -25,8 +32,9 @@ const (
 )
 
 // Notifier tells systemd what a [grace.App] is doing. It is a [grace.Runner]: add it to the app
-// it watches, first, so that it stops last (see the package documentation). Its Run can also be
-// called on its own; it then returns when the app has stopped or ctx ends.
+// it watches with [grace.StopsLast], so that it starts before every other component and stops
+// after them all (see the package documentation). Its Run can also be called on its own; it
+// then returns when the app has stopped or ctx ends.
 //
 // What it sends, each message one datagram to $NOTIFY_SOCKET, in this order:
 //
@@ -34,8 +42,9 @@ const (
 //   - "READY=1\nSTATUS=ready" once the app is ready ([grace.PhaseReady]), that is after every
 //     component started — listeners bound, pools open.
 //   - "STOPPING=1\nSTATUS=draining: not ready, still serving" when the stop begins
-//     ([grace.PhaseDraining]), before anything stops. After a failed start, which skips the
-//     drain, STOPPING=1 comes with the stopping status instead.
+//     ([grace.PhaseDraining]), before anything stops; with [Notifier.Observe] wired in, the
+//     status names the trigger: "draining (signal terminated): not ready, still serving". After
+//     a failed start, which skips the drain, STOPPING=1 comes with the stopping status instead.
 //   - "STATUS=stopping components" once components stop ([grace.PhaseStopping]); with
 //     [Notifier.Observe] wired in, the status names the components still to stop and is sent
 //     again each time one of them stops.
@@ -54,35 +63,75 @@ const (
 // so the grace report names them.
 type Notifier struct {
 	app  *grace.App
-	opts []Option
+	cfg  config
 	wake chan struct{} // poked by Observe; capacity 1
 
-	mu       sync.Mutex
-	observed bool     // Observe has seen a component start
-	up       []string // components started and not yet stopped, in start order
+	mu        sync.Mutex
+	following bool           // Observe has seen an event: the Notifier follows the app's phases through them
+	phase     grace.Phase    // the latest phase Observe has seen
+	trigger   *grace.Trigger // what started the stop, from Observe's events
+	observed  bool           // Observe has seen a component start
+	up        []string       // components started and not yet stopped, in start order
 }
 
-// New returns a Notifier for app. Problems with opts are returned by Run.
+// New returns a Notifier for app. Problems with opts, a nil app and malformed watchdog settings
+// in the environment are returned by [Notifier.Validate], which the app calls before anything
+// starts, and by Run.
 func New(app *grace.App, opts ...Option) *Notifier {
-	return &Notifier{app: app, opts: opts, wake: make(chan struct{}, 1)}
+	cfg := config{stopTimeout: DefaultStopTimeout, extendTimeout: DefaultExtendTimeout}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	return &Notifier{app: app, cfg: cfg, wake: make(chan struct{}, 1)}
 }
 
-// Observe follows the app's component events, so that the stopping status names what is still
-// to stop: "stopping components, waiting for 2: db, systemd" (most recently started first,
-// which is about the order they stop in), updated as each component stops or is abandoned.
-// Give it to the app with [grace.WithObserver]; without it the status just says "stopping
-// components". It is quick and safe for concurrent use, as an observer must be.
+// Validate returns an error naming every problem with the Notifier's configuration: bad options,
+// a nil app, a malformed WATCHDOG_USEC or WATCHDOG_PID. It sends nothing and has no effect.
+func (n *Notifier) Validate() error {
+	problems := slices.Clone(n.cfg.problems)
+	if n.app == nil {
+		problems = append(problems, "app must not be nil")
+	}
+	if _, err := daemon.SdWatchdogEnabled(false); err != nil {
+		problems = append(problems, "watchdog settings: "+err.Error())
+	}
+	if len(problems) > 0 {
+		return errors.New("gracesystemd: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Observe follows the app's events, so that the draining status names what started the stop
+// ("draining (signal terminated): ...") and the stopping status names what is still to stop:
+// "stopping components, waiting for 2: db, systemd" (most recently started first, which is
+// about the order they stop in), updated as each component stops or is abandoned. Once it has
+// seen an event the Notifier follows the app's phases through the events, so the trigger is
+// known when the draining status is sent. Give it to the app with [grace.WithObserver] (it can
+// be one of several observers); without it the statuses are the plain ones. It is quick and
+// safe for concurrent use, as an observer must be.
 //
 //	var n *gracesystemd.Notifier
 //	app := grace.New(grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
 //	n = gracesystemd.New(app)
-//	app.Add("systemd", n)
+//	app.Add("systemd", n, grace.StopsLast())
 func (n *Notifier) Observe(e grace.Event) {
 	if n == nil {
 		return
 	}
 	n.mu.Lock()
+	n.following = true
+	if e.Trigger != nil && n.trigger == nil {
+		t := *e.Trigger
+		n.trigger = &t
+	}
 	switch e.Kind {
+	case grace.EventPhase:
+		n.phase = max(n.phase, e.Phase)
 	case grace.EventStarted:
 		if e.Err == nil {
 			n.observed = true
@@ -103,6 +152,39 @@ func (n *Notifier) Observe(e grace.Event) {
 	}
 }
 
+// currentPhase is the app's phase as the Notifier follows it: from Observe's events once they
+// come, else from the app.
+func (n *Notifier) currentPhase() grace.Phase {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.following {
+		return n.phase
+	}
+	return n.app.Phase()
+}
+
+// announce returns the channel that is closed when the app moves past phase last, or nil when
+// the Notifier follows Observe's events, which poke wake instead.
+func (n *Notifier) announce(last grace.Phase) <-chan struct{} {
+	n.mu.Lock()
+	following := n.following
+	n.mu.Unlock()
+	if following {
+		return nil
+	}
+	return n.app.Await(last + 1)
+}
+
+// drainingStatus is the status while the app drains.
+func (n *Notifier) drainingStatus() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.trigger == nil {
+		return StatusDraining
+	}
+	return strings.Replace(StatusDraining, "draining", "draining ("+n.trigger.String()+")", 1)
+}
+
 // stoppingStatus is the status while components stop.
 func (n *Notifier) stoppingStatus() string {
 	n.mu.Lock()
@@ -116,25 +198,14 @@ func (n *Notifier) stoppingStatus() string {
 }
 
 // Run sends the notifications until ctx ends (the Notifier's turn to stop, in an app) or the
-// app reaches [grace.PhaseStopped]. It returns an error at once for invalid options, a nil app,
-// or a malformed WATCHDOG_USEC or WATCHDOG_PID; otherwise, when it returns, the failures to send
-// if any (how many, and the first).
+// app reaches [grace.PhaseStopped]. It returns [Notifier.Validate]'s error at once, for a
+// Notifier run outside an app; otherwise, when it returns, the failures to send if any (how
+// many, and the first).
 func (n *Notifier) Run(ctx context.Context) error {
-	cfg := config{stopTimeout: DefaultStopTimeout, extendTimeout: DefaultExtendTimeout}
-	for _, o := range n.opts {
-		if o != nil {
-			o.apply(&cfg)
-		}
+	if err := n.Validate(); err != nil {
+		return err
 	}
-	if n.app == nil {
-		cfg.problems = append(cfg.problems, "app must not be nil")
-	}
-	if len(cfg.problems) > 0 {
-		return fmt.Errorf("gracesystemd: invalid configuration: %s", strings.Join(cfg.problems, "; "))
-	}
-	if cfg.logger == nil {
-		cfg.logger = slog.Default()
-	}
+	cfg := n.cfg
 	watchdog, err := daemon.SdWatchdogEnabled(false)
 	if err != nil {
 		return fmt.Errorf("gracesystemd: watchdog settings: %w", err)
@@ -164,7 +235,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 			o.observe() // a phase change that raced the cancellation is still reported first
 			s.send("STATUS=" + StatusStopped)
 			return s.err()
-		case <-n.app.Await(o.last + 1):
+		case <-n.announce(o.last):
 		case <-n.wake:
 		case <-watchdogC:
 			s.send(daemon.SdNotifyWatchdog)
@@ -189,7 +260,7 @@ type observer struct {
 // observe sends what the move from the last phase seen to the current one calls for, and
 // returns the current phase.
 func (o *observer) observe() grace.Phase {
-	cur := o.n.app.Phase()
+	cur := o.n.currentPhase()
 	if cur < o.last {
 		cur = o.last
 	}
@@ -202,7 +273,10 @@ func (o *observer) observe() grace.Phase {
 		o.onStop()
 	}
 	st := statusOf(cur)
-	if cur == grace.PhaseStopping {
+	switch cur {
+	case grace.PhaseDraining, grace.PhaseDelayOver:
+		st = o.n.drainingStatus()
+	case grace.PhaseStopping:
 		st = o.n.stoppingStatus()
 	}
 	if st != o.status && cur < grace.PhaseStopped {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -13,11 +11,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracesystemd"
+	"github.com/gracekit/grace/gracetest"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 const waitFor = 10 * time.Second // deadline for an awaited event
@@ -100,18 +101,26 @@ func (s *notifySocket) expectReady(skip func(string) bool) {
 
 // expectStopping checks that STOPPING=1 comes next and then the stopping status; the draining
 // status comes between them only if the Notifier looked while the app was draining (a test
-// without a drain gate cannot know).
-func (s *notifySocket) expectStopping(skip func(string) bool) {
+// without a drain gate cannot know). draining and stopping are the statuses the test expects.
+func (s *notifySocket) expectStopping(skip func(string) bool, draining, stopping string) {
 	s.t.Helper()
 	got := s.next()
 	for skip != nil && skip(got) {
 		got = s.next()
 	}
-	if got == "STOPPING=1\nSTATUS=draining: not ready, still serving" {
-		s.expect(skip, "STATUS=stopping components")
-	} else if got != "STOPPING=1\nSTATUS=stopping components" {
-		s.t.Fatalf("notification = %q, want STOPPING=1", got)
+	if got == "STOPPING=1\nSTATUS="+draining {
+		s.expect(skip, "STATUS="+stopping)
+	} else if got != "STOPPING=1\nSTATUS="+stopping {
+		s.t.Fatalf("notification = %q, want STOPPING=1 with %q or %q", got, draining, stopping)
 	}
+}
+
+// drainingStatus is the draining status naming trigger, or the plain one for "".
+func drainingStatus(trigger string) string {
+	if trigger == "" {
+		return gracesystemd.StatusDraining
+	}
+	return "draining (" + trigger + "): not ready, still serving"
 }
 
 // drained reports the datagrams already queued, without waiting for more.
@@ -128,50 +137,10 @@ func (s *notifySocket) drained() []string {
 	}
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // newApp returns an app that ignores signals, logs nothing, and has a short budget, so that a
 // test that fails while a component waits on a gate still ends its app quickly.
 func newApp(opts ...grace.Option) *grace.App {
-	return grace.New(append([]grace.Option{grace.WithSignals(), grace.WithLogger(quietLogger()),
-		grace.WithBudget(3 * time.Second)}, opts...)...)
-}
-
-type result struct {
-	rep *grace.Report
-	err error
-}
-
-// runApp runs app in the background. If the test ends first (it failed), the app is stopped
-// and waited for, so that its Notifier does not write to the next test's socket.
-func runApp(t *testing.T, app *grace.App) <-chan result {
-	done := make(chan result, 1)
-	ended := make(chan struct{})
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- result{rep, err}
-		close(ended)
-	}()
-	t.Cleanup(func() {
-		app.Stop("test ended")
-		select {
-		case <-ended:
-		case <-time.After(waitFor):
-			t.Error("the app did not stop after the test")
-		}
-	})
-	return done
-}
-
-func wait(t *testing.T, done <-chan result) result {
-	t.Helper()
-	select {
-	case r := <-done:
-		return r
-	case <-time.After(waitFor):
-		t.Fatal("the app did not stop")
-		return result{}
-	}
+	return testkit.NewApp(append([]grace.Option{grace.WithBudget(3 * time.Second)}, opts...)...)
 }
 
 // gate is a channel the test closes when the service may go on.
@@ -196,7 +165,7 @@ func TestNotifierSequence(t *testing.T) {
 			app := newApp()
 			app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour)))
 			app.Add("worker", grace.Hook{OnStart: started.wait, OnDrain: drained.wait, OnStop: stopped.wait})
-			done := runApp(t, app)
+			run := testkit.Run(t, app)
 
 			sock.expect(nil, "STATUS=starting")
 			close(started)
@@ -207,9 +176,9 @@ func TestNotifierSequence(t *testing.T) {
 			sock.expect(nil, "STATUS=stopping components")
 			close(stopped)
 			sock.expect(nil, "STATUS=stopped")
-			r := wait(t, done)
-			if r.err != nil {
-				t.Fatalf("run: %v\n%s", r.err, r.rep)
+			r := run.Wait(t)
+			if r.Err != nil {
+				t.Fatalf("run: %v\n%s", r.Err, r.Report)
 			}
 			if rest := sock.drained(); len(rest) > 0 {
 				t.Fatalf("unexpected notifications after the stop: %q", rest)
@@ -225,16 +194,18 @@ func TestNotifierFailedStart(t *testing.T) {
 	app := newApp()
 	app.Add("systemd", gracesystemd.New(app))
 	app.Add("db", grace.Hook{OnStart: func(ctx context.Context) error {
-		<-started
+		if err := started.wait(ctx); err != nil {
+			return err
+		}
 		return errors.New("connection refused")
 	}})
-	done := runApp(t, app)
+	run := testkit.Run(t, app)
 	sock.expect(nil, "STATUS=starting")
 	close(started)
 	sock.expect(nil, "STOPPING=1\nSTATUS=stopping components", "STATUS=stopped")
-	r := wait(t, done)
-	if r.rep.ExitCode != grace.ExitStartFailed {
-		t.Fatalf("exit code = %d, want %d", r.rep.ExitCode, grace.ExitStartFailed)
+	r := run.Wait(t)
+	if r.Report.ExitCode != grace.ExitStartFailed {
+		t.Fatalf("exit code = %d, want %d", r.Report.ExitCode, grace.ExitStartFailed)
 	}
 }
 
@@ -253,13 +224,13 @@ func TestNotifierExtendTimeout(t *testing.T) {
 		gracesystemd.WithStopTimeout(stopTimeout), gracesystemd.WithExtendTimeout(extend)))
 	started := make(gate)
 	app.Add("slow", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
-	done := runApp(t, app)
+	run := testkit.Run(t, app)
 	sock.expect(nil, "STATUS=starting")
 	close(started)
 	sock.expect(nil, "READY=1\nSTATUS=ready")
 	stopping := time.Now() // the stop timer cannot start before this
 	app.Stop("test")
-	sock.expectStopping(nil)
+	sock.expectStopping(nil, gracesystemd.StatusDraining, gracesystemd.StatusStopping)
 	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000")
 	if first := time.Since(stopping); first < stopTimeout-extend/2 {
 		t.Errorf("first extension after %v, want no earlier than %v", first, stopTimeout-extend/2)
@@ -267,8 +238,8 @@ func TestNotifierExtendTimeout(t *testing.T) {
 	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000", "EXTEND_TIMEOUT_USEC=100000")
 	close(stopped)
 	sock.expect(isExtend, "STATUS=stopped")
-	if r := wait(t, done); r.err != nil {
-		t.Fatal(r.err)
+	if r := run.Wait(t); r.Err != nil {
+		t.Fatal(r.Err)
 	}
 }
 
@@ -284,7 +255,7 @@ func TestNotifierWatchdog(t *testing.T) {
 	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour)))
 	started := make(gate)
 	app.Add("worker", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
-	done := runApp(t, app)
+	run := testkit.Run(t, app)
 	sock.expect(isWatchdog, "STATUS=starting")
 	close(started)
 	sock.expect(isWatchdog, "READY=1\nSTATUS=ready")
@@ -297,11 +268,11 @@ func TestNotifierWatchdog(t *testing.T) {
 		}
 	}
 	app.Stop("test")
-	sock.expectStopping(isWatchdog)
+	sock.expectStopping(isWatchdog, gracesystemd.StatusDraining, gracesystemd.StatusStopping)
 	sock.expect(nil, "WATCHDOG=1") // still fed while stopping
 	close(stopped)
 	sock.expect(isWatchdog, "STATUS=stopped")
-	wait(t, done)
+	run.Wait(t)
 
 	var gaps []time.Duration
 	for i := 1; i < len(at); i++ {
@@ -325,7 +296,7 @@ func TestNotifierWatchdogOtherPID(t *testing.T) {
 	app.Add("systemd", gracesystemd.New(app,
 		gracesystemd.WithStopTimeout(time.Millisecond), gracesystemd.WithExtendTimeout(20*time.Millisecond)))
 	app.Add("worker", grace.Hook{OnStop: stopped.wait})
-	done := runApp(t, app)
+	run := testkit.Run(t, app)
 	sock.expectReady(nil)
 	app.Stop("test")
 	var got []string
@@ -337,13 +308,14 @@ func TestNotifierWatchdogOtherPID(t *testing.T) {
 		}
 	}
 	close(stopped)
-	wait(t, done)
+	run.Wait(t)
 	if slices.ContainsFunc(got, isWatchdog) {
 		t.Fatalf("WATCHDOG=1 sent although WATCHDOG_PID is another process: %q", got)
 	}
 }
 
-// TestNotifierBadInput: malformed settings fail the start with an error naming them.
+// TestNotifierBadInput: malformed settings are a configuration error naming them, before
+// anything starts; Run on its own refuses them too.
 func TestNotifierBadInput(t *testing.T) {
 	cases := []struct {
 		name, usec, want string
@@ -361,9 +333,16 @@ func TestNotifierBadInput(t *testing.T) {
 			app := newApp()
 			app.Add("systemd", gracesystemd.New(app, c.opts...))
 			app.Add("worker", grace.Hook{})
-			r := wait(t, runApp(t, app))
-			if r.err == nil || !strings.Contains(r.err.Error(), c.want) {
-				t.Fatalf("error = %v, want one naming %q", r.err, c.want)
+			r := testkit.Run(t, app).Wait(t)
+			if !errors.Is(r.Err, grace.ErrInvalid) || !strings.Contains(r.Err.Error(), `component "systemd": gracesystemd: `) ||
+				!strings.Contains(r.Err.Error(), c.want) {
+				t.Fatalf("error = %v, want a configuration error naming %q", r.Err, c.want)
+			}
+			if w := r.Report.Component("worker"); w.State != grace.StateNotStarted {
+				t.Fatalf("worker %s despite the bad configuration", w.State)
+			}
+			if err := gracesystemd.New(app, c.opts...).Run(context.Background()); err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Run on its own = %v, want an error naming %q", err, c.want)
 			}
 		})
 	}
@@ -382,19 +361,15 @@ func TestNotifierUnreachableSocket(t *testing.T) {
 	sock.conn.Close()
 	os.Remove(sock.addr)
 	app := newApp()
-	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithLogger(quietLogger())))
+	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithLogger(testkit.QuietLogger())))
 	app.Add("worker", grace.Hook{})
-	done := runApp(t, app)
-	select {
-	case <-app.Await(grace.PhaseReady):
-	case <-time.After(waitFor):
-		t.Fatal("not ready")
-	}
+	run := testkit.Run(t, app)
+	testkit.Await(t, app.Await(grace.PhaseReady), waitFor, "the app to be ready")
 	app.Stop("test")
-	r := wait(t, done)
-	c := r.rep.Component("systemd")
+	r := run.Wait(t)
+	c := r.Report.Component("systemd")
 	if c == nil || !strings.Contains(c.Error, "notifications failed") || !strings.Contains(c.Error, sock.addr) {
-		t.Fatalf("report does not name the failed notifications:\n%s", r.rep)
+		t.Fatalf("report does not name the failed notifications:\n%s", r.Report)
 	}
 }
 
@@ -405,15 +380,11 @@ func TestNotifierOutsideSystemd(t *testing.T) {
 	app := newApp()
 	app.Add("systemd", gracesystemd.New(app))
 	app.Add("worker", grace.Hook{})
-	done := runApp(t, app)
-	select {
-	case <-app.Await(grace.PhaseReady):
-	case <-time.After(waitFor):
-		t.Fatal("not ready")
-	}
+	run := testkit.Run(t, app)
+	testkit.Await(t, app.Await(grace.PhaseReady), waitFor, "the app to be ready")
 	app.Stop("test")
-	if r := wait(t, done); r.err != nil || r.rep.ExitCode != grace.ExitClean {
-		t.Fatalf("run: %v\n%s", r.err, r.rep)
+	if r := run.Wait(t); r.Err != nil || r.Report.ExitCode != grace.ExitClean {
+		t.Fatalf("run: %v\n%s", r.Err, r.Report)
 	}
 }
 
@@ -426,14 +397,14 @@ func TestNotifierProgress(t *testing.T) {
 	var n *gracesystemd.Notifier
 	app := newApp(grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
 	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour))
-	app.Add("systemd", n)
 	app.Add("db", grace.Hook{OnStop: dbStop.wait})
 	app.Add("http", grace.Hook{OnStop: httpStop.wait})
-	done := runApp(t, app)
+	app.Add("systemd", n, grace.StopsLast()) // added last, stops last all the same
+	run := testkit.Run(t, app)
 	sock.expectReady(nil)
 	app.Stop("test")
 	got := sock.next()
-	if got == "STOPPING=1\nSTATUS=draining: not ready, still serving" {
+	if got == "STOPPING=1\nSTATUS="+drainingStatus("stop (test)") {
 		got = sock.next()
 	}
 	if want := "STATUS=stopping components, waiting for 3: http, db, systemd"; !strings.HasSuffix(got, want) {
@@ -443,7 +414,33 @@ func TestNotifierProgress(t *testing.T) {
 	sock.expect(nil, "STATUS=stopping components, waiting for 2: db, systemd")
 	close(dbStop)
 	sock.expect(nil, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
-	if r := wait(t, done); r.err != nil {
-		t.Fatal(r.err)
+	if r := run.Wait(t); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+}
+
+// TestNotifierDrainingNamesTheTrigger: with Observe wired in, STOPPING=1 comes with a draining
+// status that names what started the stop — here SIGTERM. The drain waits for the test to have
+// seen it, so the Notifier cannot miss the draining phase.
+func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
+	sock := listenNotify(t, false)
+	var sigs gracetest.Signals
+	drained, stopped := make(gate), make(gate)
+	var n *gracesystemd.Notifier
+	app := newApp(grace.WithSignals(syscall.SIGTERM), grace.WithSignalSource(&sigs),
+		grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
+	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour))
+	app.Add("worker", grace.Hook{OnDrain: drained.wait, OnStop: stopped.wait})
+	app.Add("systemd", n, grace.StopsLast())
+	run := testkit.Run(t, app)
+	sock.expectReady(nil)
+	sigs.Send(syscall.SIGTERM)
+	sock.expect(nil, "STOPPING=1\nSTATUS=draining (signal terminated): not ready, still serving")
+	close(drained)
+	sock.expect(nil, "STATUS=stopping components, waiting for 2: worker, systemd")
+	close(stopped)
+	sock.expect(nil, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+	if r := run.Wait(t); r.Err != nil || r.Report.Trigger.Kind != grace.TriggerSignal {
+		t.Fatalf("run: %v, trigger %v", r.Err, r.Report.Trigger)
 	}
 }
