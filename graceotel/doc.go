@@ -3,25 +3,27 @@
 // what was cut — is exported.
 //
 // Wire it in three lines: build the providers, hand [Telemetry.Observe] to grace.WithObserver,
-// and add the telemetry to the app first, so that it stops after everything else:
+// and add the telemetry as a foundation with grace.StopsLast, so that it starts before every
+// other component and stops after them all, wherever it is added and whatever they declare:
 //
 //	tel, err := graceotel.New(tp, mp)
 //	app := grace.New(grace.WithObserver(tel.Observe))
-//	app.Add("telemetry", tel) // first: every component added after it depends on it
+//	app.Add("telemetry", tel, grace.StopsLast())
 //
-// grace.WithObserver takes one function: to observe with something else as well (gracesystemd,
-// say), call both from one function.
-//
-// A component that declares [grace.DependsOn] (or [grace.Independent]) no longer depends on
-// everything added before it: name the telemetry in its DependsOn too. [StopsLast] checks an
-// app's plan for that, in a test.
+// Observers add up: gracesystemd's Notifier, say, can observe the same app through an
+// observer of its own. Foundations stop alongside one another, so a component stop still under
+// way when the telemetry shuts down — another foundation's, and the telemetry's own — is
+// exported as unfinished.
 //
 // # Traces
 //
 // Two traces per run: "grace.start" (from the start to ready, a child span per component start)
 // and "grace.stop" (from the first phase of the stop to the telemetry's own stop, with a
 // "grace.drain" span over the drain and a "grace.stopping" span over the stopping phase, a child
-// span per component drain and stop). A failed or abandoned step has an error status.
+// span per component drain and stop). A component's stop span runs from its turn to stop
+// (grace.EventStopping) to its end. "grace.stop" and the component stop spans carry
+// grace.trigger, what started the stop ("signal terminated", "stop (deploy)", "failure of db:
+// ..."). A failed or abandoned step has an error status.
 //
 // # Metrics
 //

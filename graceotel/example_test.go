@@ -15,8 +15,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// The telemetry observes the app's events and is added first, so it stops last: its shutdown
-// exports the whole stop. Here the OTLP endpoint is an in-process collector.
+// The telemetry observes the app's events and is a foundation (grace.StopsLast): added anywhere,
+// it stops after every other component, and its shutdown exports the whole stop. Here the OTLP
+// endpoint is an in-process collector.
 func Example() {
 	col := startCollector(false)
 	defer col.close()
@@ -33,11 +34,17 @@ func Example() {
 	}
 	app := grace.New(grace.WithObserver(tel.Observe), grace.WithSignals(),
 		grace.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	app.Add("telemetry", tel, grace.StopTimeout(5*time.Second))
 	app.Add("db", grace.Hook{})
-	app.Add("http", grace.Hook{})
+	app.Add("http", grace.Hook{}, grace.DependsOn("db"))
+	app.Add("telemetry", tel, grace.StopsLast(), grace.StopTimeout(5*time.Second))
 	plan, _ := app.Plan()
-	fmt.Println("telemetry stops last:", graceotel.StopsLast(plan, "telemetry") == nil)
+	for i, wave := range plan.Stop {
+		var names []string
+		for _, step := range wave {
+			names = append(names, step.Name)
+		}
+		fmt.Printf("stop wave %d: %v\n", i+1, names)
+	}
 
 	go func() { <-app.Await(grace.PhaseReady); app.Stop("example") }()
 	_, err = app.Run(ctx)
@@ -45,7 +52,9 @@ func Example() {
 	fmt.Println("spans exported:", col.spanNames())
 	fmt.Println("stop durations exported:", col.metric("grace.component.stop.duration") != nil)
 	// Output:
-	// telemetry stops last: true
+	// stop wave 1: [http]
+	// stop wave 2: [db]
+	// stop wave 3: [telemetry]
 	// error: <nil>
 	// spans exported: [grace.component.drain grace.component.start grace.component.stop grace.drain grace.start grace.stop grace.stopping]
 	// stop durations exported: true

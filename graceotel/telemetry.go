@@ -26,8 +26,9 @@ const ScopeName = "github.com/gracekit/grace/graceotel"
 const (
 	AttrComponent = attribute.Key("grace.component")
 	AttrPhase     = attribute.Key("grace.phase")
-	AttrOutcome   = attribute.Key("grace.outcome") // ok, error, abandoned
+	AttrOutcome   = attribute.Key("grace.outcome") // ok, error, abandoned; unfinished on a stop span
 	AttrForced    = attribute.Key("grace.forced")  // component, connections
+	AttrTrigger   = attribute.Key("grace.trigger") // what started the stop: "signal terminated", "stop (deploy)", …
 )
 
 // ForcedCloser is implemented by stop errors that say how many things the component had to cut
@@ -55,10 +56,11 @@ type Telemetry struct {
 	mu       sync.Mutex
 	phase    grace.Phase
 	phaseAt  time.Time
-	start    span // grace.start
-	stop     span // grace.stop
-	drain    span // grace.drain, child of grace.stop
-	stopping span // grace.stopping, child of grace.stop
+	start    span                  // grace.start
+	stop     span                  // grace.stop
+	drain    span                  // grace.drain, child of grace.stop
+	stopping span                  // grace.stopping, child of grace.stop
+	stops    map[string]trace.Span // component stop spans, from EventStopping to the stop's end
 	shutdown bool
 	inFlight map[string]func() int64
 	shutOnce sync.Once
@@ -85,7 +87,7 @@ func (s *span) end(at time.Time) {
 // its turn to stop. Either may be nil: that signal is then not recorded. It fails only if the
 // meter provider refuses an instrument.
 func New(tp *sdktrace.TracerProvider, mp *sdkmetric.MeterProvider) (*Telemetry, error) {
-	t := &Telemetry{tp: tp, mp: mp, inFlight: map[string]func() int64{}, shutDone: make(chan struct{})}
+	t := &Telemetry{tp: tp, mp: mp, inFlight: map[string]func() int64{}, stops: map[string]trace.Span{}, shutDone: make(chan struct{})}
 	if tp != nil {
 		t.tracer = tp.Tracer(ScopeName)
 	} else {
@@ -155,7 +157,7 @@ func (t *Telemetry) Observe(e grace.Event) {
 	bg := context.Background()
 	switch e.Kind {
 	case grace.EventPhase:
-		t.enterLocked(e.Phase, e.At)
+		t.enterLocked(e.Phase, e.At, e.Trigger)
 	case grace.EventStarted:
 		outcome := outcomeOf(e.Err, false)
 		t.stepLocked(t.start, "grace.component.start", e)
@@ -165,9 +167,16 @@ func (t *Telemetry) Observe(e grace.Event) {
 		}
 	case grace.EventDrained:
 		t.stepLocked(t.drain, "grace.component.drain", e)
+	case grace.EventStopping:
+		t.stops[e.Component] = t.openStepLocked(t.stopping, "grace.component.stop", e, at(e))
 	case grace.EventStopped, grace.EventAbandoned:
 		abandoned := e.Kind == grace.EventAbandoned
-		t.stepLocked(t.stopping, "grace.component.stop", e)
+		if s, ok := t.stops[e.Component]; ok {
+			delete(t.stops, e.Component)
+			endStep(s, e)
+		} else { // no EventStopping seen: the span is drawn back from the stop's duration
+			t.stepLocked(t.stopping, "grace.component.stop", e)
+		}
 		comp := AttrComponent.String(e.Component)
 		t.stopDur.Record(bg, e.Duration.Seconds(), metric.WithAttributes(comp, AttrOutcome.String(outcomeOf(e.Err, abandoned))))
 		t.running.Add(bg, -1)
@@ -191,26 +200,44 @@ func outcomeOf(err error, abandoned bool) string {
 	return "ok"
 }
 
+// at returns when e happened: e.At, or now if it is unset.
+func at(e grace.Event) time.Time {
+	if e.At.IsZero() {
+		return time.Now()
+	}
+	return e.At
+}
+
 // stepLocked records one component's start, drain or stop as a span under parent (a root span
 // if parent is not open), from e.At less e.Duration to e.At.
 func (t *Telemetry) stepLocked(parent span, name string, e grace.Event) {
+	endStep(t.openStepLocked(parent, name, e, at(e).Add(-e.Duration)), e)
+}
+
+// openStepLocked opens a span for one component's step under parent (a root span if parent is
+// not open), from begin. Stop spans carry the trigger.
+func (t *Telemetry) openStepLocked(parent span, name string, e grace.Event, begin time.Time) trace.Span {
 	ctx := context.Background()
 	if parent.open() {
 		ctx = parent.ctx
 	}
-	at := e.At
-	if at.IsZero() {
-		at = time.Now()
+	attrs := []attribute.KeyValue{AttrComponent.String(e.Component)}
+	if e.Trigger != nil && name == "grace.component.stop" {
+		attrs = append(attrs, AttrTrigger.String(e.Trigger.String()))
 	}
-	_, s := t.tracer.Start(ctx, name, trace.WithTimestamp(at.Add(-e.Duration)),
-		trace.WithAttributes(AttrComponent.String(e.Component)))
+	_, s := t.tracer.Start(ctx, name, trace.WithTimestamp(begin), trace.WithAttributes(attrs...))
+	return s
+}
+
+// endStep ends a step's span at e.At, with an error status if the step failed or was abandoned.
+func endStep(s trace.Span, e grace.Event) {
 	switch {
 	case e.Kind == grace.EventAbandoned:
 		s.SetStatus(codes.Error, "abandoned: "+errText(e.Err))
 	case e.Err != nil:
 		s.SetStatus(codes.Error, e.Err.Error())
 	}
-	s.End(trace.WithTimestamp(at))
+	s.End(trace.WithTimestamp(at(e)))
 }
 
 func errText(err error) string {
@@ -221,8 +248,8 @@ func errText(err error) string {
 }
 
 // enterLocked moves to phase p at time at: it records how long the previous phase lasted and
-// opens and closes the phase spans.
-func (t *Telemetry) enterLocked(p grace.Phase, at time.Time) {
+// opens and closes the phase spans. trig, if known, is set on the grace.stop span.
+func (t *Telemetry) enterLocked(p grace.Phase, at time.Time, trig *grace.Trigger) {
 	if p <= t.phase {
 		return
 	}
@@ -232,6 +259,9 @@ func (t *Telemetry) enterLocked(p grace.Phase, at time.Time) {
 	t.phase, t.phaseAt = p, at
 	root := func(name string) span {
 		ctx, s := t.tracer.Start(context.Background(), name, trace.WithTimestamp(at), trace.WithNewRoot())
+		if trig != nil && name == "grace.stop" {
+			s.SetAttributes(AttrTrigger.String(trig.String()))
+		}
 		return span{ctx, s}
 	}
 	child := func(parent span, name string) span {
@@ -265,7 +295,9 @@ func (t *Telemetry) enterLocked(p grace.Phase, at time.Time) {
 }
 
 // Stop ends the stop's spans, records the stopping phase so far, and shuts the tracer and meter
-// providers down in parallel — each flushes what it holds to its exporter. It waits until both
+// providers down in parallel — each flushes what it holds to its exporter. A component stop
+// still under way (the telemetry's own, another foundation's) is exported too, ended now with
+// grace.outcome=unfinished. It waits until both
 // are done or ctx ends (then returns ctx's cause; an exporter that cannot reach its collector
 // never holds the stop beyond the component's limit). Events after Stop are not recorded. A
 // second call waits for the same shutdown.
@@ -276,6 +308,12 @@ func (t *Telemetry) Stop(ctx context.Context) error {
 		if !t.phaseAt.IsZero() {
 			t.phaseDur.Record(context.Background(), now.Sub(t.phaseAt).Seconds(), metric.WithAttributes(AttrPhase.String(t.phase.String())))
 		}
+		for _, s := range t.stops {
+			s.SetAttributes(AttrOutcome.String("unfinished"))
+			s.AddEvent("telemetry shut down", trace.WithTimestamp(now))
+			s.End(trace.WithTimestamp(now))
+		}
+		clear(t.stops)
 		for _, s := range []*span{&t.start, &t.drain, &t.stopping, &t.stop} {
 			s.end(now)
 		}

@@ -37,7 +37,6 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 	defer close(release)
 
 	app := testkit.NewApp(grace.WithObserver(tel.Observe), grace.WithDrainDelay(20*time.Millisecond))
-	app.Add("telemetry", tel)
 	app.Add("db", grace.StopFunc(func(ctx context.Context) error {
 		select { // closing takes a while
 		case <-time.After(30 * time.Millisecond):
@@ -46,11 +45,12 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 			return ctx.Err()
 		}
 	}))
-	app.Add("pool", grace.StopFunc(func(context.Context) error { return &cutError{3} }), grace.DependsOn("telemetry", "db"))
+	app.Add("pool", grace.StopFunc(func(context.Context) error { return &cutError{3} }), grace.DependsOn("db"))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
 		<-release // ignores its stop: abandoned
 		return nil
-	}), grace.StopTimeout(50*time.Millisecond))
+	}), grace.StopTimeout(50*time.Millisecond), grace.Independent())
+	app.Add("telemetry", tel, grace.StopsLast()) // added last, declared by nobody: stops last all the same
 	tel.ObserveInFlight("http", func() int64 { return 2 })
 
 	rep, err := testkit.RunAndStop(t, app)
@@ -79,6 +79,9 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 	if len(stop.ParentSpanId) != 0 || string(stopping.ParentSpanId) != string(stop.SpanId) || string(drain.ParentSpanId) != string(stop.SpanId) {
 		t.Fatal("grace.stopping and grace.drain are not children of the root span grace.stop")
 	}
+	if got := attr(stop.Attributes, "grace.trigger"); got != "stop (test)" {
+		t.Fatalf("grace.stop's grace.trigger = %q, want the test's stop", got)
+	}
 	if d := time.Duration(drain.EndTimeUnixNano - drain.StartTimeUnixNano); d < 20*time.Millisecond {
 		t.Fatalf("grace.drain lasted %v, want at least the 20ms drain delay", d)
 	}
@@ -93,6 +96,17 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 		if s.EndTimeUnixNano > stop.EndTimeUnixNano {
 			t.Fatalf("%s's stop ended after grace.stop", name)
 		}
+		if got := attr(s.Attributes, "grace.trigger"); got != "stop (test)" {
+			t.Fatalf("%s's stop span: grace.trigger = %q, want the test's stop", name, got)
+		}
+		if c := rep.Component(name); time.Duration(s.StartTimeUnixNano) > time.Duration(c.StopAt.UnixNano()) {
+			t.Fatalf("%s's stop span begins after its stop began", name)
+		}
+	}
+	// The telemetry's own stop, under way at the shutdown, is exported as unfinished.
+	if s := col.spanNamed("grace.component.stop", "telemetry"); s == nil || attr(s.Attributes, "grace.outcome") != "unfinished" ||
+		len(s.Events) != 1 || s.Events[0].Name != "telemetry shut down" {
+		t.Fatalf("telemetry's own stop span = %v, want one ended by the shutdown as unfinished", s)
 	}
 	if s := col.spanNamed("grace.component.stop", "db"); time.Duration(s.EndTimeUnixNano-s.StartTimeUnixNano) < 30*time.Millisecond ||
 		s.Status.GetCode() == tracepb.Status_STATUS_CODE_ERROR {
@@ -188,36 +202,5 @@ func TestEventsAfterTheShutdownAreIgnored(t *testing.T) {
 	}
 	if col.spanNamed("grace.component.stop", "late") != nil {
 		t.Fatal("an event after the shutdown was exported")
-	}
-}
-
-func TestStopsLast(t *testing.T) {
-	hook := grace.Hook{}
-	good := testkit.NewApp()
-	good.Add("telemetry", hook)
-	good.Add("db", hook)
-	good.Add("http", hook, grace.DependsOn("db", "telemetry"))
-	plan, err := good.Plan()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := graceotel.StopsLast(plan, "telemetry"); err != nil {
-		t.Fatalf("StopsLast = %v, want nil", err)
-	}
-
-	bad := testkit.NewApp()
-	bad.Add("db", hook)
-	bad.Add("telemetry", hook)
-	bad.Add("cache", hook, grace.Independent())
-	bad.Add("http", hook, grace.DependsOn("db"))
-	if plan, err = bad.Plan(); err != nil {
-		t.Fatal(err)
-	}
-	err = graceotel.StopsLast(plan, "telemetry")
-	if err == nil || !strings.Contains(err.Error(), `"telemetry" does not stop after cache, db, http`) {
-		t.Fatalf("StopsLast = %v", err)
-	}
-	if err := graceotel.StopsLast(plan, "otel"); err == nil || !strings.Contains(err.Error(), `no component "otel"`) {
-		t.Fatalf("StopsLast with an unknown name = %v", err)
 	}
 }
