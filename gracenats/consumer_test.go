@@ -252,6 +252,34 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	}
 }
 
+// TestPanicRestartHandsBack panics in the handler; the app restarts the worker
+// (grace.RestartOnPanic), and the message in hand and those pulled ahead come back at once, not
+// after the minute-long ack wait.
+func TestPanicRestartHandsBack(t *testing.T) {
+	const n = 200
+	url := serverURL(t)
+	stream, consumer := newStream(t, url, time.Minute)
+	publishN(t, url, stream, n)
+	tl := newTally()
+	tl.nextRun()
+	var calls atomic.Int32
+	_, _, cs := service(t, url, stream, consumer, 20, func(ctx context.Context, msg jetstream.Msg) error {
+		if calls.Add(1) == 7 {
+			panic("handler bug")
+		}
+		return tl.add(msg.Data())
+	}, 5*time.Second)
+	cs[1].opts = append(cs[1].opts, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
+	r := runApp(t, cs...)
+	tl.waitDistinct(t, n, 10*time.Second)
+	r.app.Stop("test")
+	rep := r.wait(t)
+	if cr := rep.Component("orders"); cr.Restarts != 1 {
+		t.Errorf("restarts %d, want 1:\n%s", cr.Restarts, rep)
+	}
+	settled(t, url, stream, consumer)
+}
+
 func TestStartErrors(t *testing.T) {
 	url := serverURL(t)
 	stream, consumer := newStream(t, url, time.Minute)
