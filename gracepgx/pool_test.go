@@ -176,10 +176,7 @@ func TestTransactionInFlightAtTheHardDeadlineRollsBack(t *testing.T) {
 	if !errors.As(err, &inUse) || !errors.Is(err, gracepgx.ErrInUse) || inUse.Forced != 1 || inUse.AcquiredAtStop != 1 || inUse.ForcedCloses() != 1 {
 		t.Fatalf("Run error = %v, want an InUseError with 1 forced", err)
 	}
-	c := rep.Component("pg")
-	if c.State != grace.StateStopped || c.Stop >= limit {
-		t.Fatalf("pg: state %q after %v, want stopped within %v", c.State, c.Stop, limit)
-	}
+	c := testkit.StoppedWithin(t, rep, "pg", limit)
 	if !strings.Contains(c.Error, "1 connections still in use at the hard deadline") {
 		t.Fatalf("pg error in the report = %q", c.Error)
 	}
@@ -268,10 +265,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	}()
 	rep, err := testkit.RunAndStop(t, app, began)
 	px.Close() // the partition ends: pgx's own cancel request for the cut query gives up
-	c := rep.Component("pg")
-	if c.State != grace.StateStopped || c.Stop >= limit {
-		t.Fatalf("pg: state %q after %v, want stopped within its limit %v\n%s", c.State, c.Stop, limit, rep)
-	}
+	testkit.StoppedWithin(t, rep, "pg", limit)
 	if !errors.Is(err, gracepgx.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse", err)
 	}
@@ -312,8 +306,8 @@ func TestConnectionAttemptInFlightAtStopDoesNotHoldTheStop(t *testing.T) {
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
 	rep, _ := testkit.RunAndStop(t, app, began)
-	if c := rep.Component("pg"); c.State != grace.StateStopped || c.Error != "" || c.Stop >= limit {
-		t.Fatalf("pg: state %q after %v, error %q; want stopped cleanly within %v", c.State, c.Stop, c.Error, limit)
+	if c := testkit.StoppedWithin(t, rep, "pg", limit); c.Error != "" {
+		t.Fatalf("pg: error %q; want stopped cleanly", c.Error)
 	}
 	if !pool.CloseStats().Closed {
 		t.Fatal("the pool has not closed")

@@ -88,10 +88,7 @@ func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
 	if !errors.As(err, &inUse) || inUse.InUse != 1 {
 		t.Fatalf("Run error = %v, want an InUseError with 1 in use\n%s", err, rep)
 	}
-	c := rep.Component("db")
-	if c.State != grace.StateStopped || c.Stop >= limit {
-		t.Fatalf("db: state %q after %v, want stopped within %v", c.State, c.Stop, limit)
-	}
+	c := testkit.StoppedWithin(t, rep, "db", limit)
 	if !strings.Contains(c.Error, "1 of 1 connections still in use at close") {
 		t.Fatalf("db error in the report = %q", c.Error)
 	}

@@ -130,3 +130,18 @@ func RunAndStop(t testing.TB, app *grace.App, also ...<-chan struct{}) (*grace.R
 	res := r.Wait(t)
 	return res.Report, res.Err
 }
+
+// StoppedWithin returns the report of the component called name, failing t unless the component
+// was stopped — not abandoned — in less than limit: the check that a component whose dependency
+// became unreachable still ends its stop within its own limit.
+func StoppedWithin(t testing.TB, rep *grace.Report, name string, limit time.Duration) *grace.ComponentReport {
+	t.Helper()
+	c := rep.Component(name)
+	switch {
+	case c == nil:
+		t.Fatalf("no component %q in the report\n%s", name, rep)
+	case c.State != grace.StateStopped || c.Stop >= limit:
+		t.Fatalf("%s: state %q after %v, want stopped within its limit %v\n%s", name, c.State, c.Stop, limit, rep)
+	}
+	return c
+}

@@ -180,6 +180,27 @@ func TestRunStopsTheAppWhenTheTestEnds(t *testing.T) {
 	testkit.Await(t, r.Ended(), time.Second, "Ended to be closed")
 }
 
+func TestStoppedWithin(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	app := testkit.NewApp()
+	app.Add("quick", grace.Hook{})
+	app.Add("stuck", grace.StopFunc(func(context.Context) error { <-release; return nil }), grace.StopTimeout(50*time.Millisecond))
+	rep, _ := testkit.RunAndStop(t, app)
+	if c := testkit.StoppedWithin(t, rep, "quick", time.Second); c.Name != "quick" {
+		t.Fatalf("StoppedWithin returned %q's report", c.Name)
+	}
+	if msg := failures(t, func(tb testing.TB) { testkit.StoppedWithin(tb, rep, "stuck", time.Second) }); !strings.Contains(msg, `stuck: state "abandoned"`) {
+		t.Fatalf("StoppedWithin of an abandoned component failed with %q", msg)
+	}
+	if msg := failures(t, func(tb testing.TB) { testkit.StoppedWithin(tb, rep, "quick", 0) }); !strings.Contains(msg, "want stopped within its limit 0s") {
+		t.Fatalf("StoppedWithin over the limit failed with %q", msg)
+	}
+	if msg := failures(t, func(tb testing.TB) { testkit.StoppedWithin(tb, rep, "none", time.Second) }); !strings.Contains(msg, `no component "none"`) {
+		t.Fatalf("StoppedWithin of an unknown component failed with %q", msg)
+	}
+}
+
 func TestClosedAddrRefuses(t *testing.T) {
 	addr := testkit.ClosedAddr(t)
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
