@@ -73,6 +73,9 @@ func (c *Conn) Closed() <-chan struct{} { return c.closed }
 
 // Start checks that the server answers: a round trip (flush) bounded by ctx, so an unreachable
 // server fails the app's start with "reach nats server: ...". A nil connection fails too.
+// nats.go requires ctx to carry a deadline: the engine's start context always does; called by
+// hand, give it one (context.WithTimeout), or Start fails with nats' "context requires a
+// deadline".
 func (c *Conn) Start(ctx context.Context) error {
 	if c.nc == nil {
 		return errors.New("reach nats server: nil *nats.Conn")
