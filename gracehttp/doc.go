@@ -15,6 +15,15 @@
 //     connections, hijacked ones included, are closed; the requests cut are logged and returned
 //     in a [*CutError].
 //
+// # Clients that ignore readiness
+//
+// A load balancer stops sending once readiness fails, so by the time intake stops nothing is
+// queued. A client that dials the instance directly and keeps sending can still lose a request:
+// a connection the kernel accepted but net/http had not yet taken from the accept queue is
+// reset when the listener closes (measured with examples/orders: about 2 in 500 at that moment).
+// For such clients use [WithRetryAfter], which keeps the listener open and answers new requests
+// 503 with Retry-After until the running ones have finished.
+//
 // # HTTP/2
 //
 // HTTP/2 is drained over TLS (ALPN) and as h2c (http.Server.Protocols with UnencryptedHTTP2). A
