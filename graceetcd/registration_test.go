@@ -80,14 +80,17 @@ func TestKeyLivesFromReadyToDrain(t *testing.T) {
 	}
 }
 
-// The lease is renewed while the app runs: its remaining TTL goes back up, again and again.
-func TestLeaseIsKeptAlive(t *testing.T) {
+// registered runs an app with a Registration of a key of the test's own, made with opts, and
+// waits until the key is in etcd. It returns the test's own client, the key, the lease it is
+// under, the app and its run.
+func registered(t *testing.T, opts ...graceetcd.Option) (*clientv3.Client, string, clientv3.LeaseID, *grace.App, *testkit.Running) {
+	t.Helper()
 	c := newClient(t, endpoint(t))
 	key := testKey(t)
 	app := testkit.NewApp()
 	ac := newClient(t, endpoint(t)) // the app's client, closed by the app after the registration
 	app.Add("etcd-client", grace.Closer(ac))
-	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithTTL(5*time.Second), graceetcd.WithLogger(testkit.QuietLogger())))
+	app.Add("etcd", graceetcd.New(app, ac, key, "v", append([]graceetcd.Option{graceetcd.WithLogger(testkit.QuietLogger())}, opts...)...))
 	r := testkit.Run(t, app)
 	var lease clientv3.LeaseID
 	testkit.Until(t, 10*time.Second, "the key to be registered", func() bool {
@@ -95,6 +98,12 @@ func TestLeaseIsKeptAlive(t *testing.T) {
 		lease = id
 		return ok
 	})
+	return c, key, lease, app, r
+}
+
+// The lease is renewed while the app runs: its remaining TTL goes back up, again and again.
+func TestLeaseIsKeptAlive(t *testing.T) {
+	c, key, lease, app, r := registered(t, graceetcd.WithTTL(5*time.Second))
 	renewals, last := 0, int64(1<<62)
 	testkit.Until(t, 15*time.Second, "the lease to be renewed twice", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -123,19 +132,7 @@ func TestLeaseIsKeptAlive(t *testing.T) {
 
 // A lost lease (revoked here; expired after an etcd outage in life) is replaced: the key comes back.
 func TestLostLeaseIsReplaced(t *testing.T) {
-	c := newClient(t, endpoint(t))
-	key := testKey(t)
-	app := testkit.NewApp()
-	ac := newClient(t, endpoint(t)) // the app's client, closed by the app after the registration
-	app.Add("etcd-client", grace.Closer(ac))
-	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithLogger(testkit.QuietLogger())))
-	r := testkit.Run(t, app)
-	var first clientv3.LeaseID
-	testkit.Until(t, 10*time.Second, "the key to be registered", func() bool {
-		_, id, ok := getKey(t, c, key)
-		first = id
-		return ok
-	})
+	c, key, first, app, r := registered(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := c.Revoke(ctx, first); err != nil {

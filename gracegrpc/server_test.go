@@ -16,6 +16,7 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracegrpc"
 	"github.com/gracekit/grace/internal/testkit"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -246,18 +247,26 @@ func checkWatch(t *testing.T, w watched, want ...healthpb.HealthCheckResponse_Se
 	}
 }
 
-// A stream that never ends is cut at the cut margin before the stop deadline; Stop's error, and
-// so the report, names it; an RPC that finishes in time is not cut.
-func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
+// serveEcho runs an app whose one component is a Server of the test service, with the cut
+// margin given and a stop limit of 1.5 s, and waits until it is ready. It returns the service,
+// the listener, a client connection, the app and its run.
+func serveEcho(t *testing.T, cutMargin time.Duration) (*echo, *testkit.Listener, *grpc.ClientConn, *grace.App, *testkit.Running) {
+	t.Helper()
 	l := testkit.Listen(t)
 	e := newEcho()
-	s := gracegrpc.New(l, gracegrpc.WithCutMargin(300*time.Millisecond))
+	s := gracegrpc.New(l, gracegrpc.WithCutMargin(cutMargin))
 	s.RegisterService(&echoDesc, e)
 	app := testkit.NewApp(grace.WithBudget(10 * time.Second))
 	app.Add("grpc", s, grace.StopTimeout(1500*time.Millisecond))
 	r := testkit.Run(t, app)
 	r.Ready(t)
-	conn := dial(t, l.Addr().String())
+	return e, l, dial(t, l.Addr().String()), app, r
+}
+
+// A stream that never ends is cut at the cut margin before the stop deadline; Stop's error, and
+// so the report, names it; an RPC that finishes in time is not cut.
+func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
+	e, l, conn, app, r := serveEcho(t, 300*time.Millisecond)
 	ctx := context.Background()
 
 	forever := make(chan error, 1)
@@ -384,16 +393,8 @@ func TestQuietPeriodEndsTheDrainDelay(t *testing.T) {
 // A handler that ignores its cancelled context does not make the stop overrun: Stop still
 // returns before the deadline (the component is stopped, not abandoned), naming it as stuck.
 func TestStuckHandlerIsNamedWithinTheLimit(t *testing.T) {
-	l := testkit.Listen(t)
-	e := newEcho()
+	e, _, conn, app, r := serveEcho(t, 400*time.Millisecond)
 	defer close(e.release) // lets the stuck handler end after the test
-	s := gracegrpc.New(l, gracegrpc.WithCutMargin(400*time.Millisecond))
-	s.RegisterService(&echoDesc, e)
-	app := testkit.NewApp(grace.WithBudget(10 * time.Second))
-	app.Add("grpc", s, grace.StopTimeout(1500*time.Millisecond))
-	r := testkit.Run(t, app)
-	r.Ready(t)
-	conn := dial(t, l.Addr().String())
 	cs, err := openStream(context.Background(), conn, "Stubborn")
 	if err != nil {
 		t.Fatal(err)
