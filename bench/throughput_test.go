@@ -30,6 +30,12 @@ func BenchmarkThroughput(b *testing.B) {
 		for _, style := range withBare {
 			svcs[style] = start(b, style)
 		}
+		// One discarded run per style first, so no style's measured runs include a cold start.
+		for _, style := range withBare {
+			if _, err := runWrk(bin, "http://"+svcs[style].addr+"/work"); err != nil {
+				b.Fatalf("%s: warm-up: %v", style, err)
+			}
+		}
 		order := append([]string(nil), withBare...)
 		for round := range wrkRounds {
 			for i := range order {
