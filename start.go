@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// causeStartsInFlight is the TimeoutError cause of a start that outlived half the budget after a
+// stop was requested during the start.
+const causeStartsInFlight = "half the budget, for starts in flight at the stop"
+
 // errStopRequested is the cause given to start contexts when a stop comes during the start.
 var errStopRequested = errors.New("stop requested during start")
 
@@ -14,21 +18,36 @@ var errStopRequested = errors.New("stop requested during start")
 // (each bounded by its limit), and returns the start failures joined.
 func (r *run) startAll() error {
 	a := r.app
-	all, cancelAll := context.WithTimeoutCause(context.Background(), r.cfg.startTimeout,
+	outer, cancelOuter := context.WithCancelCause(context.Background())
+	defer cancelOuter(nil)
+	all, cancelAll := context.WithTimeoutCause(outer, r.cfg.startTimeout,
 		&TimeoutError{Limit: r.cfg.startTimeout, Cause: "start timeout"})
 	defer cancelAll()
 	// calls is what Start sees: also cancelled when a stop is requested, so a slow start can
-	// return early. Waiting stays bounded by the limits alone, so a start that honours its ctx is
-	// waited for and, if it succeeded after all, rolled back.
+	// return early. A start that honours its ctx is waited for and, if it succeeded after all,
+	// rolled back; one that does not is waited for no longer than the stop budget allows.
 	calls, cancelCalls := context.WithCancelCause(all)
 	defer cancelCalls(nil)
+	watched := make(chan struct{})
 	go func() {
+		defer close(watched)
 		select {
 		case <-a.trigCh:
 			cancelCalls(errStopRequested)
 		case <-calls.Done():
+			return
+		}
+		// Half of the budget for the starts in flight; the other half is the rollback's.
+		left := time.Until(a.triggered().At.Add(r.cfg.budget / 2))
+		t := time.NewTimer(left)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelOuter(&TimeoutError{Limit: r.cfg.budget / 2, Cause: causeStartsInFlight})
+		case <-outer.Done():
 		}
 	}()
+	defer func() { cancelOuter(nil); <-watched }()
 
 	type result struct {
 		n   *node
@@ -97,6 +116,16 @@ func (r *run) startOne(all, calls context.Context, n *node) error {
 	if err != nil {
 		if errors.Is(context.Cause(calls), errStopRequested) && (errors.Is(err, context.Canceled) || errors.Is(err, errStopRequested)) {
 			n.setState(StateNotStarted, nil)
+			return nil
+		}
+		var te *TimeoutError
+		if errors.Is(context.Cause(calls), errStopRequested) && errors.As(err, &te) && te.Cause == causeStartsInFlight {
+			// A start that ignored the stop request: abandoned, a failed stop rather than a
+			// failed start.
+			n.repMu.Lock()
+			n.rep.State, n.rep.TimedOut = StateAbandoned, true
+			n.rep.Err = wrap(n.name, "start", err)
+			n.repMu.Unlock()
 			return nil
 		}
 		var pe *PanicError

@@ -179,3 +179,32 @@ func TestContextEndTriggersStop(t *testing.T) {
 		t.Errorf("trigger %+v exit %d", rep.Trigger, rep.ExitCode)
 	}
 }
+
+func TestStopDuringAStartThatIgnoresItsContextKeepsTheBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		app := newApp(grace.WithBudget(2*time.Second), grace.WithStartTimeout(time.Minute))
+		app.Add("db", grace.Hook{})
+		app.Add("migrate", grace.Hook{OnStart: func(context.Context) error {
+			app.Stop("deploy")
+			<-release // ignores its context
+			return nil
+		}})
+		begin := time.Now()
+		rep, _ := app.Run(context.Background())
+		// Half the budget for the start in flight, then the rollback — not the 1m start timeout.
+		if took := time.Since(begin); took != time.Second {
+			t.Errorf("Run took %v, want 1s (half the 2s budget)", took)
+		}
+		if c := rep.Component("migrate"); c.State != grace.StateAbandoned || !c.TimedOut || !strings.Contains(c.Error, "half the budget") {
+			t.Errorf("migrate: %+v", c)
+		}
+		if rep.ExitCode != grace.ExitStopFailed {
+			t.Errorf("exit %d, want %d: the stop failed, not the start", rep.ExitCode, grace.ExitStopFailed)
+		}
+		if rep.Component("db").State != grace.StateStopped {
+			t.Errorf("db not rolled back:\n%s", rep)
+		}
+	})
+}
