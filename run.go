@@ -21,7 +21,8 @@ import (
 //  2. Listen for signals (restored when Run returns). A stop requested from here on is never lost.
 //  3. Start components in dependency order, independent ones in parallel. If a start fails,
 //     times out or panics, or a stop is requested meanwhile, roll back: stop what started, in
-//     reverse dependency order, under the stop budget, and return.
+//     reverse dependency order, under the stop budget, and return. After a stop request, starts
+//     in flight (their ctx cancelled) are waited for at most half the budget, then abandoned.
 //  4. [PhaseReady]: wait for a signal, [App.Stop], a worker's failure, or the end of ctx.
 //  5. [PhaseDraining]: call every [Drainer]; wait out the drain delay (ended early when every
 //     [Quieter] is quiet, or by a second signal).
