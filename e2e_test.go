@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -182,8 +183,10 @@ func TestEndToEndSecondSignalShortensBudget(t *testing.T) {
 	if fmt.Sprint(rep["exporter"]) == "" || !strings.Contains(fmt.Sprint(rep["exporter"]), "escalated budget") {
 		t.Errorf("exporter: %v", rep["exporter"])
 	}
-	if strings.Join(order, ",") != "worker,db" {
-		t.Errorf("stop order %v: the others must still stop", order)
+	// Once the escalated budget is gone, the rest are abandoned at once and their stops race:
+	// what matters is that they all still ran.
+	if slices.Sort(order); strings.Join(order, ",") != "db,worker" {
+		t.Errorf("stopped %v: the others must still stop", order)
 	}
 }
 
