@@ -1,7 +1,9 @@
 // Package testkit is the test plumbing that grace's own packages and adapter modules share: the
 // test services' addresses from the environment, an app run in the background with bounded
 // waits, waits on events with deadlines, and loopback network parts — a port where nothing
-// listens, a listener that reports its close, and a TCP proxy that can play a network partition.
+// listens, a listener that reports its close, and a TCP proxy that can play a network partition;
+// for the message-queue consumers, a ledger of the records handled run by run (duplicates
+// counted) and a harness that runs the test binary again as a child process to signal.
 //
 // It is internal: only code under github.com/gracekit/grace/ can import it (the adapter modules
 // do, through their replace of the root module). It uses the standard library only.

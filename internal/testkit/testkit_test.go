@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -17,7 +18,12 @@ import (
 	"github.com/gracekit/grace/internal/testkit"
 )
 
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(childModeEnv); mode != "" {
+		os.Exit(childMain(mode))
+	}
+	leakcheck.Main(m)
+}
 
 // fakeT stands in for the *testing.T a helper is given, to see the helper fail: Fatal ends the
 // helper's goroutine as the real one does, and the message is kept.
