@@ -13,6 +13,7 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracekafka"
 	"github.com/gracekit/grace/gracetest"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -115,17 +116,17 @@ func TestRestartsLoseNothing(t *testing.T) {
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, n)
 
-	tl := newTally()
+	tl := testkit.NewLedger("record")
 	handle := func(ctx context.Context, r *kgo.Record) error {
 		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
-		return tl.add(r)
+		return tl.Add(r.Value)
 	}
 	for run := 0; run <= restarts; run++ {
-		tl.nextRun()
+		tl.NextRun()
 		c := consumerFor(addrs, group, maxPoll, handle)
 		r := runApp(t, "consumer", c, grace.StopTimeout(10*time.Second))
 		target := n * (run + 1) / (restarts + 1)
-		tl.waitDistinct(t, target, 30*time.Second)
+		tl.WaitDistinct(t, target, 30*time.Second)
 		if run%2 == 0 {
 			r.app.Stop("test restart")
 		} else {
@@ -146,19 +147,8 @@ func TestRestartsLoseNothing(t *testing.T) {
 		groupEmpty(t, cluster, group)
 	}
 
-	distinct, dups, handled, counts := tl.snapshot()
-	for v := range n {
-		if counts[v] == 0 {
-			t.Errorf("record %d never handled", v)
-		}
-	}
-	total := 0
-	for run, d := range dups {
-		total += d
-		if d > maxPoll {
-			t.Errorf("run %d handled %d records again, more than one batch (%d)", run, d, maxPoll)
-		}
-	}
+	total := tl.Check(t, n, maxPoll)
+	distinct, dups, handled, _ := tl.Snapshot()
 	if got := committed(cluster, group); got != n {
 		t.Errorf("committed offsets sum to %d, want %d", got, n)
 	}
@@ -183,8 +173,8 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, n)
 
-	tl := newTally()
-	tl.nextRun()
+	tl := testkit.NewLedger("record")
+	tl.NextRun()
 	entered, release := make(chan struct{}), make(chan struct{})
 	var first sync.Once
 	var ctxErrInHand error
@@ -201,7 +191,7 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 		if !held && released.Load() {
 			afterStop.Add(1)
 		}
-		return tl.add(r)
+		return tl.Add(r.Value)
 	})
 	spy := &stopSpy{Consumer: c, called: make(chan struct{})}
 	r := runApp(t, "consumer", spy)
@@ -217,7 +207,7 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 	if ctxErrInHand != nil {
 		t.Errorf("handler's ctx ended at the soft stop: %v", ctxErrInHand)
 	}
-	_, _, handled, _ := tl.snapshot()
+	_, _, handled, _ := tl.Snapshot()
 	if handled[0] != maxPoll || afterStop.Load() != maxPoll-1 {
 		t.Errorf("handled %d records, %d of them after the stop began; want the batch in hand: %d, %d",
 			handled[0], afterStop.Load(), maxPoll, maxPoll-1)
@@ -254,8 +244,8 @@ func TestHardStopRedelivers(t *testing.T) {
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, n)
 
-	tl := newTally()
-	tl.nextRun()
+	tl := testkit.NewLedger("record")
+	tl.NextRun()
 	var stuck atomic.Pointer[kgo.Record]
 	entered := make(chan struct{})
 	var cause atomic.Value
@@ -266,7 +256,7 @@ func TestHardStopRedelivers(t *testing.T) {
 			cause.Store(context.Cause(ctx))
 			return ctx.Err()
 		}
-		return tl.add(r)
+		return tl.Add(r.Value)
 	})
 	r := runApp(t, "consumer", c, grace.StopTimeout(limit))
 	await(t, entered, "the handler to get the first record")
@@ -290,15 +280,15 @@ func TestHardStopRedelivers(t *testing.T) {
 
 	// The next run handles the record that was cut off.
 	v := string(stuck.Load().Value)
-	tl.nextRun()
-	c2 := consumerFor(addrs, group, 5, tl.handler())
+	tl.NextRun()
+	c2 := consumerFor(addrs, group, 5, handler(tl))
 	r2 := runApp(t, "consumer", c2)
-	tl.waitDistinct(t, n, 20*time.Second)
+	tl.WaitDistinct(t, n, 20*time.Second)
 	r2.app.Stop("test")
 	if rep := r2.wait(t); rep.ExitCode != grace.ExitClean {
 		t.Fatalf("second run: exit %d:\n%s", rep.ExitCode, rep)
 	}
-	_, dups, _, counts := tl.snapshot()
+	_, dups, _, counts := tl.Snapshot()
 	if counts[atoiT(t, v)] != 1 {
 		t.Errorf("record %s cut off at the hard stop was handled %d times after, want 1", v, counts[atoiT(t, v)])
 	}
@@ -318,17 +308,17 @@ func TestPanicRestartSkipsNothing(t *testing.T) {
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, n)
 
-	tl := newTally()
-	tl.nextRun()
+	tl := testkit.NewLedger("record")
+	tl.NextRun()
 	var calls atomic.Int32
 	c := consumerFor(addrs, group, 20, func(ctx context.Context, r *kgo.Record) error {
 		if calls.Add(1) == 7 {
 			panic("handler bug")
 		}
-		return tl.add(r)
+		return tl.Add(r.Value)
 	})
 	r := runApp(t, "consumer", c, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
-	tl.waitDistinct(t, n, 20*time.Second)
+	tl.WaitDistinct(t, n, 20*time.Second)
 	r.app.Stop("test")
 	rep := r.wait(t)
 	if cr := rep.Component("consumer"); cr.Restarts != 1 {
@@ -350,15 +340,15 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, n)
 
-	tl := newTally()
-	tl.nextRun()
+	tl := testkit.NewLedger("record")
+	tl.NextRun()
 	var failed atomic.Pointer[kgo.Record]
 	boom := errors.New("boom")
 	c := consumerFor(addrs, group, 10, func(ctx context.Context, r *kgo.Record) error {
 		if failed.CompareAndSwap(nil, r) {
 			return boom
 		}
-		return tl.add(r)
+		return tl.Add(r.Value)
 	})
 	r := runApp(t, "consumer", c)
 	rep := r.wait(t)
@@ -369,12 +359,12 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	if he.Offset != failed.Load().Offset || he.Partition != failed.Load().Partition {
 		t.Errorf("HandlerError names %d@%d, want %d@%d", he.Partition, he.Offset, failed.Load().Partition, failed.Load().Offset)
 	}
-	tl.nextRun()
-	r2 := runApp(t, "consumer", consumerFor(addrs, group, 10, tl.handler()))
-	tl.waitDistinct(t, n, 20*time.Second)
+	tl.NextRun()
+	r2 := runApp(t, "consumer", consumerFor(addrs, group, 10, handler(tl)))
+	tl.WaitDistinct(t, n, 20*time.Second)
 	r2.app.Stop("test")
 	r2.wait(t)
-	if _, _, _, counts := tl.snapshot(); counts[atoiT(t, string(failed.Load().Value))] != 1 {
+	if _, _, _, counts := tl.Snapshot(); counts[atoiT(t, string(failed.Load().Value))] != 1 {
 		t.Errorf("failed record not handled by the next run")
 	}
 }
@@ -389,11 +379,11 @@ func TestUnreachableBrokerAtStop(t *testing.T) {
 	}
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, 50)
-	tl := newTally()
-	tl.nextRun()
-	c := consumerFor(addrs, "gone", 10, tl.handler())
+	tl := testkit.NewLedger("record")
+	tl.NextRun()
+	c := consumerFor(addrs, "gone", 10, handler(tl))
 	r := runApp(t, "consumer", c, grace.StopTimeout(limit))
-	tl.waitDistinct(t, 50, 20*time.Second)
+	tl.WaitDistinct(t, 50, 20*time.Second)
 	cluster.Close()
 	begin := time.Now()
 	r.app.Stop("test")
@@ -439,6 +429,7 @@ func TestStartErrors(t *testing.T) {
 	}
 }
 
-func (t *tally) handler() gracekafka.Handler {
-	return func(_ context.Context, r *kgo.Record) error { return t.add(r) }
+// handler returns a handler that adds each record to l.
+func handler(l *testkit.Ledger) gracekafka.Handler {
+	return func(_ context.Context, r *kgo.Record) error { return l.Add(r.Value) }
 }

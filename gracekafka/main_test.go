@@ -2,12 +2,10 @@ package gracekafka_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,76 +57,6 @@ func produceN(t *testing.T, addrs []string, n int) {
 	if err := cl.ProduceSync(ctx, rs...).FirstErr(); err != nil {
 		t.Fatalf("produce %d records: %v", n, err)
 	}
-}
-
-// tally counts how often each record value was handled, per run of the consumer.
-type tally struct {
-	mu       sync.Mutex
-	counts   map[int]int
-	run      int
-	dups     []int // dups[i]: records run i handled that an earlier run (or itself) had handled
-	handled  []int // handled[i]: records run i handled
-	distinct int
-	changed  chan struct{}
-}
-
-func newTally() *tally { return &tally{counts: map[int]int{}, changed: make(chan struct{})} }
-
-// nextRun starts counting a new run of the consumer.
-func (t *tally) nextRun() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.dups = append(t.dups, 0)
-	t.handled = append(t.handled, 0)
-	t.run = len(t.dups) - 1
-}
-
-func (t *tally) add(r *kgo.Record) error {
-	v, err := strconv.Atoi(string(r.Value))
-	if err != nil {
-		return fmt.Errorf("record value %q: %w", r.Value, err)
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.counts[v] > 0 {
-		t.dups[t.run]++
-	} else {
-		t.distinct++
-	}
-	t.counts[v]++
-	t.handled[t.run]++
-	close(t.changed)
-	t.changed = make(chan struct{})
-	return nil
-}
-
-// waitDistinct waits until at least n distinct records were handled.
-func (t *tally) waitDistinct(tb testing.TB, n int, timeout time.Duration) {
-	tb.Helper()
-	deadline := time.After(timeout)
-	for {
-		t.mu.Lock()
-		d, ch := t.distinct, t.changed
-		t.mu.Unlock()
-		if d >= n {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			tb.Fatalf("only %d distinct records handled after %v, want %d", d, timeout, n)
-		}
-	}
-}
-
-func (t *tally) snapshot() (distinct int, dups, handled []int, counts map[int]int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c := make(map[int]int, len(t.counts))
-	for k, v := range t.counts {
-		c[k] = v
-	}
-	return t.distinct, append([]int(nil), t.dups...), append([]int(nil), t.handled...), c
 }
 
 func atoiT(t *testing.T, s string) int {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracekafka"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -25,19 +26,19 @@ func TestRollingRestart(t *testing.T) {
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, n)
 
-	tl := newTally()
-	tl.nextRun() // one tally run: both instances together
+	tl := testkit.NewLedger("record")
+	tl.NextRun() // one ledger run: both instances together
 	var byA, byB atomic.Int32
 	handle := func(by *atomic.Int32) gracekafka.Handler {
 		return func(ctx context.Context, r *kgo.Record) error {
 			time.Sleep(200 * time.Microsecond)
 			by.Add(1)
-			return tl.add(r)
+			return tl.Add(r.Value)
 		}
 	}
 	a := runApp(t, "consumer", consumerFor(addrs, group, maxPoll, handle(&byA)))
 	b := runApp(t, "consumer", consumerFor(addrs, group, maxPoll, handle(&byB)))
-	tl.waitDistinct(t, n/3, 30*time.Second)
+	tl.WaitDistinct(t, n/3, 30*time.Second)
 	for deadline := time.Now().Add(20 * time.Second); byA.Load() == 0 || byB.Load() == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after 20s instance a handled %d records and b %d: the group never shared the partitions", byA.Load(), byB.Load())
@@ -47,12 +48,12 @@ func TestRollingRestart(t *testing.T) {
 	if rep := a.wait(t); rep.ExitCode != grace.ExitClean {
 		t.Fatalf("instance a: exit %d:\n%s", rep.ExitCode, rep)
 	}
-	tl.waitDistinct(t, n, 30*time.Second) // b alone finishes the topic
+	tl.WaitDistinct(t, n, 30*time.Second) // b alone finishes the topic
 	b.app.Stop("done")
 	if rep := b.wait(t); rep.ExitCode != grace.ExitClean {
 		t.Fatalf("instance b: exit %d:\n%s", rep.ExitCode, rep)
 	}
-	distinct, dups, handled, _ := tl.snapshot()
+	distinct, dups, handled, _ := tl.Snapshot()
 	if dups[0] > maxPoll {
 		t.Errorf("%d records handled twice across the rebalance, more than one batch (%d)", dups[0], maxPoll)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracenats"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -33,8 +34,9 @@ func service(t *testing.T, url, stream, consumer string, batch int, h gracenats.
 	}
 }
 
-func (t *tally) handler() gracenats.Handler {
-	return func(_ context.Context, msg jetstream.Msg) error { return t.add(msg.Data()) }
+// handler returns a handler that adds each message to l.
+func handler(l *testkit.Ledger) gracenats.Handler {
+	return func(_ context.Context, msg jetstream.Msg) error { return l.Add(msg.Data()) }
 }
 
 // settled fails t unless the consumer has nothing pending: every message delivered and acked.
@@ -72,16 +74,16 @@ func TestRestartsLoseNothing(t *testing.T) {
 	stream, consumer := newStream(t, url, 5*time.Second)
 	publishN(t, url, stream, n)
 
-	tl := newTally()
+	tl := testkit.NewLedger("message")
 	handle := func(ctx context.Context, msg jetstream.Msg) error {
 		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
-		return tl.add(msg.Data())
+		return tl.Add(msg.Data())
 	}
 	for run := 0; run <= restarts; run++ {
-		tl.nextRun()
+		tl.NextRun()
 		conn, _, cs := service(t, url, stream, consumer, batch, handle, 10*time.Second)
 		r := runApp(t, cs...)
-		tl.waitDistinct(t, n*(run+1)/(restarts+1), 30*time.Second)
+		tl.WaitDistinct(t, n*(run+1)/(restarts+1), 30*time.Second)
 		if run%2 == 0 {
 			r.app.Stop("test restart")
 		} else {
@@ -102,19 +104,8 @@ func TestRestartsLoseNothing(t *testing.T) {
 			t.Fatalf("run %d: the connection's Stop returned before its closed handler ran", run)
 		}
 	}
-	distinct, dups, handled, counts := tl.snapshot()
-	for v := range n {
-		if counts[v] == 0 {
-			t.Errorf("message %d never handled", v)
-		}
-	}
-	total := 0
-	for run, d := range dups {
-		total += d
-		if d > batch {
-			t.Errorf("run %d handled %d messages again, more than one batch (%d)", run, d, batch)
-		}
-	}
+	total := tl.Check(t, n, batch)
+	distinct, dups, handled, _ := tl.Snapshot()
 	settled(t, url, stream, consumer)
 	t.Logf("messages %d, distinct handled %d, runs %d (restarts %d), handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
 		n, distinct, len(dups), restarts, handled, dups, total, batch)
@@ -129,8 +120,8 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 	stream, consumer := newStream(t, url, time.Minute) // redelivery by ack wait would fail the test's deadline
 	publishN(t, url, stream, n)
 
-	tl := newTally()
-	tl.nextRun()
+	tl := testkit.NewLedger("message")
+	tl.NextRun()
 	entered, release := make(chan struct{}), make(chan struct{})
 	var first sync.Once
 	var ctxErr error
@@ -140,7 +131,7 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 			<-release
 			ctxErr = ctx.Err()
 		})
-		return tl.add(msg.Data())
+		return tl.Add(msg.Data())
 	}, 10*time.Second)
 	r := runApp(t, cs...)
 	await(t, entered, "the handler to get the first message")
@@ -153,18 +144,18 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 	if ctxErr != nil {
 		t.Errorf("handler's ctx ended at the soft stop: %v", ctxErr)
 	}
-	_, _, handled, _ := tl.snapshot()
+	_, _, handled, _ := tl.Snapshot()
 	if handled[0] < 1 || handled[0] >= n {
 		t.Fatalf("first run handled %d messages, want the one in hand and not all", handled[0])
 	}
 
-	tl.nextRun()
-	_, _, cs = service(t, url, stream, consumer, 50, tl.handler(), 10*time.Second)
+	tl.NextRun()
+	_, _, cs = service(t, url, stream, consumer, 50, handler(tl), 10*time.Second)
 	r = runApp(t, cs...)
-	tl.waitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
+	tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
 	r.app.Stop("test")
 	r.wait(t)
-	if _, dups, _, _ := tl.snapshot(); dups[1] != 0 {
+	if _, dups, _, _ := tl.Snapshot(); dups[1] != 0 {
 		t.Errorf("second run handled %d messages again, want 0 after a clean stop", dups[1])
 	}
 	settled(t, url, stream, consumer)
@@ -181,8 +172,8 @@ func TestHardStopRedelivers(t *testing.T) {
 	stream, consumer := newStream(t, url, time.Minute)
 	publishN(t, url, stream, n)
 
-	tl := newTally()
-	tl.nextRun()
+	tl := testkit.NewLedger("message")
+	tl.NextRun()
 	var stuck atomic.Value
 	entered := make(chan struct{})
 	var cause atomic.Value
@@ -193,7 +184,7 @@ func TestHardStopRedelivers(t *testing.T) {
 			cause.Store(context.Cause(ctx))
 			return ctx.Err()
 		}
-		return tl.add(msg.Data())
+		return tl.Add(msg.Data())
 	}, limit)
 	r := runApp(t, cs...)
 	await(t, entered, "the handler to get the first message")
@@ -207,13 +198,13 @@ func TestHardStopRedelivers(t *testing.T) {
 		t.Errorf("handler's ctx cause %v, want the stop deadline", err)
 	}
 
-	tl.nextRun()
-	_, _, cs = service(t, url, stream, consumer, 5, tl.handler(), 10*time.Second)
+	tl.NextRun()
+	_, _, cs = service(t, url, stream, consumer, 5, handler(tl), 10*time.Second)
 	r = runApp(t, cs...)
-	tl.waitDistinct(t, n, 10*time.Second) // the nak makes it come back at once, not after a minute
+	tl.WaitDistinct(t, n, 10*time.Second) // the nak makes it come back at once, not after a minute
 	r.app.Stop("test")
 	r.wait(t)
-	if _, _, _, counts := tl.snapshot(); counts[atoi(t, stuck.Load().(string))] != 1 {
+	if _, _, _, counts := tl.Snapshot(); counts[atoi(t, stuck.Load().(string))] != 1 {
 		t.Errorf("message cut off at the hard stop not handled by the next run")
 	}
 }
@@ -225,15 +216,15 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	url := serverURL(t)
 	stream, consumer := newStream(t, url, time.Minute)
 	publishN(t, url, stream, n)
-	tl := newTally()
-	tl.nextRun()
+	tl := testkit.NewLedger("message")
+	tl.NextRun()
 	boom := errors.New("boom")
 	var failed atomic.Value
 	_, _, cs := service(t, url, stream, consumer, 10, func(ctx context.Context, msg jetstream.Msg) error {
 		if failed.CompareAndSwap(nil, string(msg.Data())) {
 			return boom
 		}
-		return tl.add(msg.Data())
+		return tl.Add(msg.Data())
 	}, 5*time.Second)
 	r := runApp(t, cs...)
 	rep := r.wait(t)
@@ -241,13 +232,13 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	if rep.ExitCode != grace.ExitCrashed || !errors.As(r.err, &he) || !errors.Is(r.err, boom) || he.Sequence == 0 {
 		t.Fatalf("exit %d, error %v; want a crash with a HandlerError naming the message", rep.ExitCode, r.err)
 	}
-	tl.nextRun()
-	_, _, cs = service(t, url, stream, consumer, 10, tl.handler(), 5*time.Second)
+	tl.NextRun()
+	_, _, cs = service(t, url, stream, consumer, 10, handler(tl), 5*time.Second)
 	r = runApp(t, cs...)
-	tl.waitDistinct(t, n, 10*time.Second)
+	tl.WaitDistinct(t, n, 10*time.Second)
 	r.app.Stop("test")
 	r.wait(t)
-	if _, _, _, counts := tl.snapshot(); counts[atoi(t, failed.Load().(string))] != 1 {
+	if _, _, _, counts := tl.Snapshot(); counts[atoi(t, failed.Load().(string))] != 1 {
 		t.Errorf("failed message not handled by the next run")
 	}
 }
@@ -260,18 +251,18 @@ func TestPanicRestartHandsBack(t *testing.T) {
 	url := serverURL(t)
 	stream, consumer := newStream(t, url, time.Minute)
 	publishN(t, url, stream, n)
-	tl := newTally()
-	tl.nextRun()
+	tl := testkit.NewLedger("message")
+	tl.NextRun()
 	var calls atomic.Int32
 	_, _, cs := service(t, url, stream, consumer, 20, func(ctx context.Context, msg jetstream.Msg) error {
 		if calls.Add(1) == 7 {
 			panic("handler bug")
 		}
-		return tl.add(msg.Data())
+		return tl.Add(msg.Data())
 	}, 5*time.Second)
 	cs[1].opts = append(cs[1].opts, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
 	r := runApp(t, cs...)
-	tl.waitDistinct(t, n, 10*time.Second)
+	tl.WaitDistinct(t, n, 10*time.Second)
 	r.app.Stop("test")
 	rep := r.wait(t)
 	if cr := rep.Component("orders"); cr.Restarts != 1 {

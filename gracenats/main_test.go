@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -233,72 +232,4 @@ func await(t *testing.T, ch <-chan struct{}, what string) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("still waiting for %s after 20s", what)
 	}
-}
-
-// tally counts how often each message value was handled, per run of the consumer.
-type tally struct {
-	mu       sync.Mutex
-	counts   map[int]int
-	run      int
-	dups     []int
-	handled  []int
-	distinct int
-	changed  chan struct{}
-}
-
-func newTally() *tally { return &tally{counts: map[int]int{}, changed: make(chan struct{})} }
-
-func (t *tally) nextRun() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.dups = append(t.dups, 0)
-	t.handled = append(t.handled, 0)
-	t.run = len(t.dups) - 1
-}
-
-func (t *tally) add(data []byte) error {
-	v, err := strconv.Atoi(string(data))
-	if err != nil {
-		return fmt.Errorf("message %q: %w", data, err)
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.counts[v] > 0 {
-		t.dups[t.run]++
-	} else {
-		t.distinct++
-	}
-	t.counts[v]++
-	t.handled[t.run]++
-	close(t.changed)
-	t.changed = make(chan struct{})
-	return nil
-}
-
-func (t *tally) waitDistinct(tb testing.TB, n int, timeout time.Duration) {
-	tb.Helper()
-	deadline := time.After(timeout)
-	for {
-		t.mu.Lock()
-		d, ch := t.distinct, t.changed
-		t.mu.Unlock()
-		if d >= n {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			tb.Fatalf("only %d distinct messages handled after %v, want %d", d, timeout, n)
-		}
-	}
-}
-
-func (t *tally) snapshot() (distinct int, dups, handled []int, counts map[int]int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	c := make(map[int]int, len(t.counts))
-	for k, v := range t.counts {
-		c[k] = v
-	}
-	return t.distinct, append([]int(nil), t.dups...), append([]int(nil), t.handled...), c
 }

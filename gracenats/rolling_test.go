@@ -8,6 +8,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracenats"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -25,21 +26,21 @@ func TestRollingRestart(t *testing.T) {
 	stream, consumer := newStream(t, url, time.Minute)
 	publishN(t, url, stream, n)
 
-	tl := newTally()
-	tl.nextRun() // one tally run: both instances together
+	tl := testkit.NewLedger("message")
+	tl.NextRun() // one ledger run: both instances together
 	var byA, byB atomic.Int32
 	handle := func(by *atomic.Int32) gracenats.Handler {
 		return func(ctx context.Context, msg jetstream.Msg) error {
 			time.Sleep(200 * time.Microsecond)
 			by.Add(1)
-			return tl.add(msg.Data())
+			return tl.Add(msg.Data())
 		}
 	}
 	_, _, csA := service(t, url, stream, consumer, batch, handle(&byA), 10*time.Second)
 	_, _, csB := service(t, url, stream, consumer, batch, handle(&byB), 10*time.Second)
 	a := runApp(t, csA...)
 	b := runApp(t, csB...)
-	tl.waitDistinct(t, n/3, 30*time.Second)
+	tl.WaitDistinct(t, n/3, 30*time.Second)
 	for deadline := time.Now().Add(20 * time.Second); byA.Load() == 0 || byB.Load() == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after 20s instance a handled %d messages and b %d: they never shared the consumer", byA.Load(), byB.Load())
@@ -49,12 +50,12 @@ func TestRollingRestart(t *testing.T) {
 	if rep := a.wait(t); rep.ExitCode != grace.ExitClean {
 		t.Fatalf("instance a: exit %d:\n%s", rep.ExitCode, rep)
 	}
-	tl.waitDistinct(t, n, 30*time.Second) // b alone finishes, without waiting for the ack wait
+	tl.WaitDistinct(t, n, 30*time.Second) // b alone finishes, without waiting for the ack wait
 	b.app.Stop("done")
 	if rep := b.wait(t); rep.ExitCode != grace.ExitClean {
 		t.Fatalf("instance b: exit %d:\n%s", rep.ExitCode, rep)
 	}
-	distinct, dups, handled, _ := tl.snapshot()
+	distinct, dups, handled, _ := tl.Snapshot()
 	if dups[0] > batch {
 		t.Errorf("%d messages handled twice, more than one batch (%d)", dups[0], batch)
 	}

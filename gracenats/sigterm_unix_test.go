@@ -3,15 +3,13 @@
 package gracenats_test
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
+	"fmt"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // TestSIGTERMChildProcess runs the consumer as a separate process (this test binary, see
@@ -30,96 +28,28 @@ func TestSIGTERMChildProcess(t *testing.T) {
 	publishN(t, url, stream, n)
 	outPath := filepath.Join(t.TempDir(), "handled")
 
-	counts := map[int]int{}
-	var dups, handled []int
-	lines := 0
+	tl := testkit.NewLedger("message")
 	for run := range runs {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), childEnv+"="+url, childStream+"="+stream, childConsumer+"="+consumer, childOutEnv+"="+outPath)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		before, d := lines, 0
-
+		tl.NextRun()
+		c := testkit.StartChild(t, childEnv+"="+url, childStream+"="+stream, childConsumer+"="+consumer, childOutEnv+"="+outPath)
 		target := n * (run + 1) / runs // distinct messages to reach before the signal
 		if run == runs-1 {
 			target = n
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for len(counts) < target {
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				<-exited
-				t.Fatalf("run %d: %d distinct messages handled after 30s, want %d; child stderr:\n%s", run, len(counts), target, stderr.String())
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("run %d: child exited early (%v):\n%s", run, err, stderr.String())
-			case <-time.After(10 * time.Millisecond):
-			}
-			readNew(t, outPath, &lines, counts, &d)
-		}
+		c.PollUntil(t, 30*time.Second, fmt.Sprintf("run %d: %d distinct messages handled", run, target), func() bool {
+			tl.ReadFile(t, outPath)
+			return tl.Distinct() >= target
+		})
 		sig := signals[run]
-		if err := cmd.Process.Signal(sig); err != nil {
-			t.Fatal(err)
+		c.Signal(t, sig)
+		if err := c.Wait(t, 20*time.Second); sig == syscall.SIGTERM && err != nil {
+			t.Fatalf("run %d: child exited with %v after SIGTERM, want 0 (clean stop):\n%s", run, err, c.Stderr())
 		}
-		select {
-		case err := <-exited:
-			if sig == syscall.SIGTERM && err != nil {
-				t.Fatalf("run %d: child exited with %v after SIGTERM, want 0 (clean stop):\n%s", run, err, stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-			t.Fatalf("run %d: child still running 20s after %v:\n%s", run, sig, stderr.String())
-		}
-		readNew(t, outPath, &lines, counts, &d) // everything the child handled is in the file now
-		dups = append(dups, d)
-		handled = append(handled, lines-before)
+		tl.ReadFile(t, outPath) // everything the child handled is in the file now
 	}
-	for v := range n {
-		if counts[v] == 0 {
-			t.Errorf("message %d never handled", v)
-		}
-	}
-	total := 0
-	for run, d := range dups {
-		total += d
-		if d > childBatch {
-			t.Errorf("run %d handled %d messages again, more than one batch (%d)", run, d, childBatch)
-		}
-	}
+	total := tl.Check(t, n, childBatch)
+	_, dups, handled, _ := tl.Snapshot()
 	settled(t, url, stream, consumer)
 	t.Logf("messages %d, child processes %d ended by %v, messages handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
 		n, runs, signals, handled, dups, total, childBatch)
-}
-
-// readNew reads the lines of path after the first *lines, counts them, and adds to *dups the
-// number of values handled before.
-func readNew(t *testing.T, path string, lines *int, counts map[int]int, dups *int) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return
-		}
-		t.Fatal(err)
-	}
-	all := strings.Split(string(b), "\n")
-	all = all[:len(all)-1] // complete lines only
-	for _, l := range all[*lines:] {
-		v, err := strconv.Atoi(l)
-		if err != nil {
-			t.Fatalf("line %q in %s: %v", l, path, err)
-		}
-		if counts[v] > 0 {
-			*dups++
-		}
-		counts[v]++
-	}
-	*lines = len(all)
 }

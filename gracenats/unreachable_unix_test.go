@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace/gracenats"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go"
 )
 
@@ -33,11 +34,11 @@ func TestUnreachableServerAtStop(t *testing.T) {
 			s := startServer(t)
 			stream, consumer := newStream(t, s.url, time.Minute)
 			publishN(t, s.url, stream, 100)
-			tl := newTally()
-			tl.nextRun()
-			conn, _, cs := service(t, s.url, stream, consumer, 10, tl.handler(), limit)
+			tl := testkit.NewLedger("message")
+			tl.NextRun()
+			conn, _, cs := service(t, s.url, stream, consumer, 10, handler(tl), limit)
 			r := runApp(t, cs...)
-			tl.waitDistinct(t, 100, 10*time.Second)
+			tl.WaitDistinct(t, 100, 10*time.Second)
 			nc := conn.Conn()
 			nc.Publish(uniqueName("late."), []byte("late")) // buffered, never to be flushed
 			if how == "killed" {
