@@ -32,54 +32,41 @@ func consumerFor(addrs []string, group string, maxPoll int, h gracekafka.Handler
 	)
 }
 
-// running is an app run in the background.
+// running is an app run in the background (stopped when the test ends), with the signal source
+// the test sends signals through.
 type running struct {
+	*testkit.Running
 	app  *grace.App
 	sigs *gracetest.Signals
-	done chan struct{}
-	rep  *grace.Report
-	err  error
+	err  error // Run's error, once wait returned
 }
 
 func runApp(t *testing.T, name string, c any, opts ...grace.ComponentOption) *running {
 	t.Helper()
-	r := &running{sigs: &gracetest.Signals{}, done: make(chan struct{})}
-	r.app = grace.New(grace.WithSignalSource(r.sigs), grace.WithLogger(quietLogger()), grace.WithBudget(20*time.Second))
-	r.app.Add(name, c, opts...)
-	go func() {
-		defer close(r.done)
-		r.rep, r.err = r.app.Run(context.Background())
-	}()
-	select {
-	case <-r.app.Await(grace.PhaseReady):
-	case <-time.After(20 * time.Second):
-		t.Fatal("app not ready after 20s")
-	}
-	if r.app.Phase() != grace.PhaseReady {
-		<-r.done
-		t.Fatalf("app did not start: %v", r.err)
+	sigs := &gracetest.Signals{}
+	app := grace.New(grace.WithSignalSource(sigs), grace.WithLogger(quietLogger()), grace.WithBudget(20*time.Second))
+	app.Add(name, c, opts...)
+	r := &running{Running: testkit.Run(t, app), app: app, sigs: sigs}
+	testkit.Await(t, app.Await(grace.PhaseReady), 20*time.Second, "the app to be ready")
+	if app.Phase() != grace.PhaseReady {
+		t.Fatalf("app did not start: %v", r.Wait(t).Err)
 	}
 	return r
 }
 
+// wait waits for the app's Run to return, at most testkit.StopWait, and returns its report; Run's
+// error is in r.err then.
 func (r *running) wait(t *testing.T) *grace.Report {
 	t.Helper()
-	select {
-	case <-r.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("app still stopping after 30s")
-	}
-	return r.rep
+	res := r.Wait(t)
+	r.err = res.Err
+	return res.Report
 }
 
 // await waits for ch to be closed, for at most 20 s.
 func await(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
-	select {
-	case <-ch:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("still waiting for %s after 20s", what)
-	}
+	testkit.Await(t, ch, 20*time.Second, what)
 }
 
 // groupEmpty fails t unless the group has no members: the consumer left it at its stop.
