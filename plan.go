@@ -16,8 +16,10 @@ type Plan struct {
 	StartTimeout    time.Duration `json:"start_timeout_ns"`
 	Start           [][]PlanStep  `json:"start"`
 	Stop            [][]PlanStep  `json:"stop"`
-	// WorstStop is the longest chain of stop limits through the dependency graph: how long the
-	// stopping phase could take if every component used its whole limit (the budget cuts it).
+	// WorstStop is the longest chain of explicit stop limits ([StopTimeout]) through the
+	// dependency graph: how long the stopping phase could take if every component used its whole
+	// limit. Components without a limit of their own count as zero here — the budget alone
+	// bounds them — so the check warns only about limits that were set and cannot all be honoured.
 	WorstStop time.Duration `json:"worst_stop_ns"`
 }
 
@@ -78,7 +80,7 @@ func (a *App) Plan() (*Plan, error) {
 			stopLevel[n.idx] = max(stopLevel[n.idx], stopLevel[d.idx]+1)
 			worst[n.idx] = max(worst[n.idx], worst[d.idx])
 		}
-		worst[n.idx] += n.stopLimit(cfg)
+		worst[n.idx] += n.cfg.stopTimeout // explicit limits only: without one, the budget bounds it
 		p.WorstStop = max(p.WorstStop, worst[n.idx])
 	}
 	for _, n := range a.nodes {

@@ -67,6 +67,7 @@ type Config struct {
 	FulfilDelay   time.Duration // simulated work per fulfilment
 	MaxUpload     int64         // largest attachment, bytes
 	Naive         bool          // run the seed's hand-written shutdown instead of grace
+	PrintPlan     bool          // print grace's start/stop plan as JSON and exit, starting nothing
 	TestHooks     bool          // honour X-Test-Hold (holds a transaction open); tests only
 	LogFormat     string        // text or json
 }
@@ -114,6 +115,7 @@ func Parse(args []string, env func(string) (string, bool), out io.Writer) (Confi
 	dur(&c.PoolEvery, "pool-every", DefaultPoolEvery, "how often the pool-maintenance job pings the database")
 	dur(&c.FulfilDelay, "fulfil-delay", 0, "simulated work per fulfilment")
 	fs.StringVar(&maxUpload, "max-upload", strconv.Itoa(DefaultMaxUpload), "largest attachment in bytes")
+	fs.BoolVar(&c.PrintPlan, "print-plan", false, "print the start/stop plan (waves, budgets) as JSON for graceplan --plan, and exit without starting anything")
 	fs.BoolVar(&c.Naive, "naive", false, "run the seed's hand-written shutdown (no readiness flip, no drain delay, wrong order): for demos")
 	fs.BoolVar(&c.TestHooks, "test-hooks", false, "honour the X-Test-Hold request header (holds a transaction open): for tests only")
 	fs.StringVar(&c.LogFormat, "log-format", DefaultLogFormat, "log format: text or json")

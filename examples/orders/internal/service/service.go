@@ -4,6 +4,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,9 +60,11 @@ const ListeningPrefix = "orders: listening on "
 //
 // so the HTTP server and the consumer stop before the database and the broker close.
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) int {
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		log.Error("create data dir", "error", err)
-		return grace.ExitStartFailed
+	if !cfg.PrintPlan { // a plan starts nothing and writes nothing
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			log.Error("create data dir", "error", err)
+			return grace.ExitStartFailed
+		}
 	}
 	m := &metrics.Registry{}
 	app := grace.New(
@@ -150,6 +153,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 		return nil
 	}}, grace.DependsOn(CompHTTP))
 
+	if cfg.PrintPlan {
+		return printPlan(app, stdout, log)
+	}
 	rep, _ := app.Run(ctx)
 	level := slog.LevelInfo
 	if rep.ExitCode != grace.ExitClean {
@@ -158,6 +164,23 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	log.Log(context.Background(), level, "shutdown report", "report", rep)
 	log.Info("final counters", counterAttrs(m)...)
 	return rep.ExitCode
+}
+
+// printPlan writes the app's plan as JSON (what graceplan --plan reads) without starting
+// anything, and returns the exit code: 0, or grace.ExitStartFailed for an invalid configuration.
+func printPlan(app *grace.App, stdout io.Writer, log *slog.Logger) int {
+	plan, err := app.Plan()
+	if err != nil {
+		log.Error("plan", "error", err)
+		return grace.ExitStartFailed
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(plan); err != nil {
+		log.Error("write plan", "error", err)
+		return grace.ExitStartFailed
+	}
+	return grace.ExitClean
 }
 
 func counterAttrs(m *metrics.Registry) []any {
