@@ -12,7 +12,6 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracekafka"
-	"github.com/gracekit/grace/gracetest"
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -32,35 +31,11 @@ func consumerFor(addrs []string, group string, maxPoll int, h gracekafka.Handler
 	)
 }
 
-// running is an app run in the background (stopped when the test ends), with the signal source
-// the test sends signals through.
-type running struct {
-	*testkit.Running
-	app  *grace.App
-	sigs *gracetest.Signals
-	err  error // Run's error, once wait returned
-}
-
-func runApp(t *testing.T, name string, c any, opts ...grace.ComponentOption) *running {
+// runApp runs an app of the one component c, which takes its signals from the test, and waits
+// until it is ready.
+func runApp(t *testing.T, name string, c any, opts ...grace.ComponentOption) *testkit.Signalled {
 	t.Helper()
-	sigs := &gracetest.Signals{}
-	app := grace.New(grace.WithSignalSource(sigs), grace.WithLogger(quietLogger()), grace.WithBudget(20*time.Second))
-	app.Add(name, c, opts...)
-	r := &running{Running: testkit.Run(t, app), app: app, sigs: sigs}
-	testkit.Await(t, app.Await(grace.PhaseReady), 20*time.Second, "the app to be ready")
-	if app.Phase() != grace.PhaseReady {
-		t.Fatalf("app did not start: %v", r.Wait(t).Err)
-	}
-	return r
-}
-
-// wait waits for the app's Run to return, at most testkit.StopWait, and returns its report; Run's
-// error is in r.err then.
-func (r *running) wait(t *testing.T) *grace.Report {
-	t.Helper()
-	res := r.Wait(t)
-	r.err = res.Err
-	return res.Report
+	return testkit.RunSignalled(t, func(app *grace.App) { app.Add(name, c, opts...) }, grace.WithBudget(20*time.Second))
 }
 
 // await waits for ch to be closed, for at most 20 s.
@@ -115,11 +90,11 @@ func TestRestartsLoseNothing(t *testing.T) {
 		target := n * (run + 1) / (restarts + 1)
 		tl.WaitDistinct(t, target, 30*time.Second)
 		if run%2 == 0 {
-			r.app.Stop("test restart")
+			r.App.Stop("test restart")
 		} else {
-			r.sigs.Send(syscall.SIGTERM)
+			r.Signals.Send(syscall.SIGTERM)
 		}
-		rep := r.wait(t)
+		rep := r.Wait(t).Report
 		if rep.ExitCode != grace.ExitClean {
 			t.Fatalf("run %d: exit %d, want clean:\n%s", run, rep.ExitCode, rep)
 		}
@@ -183,11 +158,11 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 	spy := &stopSpy{Consumer: c, called: make(chan struct{})}
 	r := runApp(t, "consumer", spy)
 	await(t, entered, "the handler to get the first record")
-	r.app.Stop("test")
+	r.App.Stop("test")
 	await(t, spy.called, "the consumer's Stop")
 	released.Store(true)
 	close(release)
-	rep := r.wait(t)
+	rep := r.Wait(t).Report
 	if rep.ExitCode != grace.ExitClean {
 		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
 	}
@@ -247,8 +222,8 @@ func TestHardStopRedelivers(t *testing.T) {
 	})
 	r := runApp(t, "consumer", c, grace.StopTimeout(limit))
 	await(t, entered, "the handler to get the first record")
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
 	cr := rep.Component("consumer")
 	if cr.State != grace.StateAbandoned || !cr.TimedOut {
 		t.Errorf("consumer %s (timed out %v), want abandoned at its limit:\n%s", cr.State, cr.TimedOut, rep)
@@ -271,8 +246,8 @@ func TestHardStopRedelivers(t *testing.T) {
 	c2 := consumerFor(addrs, group, 5, handler(tl))
 	r2 := runApp(t, "consumer", c2)
 	tl.WaitDistinct(t, n, 20*time.Second)
-	r2.app.Stop("test")
-	if rep := r2.wait(t); rep.ExitCode != grace.ExitClean {
+	r2.App.Stop("test")
+	if rep := r2.Wait(t).Report; rep.ExitCode != grace.ExitClean {
 		t.Fatalf("second run: exit %d:\n%s", rep.ExitCode, rep)
 	}
 	_, dups, _, counts := tl.Snapshot()
@@ -306,8 +281,8 @@ func TestPanicRestartSkipsNothing(t *testing.T) {
 	})
 	r := runApp(t, "consumer", c, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
 	tl.WaitDistinct(t, n, 20*time.Second)
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
 	if cr := rep.Component("consumer"); cr.Restarts != 1 {
 		t.Errorf("restarts %d, want 1:\n%s", cr.Restarts, rep)
 	}
@@ -338,10 +313,11 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 		return tl.Add(r.Value)
 	})
 	r := runApp(t, "consumer", c)
-	rep := r.wait(t)
+	res := r.Wait(t)
+	rep := res.Report
 	var he *gracekafka.HandlerError
-	if rep.ExitCode != grace.ExitCrashed || !errors.As(r.err, &he) || !errors.Is(r.err, boom) {
-		t.Fatalf("exit %d, error %v; want a crash with the HandlerError", rep.ExitCode, r.err)
+	if rep.ExitCode != grace.ExitCrashed || !errors.As(res.Err, &he) || !errors.Is(res.Err, boom) {
+		t.Fatalf("exit %d, error %v; want a crash with the HandlerError", rep.ExitCode, res.Err)
 	}
 	if he.Offset != failed.Load().Offset || he.Partition != failed.Load().Partition {
 		t.Errorf("HandlerError names %d@%d, want %d@%d", he.Partition, he.Offset, failed.Load().Partition, failed.Load().Offset)
@@ -349,8 +325,8 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	tl.NextRun()
 	r2 := runApp(t, "consumer", consumerFor(addrs, group, 10, handler(tl)))
 	tl.WaitDistinct(t, n, 20*time.Second)
-	r2.app.Stop("test")
-	r2.wait(t)
+	r2.App.Stop("test")
+	r2.Wait(t)
 	if _, _, _, counts := tl.Snapshot(); counts[atoiT(t, string(failed.Load().Value))] != 1 {
 		t.Errorf("failed record not handled by the next run")
 	}
@@ -373,8 +349,8 @@ func TestUnreachableBrokerAtStop(t *testing.T) {
 	tl.WaitDistinct(t, 50, 20*time.Second)
 	cluster.Close()
 	begin := time.Now()
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
 	if took := time.Since(begin); took > limit+time.Second {
 		t.Errorf("stop took %v with the broker gone, limit %v:\n%s", took, limit, rep)
 	}

@@ -55,8 +55,8 @@ func TestProducerFlushesAtStop(t *testing.T) {
 	p := gracekafka.NewProducer(cl)
 	r := runApp(t, "producer", p)
 	wait := produceAsync(p.Client(), n)
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
 	if rep.ExitCode != grace.ExitClean {
 		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
 	}
@@ -93,14 +93,15 @@ func TestProducerUnreachableAtStop(t *testing.T) {
 	cluster.Close()
 	wait := produceAsync(cl, n)
 	begin := time.Now()
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	res := r.Wait(t)
+	rep := res.Report
 	if took := time.Since(begin); took > limit+time.Second {
 		t.Errorf("stop took %v with the broker gone, limit %v", took, limit)
 	}
 	var ue *gracekafka.UndeliveredError
-	if !errors.As(r.err, &ue) || !errors.Is(r.err, gracekafka.ErrUndelivered) || !errors.Is(r.err, context.DeadlineExceeded) {
-		t.Fatalf("error %v, want an UndeliveredError caused by the stop deadline:\n%s", r.err, rep)
+	if !errors.As(res.Err, &ue) || !errors.Is(res.Err, gracekafka.ErrUndelivered) || !errors.Is(res.Err, context.DeadlineExceeded) {
+		t.Fatalf("error %v, want an UndeliveredError caused by the stop deadline:\n%s", res.Err, rep)
 	}
 	errs := wait()
 	t.Logf("stop with the broker gone: %v (limit %v); error %q", rep.StopDuration.Round(time.Millisecond), limit, rep.Component("producer").Error)

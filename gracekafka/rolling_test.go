@@ -44,13 +44,13 @@ func TestRollingRestart(t *testing.T) {
 			t.Fatalf("after 20s instance a handled %d records and b %d: the group never shared the partitions", byA.Load(), byB.Load())
 		}
 	}
-	a.app.Stop("rolling restart")
-	if rep := a.wait(t); rep.ExitCode != grace.ExitClean {
+	a.App.Stop("rolling restart")
+	if rep := a.Wait(t).Report; rep.ExitCode != grace.ExitClean {
 		t.Fatalf("instance a: exit %d:\n%s", rep.ExitCode, rep)
 	}
 	tl.WaitDistinct(t, n, 30*time.Second) // b alone finishes the topic
-	b.app.Stop("done")
-	if rep := b.wait(t); rep.ExitCode != grace.ExitClean {
+	b.App.Stop("done")
+	if rep := b.Wait(t).Report; rep.ExitCode != grace.ExitClean {
 		t.Fatalf("instance b: exit %d:\n%s", rep.ExitCode, rep)
 	}
 	distinct, dups, handled, _ := tl.Snapshot()

@@ -67,9 +67,9 @@ func TestDrainFinishesSubscriptions(t *testing.T) {
 	for i := range n {
 		nc.Publish(echoSubject, []byte(strconv.Itoa(i))) // buffered in the client
 	}
-	r.app.Stop("test")
+	r.App.Stop("test")
 	close(received)
-	rep := r.wait(t)
+	rep := r.Wait(t).Report
 	if rep.ExitCode != grace.ExitClean {
 		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
 	}
@@ -106,8 +106,8 @@ func TestDrainBoundedByDeadline(t *testing.T) {
 	nc.Publish(subject, nil)
 	await(t, entered, "the handler to get the message")
 	begin := time.Now()
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
 	if took := time.Since(begin); took > limit+time.Second {
 		t.Errorf("stop took %v, limit %v", took, limit)
 	}
@@ -132,8 +132,8 @@ func TestDrainTimeoutReported(t *testing.T) {
 	r := runApp(t, component{"nats", conn, []grace.ComponentOption{grace.StopTimeout(10 * time.Second)}})
 	nc.Publish(subject, nil)
 	await(t, entered, "the handler to get the message")
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
 	cr := rep.Component("nats")
 	if !errors.Is(cr.Err, nats.ErrDrainTimeout) || cr.TimedOut || cr.Stop > 5*time.Second {
 		t.Errorf("nats %s in %v, error %v; want nats' drain timeout reported well before the limit", cr.State, cr.Stop, cr.Err)

@@ -85,11 +85,11 @@ func TestRestartsLoseNothing(t *testing.T) {
 		r := runApp(t, cs...)
 		tl.WaitDistinct(t, n*(run+1)/(restarts+1), 30*time.Second)
 		if run%2 == 0 {
-			r.app.Stop("test restart")
+			r.App.Stop("test restart")
 		} else {
-			r.sigs.Send(syscall.SIGTERM)
+			r.Signals.Send(syscall.SIGTERM)
 		}
-		rep := r.wait(t)
+		rep := r.Wait(t).Report
 		if rep.ExitCode != grace.ExitClean {
 			t.Fatalf("run %d: exit %d, want clean:\n%s", run, rep.ExitCode, rep)
 		}
@@ -135,10 +135,10 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 	}, 10*time.Second)
 	r := runApp(t, cs...)
 	await(t, entered, "the handler to get the first message")
-	r.app.Stop("test")
-	await(t, r.app.Await(grace.PhaseStopping), "the stop")
+	r.App.Stop("test")
+	await(t, r.App.Await(grace.PhaseStopping), "the stop")
 	close(release)
-	if rep := r.wait(t); rep.ExitCode != grace.ExitClean {
+	if rep := r.Wait(t).Report; rep.ExitCode != grace.ExitClean {
 		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
 	}
 	if ctxErr != nil {
@@ -153,8 +153,8 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 	_, _, cs = service(t, url, stream, consumer, 50, handler(tl), 10*time.Second)
 	r = runApp(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
-	r.app.Stop("test")
-	r.wait(t)
+	r.App.Stop("test")
+	r.Wait(t)
 	if _, dups, _, _ := tl.Snapshot(); dups[1] != 0 {
 		t.Errorf("second run handled %d messages again, want 0 after a clean stop", dups[1])
 	}
@@ -188,8 +188,8 @@ func TestHardStopRedelivers(t *testing.T) {
 	}, limit)
 	r := runApp(t, cs...)
 	await(t, entered, "the handler to get the first message")
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
 	cr := rep.Component("orders")
 	if cr.State != grace.StateAbandoned || !cr.TimedOut {
 		t.Errorf("consumer %s (timed out %v), want abandoned at its limit:\n%s", cr.State, cr.TimedOut, rep)
@@ -202,8 +202,8 @@ func TestHardStopRedelivers(t *testing.T) {
 	_, _, cs = service(t, url, stream, consumer, 5, handler(tl), 10*time.Second)
 	r = runApp(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second) // the nak makes it come back at once, not after a minute
-	r.app.Stop("test")
-	r.wait(t)
+	r.App.Stop("test")
+	r.Wait(t)
 	if _, _, _, counts := tl.Snapshot(); counts[atoi(t, stuck.Load().(string))] != 1 {
 		t.Errorf("message cut off at the hard stop not handled by the next run")
 	}
@@ -227,17 +227,18 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 		return tl.Add(msg.Data())
 	}, 5*time.Second)
 	r := runApp(t, cs...)
-	rep := r.wait(t)
+	res := r.Wait(t)
+	rep := res.Report
 	var he *gracenats.HandlerError
-	if rep.ExitCode != grace.ExitCrashed || !errors.As(r.err, &he) || !errors.Is(r.err, boom) || he.Sequence == 0 {
-		t.Fatalf("exit %d, error %v; want a crash with a HandlerError naming the message", rep.ExitCode, r.err)
+	if rep.ExitCode != grace.ExitCrashed || !errors.As(res.Err, &he) || !errors.Is(res.Err, boom) || he.Sequence == 0 {
+		t.Fatalf("exit %d, error %v; want a crash with a HandlerError naming the message", rep.ExitCode, res.Err)
 	}
 	tl.NextRun()
 	_, _, cs = service(t, url, stream, consumer, 10, handler(tl), 5*time.Second)
 	r = runApp(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second)
-	r.app.Stop("test")
-	r.wait(t)
+	r.App.Stop("test")
+	r.Wait(t)
 	if _, _, _, counts := tl.Snapshot(); counts[atoi(t, failed.Load().(string))] != 1 {
 		t.Errorf("failed message not handled by the next run")
 	}
@@ -263,8 +264,8 @@ func TestPanicRestartHandsBack(t *testing.T) {
 	cs[1].opts = append(cs[1].opts, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
 	r := runApp(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second)
-	r.app.Stop("test")
-	rep := r.wait(t)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
 	if cr := rep.Component("orders"); cr.Restarts != 1 {
 		t.Errorf("restarts %d, want 1:\n%s", cr.Restarts, rep)
 	}

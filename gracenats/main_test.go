@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
-	"github.com/gracekit/grace/gracetest"
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -177,43 +176,21 @@ func publishN(t *testing.T, url, stream string, n int) {
 	}
 }
 
-// running is an app run in the background (stopped when the test ends), with the signal source
-// the test sends signals through.
-type running struct {
-	*testkit.Running
-	app  *grace.App
-	sigs *gracetest.Signals
-	err  error // Run's error, once wait returned
-}
-
 type component struct {
 	name string
 	c    any
 	opts []grace.ComponentOption
 }
 
-func runApp(t *testing.T, cs ...component) *running {
+// runApp runs an app of the components cs, which takes its signals from the test, and waits
+// until it is ready.
+func runApp(t *testing.T, cs ...component) *testkit.Signalled {
 	t.Helper()
-	sigs := &gracetest.Signals{}
-	app := grace.New(grace.WithSignalSource(sigs), grace.WithLogger(quietLogger()), grace.WithBudget(20*time.Second))
-	for _, c := range cs {
-		app.Add(c.name, c.c, c.opts...)
-	}
-	r := &running{Running: testkit.Run(t, app), app: app, sigs: sigs}
-	testkit.Await(t, app.Await(grace.PhaseReady), 20*time.Second, "the app to be ready")
-	if app.Phase() != grace.PhaseReady {
-		t.Fatalf("app did not start: %v", r.Wait(t).Err)
-	}
-	return r
-}
-
-// wait waits for the app's Run to return, at most testkit.StopWait, and returns its report; Run's
-// error is in r.err then.
-func (r *running) wait(t *testing.T) *grace.Report {
-	t.Helper()
-	res := r.Wait(t)
-	r.err = res.Err
-	return res.Report
+	return testkit.RunSignalled(t, func(app *grace.App) {
+		for _, c := range cs {
+			app.Add(c.name, c.c, c.opts...)
+		}
+	}, grace.WithBudget(20*time.Second))
 }
 
 // await waits for ch to be closed, for at most 20 s.

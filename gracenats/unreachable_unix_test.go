@@ -53,8 +53,8 @@ func TestUnreachableServerAtStop(t *testing.T) {
 				s.freeze(t)
 			}
 			begin := time.Now()
-			r.app.Stop("test")
-			rep := r.wait(t)
+			r.App.Stop("test")
+			rep := r.Wait(t).Report
 			took := time.Since(begin)
 			for _, name := range []string{"orders", "nats"} {
 				if cr := rep.Component(name); cr.Stop > limit+200*time.Millisecond {
