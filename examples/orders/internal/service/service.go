@@ -89,6 +89,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 			return grace.ExitStartFailed
 		}
 		app.Add(CompPGPool, pool, grace.Independent())
+		defer func() {
+			if cfg.PrintPlan { // never started: close what New opened
+				pool.Pool().Close()
+			}
+		}()
 		st = store.OpenPostgres(pool.Pool())
 		app.Add(CompDB, gracesql.New(st.DB()), grace.DependsOn(CompPGPool))
 	} else {
@@ -154,6 +159,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	}}, grace.DependsOn(CompHTTP))
 
 	if cfg.PrintPlan {
+		defer st.Close() // never started: close the pool database/sql opened
 		return printPlan(app, stdout, log)
 	}
 	rep, _ := app.Run(ctx)
