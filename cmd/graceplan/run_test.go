@@ -40,7 +40,7 @@ func TestExampleManifestFits(t *testing.T) {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitFits, out, errOut)
 	}
 	mustContain(t, "output", out,
-		"Deployment orders, container orders (document 1, line 17)",
+		"Deployment orders, container orders (document 1, line 20)",
 		"terminationGracePeriodSeconds 35s; preStop sleep 5s; SIGTERM at 5s; drain delay until 5s; budget ends by 30s; SIGKILL at 35s",
 		"ok: 5s to spare after the budget", "the stop fits")
 }
