@@ -3,12 +3,11 @@
 package gracekafka_test
 
 import (
-	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -22,7 +21,7 @@ import (
 // a crash makes the next run handle again.
 func TestSIGTERMChildProcess(t *testing.T) {
 	const n = 2000
-	signals := []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}
+	signals := []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}
 	runs := len(signals)
 	// A short session timeout (the child asks for childSessionTimeout) lets the group move on
 	// quickly from the member killed without leaving.
@@ -36,27 +35,12 @@ func TestSIGTERMChildProcess(t *testing.T) {
 	outPath := filepath.Join(t.TempDir(), "handled")
 
 	tl := testkit.NewLedger("record")
-	for run := range runs {
-		tl.NextRun()
-		c := testkit.StartChild(t, childEnv+"="+strings.Join(addrs, ","), childOutEnv+"="+outPath)
-		target := n * (run + 1) / runs // distinct records to reach before the signal
-		if run == runs-1 {
-			target = n
-		}
-		c.PollUntil(t, 30*time.Second, fmt.Sprintf("run %d: %d distinct records handled", run, target), func() bool {
-			tl.ReadFile(t, outPath)
-			return tl.Distinct() >= target
-		})
-		sig := signals[run]
-		c.Signal(t, sig)
-		if err := c.Wait(t, 20*time.Second); sig == syscall.SIGTERM && err != nil {
-			t.Fatalf("run %d: child exited with %v after SIGTERM, want 0 (clean stop):\n%s", run, err, c.Stderr())
-		}
-		tl.ReadFile(t, outPath) // everything the child handled is in the file now
+	env := []string{childEnv + "=" + strings.Join(addrs, ","), childOutEnv + "=" + outPath}
+	tl.ChildRuns(t, n, outPath, signals, env, func(_ int, sig os.Signal) {
 		if sig == syscall.SIGTERM {
 			groupEmpty(t, cluster, childGroup)
 		}
-	}
+	})
 	total := tl.Check(t, n, childMaxPoll)
 	_, dups, handled, _ := tl.Snapshot()
 	if got := committed(cluster, childGroup); got != n {

@@ -3,7 +3,7 @@
 package gracenats_test
 
 import (
-	"fmt"
+	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -20,7 +20,7 @@ import (
 // makes the next runs handle again.
 func TestSIGTERMChildProcess(t *testing.T) {
 	const n = 2000
-	signals := []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}
+	signals := []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}
 	runs := len(signals)
 	url := serverURL(t)
 	// After the SIGKILL, what the dead child pulled comes back after the ack wait.
@@ -29,24 +29,8 @@ func TestSIGTERMChildProcess(t *testing.T) {
 	outPath := filepath.Join(t.TempDir(), "handled")
 
 	tl := testkit.NewLedger("message")
-	for run := range runs {
-		tl.NextRun()
-		c := testkit.StartChild(t, childEnv+"="+url, childStream+"="+stream, childConsumer+"="+consumer, childOutEnv+"="+outPath)
-		target := n * (run + 1) / runs // distinct messages to reach before the signal
-		if run == runs-1 {
-			target = n
-		}
-		c.PollUntil(t, 30*time.Second, fmt.Sprintf("run %d: %d distinct messages handled", run, target), func() bool {
-			tl.ReadFile(t, outPath)
-			return tl.Distinct() >= target
-		})
-		sig := signals[run]
-		c.Signal(t, sig)
-		if err := c.Wait(t, 20*time.Second); sig == syscall.SIGTERM && err != nil {
-			t.Fatalf("run %d: child exited with %v after SIGTERM, want 0 (clean stop):\n%s", run, err, c.Stderr())
-		}
-		tl.ReadFile(t, outPath) // everything the child handled is in the file now
-	}
+	env := []string{childEnv + "=" + url, childStream + "=" + stream, childConsumer + "=" + consumer, childOutEnv + "=" + outPath}
+	tl.ChildRuns(t, n, outPath, signals, env, nil)
 	total := tl.Check(t, n, childBatch)
 	_, dups, handled, _ := tl.Snapshot()
 	settled(t, url, stream, consumer)
