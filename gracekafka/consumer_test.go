@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -83,31 +82,18 @@ func TestRestartsLoseNothing(t *testing.T) {
 		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
 		return tl.Add(r.Value)
 	}
-	for run := 0; run <= restarts; run++ {
-		tl.NextRun()
-		c := consumerFor(addrs, group, maxPoll, handle)
-		r := runApp(t, "consumer", c, grace.StopTimeout(10*time.Second))
-		target := n * (run + 1) / (restarts + 1)
-		tl.WaitDistinct(t, target, 30*time.Second)
-		if run%2 == 0 {
-			r.App.Stop("test restart")
-		} else {
-			r.Signals.Send(syscall.SIGTERM)
-		}
-		rep := r.Wait(t).Report
-		if rep.ExitCode != grace.ExitClean {
-			t.Fatalf("run %d: exit %d, want clean:\n%s", run, rep.ExitCode, rep)
-		}
-		if cr := rep.Component("consumer"); cr.State != grace.StateStopped || cr.LeftBehind > 0 {
-			t.Fatalf("run %d: consumer %s with %d goroutines left behind:\n%s", run, cr.State, cr.LeftBehind, rep)
-		}
+	var c *gracekafka.Consumer
+	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
+		c = consumerFor(addrs, group, maxPoll, handle)
+		return runApp(t, "consumer", c, grace.StopTimeout(10*time.Second))
+	}, func(run int, _ *grace.Report) {
 		select {
 		case <-c.Closed():
 		default:
 			t.Fatalf("run %d: Stop returned before the client closed", run)
 		}
 		groupEmpty(t, cluster, group)
-	}
+	})
 
 	total := tl.Check(t, n, maxPoll)
 	distinct, dups, handled, _ := tl.Snapshot()

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -79,31 +78,18 @@ func TestRestartsLoseNothing(t *testing.T) {
 		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
 		return tl.Add(msg.Data())
 	}
-	for run := 0; run <= restarts; run++ {
-		tl.NextRun()
-		conn, _, cs := service(t, url, stream, consumer, batch, handle, 10*time.Second)
-		r := runApp(t, cs...)
-		tl.WaitDistinct(t, n*(run+1)/(restarts+1), 30*time.Second)
-		if run%2 == 0 {
-			r.App.Stop("test restart")
-		} else {
-			r.Signals.Send(syscall.SIGTERM)
-		}
-		rep := r.Wait(t).Report
-		if rep.ExitCode != grace.ExitClean {
-			t.Fatalf("run %d: exit %d, want clean:\n%s", run, rep.ExitCode, rep)
-		}
-		for _, name := range []string{"nats", "orders"} {
-			if cr := rep.Component(name); cr.State != grace.StateStopped || cr.LeftBehind > 0 {
-				t.Fatalf("run %d: %s %s with %d goroutines left behind:\n%s", run, name, cr.State, cr.LeftBehind, rep)
-			}
-		}
+	var conn *gracenats.Conn
+	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
+		var cs []component
+		conn, _, cs = service(t, url, stream, consumer, batch, handle, 10*time.Second)
+		return runApp(t, cs...)
+	}, func(run int, _ *grace.Report) {
 		select {
 		case <-conn.Closed():
 		default:
 			t.Fatalf("run %d: the connection's Stop returned before its closed handler ran", run)
 		}
-	}
+	})
 	total := tl.Check(t, n, batch)
 	distinct, dups, handled, _ := tl.Snapshot()
 	settled(t, url, stream, consumer)
