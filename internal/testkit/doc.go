@@ -3,7 +3,9 @@
 // waits, waits on events with deadlines, and loopback network parts — a port where nothing
 // listens, a listener that reports its close, and a TCP proxy that can play a network partition;
 // for the message-queue consumers, a ledger of the records handled run by run (duplicates
-// counted) and a harness that runs the test binary again as a child process to signal.
+// counted) with the stop-and-restart loops that fill it — in this process, under a test's signal
+// source (RunSignalled), or in the test binary run again as a child process and sent real signals
+// (StartChild).
 //
 // It is internal: only code under github.com/gracekit/grace/ can import it (the adapter modules
 // do, through their replace of the root module). It uses the standard library only.
