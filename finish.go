@@ -88,6 +88,9 @@ func (r *run) finish(startErr error) (*Report, error) {
 			switch {
 			case abandoned[c.Name]:
 				c.Goroutines = renderGroups(mine)
+				if c.Goroutines != "" {
+					a.log().Error("grace: where the abandoned component hangs", "component", c.Name, "goroutines", c.Goroutines)
+				}
 			case stopped[c.Name] && len(mine) > 0:
 				for _, g := range mine {
 					c.LeftBehind += g.count

@@ -3,6 +3,7 @@ package grace_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"errors"
 	"slices"
 	"strings"
@@ -164,6 +165,24 @@ func TestReportRendersAsTextAndJSON(t *testing.T) {
 		if back.ExitCode != 1 || back.Delay != "elapsed" || back.Trigger.Kind != "stop" || len(back.Components) != 2 ||
 			!back.Components[1].TimedOut || back.Phases[len(back.Phases)-1].Phase != "stopped" {
 			t.Errorf("json: %s", b)
+		}
+	})
+}
+
+func TestAbandonedComponentsStacksAreLogged(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var logs strings.Builder
+		hung := gracetest.Hang("stop")
+		defer hung.Release()
+		app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		app.Add("exporter", hung, grace.StopTimeout(time.Second))
+		done := runUntilReady(t, app)
+		app.Stop("test")
+		<-done
+		hung.Release()
+		if !strings.Contains(logs.String(), `msg="grace: where the abandoned component hangs" component=exporter`) ||
+			!strings.Contains(logs.String(), "gracetest.(*Hung).block") {
+			t.Errorf("log lacks the hung component's stacks:\n%s", logs.String())
 		}
 	})
 }
