@@ -3,8 +3,8 @@ package grace_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
