@@ -75,8 +75,10 @@ func TestRestartOnPanicWithBackoff(t *testing.T) {
 			return nil
 		}), grace.RestartOnPanic(100*time.Millisecond, 300*time.Millisecond))
 		done := runUntilReady(t, app)
-		for runs.Load() < 4 {
-			time.Sleep(10 * time.Millisecond)
+		for deadline := time.Now().Add(time.Minute); runs.Load() < 4; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the worker ran %d times in a minute, want 4", runs.Load())
+			}
 		}
 		app.Stop("test")
 		rep := <-done
