@@ -141,12 +141,12 @@ func TestReadyOnlyWhenEveryComponentStarted(t *testing.T) {
 	app.Add("slow", grace.Hook{OnStart: func(context.Context) error { <-release; return nil }}, grace.Independent())
 	done := make(chan *grace.Report, 1)
 	go func() { rep, _ := app.Run(context.Background()); done <- rep }()
-	<-app.Await(grace.PhaseStarting)
+	wait(t, app.Await(grace.PhaseStarting))
 	if app.Ready() {
 		t.Fatal("ready while slow is still starting")
 	}
 	close(release)
-	<-app.Await(grace.PhaseReady)
+	wait(t, app.Await(grace.PhaseReady))
 	if !app.Ready() || !app.Live() {
 		t.Fatalf("ready=%v live=%v after every start", app.Ready(), app.Live())
 	}
@@ -172,7 +172,7 @@ func TestContextEndTriggersStop(t *testing.T) {
 	app.Add("db", grace.Hook{})
 	done := make(chan *grace.Report, 1)
 	go func() { rep, _ := app.Run(ctx); done <- rep }()
-	<-app.Await(grace.PhaseReady)
+	wait(t, app.Await(grace.PhaseReady))
 	cancel()
 	rep := wait(t, done)
 	if rep.Trigger.Kind != grace.TriggerContext || rep.ExitCode != grace.ExitClean {

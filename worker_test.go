@@ -99,7 +99,7 @@ func TestWorkerThatFinishesIsDone(t *testing.T) {
 	finished := make(chan struct{})
 	app.Add("migrate", grace.RunFunc(func(ctx context.Context) error { close(finished); return nil }))
 	done := runUntilReady(t, app)
-	<-finished
+	wait(t, finished)
 	app.Stop("test")
 	rep := wait(t, done)
 	if rep.ExitCode != grace.ExitClean {
