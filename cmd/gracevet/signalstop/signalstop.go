@@ -103,29 +103,15 @@ func checkNotify(pass *analysis.Pass, cfgs *ctrlflow.CFGs, fn funcs.Func, call *
 		CFG:      fn.CFG,
 		Acquire:  call.Pos(),
 		Released: released,
-		NoReturn: func(c *ast.CallExpr) bool {
-			f := callee.Func(info, c)
-			return callee.IsBuiltin(info, c, "panic") || f != nil && cfgs.NoReturn(f)
-		},
+		NoReturn: flow.NoReturn(info, cfgs),
 		// The channel is never closed, so a range over it never ends.
-		Endless: func(s ast.Stmt) bool {
-			switch s := s.(type) {
-			case *ast.RangeStmt:
-				return callee.ObjectOf(info, s.X) == v
-			case *ast.ForStmt:
-				return flow.AlwaysTrue(info, s.Cond)
-			}
-			return false
-		},
-		End: fn.Body.Rbrace,
+		Endless: flow.Loops(info, func(x ast.Expr) bool { return callee.ObjectOf(info, x) == v }),
+		End:     fn.Body.Rbrace,
 	})
 	if !leaks {
 		return
 	}
-	where := "falls off the end of the function"
-	if pos != fn.Body.Rbrace {
-		where = fmt.Sprintf("returns at line %d", pass.Fset.Position(pos).Line)
-	}
+	where := flow.Exit(pass.Fset, pos, fn.Body.Rbrace)
 	d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
 		"signal.Notify(%s) is never undone, and the function can return without having received a signal on the path that %s: the registration outlives the function, so later signals are neither received nor given their default action; defer signal.Stop(%s)",
 		v.Name(), where, v.Name())}

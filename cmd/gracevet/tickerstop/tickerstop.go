@@ -60,28 +60,14 @@ func run(pass *analysis.Pass) (any, error) {
 				CFG:      fn.CFG,
 				Acquire:  call.Pos(),
 				Released: stops,
-				NoReturn: func(c *ast.CallExpr) bool {
-					f := callee.Func(info, c)
-					return callee.IsBuiltin(info, c, "panic") || f != nil && cfgs.NoReturn(f)
-				},
-				Endless: func(s ast.Stmt) bool {
-					switch s := s.(type) {
-					case *ast.RangeStmt:
-						return tickerChan(info, s.X)
-					case *ast.ForStmt:
-						return flow.AlwaysTrue(info, s.Cond)
-					}
-					return false
-				},
-				End: fn.Body.Rbrace,
+				NoReturn: flow.NoReturn(info, cfgs),
+				Endless:  flow.Loops(info, func(x ast.Expr) bool { return tickerChan(info, x) }),
+				End:      fn.Body.Rbrace,
 			})
 			if !leaks {
 				return
 			}
-			where := "falls off the end of the function"
-			if pos != fn.Body.Rbrace {
-				where = fmt.Sprintf("returns at line %d", pass.Fset.Position(pos).Line)
-			}
+			where := flow.Exit(pass.Fset, pos, fn.Body.Rbrace)
 			d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
 				"ticker %s is not stopped on the path that %s: it keeps firing (and its goroutine's work keeps running) after shutdown; defer %s.Stop() after creating it",
 				v.Name(), where, v.Name())}

@@ -3,12 +3,16 @@
 package flow
 
 import (
+	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/token"
 	"go/types"
 
+	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 	"golang.org/x/tools/go/cfg"
+
+	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
 )
 
 // Query describes one acquire-then-release check on a function's control-flow graph.
@@ -108,4 +112,36 @@ func AlwaysTrue(info *types.Info, cond ast.Expr) bool {
 	}
 	tv, ok := info.Types[cond]
 	return ok && tv.Value != nil && tv.Value.Kind() == constant.Bool && constant.BoolVal(tv.Value)
+}
+
+// NoReturn is the Query.NoReturn both release analyzers use: panic, or a function that the
+// ctrlflow pass found never returns (os.Exit, log.Fatal, and functions that always call them).
+func NoReturn(info *types.Info, cfgs *ctrlflow.CFGs) func(*ast.CallExpr) bool {
+	return func(c *ast.CallExpr) bool {
+		f := callee.Func(info, c)
+		return callee.IsBuiltin(info, c, "panic") || f != nil && cfgs.NoReturn(f)
+	}
+}
+
+// Loops returns a Query.Endless for `for {}` and `for true {}`, and for ranges whose expression
+// forever reports as never ending (a ticker's channel, a channel nobody closes).
+func Loops(info *types.Info, forever func(ast.Expr) bool) func(ast.Stmt) bool {
+	return func(s ast.Stmt) bool {
+		switch s := s.(type) {
+		case *ast.RangeStmt:
+			return forever(s.X)
+		case *ast.ForStmt:
+			return AlwaysTrue(info, s.Cond)
+		}
+		return false
+	}
+}
+
+// Exit says, for a diagnostic, where the path that Leak found leaves the function: "falls off
+// the end of the function" when pos is the query's End, else "returns at line N".
+func Exit(fset *token.FileSet, pos, end token.Pos) string {
+	if pos == end {
+		return "falls off the end of the function"
+	}
+	return fmt.Sprintf("returns at line %d", fset.Position(pos).Line)
 }
