@@ -20,7 +20,8 @@
 // A load balancer stops sending once readiness fails, so by the time intake stops nothing is
 // queued. A client that dials the instance directly and keeps sending can still lose a request:
 // a connection the kernel accepted but net/http had not yet taken from the accept queue is
-// reset when the listener closes (measured with examples/orders: about 2 in 500 at that moment).
+// reset when the listener closes (examples/orders' tests saw a few when their client kept sending
+// past readiness).
 // For such clients use [WithRetryAfter], which keeps the listener open and answers new requests
 // 503 with Retry-After until the running ones have finished.
 //
