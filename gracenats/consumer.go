@@ -53,6 +53,9 @@ type Consumer struct {
 	it       jetstream.MessagesContext
 	runDone  chan struct{} // closed when the current Run returns; nil before the first Run
 	stopping bool
+	// abortConfirm cancels Run's wait for the server to confirm acks: Stop calls it when the
+	// server is out of reach, so Run does not sit out confirmAcksTimeout.
+	abortConfirm context.CancelFunc
 }
 
 // NewConsumer returns a component that consumes the durable consumer named consumer of stream
@@ -118,6 +121,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return fmt.Errorf("pull from jetstream consumer %q: %w", c.name, err)
 	}
 	c.it = it
+	confirmCtx, abortConfirm := context.WithCancel(ctx)
+	defer abortConfirm()
+	c.abortConfirm = abortConfirm
 	c.mu.Unlock()
 
 	var inHand jetstream.Msg // a message given to the handler and not yet acked or nak'ed
@@ -164,7 +170,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		if acks++; acks >= c.cfg.batch {
 			acks = 0
-			c.confirmAcks(ctx)
+			c.confirmAcks(confirmCtx)
 		}
 	}
 }
@@ -173,6 +179,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 // that no more than one batch of acks is ever unconfirmed — the most a crash can make the
 // server deliver again.
 func (c *Consumer) confirmAcks(ctx context.Context) {
+	if !c.js.Conn().IsConnected() {
+		c.cfg.logger.Warn("gracenats: acks not confirmed, the server is out of reach; if the process dies now, their messages will be delivered again",
+			"consumer", c.name)
+		return
+	}
 	fctx, cancel := context.WithTimeout(ctx, confirmAcksTimeout)
 	defer cancel()
 	if err := c.js.Conn().FlushWithContext(fctx); err != nil && ctx.Err() == nil {
@@ -234,11 +245,14 @@ func (c *Consumer) isStopping() bool {
 func (c *Consumer) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	c.stopping = true
-	it, done := c.it, c.runDone
+	it, done, abortConfirm := c.it, c.runDone, c.abortConfirm
 	c.mu.Unlock()
 	if it != nil {
 		if c.js != nil && !c.js.Conn().IsConnected() {
 			it.Stop() // the server is out of reach: nothing pulled ahead can be handed back
+			if abortConfirm != nil {
+				abortConfirm() // nor will it confirm acks: don't wait for it
+			}
 		} else {
 			it.Drain()
 		}
