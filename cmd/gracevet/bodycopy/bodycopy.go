@@ -17,6 +17,7 @@ import (
 	"golang.org/x/tools/go/analysis"
 
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/funcs"
 	"github.com/gracekit/grace/cmd/gracevet/internal/handler"
 )
 
@@ -99,6 +100,9 @@ func run(pass *analysis.Pass) (any, error) {
 // (a reader, or an *http.Request's Body) or a helper that does, and has no context-aware path.
 // Functions are visited until nothing changes, so helpers calling helpers in any order are seen.
 func exportFacts(pass *analysis.Pass) {
+	if funcs.Std(pass) {
+		return
+	}
 	info := pass.TypesInfo
 	type fn struct {
 		obj    *types.Func

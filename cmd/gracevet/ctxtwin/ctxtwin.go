@@ -14,11 +14,13 @@ import (
 	"go/format"
 	"go/token"
 	"go/types"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
 
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/funcs"
 	"github.com/gracekit/grace/cmd/gracevet/internal/handler"
 )
 
@@ -35,13 +37,18 @@ request's schedule.`
 
 // Analyzer reports context-less blocking calls in HTTP handlers.
 var Analyzer = &analysis.Analyzer{
-	Name: "ctxtwin",
-	Doc:  doc,
-	URL:  "https://github.com/gracekit/grace/tree/main/cmd/gracevet#ctxtwin",
-	Run:  run,
+	Name:      "ctxtwin",
+	Doc:       doc,
+	URL:       "https://github.com/gracekit/grace/tree/main/cmd/gracevet#ctxtwin",
+	Run:       run,
+	FactTypes: []analysis.Fact{new(DropsContext)},
 }
 
 func run(pass *analysis.Pass) (any, error) {
+	exportFacts(pass)
+	if handler.NeverDrains(pass) {
+		return nil, nil
+	}
 	for _, h := range handler.Find(pass) {
 		if h.Request == nil {
 			continue // no request context at hand
@@ -60,15 +67,122 @@ func run(pass *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
+// DropsContext is the fact that a function makes, directly or one call further down, a
+// blocking call that ignores any context (one that ctxtwin reports in a handler).
+type DropsContext struct {
+	What  string // the call: "(*sql.DB).QueryRow"
+	Where string // file:line of the call
+	Via   string // the helper the call is in, when it is one call further down; "" if direct
+}
+
+// AFact marks DropsContext as an analysis fact.
+func (*DropsContext) AFact() {}
+
+func (f *DropsContext) String() string {
+	if f.Via != "" {
+		return fmt.Sprintf("drops the context: %s at %s via %s", f.What, f.Where, f.Via)
+	}
+	return fmt.Sprintf("drops the context: %s at %s", f.What, f.Where)
+}
+
+// exportFacts records DropsContext for each declared function that is not a handler and makes a
+// context-less blocking call outside function literals, or calls a function that does so
+// directly (two levels: deeper chains are usually layers that pass a context along somewhere).
+func exportFacts(pass *analysis.Pass) {
+	if funcs.Std(pass) {
+		return
+	}
+	info := pass.TypesInfo
+	type fn struct {
+		obj  *types.Func
+		body *ast.BlockStmt
+	}
+	var fns []fn
+	for _, f := range pass.Files {
+		if strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go") {
+			continue
+		}
+		for _, d := range f.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Body == nil {
+				continue
+			}
+			if _, _, isHandler := handler.Shape(info, fd.Recv, fd.Type); isHandler {
+				continue
+			}
+			if obj, _ := info.Defs[fd.Name].(*types.Func); obj != nil {
+				fns = append(fns, fn{obj, fd.Body})
+			}
+		}
+	}
+	direct := map[*types.Func]*DropsContext{}
+	for _, f := range fns {
+		handler.Inspect(f.body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || direct[f.obj] != nil {
+				return direct[f.obj] == nil
+			}
+			if c := callee.Func(info, call); c != nil && blocking(pass, call, c) {
+				direct[f.obj] = &DropsContext{What: describe(c), Where: where(pass, call.Pos())}
+			}
+			return true
+		})
+	}
+	for _, f := range fns {
+		if d := direct[f.obj]; d != nil {
+			pass.ExportObjectFact(f.obj, d)
+			continue
+		}
+		var found *DropsContext
+		handler.Inspect(f.body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || found != nil {
+				return found == nil
+			}
+			c := callee.Func(info, call)
+			if c == nil || c == f.obj {
+				return true
+			}
+			d := direct[c]
+			if d == nil && c.Pkg() != pass.Pkg {
+				var imported DropsContext
+				if pass.ImportObjectFact(c, &imported) && imported.Via == "" {
+					d = &imported
+				}
+			}
+			if d != nil {
+				found = &DropsContext{What: d.What, Where: d.Where, Via: c.Name()}
+			}
+			return true
+		})
+		if found != nil {
+			pass.ExportObjectFact(f.obj, found)
+		}
+	}
+}
+
+// blocking reports whether call is one that ctxtwin reports in a handler.
+func blocking(pass *analysis.Pass, call *ast.CallExpr, fn *types.Func) bool {
+	sel, isSel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !isSel {
+		return false
+	}
+	if msg, _ := special(pass, call, sel, fn, "ctx"); msg != "" {
+		return true
+	}
+	return twinOf(fn) != "" && !logging(fn)
+}
+
 func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func) {
 	ctx := handler.ContextExpr(pass, h, call.Pos())
 	sel, isSel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 	if !isSel {
-		return // a dot-imported or same-package function: rare, and no twin table for it
+		helper(pass, h, call, fn, ctx) // a dot-imported or same-package function: no twin table for it
+		return
 	}
 	name := describe(fn)
 	if msg, fix := special(pass, call, sel, fn, ctx); msg != "" {
-		d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf("%s in an HTTP handler ignores the request context, so Shutdown waits for it: %s", name, msg)}
+		d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf("%s in %s ignores the request context, so Shutdown waits for it: %s", name, handler.Describe(h.Kind), msg)}
 		if fix != nil {
 			d.SuggestedFixes = []analysis.SuggestedFix{*fix}
 		}
@@ -77,17 +191,39 @@ func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types
 	}
 	twin := twinOf(fn)
 	if twin == "" || logging(fn) {
+		helper(pass, h, call, fn, ctx)
 		return
 	}
 	pass.Report(analysis.Diagnostic{
 		Pos:     call.Pos(),
 		End:     call.End(),
-		Message: fmt.Sprintf("%s in an HTTP handler ignores the request context, so Shutdown waits for it: use %s(%s, ...)", name, twin, ctx),
+		Message: fmt.Sprintf("%s in %s ignores the request context, so Shutdown waits for it: use %s(%s, ...)", name, handler.Describe(h.Kind), twin, ctx),
 		SuggestedFixes: []analysis.SuggestedFix{{
 			Message:   fmt.Sprintf("Call %s with %s", twin, ctx),
 			TextEdits: append([]analysis.TextEdit{{Pos: sel.Sel.Pos(), End: sel.Sel.End(), NewText: []byte(twin)}}, ctxArg(call, ctx)),
 		}},
 	})
+}
+
+// helper reports a call of a function with the DropsContext fact.
+func helper(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func, ctx string) {
+	var fact DropsContext
+	if !pass.ImportObjectFact(fn, &fact) {
+		return
+	}
+	via := ""
+	if fact.Via != "" {
+		via = " through " + fact.Via
+	}
+	pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
+		"%s in %s drops the request context: it runs %s (%s%s) without one, so Shutdown waits for it; give %s the context (%s) and use the call's context-taking form",
+		fn.Name(), handler.Describe(h.Kind), fact.What, fact.Where, via, fn.Name(), ctx)})
+}
+
+// where renders a position as file:line with the file's base name.
+func where(pass *analysis.Pass, pos token.Pos) string {
+	p := pass.Fset.Position(pos)
+	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
 }
 
 // ctxArg inserts ctx as the call's first argument.

@@ -4,6 +4,9 @@ package funcs
 
 import (
 	"go/ast"
+	"go/build"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
@@ -71,4 +74,16 @@ func Mentions(n ast.Node, pred func(ast.Node) bool) bool {
 		return !found
 	})
 	return found
+}
+
+// Std reports whether the package being analyzed is in the standard library (its files are
+// under GOROOT). Drivers run fact-exporting analyzers on every dependency; gracevet's facts
+// describe application helpers, so the standard library is skipped.
+func Std(pass *analysis.Pass) bool {
+	goroot := build.Default.GOROOT
+	if goroot == "" || len(pass.Files) == 0 {
+		return false
+	}
+	name := pass.Fset.File(pass.Files[0].Pos()).Name()
+	return strings.HasPrefix(name, filepath.Join(goroot, "src")+string(filepath.Separator))
 }

@@ -244,11 +244,13 @@ func isNamed(t types.Type, pkgPath, name string) bool {
 	return obj.Pkg().Path() == pkgPath && obj.Name() == name
 }
 
-// Inspect walks the handler's body like ast.Inspect but does not enter nested function literals:
-// code in a closure (a goroutine, a callback) runs on its own schedule, not the request's.
+// Inspect walks the handler's body like ast.Inspect but does not enter nested function literals
+// or go statements: code in a closure (a goroutine, a callback) or started with go runs on its
+// own schedule, not the request's.
 func Inspect(body *ast.BlockStmt, f func(ast.Node) bool) {
 	ast.Inspect(body, func(n ast.Node) bool {
-		if _, ok := n.(*ast.FuncLit); ok {
+		switch n.(type) {
+		case *ast.FuncLit, *ast.GoStmt:
 			return false
 		}
 		return f(n)
@@ -285,6 +287,14 @@ func ContextExpr(pass *analysis.Pass, h Handler, pos token.Pos) string {
 		return name
 	}
 	return name + ".Context()"
+}
+
+// Describe names a handler kind for messages: "an HTTP handler", "an RPC handler".
+func Describe(k Kind) string {
+	if k == RPC {
+		return "an RPC handler"
+	}
+	return "an HTTP handler"
 }
 
 // IsRequest reports whether e is the handler's request parameter.
