@@ -84,6 +84,11 @@ func Std(pass *analysis.Pass) bool {
 	if goroot == "" || len(pass.Files) == 0 {
 		return false
 	}
-	name := pass.Fset.File(pass.Files[0].Pos()).Name()
-	return strings.HasPrefix(name, filepath.Join(goroot, "src")+string(filepath.Separator))
+	src := filepath.Join(goroot, "src") + string(filepath.Separator)
+	for _, f := range pass.Files { // cgo packages have generated files in the build cache
+		if strings.HasPrefix(pass.Fset.File(f.Pos()).Name(), src) {
+			return true
+		}
+	}
+	return false
 }
