@@ -63,7 +63,7 @@ func selectBreak(tick <-chan time.Time, stop <-chan struct{}) {
 // Positive: a declared function started with go, its parameter mapped to the argument.
 type server struct{ events chan string }
 
-func (s *server) consume(ch chan string) {
+func (s *server) consume(ch chan string) { // want consume:"loops \\(param 0\\): ranges over its parameter ch"
 	for e := range ch { // want `goroutine ranges over ch, which nothing in this package closes`
 		_ = e
 	}
@@ -114,7 +114,7 @@ func handedOff() {
 }
 
 // Look-alike: a parameter's channel belongs to the caller.
-func consumeParam(in <-chan job) {
+func consumeParam(in <-chan job) { // want consumeParam:"starts a goroutine that loops \\(param 0\\)"
 	go func() {
 		for j := range in {
 			handle(j)
