@@ -48,6 +48,7 @@ type config struct {
 	maxTracked   int
 	logger       *slog.Logger
 	name         string
+	serve        func(net.Listener) error
 	problems     []string
 }
 
@@ -146,3 +147,11 @@ func WithLogger(l *slog.Logger) Option { return option(func(c *config) { c.logge
 
 // WithName names the server in its errors; default "fasthttp".
 func WithName(name string) Option { return option(func(c *config) { c.name = name }) }
+
+// WithServe makes Run serve the listener with serve instead of the server's Serve method: for a
+// framework that owns the *fasthttp.Server and must prepare itself before serving (gracefiber
+// passes Fiber's App.Listener). serve must serve srv on the listener it is given and return when
+// that listener is closed.
+func WithServe(serve func(net.Listener) error) Option {
+	return option(func(c *config) { c.serve = serve })
+}

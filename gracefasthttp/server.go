@@ -126,8 +126,12 @@ func (s *Server) Start(ctx context.Context) error {
 
 // Run serves until intake is closed by Stop (then returns nil) or ctx ends (the hard stop).
 func (s *Server) Run(ctx context.Context) error {
+	serve := s.srv.Serve
+	if s.cfg.serve != nil {
+		serve = s.cfg.serve
+	}
 	done := make(chan error, 1)
-	go func() { done <- s.srv.Serve(s.ln) }()
+	go func() { done <- serve(s.ln) }()
 	select {
 	case err := <-done:
 		if s.stopping.Load() {
