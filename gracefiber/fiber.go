@@ -31,7 +31,9 @@ func Ready(app *grace.App) fiber.Handler { return probe(app, app.Ready) }
 
 // LiveProbe and ReadyProbe are probes for Fiber's healthcheck middleware
 // (healthcheck.Config{Probe: gracefiber.ReadyProbe(app)}).
-func LiveProbe(app *grace.App) func(fiber.Ctx) bool { return func(fiber.Ctx) bool { return app.Live() } }
+func LiveProbe(app *grace.App) func(fiber.Ctx) bool {
+	return func(fiber.Ctx) bool { return app.Live() }
+}
 
 // ReadyProbe: see [LiveProbe].
 func ReadyProbe(app *grace.App) func(fiber.Ctx) bool {
