@@ -49,6 +49,7 @@ func run(pass *analysis.Pass) (any, error) {
 	if handler.NeverDrains(pass) {
 		return nil, nil
 	}
+	sites := &helperSites{count: map[*types.Func]int{}}
 	for _, h := range handler.Find(pass) {
 		if h.Request == nil {
 			continue // no request context at hand
@@ -59,12 +60,51 @@ func run(pass *analysis.Pass) (any, error) {
 				return true
 			}
 			if fn := callee.Func(pass.TypesInfo, call); fn != nil {
-				check(pass, h, call, fn)
+				check(pass, h, call, fn, sites)
 			}
 			return true
 		})
 	}
+	sites.report(pass)
 	return nil, nil
+}
+
+// helperSites gathers the handler calls of helpers that drop the context: the fix is in the
+// helper, so each helper is reported once, at its first call, with the number of calls.
+type helperSites struct {
+	first []analysis.Diagnostic
+	fns   []*types.Func
+	count map[*types.Func]int
+}
+
+func (s *helperSites) add(fn *types.Func, d analysis.Diagnostic) {
+	if s.count[fn] == 0 {
+		s.first = append(s.first, d)
+		s.fns = append(s.fns, fn)
+	}
+	s.count[fn]++
+}
+
+func (s *helperSites) report(pass *analysis.Pass) {
+	for i, d := range s.first {
+		if n := s.count[s.fns[i]] - 1; n > 0 {
+			d.Message += fmt.Sprintf(" (%d more handler calls of %s in this package)", n, s.fns[i].Name())
+		}
+		pass.Report(d)
+	}
+}
+
+// sqlite reports whether the package imports a SQLite driver: its database/sql calls work on a
+// local file and finish in milliseconds; a context changes nothing at shutdown.
+func sqlite(pkg *types.Package) bool {
+	for _, imp := range pkg.Imports() {
+		switch imp.Path() {
+		case "github.com/mattn/go-sqlite3", "modernc.org/sqlite", "github.com/glebarez/go-sqlite",
+			"github.com/glebarez/sqlite", "github.com/ncruces/go-sqlite3/driver", "gorm.io/driver/sqlite":
+			return true
+		}
+	}
+	return false
 }
 
 // DropsContext is the fact that a function makes, directly or one call further down, a
@@ -163,6 +203,9 @@ func exportFacts(pass *analysis.Pass) {
 
 // blocking reports whether call is one that ctxtwin reports in a handler.
 func blocking(pass *analysis.Pass, call *ast.CallExpr, fn *types.Func) bool {
+	if localDB(pass, fn) {
+		return false
+	}
 	sel, isSel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 	if !isSel {
 		return false
@@ -173,11 +216,19 @@ func blocking(pass *analysis.Pass, call *ast.CallExpr, fn *types.Func) bool {
 	return twinOf(fn) != "" && !logging(fn)
 }
 
-func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func) {
+// localDB reports a database/sql call in a package that uses SQLite.
+func localDB(pass *analysis.Pass, fn *types.Func) bool {
+	return fn.Pkg() != nil && fn.Pkg().Path() == "database/sql" && sqlite(pass.Pkg)
+}
+
+func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func, sites *helperSites) {
+	if localDB(pass, fn) {
+		return
+	}
 	ctx := handler.ContextExpr(pass, h, call.Pos())
 	sel, isSel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
 	if !isSel {
-		helper(pass, h, call, fn, ctx) // a dot-imported or same-package function: no twin table for it
+		helper(pass, h, call, fn, ctx, sites) // a dot-imported or same-package function: no twin table for it
 		return
 	}
 	name := describe(fn)
@@ -191,7 +242,7 @@ func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types
 	}
 	twin := twinOf(fn)
 	if twin == "" || logging(fn) {
-		helper(pass, h, call, fn, ctx)
+		helper(pass, h, call, fn, ctx, sites)
 		return
 	}
 	pass.Report(analysis.Diagnostic{
@@ -206,7 +257,7 @@ func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types
 }
 
 // helper reports a call of a function with the DropsContext fact.
-func helper(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func, ctx string) {
+func helper(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func, ctx string, sites *helperSites) {
 	var fact DropsContext
 	if !pass.ImportObjectFact(fn, &fact) {
 		return
@@ -215,7 +266,7 @@ func helper(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *type
 	if fact.Via != "" {
 		via = " through " + fact.Via
 	}
-	pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
+	sites.add(fn, analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
 		"%s in %s drops the request context: it runs %s (%s%s) without one, so Shutdown waits for it; give %s the context (%s) and use the call's context-taking form",
 		fn.Name(), handler.Describe(h.Kind), fact.What, fact.Where, via, fn.Name(), ctx)})
 }
