@@ -134,8 +134,9 @@ func exportFacts(pass *analysis.Pass) {
 	}
 	info := pass.TypesInfo
 	type fn struct {
-		obj  *types.Func
-		body *ast.BlockStmt
+		obj    *types.Func
+		body   *ast.BlockStmt
+		hasCtx bool
 	}
 	var fns []fn
 	for _, f := range pass.Files {
@@ -151,26 +152,40 @@ func exportFacts(pass *analysis.Pass) {
 				continue
 			}
 			if obj, _ := info.Defs[fd.Name].(*types.Func); obj != nil {
-				fns = append(fns, fn{obj, fd.Body})
+				fns = append(fns, fn{obj, fd.Body, hasContext(info, fd.Type)})
 			}
 		}
 	}
-	direct := map[*types.Func]*DropsContext{}
+	// raw holds every function's own context-less blocking call; which of them become facts
+	// is decided below.
+	type rawDrop struct {
+		fact   *DropsContext
+		hasCtx bool
+		out    bool
+	}
+	raw := map[*types.Func]rawDrop{}
 	for _, f := range fns {
 		handler.Inspect(f.body, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
-			if !ok || direct[f.obj] != nil {
-				return direct[f.obj] == nil
+			if !ok || raw[f.obj].out {
+				return !raw[f.obj].out
 			}
-			if c := callee.Func(info, call); c != nil && blocking(pass, call, c) {
-				direct[f.obj] = &DropsContext{What: describe(c), Where: where(pass, call.Pos())}
+			// The first such call, or the first outbound one after a database call.
+			if c := callee.Func(info, call); c != nil && blocking(pass, call, c) && (raw[f.obj].fact == nil || outbound(c)) {
+				raw[f.obj] = rawDrop{&DropsContext{What: describe(c), Where: where(pass, call.Pos())}, f.hasCtx, outbound(c)}
 			}
 			return true
 		})
 	}
+	// A data layer written without contexts is a design, not a slip: a database call counts
+	// only where a function had a context (or the request) at hand and dropped it, itself or by
+	// calling a helper without it. Outbound network calls and commands, whose duration a remote
+	// party or another program decides, count in any helper.
 	for _, f := range fns {
-		if d := direct[f.obj]; d != nil {
-			pass.ExportObjectFact(f.obj, d)
+		if r := raw[f.obj]; r.fact != nil {
+			if r.hasCtx || r.out {
+				pass.ExportObjectFact(f.obj, r.fact)
+			}
 			continue
 		}
 		var found *DropsContext
@@ -183,8 +198,10 @@ func exportFacts(pass *analysis.Pass) {
 			if c == nil || c == f.obj {
 				return true
 			}
-			d := direct[c]
-			if d == nil && c.Pkg() != pass.Pkg {
+			var d *DropsContext
+			if r := raw[c]; r.fact != nil && (f.hasCtx || r.hasCtx || r.out) {
+				d = r.fact
+			} else if c.Pkg() != pass.Pkg {
 				var imported DropsContext
 				if pass.ImportObjectFact(c, &imported) && imported.Via == "" {
 					d = &imported
@@ -199,6 +216,28 @@ func exportFacts(pass *analysis.Pass) {
 			pass.ExportObjectFact(f.obj, found)
 		}
 	}
+}
+
+// hasContext reports whether a function takes a context.Context or an *http.Request.
+func hasContext(info *types.Info, ft *ast.FuncType) bool {
+	for _, field := range ft.Params.List {
+		if t := info.TypeOf(field.Type); t != nil && (callee.IsContext(t) || handler.IsRequestType(t)) {
+			return true
+		}
+	}
+	return false
+}
+
+// outbound reports whether fn talks to another machine or program: net/http, net, os/exec.
+func outbound(fn *types.Func) bool {
+	if fn.Pkg() == nil {
+		return false
+	}
+	switch fn.Pkg().Path() {
+	case "net/http", "net", "os/exec":
+		return true
+	}
+	return false
 }
 
 // blocking reports whether call is one that ctxtwin reports in a handler.

@@ -1,15 +1,16 @@
-// A data layer in another package whose methods drop the context.
+// A data layer in another package.
 package store
 
 import (
 	"context"
 	"database/sql"
+	"net/http"
 )
 
 type Store struct{ db *sql.DB }
 
-// Name queries without a context.
-func (s *Store) Name(id int) string { // want Name:"drops the context: \\(\\*sql.DB\\).QueryRow at store.go:14"
+// Get is given a context and drops it.
+func (s *Store) Get(ctx context.Context, id int) string { // want Get:"drops the context: \\(\\*sql.DB\\).QueryRow at store.go:15"
 	var n string
 	_ = s.db.QueryRow("SELECT name FROM users WHERE id = $1", id).Scan(&n)
 	return n
@@ -20,9 +21,22 @@ func (s *Store) Touch(ctx context.Context, id int) error { // want Touch:"drops 
 	return s.touch(id)
 }
 
-func (s *Store) touch(id int) error { // want touch:"drops the context: \\(\\*sql.DB\\).Exec at store.go:25"
+func (s *Store) touch(id int) error {
 	_, err := s.db.Exec("UPDATE users SET seen = now() WHERE id = $1", id)
 	return err
+}
+
+// Notify calls out over HTTP without a context: a remote party decides how long it takes.
+func Notify(url string) error { // want Notify:"drops the context: http.Get at store.go:31"
+	_, err := http.Get(url)
+	return err
+}
+
+// Look-alike: a data layer written without contexts is a design, not a dropped context.
+func (s *Store) Name(id int) string {
+	var n string
+	_ = s.db.QueryRow("SELECT name FROM users WHERE id = $1", id).Scan(&n)
+	return n
 }
 
 // Look-alike: passes its context along.
@@ -32,6 +46,6 @@ func (s *Store) Count(ctx context.Context) (n int) {
 }
 
 // Look-alike: the query runs in a goroutine, not on the caller's schedule.
-func (s *Store) Audit(id int) {
+func (s *Store) Audit(ctx context.Context, id int) {
 	go func() { _, _ = s.db.Exec("INSERT INTO audit VALUES ($1)", id) }()
 }
