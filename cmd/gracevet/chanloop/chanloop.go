@@ -154,7 +154,7 @@ func run(pass *analysis.Pass) (any, error) {
 	}
 	c.lifetime = processLifetime(pass)
 	for _, g := range gos {
-		if fn := c.enclosed[g]; fn != nil && c.lifetime[fn] {
+		if fn := c.enclosed[g]; fn != nil && (c.lifetime[fn] || starter(fn.Name()) && !c.inLoop(g)) {
 			continue // started once, lives as long as the process: nothing to stop
 		}
 		c.goroutine(g)
@@ -337,7 +337,7 @@ func (c *checker) startsVia(call *ast.CallExpr) {
 	if l == nil || !l.Starts || l.Param < 0 || l.Param >= len(call.Args) {
 		return
 	}
-	if fn := c.enclosingFunc(call); fn != nil && c.lifetime[fn] {
+	if fn := c.enclosingFunc(call); fn != nil && (c.lifetime[fn] || starter(fn.Name())) {
 		return
 	}
 	arg := call.Args[l.Param]
@@ -347,6 +347,34 @@ func (c *checker) startsVia(call *ast.CallExpr) {
 	fn := callee.Func(c.pass.TypesInfo, call)
 	c.report(call, fmt.Sprintf("%s starts a goroutine that %s (%s) and has no other exit, and nothing in this package closes %s: it leaks at shutdown; give the goroutine a ctx.Done() case, or close %s when its senders stop",
 		fn.Name(), l.What, l.Where, render(arg), render(arg)))
+}
+
+// starter reports whether a function's name says it builds or starts a component: New..,
+// Create.., Start.., Run.., Init.., Setup.., Serve.., Listen.., Open.., Register.., Load..,
+// Main, Execute. In a program such a function runs once per component, and components live as
+// long as the process; a goroutine it starts once dies with the process.
+func starter(name string) bool {
+	lower := strings.ToLower(name)
+	for _, p := range []string{"new", "create", "start", "run", "init", "setup", "serve", "listen", "open", "register", "load", "main", "execute"} {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// inLoop reports whether the go statement is inside a loop of its function (started many times).
+func (c *checker) inLoop(g *ast.GoStmt) bool {
+	path := enclosing(c.pass.Files, g)
+	for i := len(path) - 2; i >= 0; i-- {
+		switch path[i].(type) {
+		case *ast.ForStmt, *ast.RangeStmt:
+			return true
+		case *ast.FuncDecl, *ast.FuncLit:
+			return false
+		}
+	}
+	return false
 }
 
 // enclosingFunc returns the declared function whose body contains n.

@@ -13,7 +13,7 @@ type job struct{}
 func handle(job) {}
 
 // Positive: a worker over a channel that nothing closes.
-func startWorker() chan<- job {
+func enqueue() chan<- job {
 	jobs := make(chan job, 8)
 	go func() {
 		for j := range jobs { // want `goroutine ranges over jobs, which nothing in this package closes, and has no ctx.Done\(\) case or other exit: it leaks at shutdown`
@@ -69,7 +69,7 @@ func (s *server) consume(ch chan string) { // want consume:"loops \\(param 0\\):
 	}
 }
 
-func (s *server) start() {
+func (s *server) resume() {
 	s.events = make(chan string)
 	go s.consume(s.events)
 	go s.consume(s.events) // reported once

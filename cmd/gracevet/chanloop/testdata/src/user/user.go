@@ -10,7 +10,7 @@ import (
 var jobs = make(chan int)
 
 // Positive: goroutines that loop in helpers of another package, one and two calls down.
-func start() {
+func spawn() {
 	go helpers.Drain(jobs)             // want `goroutine runs Drain, which ranges over its parameter ch \(helpers.go:11\) with no other exit, and nothing in this package closes jobs: it leaks at shutdown`
 	go func() { helpers.Spin(jobs) }() // want `goroutine runs Spin, which ranges over its parameter ch \(helpers.go:11\)`
 	go helpers.Poll(time.Second)       // want `goroutine runs Poll, which ranges over time.Tick\(\), a ticker's channel that is never closed \(helpers.go:18\) and has no exit`
@@ -27,7 +27,7 @@ func (s *svc) loop() { // want loop:"loops \\(param -1\\)"
 
 func (s *svc) run() { s.loop() } // want run:"loops \\(param -1\\)"
 
-func (s *svc) start() {
+func (s *svc) kick() {
 	go func() { s.run() }() // want `goroutine runs run, which ranges over s.tick.C, a ticker's channel that is never closed \(user.go:24\)`
 }
 
@@ -38,4 +38,23 @@ func quiet(ctx context.Context, in chan int) { // want quiet:"starts a goroutine
 	close(done)
 	go helpers.DrainCtx(ctx, make(chan int))
 	helpers.StartWorker(in)
+}
+
+// Look-alike: a constructor starts its component's goroutine once; it lives as long as the
+// process.
+func NewPoller() {
+	go func() {
+		for range time.Tick(time.Second) {
+		}
+	}()
+}
+
+// Positive: a constructor that starts goroutines in a loop.
+func NewPool(n int) {
+	for i := 0; i < n; i++ {
+		go func() {
+			for range time.Tick(time.Second) { // want `goroutine ranges over time.Tick\(\)`
+			}
+		}()
+	}
 }
