@@ -477,6 +477,7 @@ func dbClient(path string) bool {
 		"github.com/redis/go-redis", "github.com/go-redis/redis", "go.mongodb.org/mongo-driver",
 		"github.com/lib/pq", "github.com/go-sql-driver/mysql", "github.com/uptrace/bun",
 		"entgo.io/ent", "github.com/mattn/go-sqlite3", "modernc.org/sqlite", "google.golang.org/grpc",
+		"go.etcd.io/bbolt", "github.com/boltdb/bolt",
 	} {
 		if path == prefix || strings.HasPrefix(path, prefix+"/") {
 			return true

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"exitlib"
+	"warc"
 )
 
 func main() {
@@ -25,7 +26,7 @@ func main() {
 
 	srv := &server{}
 	if err := srv.Serve(ln); err != nil {
-		log.Fatalf("serve: %v", err) // want `log.Fatalf skips the deferred out.Flush\(\) \(line 24\): return \(or return an error\) instead, and exit only from main once cleanup has run`
+		log.Fatalf("serve: %v", err) // want `log.Fatalf skips the deferred out.Flush\(\) \(line 25\): return \(or return an error\) instead, and exit only from main once cleanup has run`
 	}
 }
 
@@ -42,7 +43,7 @@ func stop(srv *server) {
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
-	os.Exit(0) // want `os.Exit after srv.Shutdown\(\) \(line 42\) abandons goroutines and skips the cleanup that follows shutdown: return from main instead`
+	os.Exit(0) // want `os.Exit after srv.Shutdown\(\) \(line 43\) abandons goroutines and skips the cleanup that follows shutdown: return from main instead`
 }
 
 // Look-alike: the exit is in the branch handling Shutdown's error.
@@ -71,7 +72,7 @@ func cleanExit(mu *sync.Mutex, wg *sync.WaitGroup, verbose bool) {
 // Positive: a deferred function literal, and a Logger's Fatal.
 func withLogger(l *log.Logger, out *bufio.Writer) {
 	defer func() { out.Flush() }()
-	l.Fatalln("boom") // want `\(\*log.Logger\).Fatalln skips the deferred func literal \(line 73\)`
+	l.Fatalln("boom") // want `\(\*log.Logger\).Fatalln skips the deferred func literal \(line 74\)`
 }
 
 // Positive: a project's own fatal helper, known never to return.
@@ -131,8 +132,8 @@ func finish(out *bufio.Writer) { mustFlush(out) }
 
 func stopThenHelpers(srv *server, out *bufio.Writer) {
 	_ = srv.Shutdown(context.Background())
-	mustFlush(out)            // want `mustFlush can end the process \(log.Fatal at main.go:126\) after srv.Shutdown\(\) \(line 133\), abandoning goroutines and skipping the cleanup that follows shutdown: return an error to main instead`
-	finish(out)               // want `finish can end the process \(log.Fatal at main.go:126\)`
+	mustFlush(out)            // want `mustFlush can end the process \(log.Fatal at main.go:127\) after srv.Shutdown\(\) \(line 134\), abandoning goroutines and skipping the cleanup that follows shutdown: return an error to main instead`
+	finish(out)               // want `finish can end the process \(log.Fatal at main.go:127\)`
 	_ = exitlib.MustLoad("x") // want `MustLoad can end the process \(os.Exit at lib.go:14\)`
 }
 
@@ -142,4 +143,10 @@ func helpersBefore(srv *server, out *bufio.Writer) {
 	if err := srv.Shutdown(context.Background()); err != nil {
 		finish(out)
 	}
+}
+
+// Look-alike: a deferred Close, in another package, that only closes a database.
+func openArchive(arc *warc.Archive) {
+	defer arc.Close()
+	log.Fatal("no port")
 }
