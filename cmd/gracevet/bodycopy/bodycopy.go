@@ -208,6 +208,15 @@ type read struct {
 // reads calls report for every read of the request body in s.body, not entering literals.
 func reads(pass *analysis.Pass, s *scope, report func(*ast.CallExpr, read)) {
 	info := s.info
+	// FormFile reads the body only when the form is not parsed yet: after ParseMultipartForm it
+	// is that parse that reads, and only it is reported.
+	parsed := false
+	handler.Inspect(s.body, func(n ast.Node) bool {
+		if call, ok := n.(*ast.CallExpr); ok && callee.IsMethod(info, call, "net/http", "Request", "ParseMultipartForm") && s.recvIsReq(call) {
+			parsed = true
+		}
+		return !parsed
+	})
 	handler.Inspect(s.body, func(n ast.Node) bool {
 		call, ok := n.(*ast.CallExpr)
 		if !ok {
@@ -229,6 +238,9 @@ func reads(pass *analysis.Pass, s *scope, report func(*ast.CallExpr, read)) {
 			report(call, read{what: fn.Pkg().Name() + ".NewDecoder", where: pos})
 			return true
 		case callee.IsMethod(info, call, "net/http", "Request", "ParseMultipartForm", "FormFile") && s.recvIsReq(call):
+			if fn.Name() == "FormFile" && parsed {
+				return true
+			}
 			report(call, read{what: "(*http.Request)." + fn.Name(), where: pos})
 			return true
 		case sig.Recv() != nil && (fn.Name() == "FormFile" || fn.Name() == "MultipartForm") && s.recvIsFwCtx(call):
