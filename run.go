@@ -238,4 +238,5 @@ func (n *node) addErr(err error) {
 	n.repMu.Lock()
 	defer n.repMu.Unlock()
 	n.rep.Err = errors.Join(n.rep.Err, err)
+	n.noteStackLocked(err)
 }

@@ -105,10 +105,7 @@ func (r *run) stopOne(n *node) {
 	if err != nil {
 		n.rep.Err = errors.Join(n.rep.Err, wrap(n.name, "stop", err))
 		n.rep.TimedOut = n.rep.TimedOut || errors.Is(err, ErrTimeout)
-		var pe *PanicError
-		if errors.As(err, &pe) {
-			n.rep.Panicked, n.rep.Stack = true, string(pe.Stack)
-		}
+		n.noteStackLocked(err)
 	}
 	level := "grace: component stopped"
 	if abandoned {
