@@ -44,7 +44,7 @@ func (a *App) Run(ctx context.Context) (*Report, error) {
 	}
 	a.ran = true
 	cfg, cerr := a.configureLocked()
-	a.cfg = cfg
+	a.cfg, a.cfgErr = cfg, cerr
 	nodes := a.nodes
 	a.mu.Unlock()
 
