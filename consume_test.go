@@ -55,7 +55,7 @@ func TestConsumeCountsWhatItCannotFinish(t *testing.T) {
 		app := newApp()
 		app.Add("writer", grace.Consume(ch, func(ctx context.Context, v int) error {
 			select {
-			case <-time.After(5 * time.Millisecond):
+			case <-time.After(7 * time.Millisecond): // not a divisor of the limit: no tie at the deadline
 				handled.Add(1)
 				return nil
 			case <-ctx.Done():
