@@ -15,8 +15,8 @@ import (
 // At its turn to stop — after every component that depends on it stopped, so producers that
 // depend on it have stopped sending — it finishes the value in hand, then handles the values
 // already buffered in ch: everything sent before the close when ch is closed, and when nobody
-// closes ch, what is buffered at that moment (a producer still blocked in a send on an unbuffered
-// ch is served too); then it returns. A channel nobody closes never holds the stop. All of this is
+// closes ch, values until it finds ch empty (a producer blocked in a send is served too); then it
+// returns. A channel nobody closes never holds the stop. All of this is
 // bounded by the component's stop deadline ([StopTimeout], capped by the app's budget): when it
 // passes, handle's ctx is cancelled, no further value is taken, and the component is reported as
 // timed out. With [LeaveBuffered], it returns after the value in hand and leaves the rest.

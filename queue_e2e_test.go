@@ -215,7 +215,7 @@ func runQueueChild(t *testing.T, perMs, limitMs int, pace, loadFor time.Duration
 // generator does.
 func TestQueueShapeLosesNothingUnderSIGTERM(t *testing.T) {
 	for i := range 5 {
-		r := runQueueChild(t, 2, 5000, 500*time.Microsecond, 300*time.Millisecond, false)
+		r := runQueueChild(t, 2, 5000, 500*time.Microsecond, 200*time.Millisecond, false)
 		t.Logf("run %d: accepted %d, handled %d, exit %d", i+1, r.accepted, r.handled, r.exit)
 		if r.accepted == 0 || r.handled != r.accepted || len(r.unhandled) > 0 || r.exit != grace.ExitClean || r.lost != 0 {
 			t.Errorf("run %d: accepted %d, handled %d (accepted, never handled: %v), exit %d, lost %d; report %s",
@@ -228,7 +228,7 @@ func TestQueueShapeLosesNothingUnderSIGTERM(t *testing.T) {
 // reach the client when its connection is closed at the stop (the client sees EOF), so the test
 // holds the engine's side of the promise — nothing accepted is lost — and logs the difference.
 func TestQueueShapeLosesNothingOverKeepAlive(t *testing.T) {
-	r := runQueueChild(t, 2, 5000, 500*time.Microsecond, 300*time.Millisecond, true)
+	r := runQueueChild(t, 2, 5000, 500*time.Microsecond, 200*time.Millisecond, true)
 	t.Logf("accepted %d, handled %d, exit %d", r.accepted, r.handled, r.exit)
 	if r.accepted == 0 || len(r.unhandled) > 0 || r.handled < r.accepted || r.exit != grace.ExitClean || r.lost != 0 {
 		t.Errorf("accepted %d, handled %d (accepted, never handled: %v), exit %d, lost %d; report %s",
@@ -242,7 +242,7 @@ func TestQueueShapeLosesNothingOverKeepAlive(t *testing.T) {
 // The writer cannot finish in its limit: the service exits with ExitLost, and the loss in its
 // JSON report is exactly what clients were told was accepted and was never handled.
 func TestQueueShapeCountsWhatTheWriterCannotFinish(t *testing.T) {
-	r := runQueueChild(t, 5, 150, 500*time.Microsecond, 300*time.Millisecond, false)
+	r := runQueueChild(t, 5, 150, 500*time.Microsecond, 200*time.Millisecond, false)
 	t.Logf("accepted %d, handled %d, lost %d, exit %d", r.accepted, r.handled, r.lost, r.exit)
 	if r.exit != grace.ExitLost || r.lost == 0 || r.lost != r.accepted-r.handled || r.lost != int64(len(r.unhandled)) {
 		t.Errorf("accepted %d, handled %d, exit %d, lost %d (want exit %d and lost = accepted - handled); report %s",
