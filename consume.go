@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 )
 
 // Consume returns a component that calls handle for every value received from ch, one value at a
@@ -26,8 +27,9 @@ import (
 // their turn, and — optionally — close ch in a [Hook] that stops after the producers; whatever
 // they put in ch before their stop is handled.
 //
-// handle returning an error (or panicking) before the stop stops the app, as a [Runner]'s error
-// does; during the stop it ends the drain and fails the stop. With [RestartOnPanic] a panic
+// handle returning an error (or panicking, or calling runtime.Goexit) before the stop stops the
+// app, as a [Runner]'s error does — and at its turn the component still drains what is buffered;
+// during the drain, it ends the drain (the rest is left, and counted) and fails the stop. With [RestartOnPanic] a panic
 // instead restarts the worker; a stop that comes while it waits to restart is still drained, by
 // the component's Stop.
 //
@@ -86,6 +88,8 @@ type consumer[T any] struct {
 	stopping chan struct{} // closed at the turn to stop
 	stopOnce sync.Once
 	token    chan struct{} // one slot: held by whoever receives from ch (Run, or Stop when Run is gone)
+
+	drainFailed atomic.Bool // a value failed during the drain: no more draining
 
 	mu     sync.Mutex
 	inHand int64 // a value received and being handled
@@ -147,11 +151,18 @@ func (c *consumer[T]) Stop(ctx context.Context) error {
 	return c.drain(ctx)
 }
 
-// drain handles what is buffered in ch until it is empty or closed, or ctx ends.
+// drain handles what is buffered in ch until it is empty or closed, or ctx ends. A value that
+// fails (an error, a panic, a Goexit) ends the drain for good: what is left stays, counted.
 func (c *consumer[T]) drain(ctx context.Context) error {
-	if c.cfg.leaveBuffered {
+	if c.cfg.leaveBuffered || c.drainFailed.Load() {
 		return nil
 	}
+	ended := false // by itself, not by a value that failed
+	defer func() {
+		if !ended {
+			c.drainFailed.Store(true)
+		}
+	}()
 	for ctx.Err() == nil {
 		c.mu.Lock() // the receive and the count of the value in hand are one step for Account
 		var v T
@@ -165,12 +176,14 @@ func (c *consumer[T]) drain(ctx context.Context) error {
 		}
 		c.mu.Unlock()
 		if !ok {
+			ended = true
 			return nil // empty, or closed and drained
 		}
 		if err := c.handleInHand(ctx, v); err != nil {
 			return err
 		}
 	}
+	ended = true
 	return nil
 }
 

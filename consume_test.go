@@ -259,3 +259,36 @@ func TestConsumeNilIsAConfigError(t *testing.T) {
 		t.Errorf("err %v", err)
 	}
 }
+
+// A value that fails during the drain ends it: the stop fails with its error, and the failed
+// value and those left behind it are counted.
+func TestConsumeFailureEndsTheDrain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan int, 10)
+		block := make(chan struct{})
+		var handled atomic.Int64
+		app := newApp()
+		app.Add("writer", grace.Consume(ch, func(ctx context.Context, v int) error {
+			switch v {
+			case 0:
+				<-block
+			case 2:
+				return errBoom
+			}
+			handled.Add(1)
+			return nil
+		}))
+		done := runUntilReady(t, app)
+		for i := range 5 {
+			ch <- i
+		}
+		synctest.Wait()
+		app.Stop("test")
+		synctest.Wait()
+		close(block)
+		rep := <-done
+		if handled.Load() != 2 || rep.Lost != 3 || !errors.Is(rep.Err, errBoom) || rep.ExitCode != grace.ExitLost {
+			t.Errorf("handled %d (want 2), lost %d (want 3: the failed value and two left), err %v, exit %d", handled.Load(), rep.Lost, rep.Err, rep.ExitCode)
+		}
+	})
+}
