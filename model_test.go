@@ -420,7 +420,7 @@ func (m *model) component(c *compSpec) any {
 		if c.leave {
 			opts = append(opts, grace.LeaveBuffered())
 		}
-		return grace.Consume(ch, func(ctx context.Context, v int) error {
+		return &stopRecorder{m: m, name: c.name, c: grace.Consume(ch, func(ctx context.Context, v int) error {
 			m.record(c.name, "handle")
 			if v == c.failAt {
 				if c.failAs == endHang {
@@ -443,13 +443,36 @@ func (m *model) component(c *compSpec) any {
 			m.handled[c.name]++
 			m.mu.Unlock()
 			return nil
-		}, opts...)
+		}, opts...)}
 	default:
-		return grace.Ticker(c.interval, func(ctx context.Context) error {
+		return &stopRecorder{m: m, name: c.name, c: grace.Ticker(c.interval, func(ctx context.Context) error {
 			m.record(c.name, "tick")
 			return m.do(ctx, c.name, c.run)
-		})
+		})}
 	}
+}
+
+// stopRecorder records the engine's calls of a worker's Stop, and passes everything through.
+type stopRecorder struct {
+	m    *model
+	name string
+	c    interface {
+		grace.Runner
+		grace.Stopper
+	}
+}
+
+func (r *stopRecorder) Run(ctx context.Context) error { return r.c.Run(ctx) }
+func (r *stopRecorder) Stop(ctx context.Context) error {
+	r.m.record(r.name, "stop")
+	return r.c.Stop(ctx)
+}
+
+func (r *stopRecorder) Account() grace.Account {
+	if a, ok := r.c.(grace.Accounter); ok {
+		return a.Account()
+	}
+	return grace.Account{}
 }
 
 // run runs the app; it must be called inside the bubble, which owns every channel it makes.
@@ -646,7 +669,7 @@ func (m *model) check() []string {
 			bad("%s is %q, yet was called: %v", c.name, cr.State, calls)
 		}
 		// Closers always run: a started component is stopped, unless a third signal forced the end.
-		if started && !forced && c.kind == kindHook && calls["stop"] != 1 {
+		if started && !forced && c.kind != kindRunner && calls["stop"] != 1 {
 			bad("%s (%s) started, but its stop was called %d times", c.name, cr.State, calls["stop"])
 		}
 		if cr.State == grace.StateRunning && !forced {
