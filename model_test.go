@@ -167,19 +167,21 @@ type model struct {
 	script     []scriptStep
 
 	// what happened
-	mu       sync.Mutex
-	seq      int
-	calls    map[string]map[string]int // component -> op -> count
-	goexits  map[string]bool
-	panics   map[string]int
-	events   map[string][]modelEvent
-	handled  map[string]int
-	sigs     gracetest.Signals
-	release  chan struct{}
-	rep      *grace.Report
-	err      error
-	returned time.Duration // from the trigger to Run's return
-	planErrs []string
+	mu      sync.Mutex
+	seq     int
+	calls   map[string]map[string]int // component -> op -> count
+	goexits map[string]bool
+	// goexitLive: a Goexit came while its call's ctx was still live, so the engine was waiting
+	goexitLive map[string]bool
+	panics     map[string]int
+	events     map[string][]modelEvent
+	handled    map[string]int
+	sigs       gracetest.Signals
+	release    chan struct{}
+	rep        *grace.Report
+	err        error
+	returned   time.Duration // from the trigger to Run's return
+	planErrs   []string
 }
 
 type scriptStep struct {
@@ -358,10 +360,10 @@ func (m *model) do(ctx context.Context, name string, c call) error {
 			}
 		}
 	}
-	return m.end(name, c.end)
+	return m.end(ctx, name, c.end)
 }
 
-func (m *model) end(name string, e outcome) error {
+func (m *model) end(ctx context.Context, name string, e outcome) error {
 	switch e {
 	case endErr:
 		return errModel
@@ -373,6 +375,7 @@ func (m *model) end(name string, e outcome) error {
 	case endGoexit:
 		m.mu.Lock()
 		m.goexits[name] = true
+		m.goexitLive[name] = m.goexitLive[name] || ctx.Err() == nil
 		m.mu.Unlock()
 		runtime.Goexit()
 	case endHang:
@@ -430,7 +433,7 @@ func (m *model) component(c *compSpec) any {
 					m.mu.Unlock()
 					return nil
 				}
-				return m.end(c.name, c.failAs)
+				return m.end(ctx, c.name, c.failAs)
 			}
 			if c.per > 0 {
 				select {
@@ -478,7 +481,7 @@ func (r *stopRecorder) Account() grace.Account {
 // run runs the app; it must be called inside the bubble, which owns every channel it makes.
 func (m *model) run() {
 	m.release = make(chan struct{})
-	m.calls, m.goexits, m.panics, m.events, m.handled = map[string]map[string]int{}, map[string]bool{}, map[string]int{}, map[string][]modelEvent{}, map[string]int{}
+	m.calls, m.goexits, m.goexitLive, m.panics, m.events, m.handled = map[string]map[string]int{}, map[string]bool{}, map[string]bool{}, map[string]int{}, map[string][]modelEvent{}, map[string]int{}
 	app := grace.New(grace.WithLogger(quiet), grace.WithSignalSource(&m.sigs), grace.WithSignals(syscall.SIGTERM),
 		grace.WithBudget(m.budget), grace.WithEscalatedBudget(m.escalated), grace.WithDrainDelay(m.delay),
 		grace.WithStartTimeout(m.startLimit),
@@ -683,6 +686,10 @@ func (m *model) check() []string {
 		}
 		if errors.Is(cr.Err, grace.ErrGoexit) && !m.goexits[c.name] {
 			bad("%s reported a Goexit it never did", c.name)
+		}
+		// A Goexit is a failure named as such — unless the call was given up on before it.
+		if m.goexitLive[c.name] && !forced && cr.State != grace.StateAbandoned && !errors.Is(cr.Err, grace.ErrGoexit) {
+			bad("%s called Goexit, but its report says %q", c.name, cr.Error)
 		}
 		if cr.Restarts > m.panics[c.name] {
 			bad("%s: %d restarts for %d panics", c.name, cr.Restarts, m.panics[c.name])
