@@ -16,11 +16,11 @@ import (
 // At its turn to stop — after every component that depends on it stopped, so producers that
 // depend on it have stopped sending — it finishes the value in hand, then handles the values
 // already buffered in ch: everything sent before the close when ch is closed, and when nobody
-// closes ch, values until it finds ch empty (a producer blocked in a send is served too); then it
-// returns. A channel nobody closes never holds the stop. All of this is
-// bounded by the component's stop deadline ([StopTimeout], capped by the app's budget): when it
-// passes, handle's ctx is cancelled, no further value is taken, and the component is reported as
-// timed out. With [LeaveBuffered], it returns after the value in hand and leaves the rest.
+// closes ch, values until it finds ch empty (a producer blocked in a send is served too); then
+// it returns. A channel nobody closes never holds the stop. All of this is bounded by the
+// component's stop deadline ([StopTimeout], capped by the app's budget): when it passes,
+// handle's ctx is cancelled, no further value is taken, and the component is reported as timed
+// out. With [LeaveBuffered], it returns after the value in hand and leaves the rest.
 //
 // So the producer → queue → writer shape loses nothing when the writer can catch up within its
 // limit: register the writer before its producers (or make them depend on it), stop producing at
@@ -28,10 +28,10 @@ import (
 // they put in ch before their stop is handled.
 //
 // handle returning an error (or panicking, or calling runtime.Goexit) before the stop stops the
-// app, as a [Runner]'s error does — and at its turn the component still drains what is buffered;
-// during the drain, it ends the drain (the rest is left, and counted) and fails the stop. With [RestartOnPanic] a panic
-// instead restarts the worker; a stop that comes while it waits to restart is still drained, by
-// the component's Stop.
+// app, as a [Runner]'s error does, and at its turn the component still drains what is buffered;
+// during the drain, it ends the drain (the rest is left, and counted) and fails the stop. With
+// [RestartOnPanic] a panic instead restarts the worker; a stop that comes while it waits to
+// restart is still drained, by the component's Stop.
 //
 // Account reports, in unit "values", as Lost: the values left in ch when it is called, the value
 // in hand if handle is still running (a stop abandoned at its deadline), and every value whose
