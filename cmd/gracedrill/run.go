@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = exitFail
 	}
 	if c.JSON != "" {
-		if err := jsonreport.Write(c.JSON, res.Summary); err != nil {
+		if err := jsonreport.Write(c.JSON, res.Summary, res.Requests, res.Events); err != nil {
 			fmt.Fprintf(stderr, "gracedrill: %s\n", err)
 			code = exitFail
 		}

@@ -12,34 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gracekit/grace/cmd/gracedrill/internal/jsonreport"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
 )
-
-// data is what the page's script reads.
-type data struct {
-	BucketMS float64  `json:"bucket_ms"`
-	Points   []point  `json:"points"`
-	Events   []marker `json:"events"`
-}
-
-type point struct {
-	T        float64        `json:"t"` // seconds from the start of the drill
-	Sent     float64        `json:"sent"`
-	Failed   float64        `json:"failed"`
-	Kinds    map[string]int `json:"kinds,omitempty"`
-	InFlight int            `json:"inflight"`
-	P50      float64        `json:"p50"` // milliseconds
-	P90      float64        `json:"p90"`
-	P99      float64        `json:"p99"`
-}
-
-type marker struct {
-	T        float64 `json:"t"`
-	Name     string  `json:"name"`
-	Instance int     `json:"instance"`
-	Detail   string  `json:"detail,omitempty"`
-}
 
 type view struct {
 	Title   string
@@ -52,24 +28,7 @@ type view struct {
 
 // Write renders the page for s, reqs and events to w.
 func Write(w io.Writer, s summary.Summary, reqs []record.Request, events []record.Event) error {
-	end := time.Duration(0)
-	for _, q := range reqs {
-		end = max(end, q.End())
-	}
-	for _, e := range events {
-		end = max(end, e.At)
-	}
-	width, buckets := summary.Timeline(reqs, end)
-	d := data{BucketMS: ms(width), Points: make([]point, 0, len(buckets)), Events: make([]marker, 0, len(events))}
-	for _, b := range buckets {
-		d.Points = append(d.Points, point{
-			T: b.At.Seconds(), Sent: b.Sent, Failed: b.Failed, Kinds: b.FailedByKind, InFlight: b.InFlight,
-			P50: ms(b.P50), P90: ms(b.P90), P99: ms(b.P99),
-		})
-	}
-	for _, e := range events {
-		d.Events = append(d.Events, marker{T: e.At.Seconds(), Name: string(e.Name), Instance: e.Instance, Detail: e.Detail})
-	}
+	d := jsonreport.TimelineOf(reqs, events)
 	js, err := json.Marshal(d) // escapes <, > and & so the data cannot end the script element
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
