@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -28,6 +29,11 @@ import (
 //	grace    a grace app with a gracehttp server: drain delay --drain, health from the app
 //	never    never ready (readiness always 503)
 //	crash    exits 3 at once
+//	admits   like careful, then logs a grace-shaped shutdown report admitting 7 lost jobs (as a
+//	         service whose queue dropped work its clients were told was accepted), exit 6
+//
+// --log-json FILE makes grace (and admits) log as JSON to FILE, as a service writing its log
+// to a file a drill reads.
 func testServer(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "testserver: kind missing")
@@ -39,6 +45,7 @@ func testServer(args []string) int {
 	drain := fs.Duration("drain", time.Second, "careful: delay between readiness 503 and Shutdown")
 	pidfile := fs.String("pidfile", "", "write the process id here")
 	dieAfter := fs.Duration("die-after", 0, "exit 5 on its own this long after starting")
+	logJSON := fs.String("log-json", "", "log as JSON to this file (appending)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -84,8 +91,18 @@ func testServer(args []string) int {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
 		return 1
 	}
+	logger := slog.Default()
+	if *logJSON != "" {
+		f, err := os.OpenFile(*logJSON, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testserver:", err)
+			return 1
+		}
+		defer f.Close()
+		logger = slog.New(slog.NewJSONHandler(f, nil))
+	}
 	if kind == "grace" {
-		app := grace.New(grace.WithDrainDelay(*drain), grace.WithBudget(10*time.Second))
+		app := grace.New(grace.WithDrainDelay(*drain), grace.WithBudget(10*time.Second), grace.WithLogger(logger))
 		app.Add("http", gracehttp.New(srv, gracehttp.WithListener(ln), gracehttp.WithHealth(app)))
 		app.Main() // exits with the report's code
 		return 1
@@ -106,7 +123,7 @@ func testServer(args []string) int {
 	case <-ctx.Done():
 	}
 	ready.Store(false)
-	if kind == "careful" {
+	if kind == "careful" || kind == "admits" {
 		time.Sleep(*drain) // let the load balancer see readiness fail and stop sending
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -118,6 +135,14 @@ func testServer(args []string) int {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
 		return 1
+	}
+	if kind == "admits" {
+		logger.Error("grace: shutdown report", "report", map[string]any{
+			"trigger": "signal terminated", "exit_code": 6, "stop": int64(*drain), "lost": 7,
+			"http": map[string]any{"state": "stopped"},
+			"jobs": map[string]any{"state": "abandoned", "lost": 7, "unit": "jobs"},
+		})
+		return 6
 	}
 	return 0
 }

@@ -110,6 +110,7 @@ func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, e
 	defer durationTimer.Stop()
 	durationDone := false
 	var triggerDone <-chan struct{}
+	var triggerBudget <-chan time.Time
 	stopAt := time.Duration(-1)
 wait:
 	for {
@@ -130,6 +131,7 @@ wait:
 					break wait
 				}
 				triggerDone = trig.done
+				triggerBudget = time.After(c.Budget)
 				continue
 			}
 			if c.PIDFile != "" { // the file may name a newer process than at the start
@@ -156,8 +158,10 @@ wait:
 					rec.MarkAt(name, rec.Since(t), 0, "")
 				})
 			}()
+		case <-triggerBudget: // the trigger hangs: wait ends it
+			break wait
 		case <-triggerDone:
-			triggerDone = nil
+			triggerDone, triggerBudget = nil, nil
 			phase.Store("trigger returned")
 			if durationDone {
 				break wait
@@ -290,8 +294,8 @@ func (t *triggerRun) wait(rec *record.Recording, budget time.Duration) []string 
 	case <-t.done:
 	case <-time.After(max(t.at+budget-rec.Now(), 0)):
 		t.proc.Kill()
-		rec.Add(record.Event{Name: record.TriggerDone, At: rec.Now(), Detail: "killed after the budget", Code: -1})
-		return []string{fmt.Sprintf("the trigger command did not return within the %v budget; the drill killed it%s", budget, lastOutput(t.proc))}
+		rec.Add(record.Event{Name: record.TriggerDone, At: rec.Now(), Detail: record.TriggerKilled, Code: -1})
+		return nil // the budget check says it
 	}
 	exitAt, code, state := t.proc.Exit()
 	rec.Add(record.Event{Name: record.TriggerDone, At: rec.Since(exitAt), Detail: state, Code: code})

@@ -21,6 +21,10 @@ const (
 	BackReady      EventName = "ready again"      // the readiness URL answered 200 again after "not ready"
 )
 
+// TriggerKilled is the Detail of a TriggerDone event when the drill killed the trigger command
+// because it did not return within the budget.
+const TriggerKilled = "killed after the budget"
+
 // UnknownExitCode is the Detail of an Exit event of a process the drill did not start: it saw
 // the process go away but cannot know its exit code.
 const UnknownExitCode = "exit code unknown (not the drill's child)"

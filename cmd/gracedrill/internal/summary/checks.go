@@ -110,8 +110,8 @@ func checks(s Summary, problems []string) []Check {
 		case st.SignalToExit != nil && *st.SignalToExit > s.Budget:
 			budget.Reasons = append(budget.Reasons, fmt.Sprintf("%s took %v to exit, over its %v budget", who, st.SignalToExit.Round(time.Millisecond), s.Budget))
 		}
-		if st.TriggerCode != nil && *st.TriggerCode == -1 {
-			budget.Reasons = append(budget.Reasons, fmt.Sprintf("the trigger command did not return within the %v budget", s.Budget))
+		if st.TriggerKilled {
+			budget.Reasons = append(budget.Reasons, fmt.Sprintf("the trigger command did not return within the %v budget; the drill killed it", s.Budget))
 		}
 	}
 	if s.Service != nil && s.Service.Stop > s.Budget {

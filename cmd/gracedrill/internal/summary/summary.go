@@ -47,7 +47,8 @@ type Stop struct {
 	InFlightAtSignal       int
 	Trigger                string         // the trigger command, when a command (not a signal) stopped it
 	TriggerReturned        *time.Duration // from the trigger to its return
-	TriggerCode            *int           // the trigger command's exit code (-1: killed)
+	TriggerCode            *int           // the trigger command's exit code (-1: ended by a signal)
+	TriggerKilled          bool           // the drill killed the trigger command after the budget
 }
 
 // Summary is the result of a drill.
@@ -227,6 +228,7 @@ func stopOf(sig record.Event, events []record.Event, reqs []record.Request) Stop
 		if e, ok := record.First(events, record.TriggerDone, sig.Instance, sig.At); ok {
 			code := e.Code
 			st.TriggerCode = &code
+			st.TriggerKilled = e.Detail == record.TriggerKilled
 		}
 	}
 	_, st.Killed = record.First(events, record.Killed, sig.Instance, sig.At)

@@ -85,7 +85,10 @@ func writeTrigger(b *strings.Builder, st Stop) {
 	fmt.Fprintf(b, "  trigger           %s\n", st.Trigger)
 	fmt.Fprintf(b, "  trigger at        %v\n", st.SignalAt.Round(time.Millisecond))
 	ret := "did not return"
-	if st.TriggerReturned != nil {
+	switch {
+	case st.TriggerKilled:
+		ret = "did not return within the budget; killed"
+	case st.TriggerReturned != nil:
 		ret = st.TriggerReturned.Round(time.Millisecond).String()
 		if st.TriggerCode != nil {
 			ret += fmt.Sprintf(" (exit code %d)", *st.TriggerCode)
