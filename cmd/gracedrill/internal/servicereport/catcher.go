@@ -19,7 +19,7 @@ type Catcher struct {
 	kept    []byte
 }
 
-// Write scans p for complete lines and keeps those mentioning LogMessage. It never fails.
+// Write scans p for complete lines and keeps those mentioning a shutdown report. It never fails.
 func (c *Catcher) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -31,7 +31,7 @@ func (c *Catcher) Write(p []byte) (int, error) {
 			break
 		}
 		c.add(rest[:i])
-		if !c.over && bytes.Contains(c.partial, []byte(LogMessage)) && len(c.kept) < maxLine {
+		if !c.over && bytes.Contains(c.partial, []byte(marker)) && len(c.kept) < maxLine {
 			c.kept = append(append(c.kept, c.partial...), '\n')
 		}
 		c.partial, c.over = c.partial[:0], false

@@ -15,6 +15,10 @@ import (
 // LogMessage is the message App.Main logs the report with.
 const LogMessage = "grace: shutdown report"
 
+// marker is what a log message must contain to carry a report: App.Main's message, and any
+// service's own wording around it (examples/orders logs "shutdown report").
+const marker = "shutdown report"
+
 // Report is one service's account of one stop.
 type Report struct {
 	ExitCode   *int          // nil when the report does not say
@@ -36,7 +40,8 @@ type Component struct {
 
 // Parse returns every shutdown report in b, in order. b is either one JSON report (the
 // encoding/json form of grace.Report) or log output: each line that is a JSON object whose msg
-// is LogMessage contributes the object under "report"; lines that are not JSON are skipped.
+// contains "shutdown report" (LogMessage, or a service's own wording) contributes the object
+// under "report"; lines that are not JSON are skipped.
 func Parse(b []byte) []Report {
 	trimmed := bytes.TrimSpace(b)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
@@ -66,7 +71,7 @@ func Parse(b []byte) []Report {
 
 // fromLine reads a log record carrying a report, or a bare report.
 func fromLine(m map[string]any) (Report, bool) {
-	if msg, _ := m["msg"].(string); strings.Contains(msg, LogMessage) {
+	if msg, _ := m["msg"].(string); strings.Contains(msg, marker) {
 		if rep, ok := m["report"].(map[string]any); ok {
 			return fromObject(rep), true
 		}

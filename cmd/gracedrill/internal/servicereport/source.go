@@ -136,7 +136,7 @@ func (s *Source) Wait(ctx context.Context, timeout, poll, settle time.Duration) 
 			return nil, ctx.Err()
 		case <-deadline.C:
 			if lastErr == nil {
-				lastErr = fmt.Errorf("no %q found in %s", LogMessage, s.spec)
+				lastErr = fmt.Errorf("no shutdown report found in %s", s.spec)
 			}
 			return nil, fmt.Errorf("service report not found within %v: %w", timeout, lastErr)
 		case <-time.After(poll):
