@@ -214,8 +214,6 @@ func (c *Config) finishRollout(urlFlag, readyFlag string) error {
 		return usagef("--lb-fall %d: must be at least 1", c.LBFall)
 	case c.IgnoreReadiness:
 		return usagef("--ignore-readiness: only for run mode; in rollout HAProxy decides")
-	case c.Trigger != "" || c.PID != 0 || c.PIDFile != "":
-		return usagef("--trigger, --pid and --pid-file are for run mode (a rollout done by your platform is a run with --trigger)")
 	}
 	c.Host = "127.0.0.1"
 	if urlFlag != "" {

@@ -18,6 +18,8 @@ func (c *Config) finishTarget(urlFlag string) error {
 		}
 	}
 	switch {
+	case ways > 0 && c.Mode != ModeRun:
+		return usagef("--trigger, --pid and --pid-file are for run mode (a rollout done by your platform is a run with --trigger)")
 	case c.PID < 0:
 		return usagef("--pid %d: not a process id", c.PID)
 	case ways > 1:
