@@ -212,14 +212,14 @@ func TestExternalServiceAdmittingLossIsFlagged(t *testing.T) {
 	if res.code != exitFail || r.Verdict != "fail" || r.Service == nil || r.Service.Lost != 7 || r.ExitCode != 6 {
 		t.Fatalf("exit %d, verdict %q, service %+v, exit_code %d: want a fail on the service's own 7 lost jobs", res.code, r.Verdict, r.Service, r.ExitCode)
 	}
-	if len(r.Disagreements) != 1 || !strings.Contains(r.Disagreements[0], "the service reports 7 lost (jobs 7 jobs) that no client saw fail") {
+	if len(r.Disagreements) != 1 || !strings.Contains(r.Disagreements[0], "the service reports 7 lost (jobs: 7 jobs) that no client saw fail") {
 		t.Fatalf("disagreements %q", r.Disagreements)
 	}
 	got := strings.Join(failedCases(readJUnit(t, junitPath)), ",")
 	if got != "exit code,the service lost nothing" {
 		t.Errorf("failed junit cases %q, want the exit code and the service's loss", got)
 	}
-	if !strings.Contains(res.stdout, "service lost      7 (jobs 7 jobs)") {
+	if !strings.Contains(res.stdout, "service lost      7 (jobs: 7 jobs)") {
 		t.Errorf("summary:\n%s", res.stdout)
 	}
 }

@@ -29,8 +29,8 @@ import (
 //	grace    a grace app with a gracehttp server: drain delay --drain, health from the app
 //	never    never ready (readiness always 503)
 //	crash    exits 3 at once
-//	admits   like careful, then logs a grace-shaped shutdown report admitting 7 lost jobs (as a
-//	         service whose queue dropped work its clients were told was accepted), exit 6
+//	admits   like grace, plus a job queue whose stop loses 7 accepted jobs (grace.Accounter): the
+//	         app's report admits the loss and its exit code is grace.ExitLost (6)
 //
 // --log-json FILE makes grace (and admits) log as JSON to FILE, as a service writing its log
 // to a file a drill reads.
@@ -101,8 +101,11 @@ func testServer(args []string) int {
 		defer f.Close()
 		logger = slog.New(slog.NewJSONHandler(f, nil))
 	}
-	if kind == "grace" {
+	if kind == "grace" || kind == "admits" {
 		app := grace.New(grace.WithDrainDelay(*drain), grace.WithBudget(10*time.Second), grace.WithLogger(logger))
+		if kind == "admits" {
+			app.Add("jobs", lossyQueue{lost: 7})
+		}
 		app.Add("http", gracehttp.New(srv, gracehttp.WithListener(ln), gracehttp.WithHealth(app)))
 		app.Main() // exits with the report's code
 		return 1
@@ -123,7 +126,7 @@ func testServer(args []string) int {
 	case <-ctx.Done():
 	}
 	ready.Store(false)
-	if kind == "careful" || kind == "admits" {
+	if kind == "careful" {
 		time.Sleep(*drain) // let the load balancer see readiness fail and stop sending
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -136,13 +139,12 @@ func testServer(args []string) int {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
 		return 1
 	}
-	if kind == "admits" {
-		logger.Error("grace: shutdown report", "report", map[string]any{
-			"trigger": "signal terminated", "exit_code": 6, "stop": int64(*drain), "lost": 7,
-			"http": map[string]any{"state": "stopped"},
-			"jobs": map[string]any{"state": "abandoned", "lost": 7, "unit": "jobs"},
-		})
-		return 6
-	}
 	return 0
 }
+
+// lossyQueue is a job queue that, at its stop, leaves jobs it accepted undone and says so.
+type lossyQueue struct{ lost int64 }
+
+func (q lossyQueue) Stop(context.Context) error { return nil }
+
+func (q lossyQueue) Account() grace.Account { return grace.Account{Unit: "jobs", Lost: q.lost} }

@@ -125,7 +125,7 @@ const (
 	labelWidth = 20
 	gap        = 2
 	minColumn  = 12
-	maxColumn  = 24
+	maxColumn  = 28
 )
 
 // WriteTable writes the rows as a plain table, spaces only, every line at most Width

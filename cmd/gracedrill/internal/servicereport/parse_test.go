@@ -2,7 +2,9 @@ package servicereport_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,11 +16,22 @@ import (
 	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
 )
 
-// stoppedReport runs a real grace app with one component and stops it, returning its report.
-func stoppedReport(t *testing.T) *grace.Report {
+// lossy is a component whose stop leaves accepted jobs undone and says so.
+type lossy struct{ lost, back int64 }
+
+func (l lossy) Stop(context.Context) error { return nil }
+func (l lossy) Account() grace.Account {
+	return grace.Account{Unit: "jobs", Lost: l.lost, HandedBack: l.back}
+}
+
+// stoppedReport runs a real grace app with the components and stops it, returning its report.
+func stoppedReport(t *testing.T, components ...any) *grace.Report {
 	t.Helper()
 	app := grace.New(grace.WithSignals())
 	app.Add("http", grace.Hook{})
+	for i, c := range components {
+		app.Add(fmt.Sprintf("queue%d", i+1), c)
+	}
 	done := make(chan struct{})
 	var rep *grace.Report
 	go func() {
@@ -51,6 +64,30 @@ func TestParseReadsTheReportAppMainLogs(t *testing.T) {
 	}
 	if rs[0].ExitCode == nil || *rs[0].ExitCode != 0 || rs[0].Lost != 0 || rs[0].Trigger == "" || rs[0].Stop <= 0 {
 		t.Fatalf("parsed %+v from\n%s", rs[0], buf.String())
+	}
+}
+
+// A real app that lost work: the counts, in both of the report's forms.
+func TestParseReadsARealLoss(t *testing.T) {
+	rep := stoppedReport(t, lossy{lost: 3, back: 2}, lossy{lost: 4})
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Error("grace: shutdown report", "report", rep)
+	doc, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for form, b := range map[string][]byte{"slog": buf.Bytes(), "json": doc} {
+		rs := servicereport.Parse(b)
+		if len(rs) != 1 {
+			t.Fatalf("%s: %d reports in %s", form, len(rs), b)
+		}
+		r := rs[0]
+		want := []servicereport.Component{{Name: "queue1", State: "stopped", Unit: "jobs", Lost: 3, HandedBack: 2},
+			{Name: "queue2", State: "stopped", Unit: "jobs", Lost: 4}}
+		if r.Lost != 7 || r.HandedBack != 2 || *r.ExitCode != grace.ExitLost || len(r.Components) != 2 ||
+			r.Components[0] != want[0] || r.Components[1] != want[1] {
+			t.Errorf("%s: parsed %+v from %s", form, r, b)
+		}
 	}
 }
 

@@ -52,12 +52,12 @@ func ServiceFrom(source string, reports []servicereport.Report, err error) *Serv
 		Lost: sum.Lost, HandedBack: sum.HandedBack, Components: sum.Components}
 }
 
-// LostDetail lists the components that lost something, e.g. "http 3 requests, queue 4 jobs".
+// LostDetail lists the components that lost something, e.g. "http: 3 requests, queue: 4 jobs".
 func (v *Service) LostDetail() string {
 	var parts []string
 	for _, c := range v.Components {
 		if c.Lost > 0 {
-			parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s %d %s", c.Name, c.Lost, c.Unit)))
+			parts = append(parts, strings.TrimSpace(fmt.Sprintf("%s: %d %s", c.Name, c.Lost, c.Unit)))
 		}
 	}
 	return strings.Join(parts, ", ")
