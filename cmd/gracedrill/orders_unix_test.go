@@ -26,9 +26,10 @@ func buildOrders(t *testing.T, dir string) string {
 
 // The orders service runs under a process manager (testdata/supervise.sh, restart-on-exit like
 // systemd); the drill knows only its URL, the command that restarts it and the log it writes,
-// as against a real deployment. A stop-then-start restart of a single instance leaves a gap in
-// which nothing listens: clients see it, the service's own report (clean, nothing lost) does
-// not, and the drill says so.
+// as against a real deployment. The trigger restarts it twice, as a platform's rollout would
+// replace instances the drill does not count: both stopped instances' reports are read. A
+// stop-then-start restart of a single instance leaves a gap in which nothing listens: clients
+// see it, the service's own reports (clean, nothing lost) do not, and the drill says so.
 func TestTriggerRestartsOrdersUnderAProcessManager(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -59,16 +60,16 @@ func TestTriggerRestartsOrdersUnderAProcessManager(t *testing.T) {
 
 	junitPath := filepath.Join(dir, "junit.xml")
 	order := `{"customer":"drill","items":[{"sku":"sku-1","quantity":1,"price_cents":100}]}`
-	res := gracedrill(t, "run", "--url", url, "--ready", "/readyz", "--rate", "100", "--duration", "4s", "--signal-at", "1s",
+	res := gracedrill(t, "run", "--url", url, "--ready", "/readyz", "--rate", "100", "--duration", "5s", "--signal-at", "1s",
 		"--req", "3:POST /orders "+order, "--req", "1:GET /orders?limit=5",
-		"--trigger", "sh testdata/supervise.sh restart "+dir,
+		"--trigger", "sh testdata/supervise.sh restart "+dir+" 'grace: ready' && sh testdata/supervise.sh restart "+dir+" 'grace: ready'",
 		"--service-report", filepath.Join(dir, "service.log"), "--junit", junitPath)
 	r := res.report
 	if len(r.Stops) != 1 || r.Stops[0].TriggerCode == nil || *r.Stops[0].TriggerCode != 0 {
 		t.Fatalf("stops %+v: want the trigger to have run and returned 0", r.Stops)
 	}
-	if r.Service == nil || r.Service.Error != "" || r.Service.Reports != 1 || r.Service.ExitCode == nil || *r.Service.ExitCode != 0 {
-		t.Fatalf("service %+v: want the stopped instance's own report, exit 0", r.Service)
+	if r.Service == nil || r.Service.Error != "" || r.Service.Reports != 2 || r.Service.ExitCode == nil || *r.Service.ExitCode != 0 {
+		t.Fatalf("service %+v: want both stopped instances' own reports, exit 0", r.Service)
 	}
 	if r.ExitCodeFrom != "service report" {
 		t.Errorf("exit_code_from %q", r.ExitCodeFrom)

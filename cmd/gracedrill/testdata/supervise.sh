@@ -5,8 +5,10 @@
 #   supervise.sh run DIR CMD ARGS...   run CMD (its output appended to DIR/service.log), restart
 #                                      it whenever it exits; SIGUSR1 restarts it (stop, wait for
 #                                      the exit, start), SIGTERM stops it and the manager
-#   supervise.sh restart DIR           ask the manager in DIR to restart its service and wait
-#                                      (at most 30 s) until the new process has been started
+#   supervise.sh restart DIR [READY]   ask the manager in DIR to restart its service and wait
+#                                      (at most 30 s) until the new process has been started and,
+#                                      with READY, has written a new line containing READY to the
+#                                      log (as systemd waits for a notify service's READY=1)
 set -u
 cmd=$1
 dir=$2
@@ -37,10 +39,17 @@ run)
   done
   ;;
 restart)
+  ready=${1:-}
+  readies() { if [ -n "$ready" ]; then grep -cF -- "$ready" "$dir/service.log"; else echo 0; fi; }
+  before=$(readies)
   rm -f "$dir/restarted"
   kill -USR1 "$(cat "$dir/manager.pid")" || exit 1
   i=0
-  while [ ! -f "$dir/restarted" ]; do
+  restarted() {
+    [ -f "$dir/restarted" ] || return 1
+    [ -z "$ready" ] || [ "$(readies)" -gt "$before" ]
+  }
+  until restarted; do
     i=$((i + 1))
     if [ "$i" -gt 600 ]; then
       echo "supervise.sh: no restart within 30 s" >&2
