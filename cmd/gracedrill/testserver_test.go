@@ -45,7 +45,7 @@ func testServer(args []string) int {
 	drain := fs.Duration("drain", time.Second, "careful: delay between readiness 503 and Shutdown")
 	pidfile := fs.String("pidfile", "", "write the process id here")
 	dieAfter := fs.Duration("die-after", 0, "exit 5 on its own this long after starting")
-	logJSON := fs.String("log-json", "", "log as JSON to this file (appending)")
+	logJSON := fs.String("log-json", "", "log as JSON to this file (appending), or to stderr for -")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -92,7 +92,11 @@ func testServer(args []string) int {
 		return 1
 	}
 	logger := slog.Default()
-	if *logJSON != "" {
+	switch *logJSON {
+	case "":
+	case "-":
+		logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	default:
 		f, err := os.OpenFile(*logJSON, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "testserver:", err)

@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,6 +176,31 @@ func TestSourceReadsOnlyThisRunsPartOfALog(t *testing.T) {
 	_ = f.Close()
 	rs, err := src.Wait(t.Context(), 2*time.Second, 20*time.Millisecond, 0)
 	if err != nil || len(rs) != 1 || rs[0].Lost != 4 {
+		t.Fatalf("reports %+v, err %v", rs, err)
+	}
+}
+
+// A URL serving the report: 404 until the service has stopped, then the report.
+func TestSourceReadsAURL(t *testing.T) {
+	var ready atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !ready.Load() {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"exit_code":6,"lost":2,"components":[{"name":"q","state":"stopped","lost":2}]}`))
+	}))
+	defer srv.Close()
+	src, err := servicereport.Open(srv.URL+"/report", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Wait(t.Context(), 150*time.Millisecond, 20*time.Millisecond, 0); err == nil || !strings.Contains(err.Error(), "404 Not Found") {
+		t.Fatalf("before the report: %v, want the 404 named", err)
+	}
+	ready.Store(true)
+	rs, err := src.Wait(t.Context(), 2*time.Second, 20*time.Millisecond, 0)
+	if err != nil || len(rs) != 1 || rs[0].Lost != 2 || *rs[0].ExitCode != 6 {
 		t.Fatalf("reports %+v, err %v", rs, err)
 	}
 }
