@@ -53,9 +53,11 @@ func TestRolloutShutdownWithoutDelayLosesRequests(t *testing.T) {
 func TestRolloutInstanceDyingOnItsOwnFails(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "haproxy")
-	args := []string{"rollout", "--rate", "100", "--duration", "1500ms", "--signal-at", "1s", "--lb-interval", "100ms",
+	// The instances die 3 s after they start: long enough for HAProxy to come up on a busy
+	// machine, before the first restart.
+	args := []string{"rollout", "--rate", "100", "--duration", "4s", "--signal-at", "3500ms", "--lb-interval", "100ms",
 		"--instances", "2", "--restarts", "1"}
-	res := gracedrill(t, append(args, testServerCmd(t, "grace", "--drain", "200ms", "--die-after", "600ms")...)...)
+	res := gracedrill(t, append(args, testServerCmd(t, "grace", "--drain", "200ms", "--die-after", "3s")...)...)
 	r := res.report
 	if res.code != exitFail || !strings.Contains(strings.Join(r.Reasons, "\n"), "exited on its own (exit status 5)") {
 		t.Fatalf("exit %d, reasons %q", res.code, r.Reasons)
