@@ -202,9 +202,11 @@ func TestExternalClientsSeeFailuresTheServiceDoesNotReport(t *testing.T) {
 // A service whose own report admits lost work that every client saw succeed.
 func TestExternalServiceAdmittingLossIsFlagged(t *testing.T) {
 	t.Parallel()
-	svc := startService(t, "admits", "--drain", "1500ms")
 	junitPath := filepath.Join(t.TempDir(), "junit.xml")
-	res := gracedrill(t, externalArgs(svc.url, "--pid", strconv.Itoa(svc.pid), "--service-report", svc.log, "--junit", junitPath)...)
+	res := vouchedExternal(t, func() drillResult {
+		svc := startService(t, "admits", "--drain", "1500ms")
+		return gracedrill(t, externalArgs(svc.url, "--pid", strconv.Itoa(svc.pid), "--service-report", svc.log, "--junit", junitPath)...)
+	})
 	r := res.report
 	if r.Failed != 0 {
 		t.Fatalf("failed %d (%v): the load balancer took the service out in time, no client should fail", r.Failed, r.FailedByKind)
