@@ -18,12 +18,13 @@ import (
 )
 
 type view struct {
-	Title   string
-	Verdict string
-	Reasons []string
-	Rows    [][2]string
-	Stops   [][]string
-	Data    template.JS
+	Title         string
+	Verdict       string
+	Reasons       []string
+	Disagreements []string
+	Rows          [][2]string
+	Stops         [][]string
+	Data          template.JS
 }
 
 // Write renders the page for s, reqs and events to w.
@@ -38,7 +39,7 @@ func Write(w io.Writer, s summary.Summary, reqs []record.Request, events []recor
 		return fmt.Errorf("html report: %w", err)
 	}
 	v := view{
-		Title: "gracedrill " + s.Mode + ": " + strings.ToUpper(s.Verdict), Verdict: s.Verdict, Reasons: s.Reasons,
+		Title: "gracedrill " + s.Mode + ": " + strings.ToUpper(s.Verdict), Verdict: s.Verdict, Reasons: s.Reasons, Disagreements: s.Disagreements,
 		Rows: rows(s), Stops: stops(s), Data: template.JS(js),
 	}
 	if err := t.Execute(w, v); err != nil {
@@ -75,9 +76,27 @@ func rows(s summary.Summary) [][2]string {
 		{"failed by kind", strings.Join(kinds, " · ")},
 		{"rate", fmt.Sprintf("%.0f req/s sent of %d asked", s.AchievedRate, s.AskedRate)},
 		{"latency", fmt.Sprintf("p50 %.1f ms · p90 %.1f ms · p99 %.1f ms · max %.1f ms", ms(s.Latency.P50), ms(s.Latency.P90), ms(s.Latency.P99), ms(s.Latency.Max))},
-		{"exit code", fmt.Sprint(s.ExitCode())},
+		{"exit code", fmt.Sprintf("%d (%s)", s.ExitCode(), s.ExitCodeSource())},
 		{"exit budget", s.Budget.String()},
+		{"service report", service(s.Service)},
 	}
+}
+
+func service(v *summary.Service) string {
+	switch {
+	case v == nil:
+		return "none"
+	case v.Err != "":
+		return "none: " + v.Err
+	}
+	out := fmt.Sprintf("%d from %s · lost %d", v.Reports, v.Source, v.Lost)
+	if d := v.LostDetail(); d != "" {
+		out += " (" + d + ")"
+	}
+	if v.HandedBack > 0 {
+		out += fmt.Sprintf(" · handed back %d", v.HandedBack)
+	}
+	return out
 }
 
 func stops(s summary.Summary) [][]string {
