@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +17,11 @@ import (
 func buildOrders(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "orders")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	// A cold build (SQLite and NATS compiled from source) takes minutes on a busy 2-core machine;
+	// bound it well inside go test's 10-minute limit.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	cmd.Dir = filepath.Join("..", "..", "examples", "orders")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build examples/orders: %v\n%s", err, out)
