@@ -15,10 +15,13 @@ func rolloutArgs(t *testing.T, extra ...string) []string {
 func TestRolloutGraceServerLosesNothing(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "haproxy")
-	res := gracedrillVouched(t, append(rolloutArgs(t), testServerCmd(t, "grace", "--drain", "1500ms")...)...)
+	res := gracedrillVouched(t, append(rolloutArgs(t), testServerCmd(t, "grace", "--drain", "1500ms", "--log-json", "-")...)...)
 	r := res.report
 	if res.code != exitPass || r.Failed != 0 || r.Verdict != "pass" {
 		t.Fatalf("exit %d, failed %d (%v), verdict %q: want a clean pass", res.code, r.Failed, r.FailedByKind, r.Verdict)
+	}
+	if r.Service == nil || r.Service.Reports != 2 || r.Service.Lost != 0 || *r.Service.ExitCode != 0 {
+		t.Errorf("service %+v: want the two restarted instances' own reports, read from their output", r.Service)
 	}
 	if len(r.Stops) != 2 {
 		t.Fatalf("%d stops, want 2 (one per restart)", len(r.Stops))
