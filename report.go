@@ -204,9 +204,9 @@ func (r *Report) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// ReadReport decodes a report written as JSON (encoding/json of a [Report], or the "report"
-// group of the JSON line [App.Main] logs through a JSON slog handler, given as the object alone).
-// Err fields stay nil; their text is in the Error fields.
+// ReadReport decodes a report written with encoding/json. It does not read the slog form that
+// [App.Main] logs (a group of attributes, not the JSON encoding). Err fields stay nil; their text
+// is in the Error fields.
 func ReadReport(data []byte) (*Report, error) {
 	var r Report
 	if err := json.Unmarshal(data, &r); err != nil {

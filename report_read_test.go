@@ -43,7 +43,7 @@ func TestReportReadsBack(t *testing.T) {
 	})
 }
 
-// Reading a service's own report back, as gracedrill does with the JSON line the service logs.
+// Reading back a report a service wrote with encoding/json.
 func ExampleReadReport() {
 	line := []byte(`{"trigger":{"kind":"signal","signal":"terminated","at":"2026-12-01T10:00:00Z"},` +
 		`"exit_code":6,"lost":3,"handed_back":0,"stop_ns":1200000000,` +
