@@ -328,7 +328,10 @@ func closed(ch <-chan struct{}) bool {
 // broker's reason if it gave one.
 func (c *Consumer) closedError() error {
 	select {
-	case <-c.cancelled:
+	case _, ok := <-c.cancelled: // closed, not sent to, when the channel closes
+		if !ok {
+			break
+		}
 		return &ClosedError{What: fmt.Sprintf("subscription of consumer %q to queue %q (cancelled by the broker: queue deleted?)", c.tag, c.queue)}
 	default:
 	}
@@ -351,8 +354,9 @@ func (c *Consumer) closedError() error {
 // Stop waits for the broker and for the handler until the cut point ([grace.CutAt] of ctx with
 // [WithCutMargin]); there it cancels the handler's ctx (cause [ErrCut]) and stops waiting — what
 // was not acked then is handed back when the channel or the connection closes — and the channel
-// close is bounded by ctx's deadline. It returns an error naming each step that failed or found
-// no answer. Calling Stop again does nothing more.
+// close is bounded by ctx's deadline (and not waited for at all if the broker did not answer the
+// cancel). It returns an error naming each step that failed or found no answer. Calling Stop
+// again does nothing more.
 func (c *Consumer) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	if c.stopping {
@@ -416,6 +420,12 @@ func (c *Consumer) Stop(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("cancel amqp consumer %q: no answer from the broker: %w", tag, context.Cause(cutCtx)))
 	case cancelErr != nil && !errors.Is(cancelErr, amqp.ErrClosed):
 		errs = append(errs, fmt.Errorf("cancel amqp consumer %q: %w", tag, cancelErr))
+	}
+	if !cancelDone {
+		// The broker does not answer: it would not answer the channel's close either. The close
+		// is sent without waiting; it returns when the connection closes.
+		go ch.Close()
+		return errors.Join(errs...)
 	}
 	if err := bounded(ctx, ch.Close); err != nil && !errors.Is(err, amqp.ErrClosed) {
 		errs = append(errs, fmt.Errorf("close amqp channel of consumer %q: %w", tag, err))

@@ -234,5 +234,3 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
-
-

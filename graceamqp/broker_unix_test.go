@@ -1,0 +1,147 @@
+//go:build unix
+
+package graceamqp_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace/internal/testkit"
+)
+
+// privateBroker is a rabbitmq-server of the test's own — the Debian package, started the way
+// scripts/services starts the shared one — for the tests that freeze or kill their broker. It
+// runs with an epmd of its own on a private port, and both are stopped by PID.
+type privateBroker struct {
+	url     string
+	beam    int // the broker's Erlang VM (beam.smp): the process to freeze or kill
+	wrapper *exec.Cmd
+	epmd    *exec.Cmd
+	dir     string
+	done    chan struct{} // closed when the wrapper (and with it the broker) has exited
+}
+
+// brokerStartWait bounds the private broker's start (it takes some 10 s on a busy 2-core machine).
+const brokerStartWait = 90 * time.Second
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	_, p, err := net.SplitHostPort(testkit.ClosedAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func startPrivateBroker(t *testing.T) *privateBroker {
+	t.Helper()
+	for _, bin := range []string{"rabbitmq-server", "epmd"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s not found (install the Debian package rabbitmq-server; scripts/deps does): %v", bin, err)
+		}
+	}
+	// The Debian wrapper runs the broker as the rabbitmq user when started by root: its
+	// directory must be reachable and writable by that user, so not under t.TempDir (0700).
+	dir, err := os.MkdirTemp("", "graceamqp-broker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	b := &privateBroker{dir: dir, done: make(chan struct{})}
+	port, dist, epmdPort := freePort(t), freePort(t), freePort(t)
+	b.epmd = exec.Command("epmd", "-address", "127.0.0.1")
+	b.epmd.Env = append(os.Environ(), "ERL_EPMD_PORT="+epmdPort)
+	if err := b.epmd.Start(); err != nil {
+		t.Fatalf("start epmd: %v", err)
+	}
+	t.Cleanup(b.stop)
+	b.wrapper = exec.Command("rabbitmq-server")
+	b.wrapper.Dir = dir
+	b.wrapper.Env = append(os.Environ(), "HOME="+dir, "ERL_EPMD_PORT="+epmdPort,
+		"RABBITMQ_NODENAME=rabbit-"+filepath.Base(dir)+"@localhost", "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+		"RABBITMQ_NODE_PORT="+port, "RABBITMQ_DIST_PORT="+dist,
+		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"), "RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"),
+		"RABBITMQ_CONFIG_FILE="+filepath.Join(dir, "none"), "RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(dir, "plugins"),
+		"RABBITMQ_PID_FILE="+filepath.Join(dir, "pid"))
+	out, err := os.Create(filepath.Join(dir, "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.wrapper.Stdout, b.wrapper.Stderr = out, out
+	if err := b.wrapper.Start(); err != nil {
+		t.Fatalf("start rabbitmq-server: %v", err)
+	}
+	go func() { b.wrapper.Wait(); out.Close(); close(b.done) }()
+	deadline := time.Now().Add(brokerStartWait)
+	for {
+		if pid, err := os.ReadFile(filepath.Join(dir, "pid")); err == nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil {
+				if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+					c.Close()
+					b.beam = n
+					b.url = fmt.Sprintf("amqp://guest:guest@127.0.0.1:%s/", port)
+					return b
+				}
+			}
+		}
+		select {
+		case <-b.done:
+			log, _ := os.ReadFile(filepath.Join(dir, "out"))
+			t.Fatalf("rabbitmq-server exited at start:\n%s", log)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rabbitmq-server not ready after %v (see %s)", brokerStartWait, dir)
+		}
+	}
+}
+
+func (b *privateBroker) freeze(t *testing.T) {
+	t.Helper()
+	if err := syscall.Kill(b.beam, syscall.SIGSTOP); err != nil {
+		t.Fatalf("freeze the broker: %v", err)
+	}
+}
+
+func (b *privateBroker) resume() { syscall.Kill(b.beam, syscall.SIGCONT) }
+
+// kill ends the broker at once and waits at most 10 s for its wrapper to exit.
+func (b *privateBroker) kill(t *testing.T) {
+	t.Helper()
+	if b.beam != 0 {
+		syscall.Kill(b.beam, syscall.SIGKILL) // works on a frozen process too
+	}
+	select {
+	case <-b.done:
+	case <-time.After(10 * time.Second):
+		t.Errorf("rabbitmq-server's wrapper still running 10s after its broker was killed")
+	}
+}
+
+// stop kills the broker, then its epmd, and removes its directory.
+func (b *privateBroker) stop() {
+	if b.wrapper != nil && b.wrapper.Process != nil {
+		if b.beam != 0 {
+			syscall.Kill(b.beam, syscall.SIGKILL)
+		} else {
+			b.wrapper.Process.Kill()
+		}
+		select {
+		case <-b.done:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	b.epmd.Process.Kill()
+	b.epmd.Wait()
+	os.RemoveAll(b.dir)
+}
