@@ -26,6 +26,8 @@ type privateBroker struct {
 	wrapper *exec.Cmd
 	epmd    *exec.Cmd
 	dir     string
+	env     []string      // the environment rabbitmq-server and rabbitmqctl run with
+	node    string        // the broker's Erlang node name
 	done    chan struct{} // closed when the wrapper (and with it the broker) has exited
 }
 
@@ -65,14 +67,16 @@ func startPrivateBroker(t *testing.T) *privateBroker {
 		t.Fatalf("start epmd: %v", err)
 	}
 	t.Cleanup(b.stop)
+	b.node = "rabbit-" + filepath.Base(dir) + "@localhost"
 	b.wrapper = exec.Command("rabbitmq-server")
 	b.wrapper.Dir = dir
-	b.wrapper.Env = append(os.Environ(), "HOME="+dir, "ERL_EPMD_PORT="+epmdPort,
-		"RABBITMQ_NODENAME=rabbit-"+filepath.Base(dir)+"@localhost", "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+	b.env = append(os.Environ(), "HOME="+dir, "ERL_EPMD_PORT="+epmdPort,
+		"RABBITMQ_NODENAME="+b.node, "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
 		"RABBITMQ_NODE_PORT="+port, "RABBITMQ_DIST_PORT="+dist,
 		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"), "RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"),
 		"RABBITMQ_CONFIG_FILE="+filepath.Join(dir, "none"), "RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(dir, "plugins"),
 		"RABBITMQ_PID_FILE="+filepath.Join(dir, "pid"))
+	b.wrapper.Env = b.env
 	out, err := os.Create(filepath.Join(dir, "out"))
 	if err != nil {
 		t.Fatal(err)
@@ -103,6 +107,17 @@ func startPrivateBroker(t *testing.T) *privateBroker {
 		if time.Now().After(deadline) {
 			t.Fatalf("rabbitmq-server not ready after %v (see %s)", brokerStartWait, dir)
 		}
+	}
+}
+
+// ctl runs rabbitmqctl against the broker (about 3 s: it boots an Erlang VM), failing t if it
+// fails.
+func (b *privateBroker) ctl(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command("rabbitmqctl", append([]string{"-n", b.node}, args...)...)
+	cmd.Env = b.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rabbitmqctl %v: %v\n%s", args, err, out)
 	}
 }
 

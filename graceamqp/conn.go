@@ -129,7 +129,9 @@ const closeWithoutDeadline = 10 * time.Second
 
 // Stop closes the connection: the close handshake with the broker, bounded by the cut point of
 // ctx ([grace.CutAt] with [WithCutMargin]), or by 10 s if ctx has no deadline. Past it the
-// socket is closed without the broker's answer, and Stop returns the I/O error. A connection
+// socket is closed without the broker's answer, and Stop returns the I/O error (or, if tearing
+// the connection down still takes longer, returns before the deadline while it finishes in the
+// background). A connection
 // the broker already closed returns nil (Run has reported it). Calling Stop again does nothing.
 func (c *Conn) Stop(ctx context.Context) error {
 	c.mu.Lock()
@@ -143,8 +145,24 @@ func (c *Conn) Stop(ctx context.Context) error {
 	if !ok {
 		at = time.Now().Add(closeWithoutDeadline)
 	}
-	if err := c.conn.CloseDeadline(at); err != nil && !errors.Is(err, amqp.ErrClosed) {
-		return fmt.Errorf("close amqp connection: %w", err)
+	done := make(chan error, 1)
+	go func() { done <- c.conn.CloseDeadline(at) }()
+	// Past the socket's deadline, amqp091-go still tears the connection down (its channels,
+	// their consumers); that usually takes microseconds, but Stop does not wait for it beyond
+	// half of what is left after the cut point.
+	wait := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(ctx, at.Add(deadline.Sub(at)/2))
+		defer cancel()
 	}
-	return nil
+	select {
+	case err := <-done:
+		if err != nil && !errors.Is(err, amqp.ErrClosed) {
+			return fmt.Errorf("close amqp connection: %w", err)
+		}
+		return nil
+	case <-wait.Done():
+		return fmt.Errorf("close amqp connection: the broker did not answer; the socket closes in the background: %w", context.Cause(wait))
+	}
 }

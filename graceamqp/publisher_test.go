@@ -1,0 +1,81 @@
+package graceamqp_test
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/graceamqp"
+	"github.com/gracekit/grace/internal/testkit"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// TestPublisherStopWaitsForConfirms publishes as fast as it can without waiting for confirms
+// (PublishDeferred) until the stop refuses it: the stop waits for every confirm, so nothing is
+// counted lost, and the queue holds exactly the messages the publisher took.
+func TestPublisherStopWaitsForConfirms(t *testing.T) {
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := a.queue(t)
+	conn := dial(t, url)
+	pub := graceamqp.NewPublisher(conn)
+	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+
+	var taken int
+	var wg sync.WaitGroup
+	stopped := make(chan error, 1)
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			_, err := pub.PublishDeferred(context.Background(), "", q, amqp.Publishing{DeliveryMode: amqp.Persistent, Body: []byte(strconv.Itoa(i))})
+			if err != nil {
+				stopped <- err
+				return
+			}
+			if taken++; taken == 2000 {
+				r.App.Stop("test") // with confirms outstanding
+			}
+		}
+	})
+	err := testkit.Recv(t, stopped, 20*time.Second, "the publisher to refuse a message")
+	wg.Wait()
+	if !errors.Is(err, graceamqp.ErrStopped) {
+		t.Fatalf("publish after the stop: %v, want ErrStopped", err)
+	}
+	rep := r.Wait(t).Report
+	if rep.ExitCode != grace.ExitClean || rep.Component("publisher").Account.Lost != 0 {
+		t.Fatalf("exit %d, account %+v; want clean with nothing lost:\n%s", rep.ExitCode, rep.Component("publisher").Account, rep)
+	}
+	a.waitReady(t, q, taken)
+	t.Logf("%d messages taken, all confirmed by the stop", taken)
+}
+
+// TestPublishWaitsForConfirm: Publish returns once the broker has the message.
+func TestPublishWaitsForConfirm(t *testing.T) {
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := a.queue(t)
+	conn := dial(t, url)
+	pub := graceamqp.NewPublisher(conn)
+	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for i := range 3 {
+		if err := pub.Publish(ctx, "", q, amqp.Publishing{Body: []byte(strconv.Itoa(i))}); err != nil {
+			t.Fatal(err)
+		}
+		if got := a.ready(t, q); got != i+1 {
+			t.Fatalf("after Publish returned, the queue holds %d messages, want %d", got, i+1)
+		}
+	}
+	if n := pub.Outstanding(); n != 0 {
+		t.Errorf("outstanding %d after confirmed publishes", n)
+	}
+	r.App.Stop("test")
+	if rep := r.Wait(t).Report; rep.ExitCode != grace.ExitClean {
+		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
+	}
+}
