@@ -127,12 +127,12 @@ func (c *Conn) Blocked() (blocked bool, reason string) {
 // closeWithoutDeadline bounds the close handshake when Stop's ctx has no deadline.
 const closeWithoutDeadline = 10 * time.Second
 
-// Stop closes the connection: the close handshake with the broker, bounded by the cut point of
-// ctx ([grace.CutAt] with [WithCutMargin]), or by 10 s if ctx has no deadline. Past it the
-// socket is closed without the broker's answer, and Stop returns the I/O error (or, if tearing
-// the connection down still takes longer, returns before the deadline while it finishes in the
-// background). A connection
-// the broker already closed returns nil (Run has reported it). Calling Stop again does nothing.
+// Stop closes the connection: the close handshake with the broker, bounded by half the time to
+// the cut point of ctx ([grace.CutAt] with [WithCutMargin]; 10 s without a deadline). Past it the
+// socket is closed without the broker's answer, and Stop returns the I/O error — at the latest at
+// the cut point, leaving the connection's teardown to finish in the background if it takes
+// longer. A connection the broker already closed returns nil (Run has reported it). Calling Stop
+// again does nothing.
 func (c *Conn) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	if c.stopping || c.conn == nil {
@@ -141,21 +141,18 @@ func (c *Conn) Stop(ctx context.Context) error {
 	}
 	c.stopping = true
 	c.mu.Unlock()
-	at, ok := grace.CutAt(ctx, c.cfg.cutMargin)
+	// The close handshake gets half the time to the cut point: a broker that answers does so in
+	// milliseconds. Past the socket's deadline amqp091-go still tears the connection down (its
+	// channels and their consumers), which Stop waits for until the cut point, not beyond.
+	cut, ok := grace.CutAt(ctx, c.cfg.cutMargin)
 	if !ok {
-		at = time.Now().Add(closeWithoutDeadline)
+		cut = time.Now().Add(closeWithoutDeadline)
 	}
+	at := time.Now().Add(time.Until(cut) / 2)
 	done := make(chan error, 1)
 	go func() { done <- c.conn.CloseDeadline(at) }()
-	// Past the socket's deadline, amqp091-go still tears the connection down (its channels,
-	// their consumers); that usually takes microseconds, but Stop does not wait for it beyond
-	// half of what is left after the cut point.
-	wait := ctx
-	if deadline, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		wait, cancel = context.WithDeadline(ctx, at.Add(deadline.Sub(at)/2))
-		defer cancel()
-	}
+	wait, cancel := context.WithDeadline(ctx, cut)
+	defer cancel()
 	select {
 	case err := <-done:
 		if err != nil && !errors.Is(err, amqp.ErrClosed) {
