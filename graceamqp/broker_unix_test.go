@@ -3,6 +3,7 @@
 package graceamqp_test
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -34,56 +35,64 @@ type privateBroker struct {
 // brokerStartWait bounds the private broker's start (it takes some 10 s on a busy 2-core machine).
 const brokerStartWait = 90 * time.Second
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	_, p, err := net.SplitHostPort(testkit.ClosedAddr(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func startPrivateBroker(t *testing.T) *privateBroker {
-	t.Helper()
+// launchPrivateBroker starts a private broker and waits until it accepts connections.
+func launchPrivateBroker() (_ *privateBroker, err error) {
 	for _, bin := range []string{"rabbitmq-server", "epmd"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			t.Fatalf("%s not found (install the Debian package rabbitmq-server; scripts/deps does): %v", bin, err)
+			return nil, fmt.Errorf("%s not found (install the Debian package rabbitmq-server; scripts/deps does): %v", bin, err)
 		}
 	}
 	// The Debian wrapper runs the broker as the rabbitmq user when started by root: its
-	// directory must be reachable and writable by that user, so not under t.TempDir (0700).
+	// directory must be reachable and writable by that user, so not under a test's TempDir (0700).
 	dir, err := os.MkdirTemp("", "graceamqp-broker")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	b := &privateBroker{dir: dir, done: make(chan struct{})}
-	port, dist, epmdPort := freePort(t), freePort(t), freePort(t)
+	defer func() {
+		if err != nil {
+			b.stop()
+		}
+	}()
+	var ports [3]string
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		_, ports[i], _ = net.SplitHostPort(l.Addr().String())
+		l.Close()
+	}
+	port, dist, epmdPort := ports[0], ports[1], ports[2]
 	b.epmd = exec.Command("epmd", "-address", "127.0.0.1")
 	b.epmd.Env = append(os.Environ(), "ERL_EPMD_PORT="+epmdPort)
 	if err := b.epmd.Start(); err != nil {
-		t.Fatalf("start epmd: %v", err)
+		b.epmd = nil
+		return nil, fmt.Errorf("start epmd: %v", err)
 	}
-	t.Cleanup(b.stop)
 	b.node = "rabbit-" + filepath.Base(dir) + "@localhost"
-	b.wrapper = exec.Command("rabbitmq-server")
-	b.wrapper.Dir = dir
 	b.env = append(os.Environ(), "HOME="+dir, "ERL_EPMD_PORT="+epmdPort,
 		"RABBITMQ_NODENAME="+b.node, "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
 		"RABBITMQ_NODE_PORT="+port, "RABBITMQ_DIST_PORT="+dist,
 		"RABBITMQ_MNESIA_BASE="+filepath.Join(dir, "mnesia"), "RABBITMQ_LOG_BASE="+filepath.Join(dir, "log"),
 		"RABBITMQ_CONFIG_FILE="+filepath.Join(dir, "none"), "RABBITMQ_ENABLED_PLUGINS_FILE="+filepath.Join(dir, "plugins"),
 		"RABBITMQ_PID_FILE="+filepath.Join(dir, "pid"))
-	b.wrapper.Env = b.env
 	out, err := os.Create(filepath.Join(dir, "out"))
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
+	b.wrapper = exec.Command("rabbitmq-server")
+	b.wrapper.Dir = dir
+	b.wrapper.Env = b.env
 	b.wrapper.Stdout, b.wrapper.Stderr = out, out
 	if err := b.wrapper.Start(); err != nil {
-		t.Fatalf("start rabbitmq-server: %v", err)
+		out.Close()
+		b.wrapper = nil
+		return nil, fmt.Errorf("start rabbitmq-server: %v", err)
 	}
 	go func() { b.wrapper.Wait(); out.Close(); close(b.done) }()
 	deadline := time.Now().Add(brokerStartWait)
@@ -94,20 +103,59 @@ func startPrivateBroker(t *testing.T) *privateBroker {
 					c.Close()
 					b.beam = n
 					b.url = fmt.Sprintf("amqp://guest:guest@127.0.0.1:%s/", port)
-					return b
+					return b, nil
 				}
 			}
 		}
 		select {
 		case <-b.done:
 			log, _ := os.ReadFile(filepath.Join(dir, "out"))
-			t.Fatalf("rabbitmq-server exited at start:\n%s", log)
+			return nil, fmt.Errorf("rabbitmq-server exited at start:\n%s", log)
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("rabbitmq-server not ready after %v (see %s)", brokerStartWait, dir)
+			return nil, fmt.Errorf("rabbitmq-server not ready after %v", brokerStartWait)
 		}
 	}
+}
+
+// early is the private broker the test binary starts as it begins (see startEarly), so that
+// its boot overlaps the tests that do not need it.
+var early struct {
+	ready chan struct{} // closed once b or err is set
+	b     *privateBroker
+	err   error
+}
+
+// startEarly starts the private broker in the background if the tests to run include one that
+// needs it, and returns the function that stops it (TestMain calls it before the leak check).
+func startEarly(needed bool) (stop func()) {
+	early.ready = make(chan struct{})
+	if !needed {
+		early.err = errors.New("the private broker was not started: no test that needs it was selected")
+		close(early.ready)
+		return func() {}
+	}
+	go func() {
+		early.b, early.err = launchPrivateBroker()
+		close(early.ready)
+	}()
+	return func() {
+		<-early.ready
+		if early.b != nil {
+			early.b.stop()
+		}
+	}
+}
+
+// startPrivateBroker returns the private broker, waiting for its start.
+func startPrivateBroker(t *testing.T) *privateBroker {
+	t.Helper()
+	testkit.Await(t, early.ready, brokerStartWait+10*time.Second, "the private rabbitmq-server")
+	if early.err != nil {
+		t.Fatal(early.err)
+	}
+	return early.b
 }
 
 // ctl runs rabbitmqctl against the broker (about 3 s: it boots an Erlang VM), failing t if it
@@ -156,7 +204,9 @@ func (b *privateBroker) stop() {
 		case <-time.After(10 * time.Second):
 		}
 	}
-	b.epmd.Process.Kill()
-	b.epmd.Wait()
+	if b.epmd != nil {
+		b.epmd.Process.Kill()
+		b.epmd.Wait()
+	}
 	os.RemoveAll(b.dir)
 }
