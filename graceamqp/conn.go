@@ -41,13 +41,14 @@ type Conn struct {
 	closed   chan *amqp.Error
 	blocks   chan amqp.Blocking
 	stopping bool
+	stopped  chan struct{} // closed when Stop returns: Run returns then, even if no close was notified
 	blocked  bool
 	reason   string
 }
 
 // NewConn returns a component for conn. Nothing happens before Start.
 func NewConn(conn *amqp.Connection, opts ...Option) *Conn {
-	return &Conn{conn: conn, cfg: newConfig(opts)}
+	return &Conn{conn: conn, cfg: newConfig(opts), stopped: make(chan struct{})}
 }
 
 // Start checks that the connection is open and starts listening for its close and for
@@ -73,8 +74,9 @@ func (c *Conn) Start(ctx context.Context) error {
 	return nil
 }
 
-// Run watches the connection until it closes. It returns nil if Stop closed it, or ctx ended;
-// a [ClosedError] with the broker's reason if anything else closed it.
+// Run watches the connection until it closes. It returns nil once Stop has returned (amqp091-go
+// does not notify a close whose handshake timed out), or ctx ended; a [ClosedError] with the
+// broker's reason if anything else closed it.
 func (c *Conn) Run(ctx context.Context) error {
 	c.mu.Lock()
 	closed, blocks := c.closed, c.blocks
@@ -110,6 +112,8 @@ func (c *Conn) Run(ctx context.Context) error {
 			} else {
 				c.cfg.logger.Info("graceamqp: the broker unblocked the connection")
 			}
+		case <-c.stopped:
+			return nil
 		case <-ctx.Done():
 			return nil
 		}
@@ -141,6 +145,7 @@ func (c *Conn) Stop(ctx context.Context) error {
 	}
 	c.stopping = true
 	c.mu.Unlock()
+	defer close(c.stopped)
 	// The close handshake gets half the time to the cut point: a broker that answers does so in
 	// milliseconds. Past the socket's deadline amqp091-go still tears the connection down (its
 	// channels and their consumers), which Stop waits for until the cut point, not beyond.

@@ -123,7 +123,10 @@ func TestBrokerUnreachableAtStop(t *testing.T) {
 		}
 	})
 	t.Run("frozen", func(t *testing.T) {
-		rep, err := run(t, b.url, func(t *testing.T, _ *testkit.Proxy) { b.freeze(t) }, nil)
+		rep, err := run(t, b.url, func(t *testing.T, _ *testkit.Proxy) {
+			b.freeze(t)
+			t.Cleanup(b.resume) // before the test's own connections clean up
+		}, nil)
 		if err == nil || rep.Lost != 5 {
 			t.Errorf("lost %d (want the 5 publishes after the freeze), error %v", rep.Lost, err)
 		}
