@@ -234,3 +234,24 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveryRefused: a connection with amqp091-go's automatic recovery fails the start: across
+// a reconnect, deliveries and confirms could not be accounted for.
+func TestRecoveryRefused(t *testing.T) {
+	conn, err := amqp.DialConfig(brokerURL(t), amqp.Config{Recovery: &amqp.Recovery{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	for _, c := range []any{
+		graceamqp.NewConn(conn),
+		graceamqp.NewConsumer(conn, "q", func(context.Context, amqp.Delivery) error { return nil }),
+		graceamqp.NewPublisher(conn),
+	} {
+		app := testkit.NewApp()
+		app.Add("c", c)
+		if _, err := app.Run(context.Background()); !errors.Is(err, graceamqp.ErrInvalid) || !strings.Contains(err.Error(), "automatic recovery") {
+			t.Errorf("%T: error %v, want ErrInvalid naming automatic recovery", c, err)
+		}
+	}
+}

@@ -79,3 +79,32 @@ func TestPublishWaitsForConfirm(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", rep.ExitCode, rep)
 	}
 }
+
+// TestPublishRefusedIsLost: a queue that refuses what it cannot hold (x-overflow reject-publish)
+// makes the broker nack a publish: Publish returns ErrNacked, and the report counts the message
+// as lost.
+func TestPublishRefusedIsLost(t *testing.T) {
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := uniqueName("q")
+	if _, err := a.ch.QueueDeclare(q, false, false, false, false, amqp.Table{"x-max-length": int32(1), "x-overflow": "reject-publish"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.ch.QueueDelete(q, false, false, false) })
+	conn := dial(t, url)
+	pub := graceamqp.NewPublisher(conn)
+	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := pub.Publish(ctx, "", q, amqp.Publishing{Body: []byte("1")}); err != nil {
+		t.Fatalf("first publish: %v", err)
+	}
+	if err := pub.Publish(ctx, "", q, amqp.Publishing{Body: []byte("2")}); !errors.Is(err, graceamqp.ErrNacked) {
+		t.Fatalf("publish to a full queue: %v, want ErrNacked", err)
+	}
+	r.App.Stop("test")
+	res := r.Wait(t)
+	if got := res.Report.Component("publisher").Account; got.Lost != 1 || !errors.Is(res.Err, grace.ErrLost) {
+		t.Errorf("account %+v, error %v; want 1 lost and ErrLost", got, res.Err)
+	}
+}

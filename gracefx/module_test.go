@@ -1,9 +1,11 @@
 package gracefx_test
 
 import (
+	"bytes"
 	"context"
 
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"slices"
@@ -18,6 +20,23 @@ import (
 	"github.com/gracekit/grace/internal/testkit"
 	"go.uber.org/fx"
 )
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
 
 // journal records which hooks ran, in order.
 type journal struct {
@@ -276,4 +295,31 @@ func TestHookNamesUnique(t *testing.T) {
 func twoHooks(lc fx.Lifecycle) {
 	lc.Append(fx.Hook{})
 	lc.Append(fx.Hook{})
+}
+
+// TestHookAppendedWhileRunningIsReported: a hook appended from an OnStart comes too late to
+// become a component: it is logged as an error and not run.
+func TestHookAppendedWhileRunningIsReported(t *testing.T) {
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	app := testkit.NewApp(grace.WithLogger(testkit.QuietLogger()))
+	ran := false
+	fxApp := fx.New(fx.NopLogger, gracefx.Module(app, gracefx.WithLogger(logger)),
+		fx.Invoke(func(lc fx.Lifecycle) {
+			lc.Append(fx.StartHook(func() {
+				lc.Append(fx.StartHook(func() { ran = true }))
+			}))
+		}))
+	if err := fxApp.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := testkit.RunAndStop(t, app); err != nil {
+		t.Fatal(err)
+	}
+	if ran {
+		t.Error("a hook appended while the app ran was run")
+	}
+	if !strings.Contains(logs.String(), "appended while the app runs") {
+		t.Errorf("no error logged for the late hook; logs: %q", logs.String())
+	}
 }
