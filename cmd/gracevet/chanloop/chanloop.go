@@ -349,6 +349,12 @@ func (c *checker) startsVia(call *ast.CallExpr) {
 		fn.Name(), l.What, l.Where, render(arg), render(arg)))
 }
 
+// signalChan reports whether ch carries os.Signal values.
+func signalChan(ch *types.Chan) bool {
+	named, ok := types.Unalias(ch.Elem()).(*types.Named)
+	return ok && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == "os" && named.Obj().Name() == "Signal"
+}
+
 // starter reports whether a function's name says it builds or starts a component: New..,
 // Create.., Start.., Run.., Init.., Setup.., Serve.., Listen.., Open.., Register.., Load..,
 // Main, Execute. In a program such a function runs once per component, and components live as
@@ -605,8 +611,8 @@ func (c *checker) rangeLoop(g *ast.GoStmt, loop *ast.RangeStmt, args map[types.O
 	if t == nil {
 		return
 	}
-	if _, isChan := t.Underlying().(*types.Chan); !isChan || c.hasExit(loop, loop.Body) {
-		return
+	if ch, isChan := t.Underlying().(*types.Chan); !isChan || c.hasExit(loop, loop.Body) || signalChan(ch) {
+		return // a loop over os.Signal values is the process's signal handler, as long-lived as it
 	}
 	name := render(loop.X)
 	if c.tickerChan(loop.X) {

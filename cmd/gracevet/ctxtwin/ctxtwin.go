@@ -398,8 +398,6 @@ func special(pass *analysis.Pass, call *ast.CallExpr, sel *ast.SelectorExpr, fn 
 				ctxArg(call, ctx),
 			},
 		}
-	case callee.IsPkgFunc(info, call, "net", "DialTimeout"):
-		return fmt.Sprintf("use (&net.Dialer{Timeout: ...}).DialContext(%s, ...)", ctx), nil
 	case fn.Pkg() != nil && fn.Pkg().Path() == "net" && strings.HasPrefix(fn.Name(), "Lookup") && fn.Type().(*types.Signature).Recv() == nil:
 		resolver, _ := fn.Pkg().Scope().Lookup("Resolver").(*types.TypeName)
 		if resolver == nil {

@@ -47,7 +47,7 @@ type Handler struct {
 // _test.go files and in test-helper packages (testutil, apitest, testing...) are left out: they
 // are test doubles behind httptest servers, which are closed, not drained.
 func Find(pass *analysis.Pass) []Handler {
-	if testHelper(pass.Pkg.Name()) {
+	if testHelper(pass.Pkg.Name()) || testPath(pass.Pkg.Path()) {
 		return nil
 	}
 	var hs []Handler
@@ -77,6 +77,18 @@ func Find(pass *analysis.Pass) []Handler {
 		})
 	}
 	return hs
+}
+
+// testPath reports whether a package path is test code: a test, tests, e2e or integration
+// element (test servers, scenario doubles).
+func testPath(path string) bool {
+	for _, elem := range strings.Split(path, "/") {
+		switch elem {
+		case "test", "tests", "e2e", "integration", "testdata":
+			return true
+		}
+	}
+	return false
 }
 
 // testHelper reports whether a package name is a test helper's: test*, *test, *testing.

@@ -212,3 +212,14 @@ func signals() {
 		}
 	}()
 }
+
+// Look-alike: a loop over signals is the process's signal handler.
+func reloadOnHUP(reload func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	go func() {
+		for range ch {
+			reload()
+		}
+	}()
+}
