@@ -79,12 +79,12 @@ func Find(pass *analysis.Pass) []Handler {
 	return hs
 }
 
-// testPath reports whether a package path is test code: a test, tests, e2e or integration
+// testPath reports whether a package path is test code: a test, tests, testdata or integration
 // element (test servers, scenario doubles).
 func testPath(path string) bool {
 	for _, elem := range strings.Split(path, "/") {
 		switch elem {
-		case "test", "tests", "e2e", "integration", "testdata":
+		case "test", "tests", "integration", "testdata":
 			return true
 		}
 	}
