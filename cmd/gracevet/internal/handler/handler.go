@@ -342,11 +342,12 @@ func IsBody(info *types.Info, h Handler, e ast.Expr) bool {
 	return ok && sel.Sel.Name == "Body" && HTTPRequest(info, h, sel.X)
 }
 
-// NeverDrains reports whether the package is a program that never drains: package main, with no
-// call of a Shutdown*/GracefulStop method and no import of the grace toolkit. A drain hazard
-// there (a handler that Shutdown would wait for) has no drain to hold up.
+// NeverDrains reports whether the package belongs to a program that never drains: package main,
+// or a package that builds its own http.Server (&http.Server{...}), with no call of a
+// Shutdown*/GracefulStop method and no import of the grace toolkit. A drain hazard there (a
+// handler that Shutdown would wait for) has no drain to hold up.
 func NeverDrains(pass *analysis.Pass) bool {
-	if pass.Pkg.Name() != "main" {
+	if pass.Pkg.Name() != "main" && !buildsServer(pass) {
 		return false
 	}
 	for _, imp := range pass.Pkg.Imports() {
@@ -366,4 +367,18 @@ func NeverDrains(pass *analysis.Pass) bool {
 		})
 	}
 	return !drains
+}
+
+// buildsServer reports whether the package constructs an http.Server with a composite literal.
+func buildsServer(pass *analysis.Pass) bool {
+	found := false
+	for _, f := range pass.Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.CompositeLit); ok && isNamed(pass.TypesInfo.TypeOf(lit), "net/http", "Server") {
+				found = true
+			}
+			return !found
+		})
+	}
+	return found
 }
