@@ -28,7 +28,12 @@ goroutine's body are checked:
     package that nothing in the package closes and that is not handed to other code that could;
   - for { ... } with no condition that receives from a channel;
 and either is reported only if the loop has no exit: no return, no break or goto leaving it, no
-call that does not return. A select with a case <-ctx.Done(): return is such an exit.`
+call that does not return. A select with a case <-ctx.Done(): return is such an exit.
+Across calls (facts, any package): a goroutine running a helper that loops so, and a call of a
+helper that starts such a goroutine on a channel nothing here closes. Not reported: loops over
+os.Signal channels, and goroutines that live as long as the process: started once (not in a
+loop) by a constructor or starter (New.., Create.., Start.., Run.., Init.., Setup.., Serve..,
+Listen.., Open.., Register.., Load..), or from main/init paths of a command.`
 
 // Analyzer reports goroutine loops over channels with no exit.
 var Analyzer = &analysis.Analyzer{

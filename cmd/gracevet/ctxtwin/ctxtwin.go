@@ -33,7 +33,13 @@ QueryRow, Exec, Prepare, Ping; exec.Command; http.NewRequest), and the well-know
 has another shape (DB.Begin, net.Dial, net.Lookup*, http.Get/Head/Post/PostForm). Where the twin
 has the same arguments, a suggested fix passes the handler's ctx variable, or r.Context().
 Calls in function literals (goroutines, callbacks) are not reported: they do not run on the
-request's schedule.`
+request's schedule.
+Handlers: net/http shapes, gin, echo, Fiber, connect-go and gRPC unary methods. Across calls
+(facts, any package): a handler's call of a helper that makes such a call, directly or one call
+down, where the helper had a context or the request at hand, or the call is outbound (net/http,
+net, os/exec); reported once per helper and package. Not reported: database/sql in packages
+importing a SQLite driver, net.DialTimeout (bounded), programs that never drain (package main
+or a package building its own http.Server, with no Shutdown/GracefulStop and no grace import).`
 
 // Analyzer reports context-less blocking calls in HTTP handlers.
 var Analyzer = &analysis.Analyzer{

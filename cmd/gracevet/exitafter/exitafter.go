@@ -31,7 +31,11 @@ deferred calls do not run, goroutines are abandoned. Reported, one diagnostic pe
     branch that handles that call's error: return from main instead;
   - os.Exit in a package other than main, except command code (a cmd or cli path element),
     TestMain, func Main (an entry point a main calls), generated files and signal handlers
-    (a forced exit on a second signal).`
+    (a forced exit on a second signal).
+Also reported: after Shutdown, a call of a helper that can exit (facts, any package). Defers of
+functions whose body only does what does not matter at exit (a Close that only closes a
+database handle; facts, any package) are ignored, and so is os.Exit in the program's own exit
+helper (a function named like fatal/exit/die, or a package-level func literal hook).`
 
 // Analyzer reports exits that skip shutdown work.
 var Analyzer = &analysis.Analyzer{

@@ -29,7 +29,11 @@ const doc = `report signal registrations that outlive their code
     process-long by design and is not reported. A suggested fix adds defer signal.Stop(ch).
   - ctx, _ := signal.NotifyContext(...): without its stop function the signals stay caught
     after ctx is done, so a second Ctrl-C cannot end a hung shutdown.
-go vet's sigchanyzer already reports unbuffered channels passed to signal.Notify; this does not.`
+go vet's sigchanyzer already reports unbuffered channels passed to signal.Notify; this does not.
+Function literals are checked too: one registering a channel its enclosing function made, and a
+goroutine that receives the signal but can end without it while nothing undoes the
+registration (a goroutine that ends only once the signal came is the signal waiter). A select
+receiving the signal in one case and returning in another is followed case by case.`
 
 // Analyzer reports signal registrations that outlive their code.
 var Analyzer = &analysis.Analyzer{

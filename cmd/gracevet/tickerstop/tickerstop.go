@@ -24,7 +24,9 @@ t.Stop() and t.Reset(d), is reported when some path returns from the function wi
 t.Stop() (a defer t.Stop() covers every later path). A ticker handed elsewhere (returned, stored,
 passed to a call) is not reported: its new owner stops it. Paths that end in os.Exit, log.Fatal or
 panic, and endless loops (for range t.C) are not returns. Where the ticker is created at the top
-level of the function, a suggested fix adds defer t.Stop() after it.`
+level of the function, a suggested fix adds defer t.Stop() after it.
+Code built with Go 1.23 or later (the module's go line, or a //go:build go1.23 file) is not
+checked: since 1.23 a ticker nothing refers to is garbage collected without Stop.`
 
 // Analyzer reports tickers not stopped on every path.
 var Analyzer = &analysis.Analyzer{
