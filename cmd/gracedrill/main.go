@@ -4,6 +4,7 @@
 //
 //	gracedrill run     [flags] -- CMD ARGS...
 //	gracedrill rollout [flags] -- CMD ARGS...
+//	gracedrill upgrade [flags] -- CMD ARGS...
 //
 // Exit status: 0 when no request failed and every stopped service exited 0 within its budget,
 // 1 otherwise, 2 for bad usage. See README.md.
@@ -18,7 +19,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "upgrade" {
+		code = runUpgrade(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }
