@@ -70,6 +70,7 @@ type upgradeConfig struct {
 	StartTimeout    time.Duration
 	Timeout         time.Duration
 	JSON, HTML      string
+	PIDFile         string
 	Quiet           bool
 	ServiceOutput   bool
 	Command         []string
@@ -99,6 +100,7 @@ func parseUpgrade(args []string, out io.Writer) (upgradeConfig, error) {
 	fs.DurationVar(&c.Budget, "budget", 30*time.Second, "how long a parent may take to exit once its successor is ready (and the last process after SIGTERM)")
 	fs.DurationVar(&c.StartTimeout, "start-timeout", 30*time.Second, "how long the service may take to become ready")
 	fs.DurationVar(&c.Timeout, "timeout", load.DefaultTimeout, "per-request timeout")
+	fs.StringVar(&c.PIDFile, "pid-file", "", "take a successor as ready when `FILE` names it (for services that write a PID file, such as tableflip's), instead of from MAINPID= and READY=1")
 	fs.StringVar(&c.JSON, "json", "", "write the summary and the upgrades as JSON to `FILE`")
 	fs.StringVar(&c.HTML, "html", "", "write a self-contained HTML report with a timeline to `FILE`")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress lines")

@@ -84,6 +84,35 @@ func readNotify(pc *net.UnixConn, out chan<- notifyMsg) {
 	}
 }
 
+// orphanGrace is how long, after the serving process exited, the drill still waits for a
+// successor's MAINPID= and READY=1 (sent from a successor that outlived its parent).
+const orphanGrace = 2 * time.Second
+
+// watchPIDFile reports each new PID the file names, as if the service had sent MAINPID= and
+// READY=1, every 2 ms until stop is closed.
+func watchPIDFile(path string, out chan<- notifyMsg, stop <-chan struct{}) {
+	last := ""
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		b, err := os.ReadFile(path)
+		pid := strings.TrimSpace(string(b))
+		if err != nil || pid == last || pid == "" {
+			continue
+		}
+		last = pid
+		select {
+		case out <- notifyMsg{at: time.Now(), kv: map[string]string{"MAINPID": pid, "READY": "1", "FROM": "pid-file"}}:
+		default:
+		}
+	}
+}
+
 func becomeSubreaper() error {
 	const prSetChildSubreaper = 36
 	if _, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); e != 0 {
@@ -182,7 +211,11 @@ func upgradeDrill(ctx context.Context, c upgradeConfig) (summary.Summary, []upgr
 	msgs := make(chan notifyMsg, 64)
 	var readers sync.WaitGroup
 	readers.Go(func() { readNotify(pc, msgs) })
-	defer func() { pc.Close(); readers.Wait() }()
+	stopWatch := make(chan struct{})
+	if c.PIDFile != "" {
+		readers.Go(func() { watchPIDFile(c.PIDFile, msgs, stopWatch) })
+	}
+	defer func() { close(stopWatch); pc.Close(); readers.Wait() }()
 
 	logPath := filepath.Join(dir, "service.log")
 	logf, err := os.Create(logPath)
@@ -280,9 +313,11 @@ func upgradeDrill(ctx context.Context, c upgradeConfig) (summary.Summary, []upgr
 		rec.MarkAt(evUpgradeSignal, row.SignalAt, i, fmt.Sprintf("%s to %d", c.SignalName, cur.pid))
 		timer := time.NewTimer(c.UpgradeTimeout)
 		succ := 0
+		parentDone := cur.done
+		var orphan <-chan time.Time
 		// handle reads one datagram and reports whether it settles the upgrade.
 		handle := func(m notifyMsg) bool {
-			if p, _ := strconv.Atoi(m.kv["MAINPID"]); p > 0 && p != cur.pid && m.kv["READY"] == "1" {
+			if p, _ := strconv.Atoi(m.kv["MAINPID"]); p > 0 && p != cur.pid && m.kv["READY"] == "1" && (c.PIDFile == "") == (m.kv["FROM"] != "pid-file") {
 				succ = p
 				d := rec.Since(m.at) - row.SignalAt
 				row.Ready = &d
@@ -302,13 +337,18 @@ func upgradeDrill(ctx context.Context, c upgradeConfig) (summary.Summary, []upgr
 				if handle(m) {
 					break outcome
 				}
-			case <-cur.done:
-				// The parent's datagrams were sent before its exit: read what is left first.
-				for len(msgs) > 0 {
-					if handle(<-msgs) {
-						break outcome
-					}
+			case <-parentDone:
+				// A parent may exit before its successor says it is ready: a sequential
+				// successor starts only then, a restart starts it only then, and a PID file may
+				// be written a moment after. Wait a little longer (until the timeout with a PID
+				// file) before calling it a failure.
+				parentDone = nil
+				grace := orphanGrace
+				if c.PIDFile != "" {
+					grace = c.UpgradeTimeout
 				}
+				orphan = time.After(grace)
+			case <-orphan:
 				row.Outcome = "parent exited"
 				problems = append(problems, fmt.Sprintf("upgrade %d: the serving process %d exited (%s) with no successor ready%s", i, cur.pid, cur.state, tail()))
 				break outcome
