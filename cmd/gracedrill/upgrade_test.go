@@ -71,7 +71,7 @@ func TestUpgradeDrill(t *testing.T) {
 			html := filepath.Join(t.TempDir(), "report.html")
 			res := runUpgradeDrill(t, drill, "--url", freeURL(t), "--rate", "400", "--upgrades", "3", "--fail", "2",
 				"--fail-how", how, "--every", "200ms", "--warmup", "300ms", "--after", "300ms", "--html", html,
-				"--", example, "-addr", "127.0.0.1:{port}", "-ready-timeout", "1s", "-start-delay", "50ms")
+				"--", example, "-addr", "127.0.0.1:{port}", "-ready-timeout", "2s", "-start-delay", "50ms")
 			if res.code != 0 || res.report.Failed != 0 || res.report.Verdict != "pass" {
 				t.Fatalf("exit %d, %d failed, verdict %s: %v", res.code, res.report.Failed, res.report.Verdict, res.report.Reasons)
 			}
