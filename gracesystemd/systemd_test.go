@@ -1,11 +1,16 @@
 package gracesystemd_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,12 +102,13 @@ func checkNoFailure(t *testing.T, res loadgen.Result, minSent int) {
 // everything the open-loop load sent meanwhile. Three `systemctl restart`s of the service under
 // the load refuse nothing: the socket stays with systemd while the service is down.
 func TestRealSocketActivation(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the tests under load run one at a time, so that each load is the only one.
 	c, bin := service(t)
 	addr := testkit.ClosedAddr(t)
 	unit := unitName(t, "")
 	c.WriteUnit(t, unit+".service", fmt.Sprintf(`[Unit]
 Requires=%[1]s.socket
+StartLimitIntervalSec=0
 [Service]
 Type=notify
 ExecStart=%[2]s -listen %[3]s -source activation
@@ -160,4 +166,165 @@ func freeAddrs(t *testing.T, n int) []string {
 		l.Close()
 	}
 	return addrs
+}
+
+// listenInode returns the inode of the socket listening on addr (a 127.0.0.1 address), from
+// /proc/net/tcp — the container shares the host's network namespace — or 0 if none listens.
+// The same inode before and after a restart means the same socket: it never closed.
+func listenInode(t *testing.T, addr string) string {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(addr)
+	b, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	local := fmt.Sprintf("0100007F:%04X", p)
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 9 && f[1] == local && f[3] == "0A" { // 0A: LISTEN
+			return f[9]
+		}
+	}
+	return ""
+}
+
+// refused reports whether a connection to addr is refused.
+func refused(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, waitFor)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
+}
+
+// storeUnit is a Type=notify unit running the service with its listener from the fd store.
+func storeUnit(bin, args string) string {
+	return fmt.Sprintf(`[Unit]
+StartLimitIntervalSec=0
+[Service]
+Type=notify
+FileDescriptorStoreMax=4
+ExecStart=%s -source store %s
+`, bin, args)
+}
+
+// TestRealFDStoreRestart: the service keeps its listener in systemd's file-descriptor store
+// (gracesystemd.FDStore), so ten plain `systemctl restart`s under 1,000 req/s from the host
+// refuse nothing, reset nothing and fail nothing: the socket (same inode throughout) stays open in
+// systemd while no process runs, and each new process takes it back by name.
+func TestRealFDStoreRestart(t *testing.T) {
+	// Not parallel: the tests under load run one at a time, so that each load is the only one.
+	c, bin := service(t)
+	addr := testkit.ClosedAddr(t)
+	unit := unitName(t, ".service")
+	c.WriteUnit(t, unit, storeUnit(bin, "-listen "+addr))
+	c.Systemctl(t, "start", unit)
+	if n := c.Show(t, unit, "NFileDescriptorStore"); n != "1" {
+		t.Fatalf("NFileDescriptorStore = %s after the start, want 1 (the listener)\n%s", n, c.Journal(unit))
+	}
+	inode := listenInode(t, addr)
+	pids := map[string]bool{c.Show(t, unit, "MainPID"): true}
+
+	load := testkit.StartLoad(t, "http://"+addr+"/", loadRate)
+	for i := range 10 {
+		start := time.Now()
+		c.Systemctl(t, "restart", unit)
+		pid := c.Show(t, unit, "MainPID")
+		if pids[pid] {
+			t.Fatalf("restart %d: MainPID %s is not a new process", i+1, pid)
+		}
+		pids[pid] = true
+		if got := listenInode(t, addr); got != inode {
+			t.Fatalf("restart %d: the listening socket changed (inode %s, was %s)", i+1, got, inode)
+		}
+		t.Logf("restart %d took %v", i+1, time.Since(start).Round(time.Millisecond))
+	}
+	time.Sleep(time.Second) // the load window: the last process serves the load a while
+	res, err := load.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoFailure(t, res, loadRate)
+	if len(res.Bodies) != 11 {
+		t.Errorf("answers came from %d processes, want 11 (started, then restarted 10 times): %v", len(res.Bodies), res.Bodies)
+	}
+	if n := c.Show(t, unit, "NFileDescriptorStore"); n != "1" {
+		t.Errorf("NFileDescriptorStore = %s after the restarts, want 1: the same socket is kept once", n)
+	}
+	if t.Failed() {
+		t.Logf("journal:\n%s", c.Journal(unit))
+	}
+}
+
+// TestRealRestartWithoutStoreRefuses is the control of TestRealFDStoreRestart: the same service
+// listening for itself (net.Listen) refuses connections through `systemctl restart`s under the
+// same load — which is what the fd store is for, and what that test would see without it.
+func TestRealRestartWithoutStoreRefuses(t *testing.T) {
+	// Not parallel: the tests under load run one at a time, so that each load is the only one.
+	c, bin := service(t)
+	addr := testkit.ClosedAddr(t)
+	unit := unitName(t, ".service")
+	c.WriteUnit(t, unit, fmt.Sprintf("[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=notify\nExecStart=%s -source plain -listen %s\n", bin, addr))
+	c.Systemctl(t, "start", unit)
+	load := testkit.StartLoad(t, "http://"+addr+"/", loadRate)
+	for range 3 {
+		c.Systemctl(t, "restart", unit)
+	}
+	res, err := load.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("load: %v", res)
+	if res.Refused+res.Reset == 0 {
+		t.Errorf("no request refused or reset through 3 restarts of a service without the fd store: the load cannot tell")
+	}
+}
+
+// TestRealFDStoreRemoveAndPrune: a listener the service stops using leaves systemd's store —
+// explicitly (FDStore.Remove) or because the new version never asked for it (FDStore.Prune) — and
+// its port then refuses connections; a listener moved to another address is replaced. The
+// service's main listener keeps its socket through all of it.
+func TestRealFDStoreRemoveAndPrune(t *testing.T) {
+	t.Parallel()
+	c, bin := service(t)
+	addrs := freeAddrs(t, 3)
+	web, admin, moved := addrs[0], addrs[1], addrs[2]
+	unit := unitName(t, ".service")
+	inode := ""
+	step := func(what, args string, stored int, serving, refusing []string) {
+		t.Helper()
+		c.WriteUnit(t, unit, storeUnit(bin, args))
+		c.Systemctl(t, "restart", unit)
+		if n := c.Show(t, unit, "NFileDescriptorStore"); n != strconv.Itoa(stored) {
+			t.Fatalf("%s: NFileDescriptorStore = %s, want %d\n%s", what, n, stored, c.Journal(unit))
+		}
+		pid := "pid=" + c.Show(t, unit, "MainPID")
+		for _, a := range serving {
+			if got := get(t, "http://"+a+"/"); got != pid {
+				t.Fatalf("%s: %s answered %q, want %q", what, a, got, pid)
+			}
+		}
+		for _, a := range refusing {
+			if !refused(a) {
+				t.Fatalf("%s: %s still accepts connections", what, a)
+			}
+		}
+		if inode == "" {
+			inode = listenInode(t, web)
+		} else if got := listenInode(t, web); got != inode && slices.Contains(serving, web) {
+			t.Fatalf("%s: the web socket changed (inode %s, was %s)", what, got, inode)
+		}
+	}
+	both := "-listen " + web + " -extra admin=" + admin
+	step("web and admin", both, 2, []string{web, admin}, nil)
+	step("admin removed", "-listen "+web+" -drop admin", 1, []string{web}, []string{admin})
+	step("admin back", both, 2, []string{web, admin}, nil)
+	step("admin pruned", "-listen "+web, 1, []string{web}, []string{admin})
+	inode = ""
+	step("web moved", "-listen "+moved, 1, []string{moved}, []string{web})
+	if j := c.Journal(unit); !strings.Contains(j, "pruned [admin]") {
+		t.Errorf("the journal does not say admin was pruned:\n%s", j)
+	}
 }

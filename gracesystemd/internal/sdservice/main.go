@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,9 @@ func run(args []string) int {
 	listen := fs.String("listen", "", "address to serve HTTP on (empty: no HTTP server)")
 	source := fs.String("source", "store", "where the listener comes from: store (gracesystemd.FDStore), activation (gracesystemd.Listeners), plain (net.Listen)")
 	name := fs.String("name", "web", "the listener's name in the fd store")
+	var extra, drop list
+	fs.Var(&extra, "extra", "NAME=ADDR: another stored listener, serving the same handler (repeatable)")
+	fs.Var(&drop, "drop", "a stored name to remove (FDStore.Remove) at start (repeatable)")
 	stopDelay := fs.Duration("stop-delay", 0, "how long the slow component takes to stop")
 	stopTimeout := fs.Duration("stop-timeout", gracesystemd.DefaultStopTimeout, "gracesystemd.WithStopTimeout")
 	extend := fs.Duration("extend", gracesystemd.DefaultExtendTimeout, "gracesystemd.WithExtendTimeout")
@@ -47,12 +51,14 @@ func run(args []string) int {
 	app.Add("systemd", n, grace.StopsLast())
 
 	if *listen != "" {
-		l, err := listener(*source, *listen, *name)
+		ls, err := listener(*source, *listen, *name, extra, drop)
 		if err != nil {
 			log.Error("listen", "error", err)
 			return 3
 		}
-		fmt.Fprintf(os.Stderr, "serving on %s (%s)\n", l.Addr(), *source)
+		for _, l := range ls {
+			fmt.Fprintf(os.Stderr, "serving on %s (%s)\n", l.Addr(), *source)
+		}
 		pid := os.Getpid()
 		mux := http.NewServeMux()
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "pid=%d", pid) })
@@ -61,7 +67,10 @@ func run(args []string) int {
 			time.Sleep(d)
 			io.WriteString(w, "slept")
 		})
-		opts := []gracehttp.Option{gracehttp.WithListener(l)}
+		var opts []gracehttp.Option
+		for _, l := range ls {
+			opts = append(opts, gracehttp.WithListener(l))
+		}
 		if *linger > 0 {
 			opts = append(opts, gracehttp.WithLinger(*linger))
 		}
@@ -99,8 +108,39 @@ func run(args []string) int {
 	return rep.ExitCode
 }
 
-func listener(source, addr, name string) (net.Listener, error) {
+// list is a repeatable string flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(s string) error { *l = append(*l, s); return nil }
+
+func listener(source, addr, name string, extra, drop []string) ([]net.Listener, error) {
 	switch source {
+	case "store":
+		var store gracesystemd.FDStore
+		for _, d := range drop {
+			if err := store.Remove(d); err != nil {
+				return nil, err
+			}
+		}
+		l, err := store.Listen("tcp", addr, name)
+		if err != nil {
+			return nil, err
+		}
+		ls := []net.Listener{l}
+		for _, e := range extra {
+			n, a, _ := strings.Cut(e, "=")
+			el, err := store.Listen("tcp", a, n)
+			if err != nil {
+				return nil, err
+			}
+			ls = append(ls, el)
+		}
+		pruned, err := store.Prune()
+		if len(pruned) > 0 {
+			fmt.Fprintf(os.Stderr, "pruned %v\n", pruned)
+		}
+		return ls, err
 	case "activation":
 		ls, err := gracesystemd.Listeners()
 		if err != nil {
@@ -109,9 +149,13 @@ func listener(source, addr, name string) (net.Listener, error) {
 		if len(ls) != 1 {
 			return nil, fmt.Errorf("%d socket-activated listeners, want 1", len(ls))
 		}
-		return ls[0], nil
+		return ls, nil
 	case "plain":
-		return net.Listen("tcp", addr)
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		return []net.Listener{l}, nil
 	}
 	return nil, errors.New("unknown -source " + source)
 }
