@@ -157,17 +157,17 @@ func (l *Gen) one(client *http.Client) {
 		default:
 			r.Other++
 		}
-		if len(r.Errors) < 20 {
+		if len(r.Errors) < 8 {
 			r.Errors = append(r.Errors, fmt.Sprintf("%v (keep-alive %v, reused %v, was idle %v; sent at %s, took %v)", err, client == l.keep, conn.Reused, conn.WasIdle, begin.Format("15:04:05.000"), took.Round(time.Millisecond)))
 		}
 	case resp.StatusCode >= 500:
 		r.Status5xx++
-		if len(r.Errors) < 20 {
+		if len(r.Errors) < 8 {
 			r.Errors = append(r.Errors, fmt.Sprintf("%s: %q", resp.Status, body))
 		}
 	case resp.StatusCode >= 300 || resp.StatusCode < 200:
 		r.StatusOther++
-		if len(r.Errors) < 20 {
+		if len(r.Errors) < 8 {
 			r.Errors = append(r.Errors, fmt.Sprintf("%s: %q", resp.Status, body))
 		}
 	default:
