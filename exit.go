@@ -14,9 +14,11 @@ const (
 	ExitStartFailed = 3 // configuration was invalid, or a component failed to start
 	ExitCrashed     = 4 // a component failed while running (a worker's error or panic)
 	ExitForced      = 5 // a third signal forced the exit without waiting
+	ExitLost        = 6 // the stop lost accepted work (Report.Lost > 0); see [Accounter]
 )
 
-// ExitCodeName names an exit code: "clean", "stop failed", "start failed", "crashed", "forced".
+// ExitCodeName names an exit code: "clean", "stop failed", "start failed", "crashed", "forced",
+// "lost work".
 func ExitCodeName(code int) string {
 	switch code {
 	case ExitClean:
@@ -29,6 +31,8 @@ func ExitCodeName(code int) string {
 		return "crashed"
 	case ExitForced:
 		return "forced"
+	case ExitLost:
+		return "lost work"
 	}
 	return "unknown"
 }

@@ -36,7 +36,7 @@ func (r *run) finish(startErr error) (*Report, error) {
 		errs = append(errs, startErr)
 	}
 	abandoned, stopped := map[string]bool{}, map[string]bool{}
-	stopFailed := false
+	stopFailed, lost := false, false
 	for _, n := range r.nodes {
 		n.repMu.Lock()
 		c := n.rep
@@ -45,13 +45,26 @@ func (r *run) finish(startErr error) (*Report, error) {
 		if c.State == "" {
 			c.State = StateNotStarted
 		}
+		if c.State != StateNotStarted {
+			acc, aerr := n.account()
+			c.Account = acc
+			if aerr != nil {
+				c.Err = errors.Join(c.Err, wrap(n.name, "account", aerr))
+			}
+			if acc.Lost > 0 {
+				c.Err = errors.Join(c.Err, wrap(n.name, "stop", &LossError{Account: acc}))
+				lost = true
+			}
+			rep.Lost += acc.Lost
+			rep.HandedBack += acc.HandedBack
+		}
 		if c.State == StateRunning && r.forced {
 			abandoned[n.name] = true
 		}
 		if c.Err != nil {
 			c.Error = c.Err.Error()
 			errs = append(errs, c.Err)
-			if c.State != StateFailed {
+			if c.State != StateFailed && !onlyLoss(c.Err) {
 				stopFailed = true
 			}
 		}
@@ -112,6 +125,8 @@ func (r *run) finish(startErr error) (*Report, error) {
 		rep.ExitCode = ExitStartFailed
 	case rep.Trigger.Kind == TriggerFailure:
 		rep.ExitCode = ExitCrashed
+	case lost:
+		rep.ExitCode = ExitLost
 	case stopFailed || budgetOut || len(errs) > 0:
 		// len(errs): a worker that failed after the stop began is a failed stop too.
 		rep.ExitCode = ExitStopFailed
@@ -123,6 +138,21 @@ func (r *run) finish(startErr error) (*Report, error) {
 		rep.Error = rep.Err.Error()
 	}
 	return rep, rep.Err
+}
+
+// onlyLoss reports whether err says nothing but that work was lost: such a stop is not a failed
+// stop, its exit code is [ExitLost].
+func onlyLoss(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !onlyLoss(e) {
+				return false
+			}
+		}
+		return true
+	}
+	var le *LossError
+	return errors.As(err, &le)
 }
 
 func hasAny(groups []goroutineGroup, names map[string]bool) bool {

@@ -45,6 +45,9 @@ type Event struct {
 	Component string        // for component events
 	Duration  time.Duration // how long the start, drain or stop took
 	Err       error
+	// Account is, on EventStopped and EventAbandoned, what the component lost or handed back so
+	// far (see [Accounter]); the report holds the final figures.
+	Account Account
 	// Trigger is what started the stop, set on every event from PhaseDraining (or, after a
 	// failed start, PhaseStopping) on.
 	Trigger *Trigger

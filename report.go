@@ -67,6 +67,9 @@ type ComponentReport struct {
 	Panicked  bool          `json:"panicked,omitempty"`
 	Stack     string        `json:"stack,omitempty"`
 	Restarts  int           `json:"restarts,omitempty"`
+	// Account is what the component lost or handed back at its stop, if it keeps an account
+	// ([Accounter]); its fields appear inline in JSON ("unit", "lost", "handed_back").
+	Account
 	// Goroutines holds, for an abandoned component, the stacks of its goroutines at the time.
 	Goroutines string `json:"goroutines,omitempty"`
 	// LeftBehind counts goroutines the component (or an SDK it called) started that were still
@@ -97,6 +100,11 @@ type Report struct {
 	DelayEndedBy string            `json:"delay_ended_by,omitempty"`
 	Delay        time.Duration     `json:"delay_ns"`
 	Components   []ComponentReport `json:"components"`
+	// Lost and HandedBack total the components' accounts ([Accounter]): units of accepted work
+	// lost at the stop, and units returned for redelivery. Lost > 0 makes the exit code [ExitLost]
+	// unless a worse one applies.
+	Lost       int64 `json:"lost"`
+	HandedBack int64 `json:"handed_back"`
 	// Forensics holds the stacks of every goroutine the engine labelled, dumped when the hard
 	// deadline passed or a third signal forced the end.
 	Forensics string `json:"forensics,omitempty"`
@@ -120,6 +128,9 @@ func (r *Report) String() string {
 	if r.DelayEndedBy != "" && r.DelayEndedBy != "none" {
 		fmt.Fprintf(&b, "drain delay %v, ended by %s after %v\n", r.DrainDelay, r.DelayEndedBy, r.Delay.Round(time.Millisecond))
 	}
+	if r.Lost > 0 || r.HandedBack > 0 {
+		fmt.Fprintf(&b, "accepted work: %d lost, %d handed back for redelivery\n", r.Lost, r.HandedBack)
+	}
 	tw := tabwriter.NewWriter(&b, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "component\tstate\tstart\tstop\terror")
 	for _, c := range r.Components {
@@ -132,6 +143,9 @@ func (r *Report) String() string {
 		}
 		if c.LeftBehind > 0 {
 			state += fmt.Sprintf(" (%d goroutines left behind)", c.LeftBehind)
+		}
+		if s := c.Account.String(); s != "" {
+			state += " (" + s + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%v\t%v\t%s\n", c.Name, state, c.Start.Round(time.Microsecond), c.Stop.Round(time.Microsecond), c.Error)
 	}
@@ -164,6 +178,7 @@ func (r *Report) LogValue() slog.Value {
 	if r.DelayEndedBy != "" {
 		attrs = append(attrs, slog.String("delay_ended_by", r.DelayEndedBy))
 	}
+	attrs = append(attrs, slog.Int64("lost", r.Lost), slog.Int64("handed_back", r.HandedBack))
 	for _, c := range r.Components {
 		ca := []any{slog.String("state", c.State), slog.Duration("stop", c.Stop)}
 		if c.Error != "" {
@@ -171,6 +186,9 @@ func (r *Report) LogValue() slog.Value {
 		}
 		if c.LeftBehind > 0 {
 			ca = append(ca, slog.Int("left_behind", c.LeftBehind))
+		}
+		if c.Lost > 0 || c.HandedBack > 0 {
+			ca = append(ca, slog.String("unit", c.Unit), slog.Int64("lost", c.Lost), slog.Int64("handed_back", c.HandedBack))
 		}
 		attrs = append(attrs, slog.Group(c.Name, ca...))
 	}

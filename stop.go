@@ -91,7 +91,8 @@ func (r *run) stopOne(n *node) {
 	if abandoned {
 		kind = EventAbandoned
 	}
-	r.app.emit(Event{Kind: kind, Component: n.name, Duration: time.Since(begin), Err: err})
+	acc, _ := n.account() // a panic in Account is reported by finish
+	r.app.emit(Event{Kind: kind, Component: n.name, Duration: time.Since(begin), Err: err, Account: acc})
 	n.repMu.Lock()
 	defer n.repMu.Unlock()
 	n.rep.Stop = time.Since(begin)
