@@ -21,7 +21,8 @@ import (
 // The fd-store protocol against a real notify socket: the datagrams and the descriptors they
 // carry. (Under a real systemd: TestRealFDStoreRestart and TestRealFDStoreRemoveAndPrune.)
 
-// nextFDs returns the next datagram and the descriptors it carries (closed when the test ends).
+// nextFDs returns the next datagram and the descriptors it carries; the caller closes them
+// (keep closes them when the test ends).
 func (s *notifySocket) nextFDs() (string, []int) {
 	s.t.Helper()
 	buf, oob := make([]byte, 4096), make([]byte, 1024)
@@ -42,12 +43,17 @@ func (s *notifySocket) nextFDs() (string, []int) {
 		}
 		fds = append(fds, rights...)
 	}
-	s.t.Cleanup(func() {
+	return string(buf[:n]), fds
+}
+
+// keep closes fds when the test ends and returns them.
+func keep(t *testing.T, fds []int) []int {
+	t.Cleanup(func() {
 		for _, fd := range fds {
 			syscall.Close(fd)
 		}
 	})
-	return string(buf[:n]), fds
+	return fds
 }
 
 // inode is the inode of the socket behind fd.
@@ -86,6 +92,7 @@ func TestStoreSendsTheDescriptor(t *testing.T) {
 				t.Fatal(err)
 			}
 			msg, fds := sock.nextFDs()
+			fds = keep(t, fds)
 			if msg != "FDSTORE=1\nFDNAME=web" || len(fds) != 1 {
 				t.Fatalf("got %q with %d descriptors, want FDSTORE=1 FDNAME=web with 1", msg, len(fds))
 			}
@@ -124,6 +131,7 @@ func TestStoreSeveral(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg, fds := sock.nextFDs()
+	keep(t, fds)
 	if msg != "FDSTORE=1\nFDNAME=pool" || len(fds) != 3 {
 		t.Fatalf("got %q with %d descriptors, want FDSTORE=1 FDNAME=pool with 3", msg, len(fds))
 	}
@@ -279,6 +287,7 @@ func TestFDStoreTakesBackByName(t *testing.T) {
 	}
 
 	msg, fds := sock.nextFDs()
+	keep(t, fds)
 	if msg != "FDSTORE=1\nFDNAME=web" || len(fds) != 1 || inode(t, fds[0]) != inodes[0] {
 		t.Fatalf("first datagram %q with %d descriptors, want web's own socket stored again\n%s", msg, len(fds), out)
 	}
@@ -286,6 +295,7 @@ func TestFDStoreTakesBackByName(t *testing.T) {
 		t.Fatalf("datagram %q, want moved's old socket removed\n%s", msg, out)
 	}
 	msg, fds = sock.nextFDs()
+	keep(t, fds)
 	if msg != "FDSTORE=1\nFDNAME=moved" || len(fds) != 1 || inode(t, fds[0]) == inodes[2] {
 		t.Fatalf("datagram %q with %d descriptors, want a new socket stored for moved\n%s", msg, len(fds), out)
 	}

@@ -3,7 +3,9 @@
 package gracesystemd
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 	"time"
@@ -75,4 +77,31 @@ func idOf(f *os.File) (fileID, bool) {
 		return fileID{}, false
 	}
 	return fileID{uint64(st.Dev), uint64(st.Ino)}, true //nolint:unconvert // the types differ by platform
+}
+
+// barrier sends BARRIER=1 with the write end of a pipe and waits, at most timeout, until the
+// service manager closes its copy: it does so once it has processed every message sent before
+// (sd_notify_barrier(3)). Nothing is sent outside systemd.
+func barrier(timeout time.Duration) error {
+	addr := os.Getenv("NOTIFY_SOCKET")
+	if addr == "" {
+		return nil
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	err = notifyFDs("BARRIER=1", []syscall.Conn{w})
+	w.Close()
+	if err != nil {
+		return err
+	}
+	if err := r.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return err
+	}
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("gracesystemd: the service manager did not confirm the barrier within %v: %v", timeout, err)
+	}
+	return nil
 }

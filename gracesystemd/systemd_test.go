@@ -28,8 +28,9 @@ import (
 var box sdcontainer.Shared
 
 const (
-	loadRate  = 1000             // requests per second, open loop
-	sdWaitFor = 30 * time.Second // deadline for a unit to reach a state
+	loadRate      = 1000                  // requests per second, open loop
+	sdWaitFor     = 30 * time.Second      // deadline for a unit to reach a state
+	pollContainer = 50 * time.Millisecond // each look runs nsenter and systemctl: not too often
 )
 
 // service boots (or reuses) the container and installs the service binary in it.
@@ -58,7 +59,7 @@ func untilProp(t *testing.T, c *sdcontainer.Container, unit, prop, what string, 
 		if time.Now().After(deadline) {
 			t.Fatalf("waited %v for %s of %s to be %s; it is %q\n%s", sdWaitFor, prop, unit, what, v, c.Journal(unit))
 		}
-		time.Sleep(testkit.PollInterval)
+		time.Sleep(pollContainer)
 	}
 }
 
@@ -111,7 +112,7 @@ Requires=%[1]s.socket
 StartLimitIntervalSec=0
 [Service]
 Type=notify
-ExecStart=%[2]s -listen %[3]s -source activation
+ExecStart=%[2]s -listen %[3]s -source activation -linger 1s
 `, unit, bin, addr))
 	c.WriteUnit(t, unit+".socket", fmt.Sprintf(`[Socket]
 ListenStream=%s
@@ -199,6 +200,12 @@ func refused(addr string) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
+// The services under load keep a connection they accepted but have no request from for 1 s
+// instead of gracehttp's default 250 ms (WithLinger) before closing it at their stop: on a machine
+// as busy as a shared CI runner, a client (or the server's own goroutine) can take longer than
+// 250 ms between the connect and the request, and the request would be lost. A longer linger only
+// delays a restart when such connections exist.
+
 // storeUnit is a Type=notify unit running the service with its listener from the fd store.
 func storeUnit(bin, args string) string {
 	return fmt.Sprintf(`[Unit]
@@ -219,7 +226,7 @@ func TestRealFDStoreRestart(t *testing.T) {
 	c, bin := service(t)
 	addr := testkit.ClosedAddr(t)
 	unit := unitName(t, ".service")
-	c.WriteUnit(t, unit, storeUnit(bin, "-listen "+addr))
+	c.WriteUnit(t, unit, storeUnit(bin, "-listen "+addr+" -linger 1s"))
 	c.Systemctl(t, "start", unit)
 	if n := c.Show(t, unit, "NFileDescriptorStore"); n != "1" {
 		t.Fatalf("NFileDescriptorStore = %s after the start, want 1 (the listener)\n%s", n, c.Journal(unit))

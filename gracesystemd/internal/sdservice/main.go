@@ -1,7 +1,9 @@
 // Command sdservice is the service the gracesystemd tests run under a real systemd (in the
 // container of internal/sdcontainer): a grace app with a gracesystemd Notifier and an HTTP
 // server whose listener comes from the file-descriptor store, a socket unit, or net.Listen.
-// GET / answers "pid=<pid>"; GET /sleep?d=<duration> answers after d.
+// GET / answers "pid=<pid>"; GET /sleep?d=<duration> answers after d. With -source upgrade it
+// also has a graceupgrade.Upgrader: SIGHUP (systemctl reload of a Type=notify-reload unit) starts
+// a successor that takes the socket and the unit's main PID over.
 package main
 
 import (
@@ -22,6 +24,7 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
 	"github.com/gracekit/grace/gracesystemd"
+	"github.com/gracekit/grace/graceupgrade"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -29,7 +32,7 @@ func main() { os.Exit(run(os.Args[1:])) }
 func run(args []string) int {
 	fs := flag.NewFlagSet("sdservice", flag.ContinueOnError)
 	listen := fs.String("listen", "", "address to serve HTTP on (empty: no HTTP server)")
-	source := fs.String("source", "store", "where the listener comes from: store (gracesystemd.FDStore), activation (gracesystemd.Listeners), plain (net.Listen)")
+	source := fs.String("source", "store", "where the listener comes from: store (gracesystemd.FDStore), activation (gracesystemd.Listeners), plain (net.Listen), upgrade (graceupgrade: SIGHUP starts a successor that takes the socket over)")
 	name := fs.String("name", "web", "the listener's name in the fd store")
 	var extra, drop list
 	fs.Var(&extra, "extra", "NAME=ADDR: another stored listener, serving the same handler (repeatable)")
@@ -51,7 +54,18 @@ func run(args []string) int {
 	app.Add("systemd", n, grace.StopsLast())
 
 	if *listen != "" {
-		ls, err := listener(*source, *listen, *name, extra, drop)
+		var ls []net.Listener
+		var err error
+		if *source == "upgrade" {
+			up := graceupgrade.New(app, graceupgrade.WithLogger(log), graceupgrade.WithReadyTimeout(20*time.Second))
+			app.Add("upgrade", up, grace.StopsLast())
+			var l net.Listener
+			if l, err = up.Listen(*name, "tcp", *listen); err == nil {
+				ls = []net.Listener{l}
+			}
+		} else {
+			ls, err = listener(*source, *listen, *name, extra, drop)
+		}
 		if err != nil {
 			log.Error("listen", "error", err)
 			return 3
