@@ -62,7 +62,7 @@ func (s *FDStore) take() {
 // that name (from the fd store after a restart, or from a socket unit's FileDescriptorName=) on
 // the same network and address, that socket is returned, with every connection already waiting
 // in it; otherwise Listen listens on network and address (net.Listen: "tcp", "tcp4", "tcp6",
-// "unix" or "unixpacket"). Port 0 matches any passed port. Either way the listener is then stored
+// "unix" or "unixpacket"). Either way the listener is then stored
 // under name ([Store]), so that the next start gets it back. Descriptors passed under name that
 // are not that socket (the address changed in the configuration, or it is not a listening
 // socket) are closed and removed from the store first ([Unstore]), so they are not passed again.
