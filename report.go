@@ -1,6 +1,7 @@
 package grace
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -85,7 +86,9 @@ type PhaseTime struct {
 }
 
 // Report is the account of one run, returned by [App.Run]. It renders as text (String) and as
-// JSON (encoding/json), and logs as a group (slog.LogValuer).
+// JSON (encoding/json), and logs as a group (slog.LogValuer). A report written as JSON decodes
+// back into a Report with every field but the error values (Err): their text is in Error, so a
+// tool can read a service's own report — see [ReadReport].
 type Report struct {
 	Trigger  Trigger     `json:"trigger"`
 	Phases   []PhaseTime `json:"phases"`
@@ -193,4 +196,15 @@ func (r *Report) LogValue() slog.Value {
 		attrs = append(attrs, slog.Group(c.Name, ca...))
 	}
 	return slog.GroupValue(attrs...)
+}
+
+// ReadReport decodes a report written with encoding/json. It does not read the slog form that
+// [App.Main] logs (a group of attributes, not the JSON encoding). Err fields stay nil; their text
+// is in the Error fields.
+func ReadReport(data []byte) (*Report, error) {
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("grace: read report: %w", err)
+	}
+	return &r, nil
 }
