@@ -41,17 +41,23 @@ type Load struct {
 func StartLoad(t testing.TB, url string, rate int) *Load {
 	t.Helper()
 	loadBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "loadgen-")
-		if err != nil {
+		// One file for every test process, replaced atomically (a process running the old one
+		// keeps it), so nothing is left behind per run; the compile itself is Go's build cache's.
+		dir := filepath.Join(os.TempDir(), "grace-loadgen")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			loadBinary.err = err
 			return
 		}
-		loadBinary.path = filepath.Join(dir, "loadgen")
-		cmd := exec.Command("go", "build", "-o", loadBinary.path, "github.com/gracekit/grace/internal/loadgen/proc")
+		tmp := filepath.Join(dir, fmt.Sprintf("loadgen.%d.tmp", os.Getpid()))
+		cmd := exec.Command("go", "build", "-o", tmp, "github.com/gracekit/grace/internal/loadgen/proc")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
+			os.Remove(tmp)
 			loadBinary.err = fmt.Errorf("build the load generator: %v\n%s", err, out)
+			return
 		}
+		loadBinary.path = filepath.Join(dir, "loadgen")
+		loadBinary.err = os.Rename(tmp, loadBinary.path)
 	})
 	if loadBinary.err != nil {
 		t.Fatal(loadBinary.err)
