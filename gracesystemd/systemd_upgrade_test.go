@@ -125,3 +125,47 @@ func TestRealUpgradeNotifyReload(t *testing.T) {
 		t.Logf("journal:\n%s", c.Journal(unit))
 	}
 }
+
+// TestRealUpgradeAndRestart: one unit, both ways of replacing the process under 1,000 req/s —
+// graceupgrade's successors on `systemctl reload` (Type=notify-reload) and plain `systemctl
+// restart`s, the listener kept in systemd's fd store (gracesystemd.Store) and taken back by name by
+// graceupgrade at each start. Three of each, alternating: 0 failed, the same socket throughout.
+func TestRealUpgradeAndRestart(t *testing.T) {
+	// Not parallel: the tests under load run one at a time.
+	c, bin := service(t)
+	addr := testkit.ClosedAddr(t)
+	unit := unitName(t, ".service")
+	c.WriteUnit(t, unit, upgradeUnit("notify-reload", bin, addr+" -store", "FileDescriptorStoreMax=4"))
+	c.Systemctl(t, "start", unit)
+	inode := listenInode(t, addr)
+	pid := c.Show(t, unit, "MainPID")
+	load := testkit.StartLoad(t, "http://"+addr+"/", loadRate)
+	for i := range 3 {
+		c.Systemctl(t, "reload", unit)
+		pid = upgraded(t, c, unit, addr, pid)
+		c.Systemctl(t, "restart", unit)
+		next := c.Show(t, unit, "MainPID")
+		if next == pid {
+			t.Fatalf("round %d: restart left MainPID %s", i+1, pid)
+		}
+		pid = next
+		if got := listenInode(t, addr); got != inode {
+			t.Fatalf("round %d: the listening socket changed (inode %s, was %s)", i+1, got, inode)
+		}
+		if n := c.Show(t, unit, "NFileDescriptorStore"); n != "1" {
+			t.Fatalf("round %d: NFileDescriptorStore = %s, want 1\n%s", i+1, n, c.Journal(unit))
+		}
+	}
+	time.Sleep(time.Second) // the load window: the last process serves the load a while
+	res, err := load.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoFailure(t, res, loadRate)
+	if len(res.Bodies) != 7 {
+		t.Errorf("answers came from %d processes, want 7 (started, then 3 successors and 3 restarts): %v", len(res.Bodies), res.Bodies)
+	}
+	if t.Failed() {
+		t.Logf("journal:\n%s", c.Journal(unit))
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gracekit/grace"
@@ -42,6 +43,7 @@ func run(args []string) int {
 	extend := fs.Duration("extend", gracesystemd.DefaultExtendTimeout, "gracesystemd.WithExtendTimeout")
 	budget := fs.Duration("budget", 30*time.Second, "grace.WithBudget")
 	linger := fs.Duration("linger", 0, "gracehttp.WithLinger (0: its default)")
+	store := fs.Bool("store", false, "with -source upgrade: also keep the listener in systemd's fd store (gracesystemd.Store)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,6 +64,9 @@ func run(args []string) int {
 			var l net.Listener
 			if l, err = up.Listen(*name, "tcp", *listen); err == nil {
 				ls = []net.Listener{l}
+				if *store { // graceupgrade took it from the fd store by name if systemd passed it
+					err = gracesystemd.Store(*name, l.(syscall.Conn))
+				}
 			}
 		} else {
 			ls, err = listener(*source, *listen, *name, extra, drop)
