@@ -237,16 +237,19 @@ func TestRealFDStoreRestart(t *testing.T) {
 	load := testkit.StartLoad(t, "http://"+addr+"/", loadRate)
 	for i := range 10 {
 		start := time.Now()
-		c.Systemctl(t, "restart", unit)
+		c.Systemctl(t, "restart", unit) // returns once the new process sent READY=1
+		took := time.Since(start)
 		pid := c.Show(t, unit, "MainPID")
 		if pids[pid] {
 			t.Fatalf("restart %d: MainPID %s is not a new process", i+1, pid)
 		}
 		pids[pid] = true
-		if got := listenInode(t, addr); got != inode {
-			t.Fatalf("restart %d: the listening socket changed (inode %s, was %s)", i+1, got, inode)
-		}
-		t.Logf("restart %d took %v", i+1, time.Since(start).Round(time.Millisecond))
+		t.Logf("restart %d: systemctl restart took %v", i+1, took.Round(time.Millisecond))
+	}
+	// A socket that closed cannot come back: the same inode after ten restarts is one socket
+	// kept open through all of them. (Read once: /proc/net/tcp is long under load.)
+	if got := listenInode(t, addr); got != inode {
+		t.Errorf("the listening socket changed (inode %s, was %s)", got, inode)
 	}
 	time.Sleep(time.Second) // the load window: the last process serves the load a while
 	res, err := load.Stop()
