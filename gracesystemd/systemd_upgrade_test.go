@@ -160,13 +160,13 @@ func TestRealUpgradeAndRestart(t *testing.T) {
 			t.Fatalf("round %d: NFileDescriptorStore = %s, want 1\n%s", i+1, n, c.Journal(unit))
 		}
 	}
-	if got := listenInode(t, addr); got != inode { // one socket through all of it
-		t.Errorf("the listening socket changed (inode %s, was %s)", got, inode)
-	}
 	time.Sleep(time.Second) // the load window: the last process serves the load a while
 	res, err := load.Stop()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := listenInode(t, addr); got != inode { // one socket through all of it
+		t.Errorf("the listening socket changed (inode %s, was %s)", got, inode)
 	}
 	checkNoFailure(t, res, loadRate)
 	if len(res.Bodies) != 7 {
