@@ -113,7 +113,7 @@ Requires=%[1]s.socket
 StartLimitIntervalSec=0
 [Service]
 Type=notify
-ExecStart=%[2]s -listen %[3]s -source activation -linger 1s
+ExecStart=%[2]s -listen %[3]s -source activation -linger 3s
 `, unit, bin, addr))
 	c.WriteUnit(t, unit+".socket", fmt.Sprintf(`[Socket]
 ListenStream=%s
@@ -207,11 +207,13 @@ func refused(addr string) bool {
 	return errors.Is(err, syscall.ECONNREFUSED)
 }
 
-// The services under load keep a connection they accepted but have no request from for 1 s
-// instead of gracehttp's default 250 ms (WithLinger) before closing it at their stop: on a machine
-// as busy as a shared CI runner, a client (or the server's own goroutine) can take longer than
-// 250 ms between the connect and the request, and the request would be lost. A longer linger only
-// delays a restart when such connections exist.
+// The services under load keep a connection they accepted but have not read a request from for
+// 3 s instead of gracehttp's default 250 ms (WithLinger) before closing it at their stop. On a
+// machine as busy as a shared CI runner (load average 30 on 2 cores here) a process that just took
+// over a backlog of a second or two of connections accepts them faster than it reads them, and at
+// the next restart gracehttp would close the unread ones — up to 1,400 in one process here, each a
+// lost request (EOF), although the request was in the socket. A longer linger only delays a
+// restart when such connections exist.
 
 // storeUnit is a Type=notify unit running the service with its listener from the fd store.
 func storeUnit(bin, args string) string {
@@ -233,7 +235,7 @@ func TestRealFDStoreRestart(t *testing.T) {
 	c, bin := service(t)
 	addr := testkit.ClosedAddr(t)
 	unit := unitName(t, ".service")
-	c.WriteUnit(t, unit, storeUnit(bin, "-listen "+addr+" -linger 1s"))
+	c.WriteUnit(t, unit, storeUnit(bin, "-listen "+addr+" -linger 3s"))
 	c.Systemctl(t, "start", unit)
 	if n := c.Show(t, unit, "NFileDescriptorStore"); n != "1" {
 		t.Fatalf("NFileDescriptorStore = %s after the start, want 1 (the listener)\n%s", n, c.Journal(unit))
