@@ -18,7 +18,11 @@
 // its [Handler] one at a time and acks each one handled. At its turn to stop it stops pulling,
 // finishes the message in hand (the handler's ctx stays live until the stop deadline), naks the
 // messages pulled ahead so the server redelivers them at once, and flushes the connection so
-// every ack and nak reaches the server before the connection drains.
+// every ack and nak reaches the server before the connection drains. It naks only once the
+// server has dropped its pull subscription and the pull requests it held for it (a drain, then
+// a consumer-info round trip): a nats-server before 2.10.14 that gets a nak while it holds a
+// request of a closed subscription delivers one message twice and keeps another until the
+// AckWait (nats-io/nats-server#5305) — the race behind issue 12.
 //
 // Delivery is at least once. A clean stop handles nothing twice; a message is handled again only
 // if its ack is lost — the process dies, or is cut off at its hard stop, between the handler's
@@ -27,6 +31,14 @@
 // makes the server deliver again at most one batch (plus the message in hand). The messages
 // pulled ahead are never handled before they are handed back, so they are not duplicates. Each
 // hand-back counts as a delivery toward the consumer's MaxDeliver.
+//
+// # Loss accounting
+//
+// Both components are [grace.Accounter]s, so the app's report counts what a stop left undone.
+// A [Consumer] never loses a message — JetStream delivers again every message not acked — so its
+// account ("messages") is all HandedBack: messages pulled ahead and nak'd at the stop, or left
+// for the AckWait when the server was out of reach or the hard stop came first, and the message
+// in hand when the hard stop cut its handler off.
 //
 // An unreachable server never holds a stop beyond the component's limit: with the client
 // reconnecting, the consumer drops its pull at once and the connection closes without draining
