@@ -17,12 +17,22 @@ type trackedConn struct {
 	closed atomic.Bool
 	h2     atomic.Bool  // it carried an HTTP/2 request
 	state  atomic.Int32 // the last http.ConnState net/http reported (StateNew is 0)
+	// claim settles, once the stop has begun, who has an idle connection: a request that was
+	// read on it (claimRequest) or the stop closing it (claimClose). See Server.closeIdleConn.
+	claim atomic.Int32
 
 	// guarded by s.mu
 	outer    net.Conn // what handlers see: the *tls.Conn over TLS, else the conn itself
 	hijacked bool
 	served   bool // net/http's goroutine for it has ended (StateClosed) or handed it over
 }
+
+// Claims on a connection while the server stops.
+const (
+	claimNone int32 = iota
+	claimRequest
+	claimClose
+)
 
 // Close closes the connection once; later calls return nil.
 func (c *trackedConn) Close() error {

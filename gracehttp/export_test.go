@@ -2,6 +2,7 @@ package gracehttp
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"runtime"
 )
@@ -24,3 +25,33 @@ func TrackedConnBytes(n int) uint64 {
 	runtime.KeepAlive(ctxs)
 	return (after.TotalAlloc - before.TotalAlloc) / uint64(n)
 }
+
+// RaceIdleClose plays the race between the stop closing an idle keep-alive connection and a
+// request read on it: the stop first (closeFirst), or the request first with the stop reaching
+// the connection while the handler runs. It reports whether the handler ran and whether the
+// connection was closed while it ran or before.
+func RaceIdleClose(closeFirst bool) (handlerRan, closedDuring bool) {
+	s := New(&http.Server{})
+	c := &trackedConn{s: s, Conn: nopConn{}}
+	c.outer = c
+	s.connOpened(c)
+	s.handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		handlerRan = true
+		if !closeFirst {
+			closeIdleConn(c)
+		}
+		closedDuring = c.closed.Load()
+	})
+	s.stopping.Store(true)
+	if closeFirst {
+		closeIdleConn(c)
+	}
+	r, _ := http.NewRequestWithContext(context.WithValue(context.Background(), connKey{}, c), "GET", "/", nil)
+	s.serveHTTP(nil, r)
+	return handlerRan, closedDuring
+}
+
+// nopConn is a connection that does nothing.
+type nopConn struct{ net.Conn }
+
+func (nopConn) Close() error { return nil }

@@ -326,6 +326,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			c.h2.Store(true)
 		}
 	}
+	if s.stopping.Load() {
+		// An idle keep-alive connection may be closed by the stop just as a request is read on
+		// it: either the request claims the connection and is served (the stop leaves the
+		// connection to close after the response), or the stop claimed it first and the request
+		// is not run at all — never a handler that runs and whose response cannot be sent.
+		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil {
+			if !c.claim.CompareAndSwap(claimNone, claimRequest) {
+				return
+			}
+			defer c.claim.CompareAndSwap(claimRequest, claimNone)
+		}
+	}
 	now := int64(-1)
 	if s.draining.Load() {
 		now = int64(time.Since(s.flight.epoch))
@@ -418,7 +430,7 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 	switch st {
 	case http.StateIdle:
 		if s.stopping.Load() && !c.h2.Load() {
-			_ = c.Close()
+			closeIdleConn(c)
 		}
 		return
 	case http.StateHijacked, http.StateClosed:
@@ -619,21 +631,32 @@ func (s *Server) closeIdle() {
 		}
 	}
 	s.mu.Unlock()
-	closeAll(idle)
+	closeAll(idle, closeIdleConn)
 }
 
-func closeAll(cs []*trackedConn) {
+// closeIdleConn closes an idle connection during the stop unless a request read on it has
+// claimed it (see serveHTTP).
+func closeIdleConn(c *trackedConn) {
+	if c.claim.CompareAndSwap(claimNone, claimClose) {
+		_ = c.Close()
+	}
+}
+
+// closeAll calls closeOne on every connection of cs, on as many goroutines as there are CPUs.
+func closeAll(cs []*trackedConn, closeOne func(*trackedConn)) {
 	workers := min(runtime.GOMAXPROCS(0), 8, len(cs)/64+1)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(cs); i += workers {
-				_ = cs[i].Close()
+				closeOne(cs[i])
 			}
 		})
 	}
 	wg.Wait()
 }
+
+func closeConn(c *trackedConn) { _ = c.Close() }
 
 func (s *Server) closeConns(keep func(*trackedConn) bool) {
 	s.mu.Lock()
@@ -644,7 +667,7 @@ func (s *Server) closeConns(keep func(*trackedConn) bool) {
 		}
 	}
 	s.mu.Unlock()
-	closeAll(cs)
+	closeAll(cs, closeConn)
 }
 
 func (s *Server) goAwayHijacked(hooks *sync.WaitGroup, abort <-chan struct{}) {

@@ -88,3 +88,20 @@ func TestServiceDyingBeforeTheSignalFails(t *testing.T) {
 		t.Fatalf("exit %d, exit_code %d, reasons %q", res.code, r.ExitCode, r.Reasons)
 	}
 }
+
+// The drill started the service: its own report is read from its output (JSON log on stderr),
+// with nothing to configure. The service admits lost jobs no client saw fail.
+func TestRunReadsTheServicesReportFromItsOutput(t *testing.T) {
+	t.Parallel()
+	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "admits", "--drain", "1500ms", "--log-json", "-")...)...)
+	r := res.report
+	if r.Service == nil || r.Service.Source != "service output" || r.Service.Reports != 1 || r.Service.Lost != 7 {
+		t.Fatalf("service %+v: want the report from the service's output, 7 lost", r.Service)
+	}
+	if res.code != exitFail || r.ExitCode != 6 || r.ExitCodeFrom != "process" {
+		t.Errorf("exit %d, exit_code %d from %q: want the process's own exit code 6 (lost work)", res.code, r.ExitCode, r.ExitCodeFrom)
+	}
+	if r.Failed == 0 && (len(r.Disagreements) != 1 || !strings.Contains(r.Disagreements[0], "that no client saw fail")) {
+		t.Errorf("disagreements %q", r.Disagreements)
+	}
+}

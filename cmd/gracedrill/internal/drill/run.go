@@ -45,6 +45,10 @@ func Run(ctx context.Context, c config.Config, stderr io.Writer) (Result, error)
 	}
 	rec := record.New(time.Now())
 	prober := lb.NewProber(lb.DefaultProbeTimeout)
+	src, err := openReport(c, rec)
+	if err != nil {
+		return Result{}, err
+	}
 	in, err := startInstance(ctx, c, rec, prober, 0, c.Host, c.Port, c.ReadyURL, serviceOutput(c, stderr))
 	if err != nil {
 		return Result{}, err
@@ -118,7 +122,17 @@ wait:
 			}
 		case <-lbOut:
 			if !signalled {
-				problems = append(problems, "the service turned not ready before the signal")
+				// A service that dies refuses its readiness probe a moment before its exit is
+				// reaped: give the exit that moment, so the report names the real cause.
+				select {
+				case <-exited:
+					phase.Store("exited")
+					rec.Add(in.exitEvent(rec))
+					problems = append(problems, "the service exited before the signal: "+in.proc.ExitError("early exit").Error())
+					gen.Stop()
+				case <-time.After(exitGrace):
+					problems = append(problems, "the service turned not ready before the signal")
+				}
 			}
 			break wait // nothing more will be sent
 		case <-durationTimer.C:
@@ -132,6 +146,12 @@ wait:
 		sig, _ := record.First(rec.Events(), record.Signal, 0, 0)
 		stop.wait(rec, sig.At, c.Budget)
 	}
+	var service *summary.Service
+	if stop != nil {
+		phase.Store("reading the service's report")
+		sig, _ := record.First(rec.Events(), record.Signal, 0, 0)
+		service = serviceReport(ctx, rec, src, []*instance{in}, sig.At+c.Budget)
+	}
 	prog.stop()
 	stopLB()
 	lbWG.Wait()
@@ -141,9 +161,14 @@ wait:
 	res.Summary = summary.Build(summary.Input{
 		Mode: c.Mode, AskedRate: c.Rate, AchievedRate: rate, SendWindow: window, Behind: behind,
 		Budget: c.Budget, Requests: res.Requests, Events: res.Events, Problems: problems,
+		Service: service, MaxFailed: c.MaxFailed, MaxP99: c.MaxP99,
 	})
 	return res, nil
 }
+
+// exitGrace is how long a service that turned not ready before the signal is given to show that
+// it exited, rather than merely turned not ready.
+const exitGrace = 2 * time.Second
 
 func serviceOutput(c config.Config, stderr io.Writer) io.Writer {
 	if c.ServiceOutput {
