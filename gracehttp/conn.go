@@ -17,6 +17,8 @@ type trackedConn struct {
 	closed atomic.Bool
 	h2     atomic.Bool  // it carried an HTTP/2 request
 	state  atomic.Int32 // the last http.ConnState net/http reported (StateNew is 0)
+	// detached: hijacked, and the handler that hijacked it returned before the hard stop
+	detached atomic.Bool
 
 	// guarded by s.mu
 	outer    net.Conn // what handlers see: the *tls.Conn over TLS, else the conn itself

@@ -34,6 +34,8 @@ var ErrHardStop = errors.New("http server stop deadline reached")
 //   - Quiet closes once no request has arrived for the quiet period ([WithQuietPeriod]).
 //   - Stop stops intake, waits for running requests and connections, and returns the moment the
 //     last one ends; near its deadline it cancels request contexts, then closes every connection.
+//   - Account (a grace.Accounter) counts the requests the stop cut as lost: the app's report
+//     shows them, and its exit code is grace.ExitLost.
 //
 // Start takes over the http.Server's Handler (wrapping it), ConnState, ConnContext, BaseContext
 // and keep-alive setting; the user's ConnState, ConnContext and BaseContext still run. Use the
@@ -62,6 +64,12 @@ type Server struct {
 	stopOnce  sync.Once
 	stopErr   error
 
+	// Loss accounting (see Account).
+	cutting  atomic.Bool  // the hard stop has cancelled the request contexts
+	cutEnded atomic.Int64 // requests that ended after the hard stop: cut
+	hijacks  atomic.Int64 // connections hijacked so far: only then do requests look for theirs
+	cutConns atomic.Int64 // hijacked connections whose handler had returned, closed by Stop
+
 	mu       sync.Mutex
 	lns      []*listener
 	conns    map[*trackedConn]struct{}
@@ -81,6 +89,7 @@ var _ interface {
 	grace.Drainer
 	grace.Quieter
 	grace.Stopper
+	grace.Accounter
 } = (*Server)(nil)
 
 type serverKey struct{}
@@ -334,8 +343,22 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	idx := s.flight.begin(r, now)
-	defer s.flight.end(idx)
+	defer s.requestEnded(idx, r)
 	s.handler.ServeHTTP(w, r)
+}
+
+// requestEnded counts a request that ends after the hard stop as cut, marks a hijacked
+// connection whose handler returned uncut as the server's to account for, and ends the tracking.
+func (s *Server) requestEnded(idx int, r *http.Request) {
+	if s.cutting.Load() {
+		s.cutEnded.Add(1)
+	} else if s.hijacks.Load() > 0 {
+		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil &&
+			http.ConnState(c.state.Load()) == http.StateHijacked {
+			c.detached.Store(true)
+		}
+	}
+	s.flight.end(idx)
 }
 
 // whileDraining notes the arrival, asks the client to go away, and in retry-after mode answers the
@@ -425,6 +448,9 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 	default:
 		return
 	}
+	if st == http.StateHijacked {
+		s.hijacks.Add(1)
+	}
 	s.mu.Lock()
 	if st == http.StateHijacked {
 		c.hijacked, c.outer = true, nc
@@ -451,9 +477,11 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 //     Hijacked connections are handed to the [WithGoAway] hook.
 //  3. Wait for running requests and open connections. Once no request runs, connections that do
 //     not close on their own are closed after the linger ([WithLinger]).
-//  4. At the deadline minus the cancel margin, cancel every request context (cause
-//     [ErrHardStop]) and log the requests cut; at the deadline minus half the margin, close every
-//     connection, hijacked ones included.
+//  4. At the cut point — the deadline minus the cancel margin ([WithCancelMargin]), the margin
+//     clamped to a tenth of the time left when Stop began (grace.CutAt) — cancel every request
+//     context (cause [ErrHardStop]) and log the requests cut; at the deadline minus half the
+//     margin, close every connection, hijacked ones included. What was cut is counted as lost
+//     by [Server.Account].
 //
 // It returns nil when everything ended by itself, an error wrapping a [*CutError] when requests
 // had to be cut, and ctx's error if even closing did not end them in time. It logs the requests
@@ -482,10 +510,11 @@ func (s *Server) stop(ctx context.Context) error {
 	defer s.cancelContexts(context.Canceled)
 
 	var hardC, forceC <-chan time.Time
-	if deadline, ok := ctx.Deadline(); ok {
-		hard := time.NewTimer(time.Until(deadline.Add(-s.cfg.cancelMargin)))
+	if cutAt, ok := grace.CutAt(ctx, s.cfg.cancelMargin); ok {
+		deadline, _ := ctx.Deadline()
+		hard := time.NewTimer(time.Until(cutAt))
 		defer hard.Stop()
-		force := time.NewTimer(time.Until(deadline.Add(-s.cfg.cancelMargin / 2)))
+		force := time.NewTimer(time.Until(deadline.Add(-deadline.Sub(cutAt) / 2)))
 		defer force.Stop()
 		hardC, forceC = hard.C, force.C
 	}
@@ -701,6 +730,7 @@ func (s *Server) hardStop() *CutError {
 		s.log.Error("gracehttp: stop deadline near, cancelling requests", "server", s.cfg.name,
 			"count", n, "requests", cut.Requests)
 	}
+	s.cutting.Store(true)
 	s.cancelContexts(ErrHardStop)
 	return cut
 }
@@ -725,6 +755,7 @@ func (s *Server) cancelContexts(cause error) {
 func (s *Server) forceClose() {
 	s.mu.Lock()
 	s.forced = true
+	s.cutConns.Add(s.openDetachedLocked())
 	s.mu.Unlock()
 	s.closeConns(func(*trackedConn) bool { return true })
 	_ = s.srv.Close()
@@ -735,4 +766,16 @@ func (s *Server) forceClose() {
 		}
 	}
 	s.mu.Unlock()
+}
+
+// openDetachedLocked counts the hijacked connections still open whose handler returned before
+// the hard stop: the work they carry is the server's to account for.
+func (s *Server) openDetachedLocked() int64 {
+	var n int64
+	for c := range s.conns {
+		if c.hijacked && c.detached.Load() && !c.closed.Load() {
+			n++
+		}
+	}
+	return n
 }
