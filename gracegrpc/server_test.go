@@ -290,8 +290,8 @@ func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
 		t.Errorf("Forever ended with %v, want UNAVAILABLE from the hard stop", err)
 	}
 	res := r.Wait(t)
-	if res.Report.ExitCode != grace.ExitStopFailed {
-		t.Errorf("exit code %d, want %d\n%s", res.Report.ExitCode, grace.ExitStopFailed, res.Report)
+	if res.Report.ExitCode != grace.ExitLost {
+		t.Errorf("exit code %d, want %d (an rpc was lost)\n%s", res.Report.ExitCode, grace.ExitLost, res.Report)
 	}
 	var cut *gracegrpc.CutError
 	if !errors.As(res.Err, &cut) {
