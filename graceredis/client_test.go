@@ -77,6 +77,9 @@ func TestClosesAfterItsDependents(t *testing.T) {
 	if st := comp.CloseStats(); !st.Closed || st.InUseAtStop != 0 || st.InUseAtClose != 0 {
 		t.Fatalf("CloseStats = %+v", st)
 	}
+	if rep.Lost != 0 || rep.ExitCode != grace.ExitClean || comp.Account() != (grace.Account{Unit: "connections"}) {
+		t.Fatalf("lost %d, exit %d, account %+v; want nothing lost\n%s", rep.Lost, rep.ExitCode, comp.Account(), rep)
+	}
 }
 
 // popper is a component that waits in BLPOP and ignores its stop, so it is abandoned at its
