@@ -118,7 +118,17 @@ wait:
 			}
 		case <-lbOut:
 			if !signalled {
-				problems = append(problems, "the service turned not ready before the signal")
+				// A service that dies refuses its readiness probe a moment before its exit is
+				// reaped: give the exit that moment, so the report names the real cause.
+				select {
+				case <-exited:
+					phase.Store("exited")
+					rec.Add(in.exitEvent(rec))
+					problems = append(problems, "the service exited before the signal: "+in.proc.ExitError("early exit").Error())
+					gen.Stop()
+				case <-time.After(exitGrace):
+					problems = append(problems, "the service turned not ready before the signal")
+				}
 			}
 			break wait // nothing more will be sent
 		case <-durationTimer.C:
@@ -144,6 +154,10 @@ wait:
 	})
 	return res, nil
 }
+
+// exitGrace is how long a service that turned not ready before the signal is given to show that
+// it exited, rather than merely turned not ready.
+const exitGrace = 2 * time.Second
 
 func serviceOutput(c config.Config, stderr io.Writer) io.Writer {
 	if c.ServiceOutput {
