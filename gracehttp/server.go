@@ -355,7 +355,7 @@ func (s *Server) requestEnded(idx int, r *http.Request) {
 	} else if s.hijacks.Load() > 0 {
 		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil &&
 			http.ConnState(c.state.Load()) == http.StateHijacked {
-			c.detached.Store(true)
+			c.flags.Or(connDetached)
 		}
 	}
 	s.flight.end(idx)
@@ -438,6 +438,9 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 		return
 	}
 	c.state.Store(int32(st))
+	if c.is(connUntracked) {
+		return // closed by Stop while idle: nothing left to track
+	}
 	switch st {
 	case http.StateIdle:
 		if s.stopping.Load() && !c.h2.Load() {
@@ -638,12 +641,17 @@ func (s *Server) closeIntake() {
 	}
 }
 
-// closeIdle closes the idle HTTP/1 connections, on as many goroutines as there are CPUs.
+// closeIdle closes the idle HTTP/1 connections, on as many goroutines as there are CPUs. They
+// leave the server's set in the same pass that finds them, so neither their Close nor net/http's
+// last state change for them takes the server's lock again: closing thousands costs what
+// closing their sockets costs.
 func (s *Server) closeIdle() {
 	s.mu.Lock()
-	var idle []*trackedConn
+	idle := make([]*trackedConn, 0, len(s.conns))
 	for c := range s.conns {
 		if http.ConnState(c.state.Load()) == http.StateIdle && !c.hijacked && !c.h2.Load() {
+			c.flags.Or(connUntracked)
+			delete(s.conns, c)
 			idle = append(idle, c)
 		}
 	}
@@ -773,7 +781,7 @@ func (s *Server) forceClose() {
 func (s *Server) openDetachedLocked() int64 {
 	var n int64
 	for c := range s.conns {
-		if c.hijacked && c.detached.Load() && !c.closed.Load() {
+		if c.hijacked && c.is(connDetached) && !c.closed.Load() {
 			n++
 		}
 	}
