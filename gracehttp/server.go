@@ -65,10 +65,9 @@ type Server struct {
 	stopErr   error
 
 	// Loss accounting (see Account).
-	cutting  atomic.Bool  // the hard stop has cancelled the request contexts
-	cutEnded atomic.Int64 // requests that ended after the hard stop: cut
-	hijacks  atomic.Int64 // connections hijacked so far: only then do requests look for theirs
-	cutConns atomic.Int64 // hijacked connections whose handler had returned, closed by Stop
+	ending   atomic.Uint32 // endCut, endHijacks: what a request's end must look at, 0 for nothing
+	cutEnded atomic.Int64  // requests that ended after the hard stop: cut
+	cutConns atomic.Int64  // hijacked connections whose handler had returned, closed by Stop
 
 	mu       sync.Mutex
 	lns      []*listener
@@ -347,18 +346,31 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// requestEnded counts a request that ends after the hard stop as cut, marks a hijacked
-// connection whose handler returned uncut as the server's to account for, and ends the tracking.
+// Bits of Server.ending.
+const (
+	endCut     uint32 = 1 << iota // the hard stop has cancelled the request contexts
+	endHijacks                    // a connection was hijacked: requests look for theirs
+)
+
+// requestEnded ends a request's tracking; one load decides that there is nothing else to do.
 func (s *Server) requestEnded(idx int, r *http.Request) {
-	if s.cutting.Load() {
-		s.cutEnded.Add(1)
-	} else if s.hijacks.Load() > 0 {
-		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil &&
-			http.ConnState(c.state.Load()) == http.StateHijacked {
-			c.flags.Or(connDetached)
-		}
+	if f := s.ending.Load(); f != 0 {
+		s.endAccounted(f, r)
 	}
 	s.flight.end(idx)
+}
+
+// endAccounted counts a request that ends after the hard stop as cut, and marks a hijacked
+// connection whose handler returned uncut as the server's to account for.
+func (s *Server) endAccounted(f uint32, r *http.Request) {
+	if f&endCut != 0 {
+		s.cutEnded.Add(1)
+		return
+	}
+	if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil &&
+		http.ConnState(c.state.Load()) == http.StateHijacked {
+		c.flags.Or(connDetached)
+	}
 }
 
 // whileDraining notes the arrival, asks the client to go away, and in retry-after mode answers the
@@ -451,8 +463,8 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 	default:
 		return
 	}
-	if st == http.StateHijacked {
-		s.hijacks.Add(1)
+	if st == http.StateHijacked && s.ending.Load()&endHijacks == 0 {
+		s.ending.Or(endHijacks)
 	}
 	s.mu.Lock()
 	if st == http.StateHijacked {
@@ -738,7 +750,7 @@ func (s *Server) hardStop() *CutError {
 		s.log.Error("gracehttp: stop deadline near, cancelling requests", "server", s.cfg.name,
 			"count", n, "requests", cut.Requests)
 	}
-	s.cutting.Store(true)
+	s.ending.Or(endCut)
 	s.cancelContexts(ErrHardStop)
 	return cut
 }
