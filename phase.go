@@ -1,5 +1,7 @@
 package grace
 
+import "fmt"
+
 // Phase is where an App is in its life. Phases only move forward, in the order below; a phase can
 // be skipped (a failed start goes from PhaseStarting straight to PhaseStopping).
 //
@@ -39,3 +41,14 @@ func (p Phase) String() string {
 
 // MarshalText encodes the phase as its name, so reports read well in JSON.
 func (p Phase) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// UnmarshalText decodes a phase from its name, so a report written as JSON reads back.
+func (p *Phase) UnmarshalText(b []byte) error {
+	for i, name := range phaseNames {
+		if string(b) == name {
+			*p = Phase(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("grace: unknown phase %q", b)
+}

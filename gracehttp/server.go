@@ -331,7 +331,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// Go's HTTP/2 server reports a connection idle when its last stream closes, before the
 		// stream's last frames are written: such connections are closed only after the linger.
 		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil {
-			c.h2.Store(true)
+			c.flags.Or(connH2)
+		}
+	}
+	if s.stopping.Load() {
+		// An idle keep-alive connection may be closed by the stop just as a request is read on
+		// it: either the request claims the connection and is served (the stop leaves the
+		// connection to close after the response), or the stop claimed it first and the request
+		// is not run at all — never a handler that runs and whose response cannot be sent.
+		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil {
+			if !c.claim.CompareAndSwap(claimNone, claimRequest) {
+				return
+			}
+			defer c.claim.CompareAndSwap(claimRequest, claimNone)
 		}
 	}
 	now := int64(-1)
@@ -455,8 +467,8 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 	}
 	switch st {
 	case http.StateIdle:
-		if s.stopping.Load() && !c.h2.Load() {
-			_ = c.Close()
+		if s.stopping.Load() && !c.is(connH2) {
+			closeIdleConn(c)
 		}
 		return
 	case http.StateHijacked, http.StateClosed:
@@ -661,28 +673,42 @@ func (s *Server) closeIdle() {
 	s.mu.Lock()
 	idle := make([]*trackedConn, 0, len(s.conns))
 	for c := range s.conns {
-		if http.ConnState(c.state.Load()) == http.StateIdle && !c.hijacked && !c.h2.Load() {
+		// The claim is settled here, in the pass that finds the connection: a request read on it
+		// from now on is not run (see serveHTTP); one that claimed it first keeps it tracked.
+		if http.ConnState(c.state.Load()) == http.StateIdle && !c.hijacked && !c.is(connH2) &&
+			c.claim.CompareAndSwap(claimNone, claimClose) {
 			c.flags.Or(connUntracked)
 			delete(s.conns, c)
 			idle = append(idle, c)
 		}
 	}
 	s.mu.Unlock()
-	closeAll(idle)
+	closeAll(idle, closeConn)
 }
 
-func closeAll(cs []*trackedConn) {
+// closeIdleConn closes an idle connection during the stop unless a request read on it has
+// claimed it (see serveHTTP).
+func closeIdleConn(c *trackedConn) {
+	if c.claim.CompareAndSwap(claimNone, claimClose) {
+		_ = c.Close()
+	}
+}
+
+// closeAll calls closeOne on every connection of cs, on as many goroutines as there are CPUs.
+func closeAll(cs []*trackedConn, closeOne func(*trackedConn)) {
 	workers := min(runtime.GOMAXPROCS(0), 8, len(cs)/64+1)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(cs); i += workers {
-				_ = cs[i].Close()
+				closeOne(cs[i])
 			}
 		})
 	}
 	wg.Wait()
 }
+
+func closeConn(c *trackedConn) { _ = c.Close() }
 
 func (s *Server) closeConns(keep func(*trackedConn) bool) {
 	s.mu.Lock()
@@ -693,7 +719,7 @@ func (s *Server) closeConns(keep func(*trackedConn) bool) {
 		}
 	}
 	s.mu.Unlock()
-	closeAll(cs)
+	closeAll(cs, closeConn)
 }
 
 func (s *Server) goAwayHijacked(hooks *sync.WaitGroup, abort <-chan struct{}) {

@@ -3,10 +3,13 @@
 // every request and every shutdown phase, and says pass or fail.
 //
 //	gracedrill run     [flags] -- CMD ARGS...
+//	gracedrill run     --url URL --trigger 'CMD' | --pid PID | --pid-file FILE [flags]
 //	gracedrill rollout [flags] -- CMD ARGS...
+//	gracedrill compare A.json B.json ... [--html FILE]
 //
-// Exit status: 0 when no request failed and every stopped service exited 0 within its budget,
-// 1 otherwise, 2 for bad usage. See README.md.
+// Exit status: 0 when every check passed (no request failed, every stopped service exited 0
+// within its budget, its own report admits no lost work), 1 otherwise, 2 for bad usage. See
+// README.md.
 package main
 
 import (

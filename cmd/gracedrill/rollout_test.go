@@ -15,10 +15,13 @@ func rolloutArgs(t *testing.T, extra ...string) []string {
 func TestRolloutGraceServerLosesNothing(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "haproxy")
-	res := gracedrillVouched(t, append(rolloutArgs(t), testServerCmd(t, "grace", "--drain", "1500ms")...)...)
+	res := gracedrillVouched(t, append(rolloutArgs(t), testServerCmd(t, "grace", "--drain", "1500ms", "--log-json", "-")...)...)
 	r := res.report
 	if res.code != exitPass || r.Failed != 0 || r.Verdict != "pass" {
 		t.Fatalf("exit %d, failed %d (%v), verdict %q: want a clean pass", res.code, r.Failed, r.FailedByKind, r.Verdict)
+	}
+	if r.Service == nil || r.Service.Reports != 2 || r.Service.Lost != 0 || *r.Service.ExitCode != 0 {
+		t.Errorf("service %+v: want the two restarted instances' own reports, read from their output", r.Service)
 	}
 	if len(r.Stops) != 2 {
 		t.Fatalf("%d stops, want 2 (one per restart)", len(r.Stops))
@@ -53,9 +56,11 @@ func TestRolloutShutdownWithoutDelayLosesRequests(t *testing.T) {
 func TestRolloutInstanceDyingOnItsOwnFails(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "haproxy")
-	args := []string{"rollout", "--rate", "100", "--duration", "1500ms", "--signal-at", "1s", "--lb-interval", "100ms",
+	// The instances die 3 s after they start: long enough for HAProxy to come up on a busy
+	// machine, before the first restart.
+	args := []string{"rollout", "--rate", "100", "--duration", "4s", "--signal-at", "3500ms", "--lb-interval", "100ms",
 		"--instances", "2", "--restarts", "1"}
-	res := gracedrill(t, append(args, testServerCmd(t, "grace", "--drain", "200ms", "--die-after", "600ms")...)...)
+	res := gracedrill(t, append(args, testServerCmd(t, "grace", "--drain", "200ms", "--die-after", "3s")...)...)
 	r := res.report
 	if res.code != exitFail || !strings.Contains(strings.Join(r.Reasons, "\n"), "exited on its own (exit status 5)") {
 		t.Fatalf("exit %d, reasons %q", res.code, r.Reasons)

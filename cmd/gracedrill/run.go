@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/drill"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/htmlreport"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/jsonreport"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/junit"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
 )
 
@@ -23,6 +25,10 @@ const (
 // run is the whole program: it parses args, runs the drill, writes the summary to stdout and the
 // reports to their files, and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "compare" {
+		return compareCmd(args[1:], stdout, stderr)
+	}
+	started := time.Now()
 	c, err := config.Parse(args, stderr)
 	var usage *config.UsageError
 	switch {
@@ -36,13 +42,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	var res drill.Result
-	if c.Mode == config.ModeRollout {
+	switch {
+	case c.Mode == config.ModeRollout:
 		res, err = drill.Rollout(ctx, c, stderr)
-	} else {
+	case c.External():
+		res, err = drill.External(ctx, c, stderr)
+	default:
 		res, err = drill.Run(ctx, c, stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "gracedrill: %s\n", err)
+		failed := summary.Summary{Mode: c.Mode, Verdict: summary.Fail, Reasons: []string{err.Error()},
+			Checks: []summary.Check{{Name: summary.CheckDrill, Reasons: []string{err.Error()}}}}
+		fmt.Fprintln(stdout, summary.ResultLine(failed))
+		if c.JUnit != "" {
+			if err := junit.Write(c.JUnit, junit.FromSummary(failed, started, time.Since(started))); err != nil {
+				fmt.Fprintf(stderr, "gracedrill: %s\n", err)
+			}
+		}
 		return exitFail
 	}
 	code := exitPass
@@ -54,13 +71,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = exitFail
 	}
 	if c.JSON != "" {
-		if err := jsonreport.Write(c.JSON, res.Summary); err != nil {
+		if err := jsonreport.Write(c.JSON, res.Summary, res.Requests, res.Events); err != nil {
 			fmt.Fprintf(stderr, "gracedrill: %s\n", err)
 			code = exitFail
 		}
 	}
 	if c.HTML != "" {
 		if err := htmlreport.WriteFile(c.HTML, res.Summary, res.Requests, res.Events); err != nil {
+			fmt.Fprintf(stderr, "gracedrill: %s\n", err)
+			code = exitFail
+		}
+	}
+	if c.JUnit != "" {
+		if err := junit.Write(c.JUnit, junit.FromSummary(res.Summary, started, time.Since(started))); err != nil {
 			fmt.Fprintf(stderr, "gracedrill: %s\n", err)
 			code = exitFail
 		}

@@ -7,7 +7,7 @@ import (
 
 func TestRunNaiveServerLosesRequests(t *testing.T) {
 	t.Parallel()
-	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "naive")...)...)
+	res := gracedrillVouched(t, append(runArgs(t), testServerCmd(t, "naive")...)...)
 	if res.code != exitFail {
 		t.Fatalf("exit code %d, want %d", res.code, exitFail)
 	}
@@ -31,7 +31,7 @@ func TestRunNaiveServerLosesRequests(t *testing.T) {
 
 func TestRunShutdownWithoutDelayLosesRequests(t *testing.T) {
 	t.Parallel()
-	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "nodelay")...)...)
+	res := gracedrillVouched(t, append(runArgs(t), testServerCmd(t, "nodelay")...)...)
 	r := res.report
 	if res.code != exitFail || r.Failed == 0 {
 		t.Fatalf("exit %d, failed %d: want refused requests between listener close and the load balancer noticing", res.code, r.Failed)
@@ -70,7 +70,7 @@ func TestRunGraceServerLosesNothing(t *testing.T) {
 // careful server loses them, which is what a client without a load balancer sees.
 func TestRunIgnoreReadinessKeepsSending(t *testing.T) {
 	t.Parallel()
-	res := gracedrill(t, append(runArgs(t, "--ignore-readiness"), testServerCmd(t, "careful", "--drain", "300ms")...)...)
+	res := gracedrillVouched(t, append(runArgs(t, "--ignore-readiness"), testServerCmd(t, "careful", "--drain", "300ms")...)...)
 	r := res.report
 	if res.code != exitFail || r.FailedByKind["refused"] == 0 {
 		t.Fatalf("exit %d, failed_by_kind %v: want refused requests after the listener closed", res.code, r.FailedByKind)
@@ -86,5 +86,22 @@ func TestServiceDyingBeforeTheSignalFails(t *testing.T) {
 	r := res.report
 	if res.code != exitFail || r.ExitCode != 5 || !strings.Contains(strings.Join(r.Reasons, "\n"), "exited before the signal") {
 		t.Fatalf("exit %d, exit_code %d, reasons %q", res.code, r.ExitCode, r.Reasons)
+	}
+}
+
+// The drill started the service: its own report is read from its output (JSON log on stderr),
+// with nothing to configure. The service admits lost jobs no client saw fail.
+func TestRunReadsTheServicesReportFromItsOutput(t *testing.T) {
+	t.Parallel()
+	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "admits", "--drain", "1500ms", "--log-json", "-")...)...)
+	r := res.report
+	if r.Service == nil || r.Service.Source != "service output" || r.Service.Reports != 1 || r.Service.Lost != 7 {
+		t.Fatalf("service %+v: want the report from the service's output, 7 lost", r.Service)
+	}
+	if res.code != exitFail || r.ExitCode != 6 || r.ExitCodeFrom != "process" {
+		t.Errorf("exit %d, exit_code %d from %q: want the process's own exit code 6 (lost work)", res.code, r.ExitCode, r.ExitCodeFrom)
+	}
+	if r.Failed == 0 && (len(r.Disagreements) != 1 || !strings.Contains(r.Disagreements[0], "that no client saw fail")) {
+		t.Errorf("disagreements %q", r.Disagreements)
 	}
 }

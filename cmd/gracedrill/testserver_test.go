@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -28,6 +29,11 @@ import (
 //	grace    a grace app with a gracehttp server: drain delay --drain, health from the app
 //	never    never ready (readiness always 503)
 //	crash    exits 3 at once
+//	admits   like grace, plus a job queue whose stop loses 7 accepted jobs (grace.Accounter): the
+//	         app's report admits the loss and its exit code is grace.ExitLost (6)
+//
+// --log-json FILE makes grace (and admits) log as JSON to FILE, as a service writing its log
+// to a file a drill reads.
 func testServer(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(os.Stderr, "testserver: kind missing")
@@ -39,6 +45,7 @@ func testServer(args []string) int {
 	drain := fs.Duration("drain", time.Second, "careful: delay between readiness 503 and Shutdown")
 	pidfile := fs.String("pidfile", "", "write the process id here")
 	dieAfter := fs.Duration("die-after", 0, "exit 5 on its own this long after starting")
+	logJSON := fs.String("log-json", "", "log as JSON to this file (appending), or to stderr for -")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -84,8 +91,25 @@ func testServer(args []string) int {
 		fmt.Fprintln(os.Stderr, "testserver:", err)
 		return 1
 	}
-	if kind == "grace" {
-		app := grace.New(grace.WithDrainDelay(*drain), grace.WithBudget(10*time.Second))
+	logger := slog.Default()
+	switch *logJSON {
+	case "":
+	case "-":
+		logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	default:
+		f, err := os.OpenFile(*logJSON, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "testserver:", err)
+			return 1
+		}
+		defer f.Close()
+		logger = slog.New(slog.NewJSONHandler(f, nil))
+	}
+	if kind == "grace" || kind == "admits" {
+		app := grace.New(grace.WithDrainDelay(*drain), grace.WithBudget(10*time.Second), grace.WithLogger(logger))
+		if kind == "admits" {
+			app.Add("jobs", lossyQueue{lost: 7})
+		}
 		app.Add("http", gracehttp.New(srv, gracehttp.WithListener(ln), gracehttp.WithHealth(app)))
 		app.Main() // exits with the report's code
 		return 1
@@ -121,3 +145,10 @@ func testServer(args []string) int {
 	}
 	return 0
 }
+
+// lossyQueue is a job queue that, at its stop, leaves jobs it accepted undone and says so.
+type lossyQueue struct{ lost int64 }
+
+func (q lossyQueue) Stop(context.Context) error { return nil }
+
+func (q lossyQueue) Account() grace.Account { return grace.Account{Unit: "jobs", Lost: q.lost} }

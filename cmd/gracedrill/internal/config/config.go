@@ -70,7 +70,20 @@ type Config struct {
 	Restarts        int
 	HAProxy         string
 	Command         []string
+
+	// A service the drill did not start (run mode without a command): the stop comes from
+	// Trigger (a shell command) or from Signal sent to PID (or to the process in PIDFile).
+	Trigger       string
+	PID           int
+	PIDFile       string
+	ServiceReport string        // file or URL holding the service's own shutdown report
+	JUnit         string        // write the checks as JUnit XML here
+	MaxFailed     int           // failed requests tolerated
+	MaxP99        time.Duration // highest p99 latency tolerated; 0: no limit
 }
+
+// External reports whether the drill targets a service it did not start.
+func (c Config) External() bool { return len(c.Command) == 0 }
 
 // CommandFor returns the command with the port placeholder replaced, and the environment
 // (PORT) an instance listening on port gets.

@@ -32,7 +32,13 @@ const Usage = `gracedrill: prove a service stops without losing work.
 
 usage:
   gracedrill run     [flags] -- CMD ARGS...   start CMD, load it, signal it, record every request
+  gracedrill run     --url URL --trigger 'CMD' [flags]
+                                             a running service, stopped or restarted by CMD
+  gracedrill run     --url URL --pid PID|--pid-file FILE [flags]
+                                             a running service, stopped by a signal to PID
   gracedrill rollout [flags] -- CMD ARGS...   N instances behind HAProxy, K rolling restarts under load
+  gracedrill compare A.json B.json... [--html FILE]
+                                             runs side by side: a table, and one page
 
 The command gets its port as {port} in ARGS and as $PORT. Exit status: 0 when no request failed
 and every stopped service exited 0 within its budget, 1 otherwise, 2 for bad usage.
@@ -106,12 +112,19 @@ func newFlagSet(mode string, c *Config, reqs *repeated, urlFlag, readyFlag *stri
 	fs.IntVar(&c.Instances, "instances", DefaultInstances, "rollout: instances behind HAProxy")
 	fs.IntVar(&c.Restarts, "restarts", DefaultRestarts, "rollout: rolling restarts (start new, wait ready, signal old, wait exit)")
 	fs.StringVar(&c.HAProxy, "haproxy", DefaultHAProxy, "rollout: the HAProxy binary")
+	fs.StringVar(&c.Trigger, "trigger", "", "run a service already running: the shell `command` that stops or restarts it (kubectl, systemctl, docker...), run at --signal-at")
+	fs.IntVar(&c.PID, "pid", 0, "run a service already running: send --signal to this process id at --signal-at")
+	fs.StringVar(&c.PIDFile, "pid-file", "", "like --pid, the process id read from `FILE` at --signal-at")
+	fs.StringVar(&c.ServiceReport, "service-report", "", "where the service writes its own shutdown report: a `FILE` (the JSON report, or a JSON log) or an http(s) URL (default: the started command's output)")
+	fs.StringVar(&c.JUnit, "junit", "", "write one JUnit test case per check to `FILE`")
+	fs.IntVar(&c.MaxFailed, "max-failed", 0, "failed requests tolerated before the verdict is FAIL")
+	fs.DurationVar(&c.MaxP99, "max-p99", 0, "highest p99 latency tolerated (0: no limit)")
 	return fs
 }
 
 func (c *Config) finish(reqs []string, urlFlag, readyFlag string) error {
-	if len(c.Command) == 0 {
-		return usagef("no command: put the service's command after --, e.g. gracedrill %s -- ./server --port {port}", c.Mode)
+	if err := c.finishTarget(urlFlag); err != nil {
+		return err
 	}
 	sig, err := process.ParseSignal(c.SignalName)
 	if err != nil {
@@ -137,6 +150,15 @@ func (c *Config) finish(reqs []string, urlFlag, readyFlag string) error {
 		return usagef("--start-timeout %v: must be positive", c.StartTimeout)
 	case c.LBInterval < 10*time.Millisecond:
 		return usagef("--lb-interval %v: must be at least 10ms", c.LBInterval)
+	case c.MaxFailed < 0:
+		return usagef("--max-failed %d: must be 0 or more", c.MaxFailed)
+	case c.MaxP99 < 0:
+		return usagef("--max-p99 %v: must be positive (or 0 for no limit)", c.MaxP99)
+	}
+	if c.ServiceReport != "" {
+		if err := checkReportSource(c.ServiceReport); err != nil {
+			return err
+		}
 	}
 	if len(reqs) == 0 {
 		reqs = []string{"GET /"}
@@ -158,12 +180,17 @@ func (c *Config) finishRun(urlFlag, readyFlag string) error {
 	if urlFlag == "" {
 		urlFlag = DefaultURL
 	}
+	if c.Trigger != "" && c.IgnoreReadiness {
+		return usagef("--ignore-readiness: with --trigger the drill keeps sending anyway (the platform is the load balancer)")
+	}
 	host, port, err := hostPort("--url", urlFlag)
 	if err != nil {
 		return err
 	}
 	c.URL, c.Host, c.Port = strings.TrimRight(urlFlag, "/"), host, port
 	switch {
+	case readyFlag == "" && c.Trigger != "":
+		// no readiness to watch: the platform in front decides
 	case readyFlag == "":
 		c.ReadyURL = c.URL + DefaultReadyPath
 	case strings.HasPrefix(readyFlag, "/"):

@@ -71,7 +71,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if c.Rate < 1 || c.Rate > config.MaxRate || c.SignalAt <= 0 || c.SignalAt >= c.Duration || len(c.Command) == 0 || len(c.Targets) == 0 {
+		if c.Rate < 1 || c.Rate > config.MaxRate || c.SignalAt <= 0 || c.SignalAt >= c.Duration || (len(c.Command) == 0 && c.Trigger == "" && c.PID == 0 && c.PIDFile == "") || len(c.Targets) == 0 {
 			t.Fatalf("Parse(%q) accepted %+v", line, c)
 		}
 	})

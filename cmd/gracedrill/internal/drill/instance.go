@@ -16,6 +16,8 @@ import (
 	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
 )
 
 // instance is one started service.
@@ -26,6 +28,7 @@ type instance struct {
 	readyURL  string
 	proc      *process.Process
 	signalled atomic.Bool // set just before the drill sends the stop signal
+	reports   *servicereport.Catcher
 }
 
 // exitEvent waits for the instance's exit and returns it as an event.
@@ -41,11 +44,16 @@ func (in *instance) addr() string { return net.JoinHostPort(in.host, strconv.Ito
 // error the process is killed and reaped.
 func startInstance(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, id int, host string, port int, readyURL string, out io.Writer) (*instance, error) {
 	argv, env := c.CommandFor(port)
-	proc, err := process.Start(argv, env, out)
+	catcher := new(servicereport.Catcher)
+	w := io.Writer(catcher)
+	if out != nil {
+		w = io.MultiWriter(catcher, out)
+	}
+	proc, err := process.Start(argv, env, w)
 	if err != nil {
 		return nil, err
 	}
-	in := &instance{id: id, host: host, port: port, readyURL: readyURL, proc: proc}
+	in := &instance{id: id, host: host, port: port, readyURL: readyURL, proc: proc, reports: catcher}
 	if err := prober.WaitReady(ctx, readyURL, proc.Done(), c.StartTimeout); err != nil {
 		exitedByItself := proc.Exited()
 		proc.Kill()
@@ -119,4 +127,32 @@ func (s *stopping) wait(rec *record.Recording, signalAt, budget time.Duration) {
 			}
 		}
 	}
+}
+
+// serviceReport is the service's own word on its stops: read from src when the user named one
+// (waiting for it until the offset deadline, at least 2 s), else from the output of the
+// signalled instances; nil when neither holds a report.
+func serviceReport(ctx context.Context, rec *record.Recording, src *servicereport.Source, ins []*instance, deadline time.Duration) *summary.Service {
+	if src != nil {
+		reports, err := src.Wait(ctx, max(deadline-rec.Now(), 2*time.Second), 100*time.Millisecond, 500*time.Millisecond)
+		return summary.ServiceFrom(src.String(), reports, err)
+	}
+	var reports []servicereport.Report
+	for _, in := range ins {
+		if in.signalled.Load() {
+			reports = append(reports, in.reports.Reports()...)
+		}
+	}
+	if len(reports) == 0 {
+		return nil
+	}
+	return summary.ServiceFrom("service output", reports, nil)
+}
+
+// openReport opens --service-report, if given.
+func openReport(c config.Config, rec *record.Recording) (*servicereport.Source, error) {
+	if c.ServiceReport == "" {
+		return nil, nil
+	}
+	return servicereport.Open(c.ServiceReport, rec.Start())
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,10 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	rec := record.New(time.Now())
 	prober := lb.NewProber(lb.DefaultProbeTimeout)
 	out := serviceOutput(c, stderr)
+	src, err := openReport(c, rec)
+	if err != nil {
+		return Result{}, err
+	}
 
 	listen := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 	if c.Port == 0 {
@@ -153,11 +158,17 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 		return Result{}, fmt.Errorf("drill interrupted: %w", context.Cause(ctx))
 	}
 
+	mu.Lock()
+	ins := slices.Clone(all)
+	mu.Unlock()
+	service := serviceReport(ctx, rec, src, ins, rec.Now()+c.Budget)
+
 	rate, window, behind := gen.Achieved()
 	res := Result{Requests: rec.Requests(), Events: rec.Events()}
 	res.Summary = summary.Build(summary.Input{
 		Mode: c.Mode, AskedRate: c.Rate, AchievedRate: rate, SendWindow: window, Behind: behind,
 		Budget: c.Budget, Requests: res.Requests, Events: res.Events, Problems: problems,
+		Service: service, MaxFailed: c.MaxFailed, MaxP99: c.MaxP99,
 	})
 	return res, nil
 }

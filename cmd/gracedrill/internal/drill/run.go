@@ -45,6 +45,10 @@ func Run(ctx context.Context, c config.Config, stderr io.Writer) (Result, error)
 	}
 	rec := record.New(time.Now())
 	prober := lb.NewProber(lb.DefaultProbeTimeout)
+	src, err := openReport(c, rec)
+	if err != nil {
+		return Result{}, err
+	}
 	in, err := startInstance(ctx, c, rec, prober, 0, c.Host, c.Port, c.ReadyURL, serviceOutput(c, stderr))
 	if err != nil {
 		return Result{}, err
@@ -142,6 +146,12 @@ wait:
 		sig, _ := record.First(rec.Events(), record.Signal, 0, 0)
 		stop.wait(rec, sig.At, c.Budget)
 	}
+	var service *summary.Service
+	if stop != nil {
+		phase.Store("reading the service's report")
+		sig, _ := record.First(rec.Events(), record.Signal, 0, 0)
+		service = serviceReport(ctx, rec, src, []*instance{in}, sig.At+c.Budget)
+	}
 	prog.stop()
 	stopLB()
 	lbWG.Wait()
@@ -151,6 +161,7 @@ wait:
 	res.Summary = summary.Build(summary.Input{
 		Mode: c.Mode, AskedRate: c.Rate, AchievedRate: rate, SendWindow: window, Behind: behind,
 		Budget: c.Budget, Requests: res.Requests, Events: res.Events, Problems: problems,
+		Service: service, MaxFailed: c.MaxFailed, MaxP99: c.MaxP99,
 	})
 	return res, nil
 }

@@ -12,64 +12,24 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gracekit/grace/cmd/gracedrill/internal/jsonreport"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
 )
 
-// data is what the page's script reads.
-type data struct {
-	BucketMS float64  `json:"bucket_ms"`
-	Points   []point  `json:"points"`
-	Events   []marker `json:"events"`
-}
-
-type point struct {
-	T        float64        `json:"t"` // seconds from the start of the drill
-	Sent     float64        `json:"sent"`
-	Failed   float64        `json:"failed"`
-	Kinds    map[string]int `json:"kinds,omitempty"`
-	InFlight int            `json:"inflight"`
-	P50      float64        `json:"p50"` // milliseconds
-	P90      float64        `json:"p90"`
-	P99      float64        `json:"p99"`
-}
-
-type marker struct {
-	T        float64 `json:"t"`
-	Name     string  `json:"name"`
-	Instance int     `json:"instance"`
-	Detail   string  `json:"detail,omitempty"`
-}
-
 type view struct {
-	Title   string
-	Verdict string
-	Reasons []string
-	Rows    [][2]string
-	Stops   [][]string
-	Data    template.JS
+	Title         string
+	Verdict       string
+	Reasons       []string
+	Disagreements []string
+	Rows          [][2]string
+	Stops         [][]string
+	Data          template.JS
 }
 
 // Write renders the page for s, reqs and events to w.
 func Write(w io.Writer, s summary.Summary, reqs []record.Request, events []record.Event) error {
-	end := time.Duration(0)
-	for _, q := range reqs {
-		end = max(end, q.End())
-	}
-	for _, e := range events {
-		end = max(end, e.At)
-	}
-	width, buckets := summary.Timeline(reqs, end)
-	d := data{BucketMS: ms(width), Points: make([]point, 0, len(buckets)), Events: make([]marker, 0, len(events))}
-	for _, b := range buckets {
-		d.Points = append(d.Points, point{
-			T: b.At.Seconds(), Sent: b.Sent, Failed: b.Failed, Kinds: b.FailedByKind, InFlight: b.InFlight,
-			P50: ms(b.P50), P90: ms(b.P90), P99: ms(b.P99),
-		})
-	}
-	for _, e := range events {
-		d.Events = append(d.Events, marker{T: e.At.Seconds(), Name: string(e.Name), Instance: e.Instance, Detail: e.Detail})
-	}
+	d := jsonreport.TimelineOf(reqs, events)
 	js, err := json.Marshal(d) // escapes <, > and & so the data cannot end the script element
 	if err != nil {
 		return fmt.Errorf("html report: %w", err)
@@ -79,7 +39,7 @@ func Write(w io.Writer, s summary.Summary, reqs []record.Request, events []recor
 		return fmt.Errorf("html report: %w", err)
 	}
 	v := view{
-		Title: "gracedrill " + s.Mode + ": " + strings.ToUpper(s.Verdict), Verdict: s.Verdict, Reasons: s.Reasons,
+		Title: "gracedrill " + s.Mode + ": " + strings.ToUpper(s.Verdict), Verdict: s.Verdict, Reasons: s.Reasons, Disagreements: s.Disagreements,
 		Rows: rows(s), Stops: stops(s), Data: template.JS(js),
 	}
 	if err := t.Execute(w, v); err != nil {
@@ -116,9 +76,27 @@ func rows(s summary.Summary) [][2]string {
 		{"failed by kind", strings.Join(kinds, " · ")},
 		{"rate", fmt.Sprintf("%.0f req/s sent of %d asked", s.AchievedRate, s.AskedRate)},
 		{"latency", fmt.Sprintf("p50 %.1f ms · p90 %.1f ms · p99 %.1f ms · max %.1f ms", ms(s.Latency.P50), ms(s.Latency.P90), ms(s.Latency.P99), ms(s.Latency.Max))},
-		{"exit code", fmt.Sprint(s.ExitCode())},
+		{"exit code", fmt.Sprintf("%d (%s)", s.ExitCode(), s.ExitCodeSource())},
 		{"exit budget", s.Budget.String()},
+		{"service report", service(s.Service)},
 	}
+}
+
+func service(v *summary.Service) string {
+	switch {
+	case v == nil:
+		return "none"
+	case v.Err != "":
+		return "none: " + v.Err
+	}
+	out := fmt.Sprintf("%d from %s · lost %d", v.Reports, v.Source, v.Lost)
+	if d := v.LostDetail(); d != "" {
+		out += " (" + d + ")"
+	}
+	if v.HandedBack > 0 {
+		out += fmt.Sprintf(" · handed back %d", v.HandedBack)
+	}
+	return out
 }
 
 func stops(s summary.Summary) [][]string {

@@ -26,11 +26,13 @@ const pageTemplate = `<!DOCTYPE html>
   .legend i { display: inline-block; width: 14px; height: 3px; vertical-align: middle; margin-right: 5px; }
   #tip { position: fixed; pointer-events: none; background: rgba(29,35,48,.92); color: #fff; padding: 6px 9px; border-radius: 4px; font-size: 12px; display: none; white-space: pre; }
   #error { color: var(--bad); }
+  .disagree { margin: 8px 0 0; font-weight: 600; }
 </style>
 </head>
 <body>
 <h1>gracedrill · <span class="verdict {{.Verdict}}">{{.Verdict}}</span></h1>
 {{if .Reasons}}<ul class="reasons">{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{if .Disagreements}}<p class="disagree">clients and service disagree:</p><ul class="reasons">{{range .Disagreements}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <div class="grid">
   <table>{{range .Rows}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>{{end}}</table>
   {{if .Stops}}<table class="stops">
@@ -151,7 +153,8 @@ const DATA = {{.Data}};
 
   // phase markers
   const colors = { "signal": "#111", "not ready": "#e08a1e", "lb not ready": "#c77700", "listener closed": "#c62828",
-    "exit": "#1a7f4b", "killed": "#c62828", "load stopped": "#6b7385", "lb added": "#2f6fdb", "ready": "#2f6fdb" };
+    "exit": "#1a7f4b", "killed": "#c62828", "load stopped": "#6b7385", "lb added": "#2f6fdb", "ready": "#2f6fdb",
+    "trigger": "#111", "trigger returned": "#444", "ready again": "#2f6fdb" };
   const shown = DATA.events.filter(e => e.name !== "ready" || e.t > 0.0005);
   const rowEnds = []; // right end of the last label in each row, so labels do not overlap
   shown.forEach((e, j) => {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
 )
 
@@ -28,11 +30,38 @@ type Report struct {
 	SignalToClosed   *float64       `json:"signal_to_listener_closed_ms"`
 	SignalToExit     *float64       `json:"signal_to_exit_ms"`
 	ExitCode         int            `json:"exit_code"`
+	ExitCodeFrom     string         `json:"exit_code_from"` // "process", "service report" or "unknown"
 	BudgetMS         float64        `json:"budget_ms"`
 	LatencyMS        Latency        `json:"latency_ms"`
 	Stops            []Stop         `json:"stops"`
+	MaxFailed        int            `json:"max_failed"`
+	MaxP99MS         float64        `json:"max_p99_ms,omitempty"`
+	Service          *Service       `json:"service"` // null when no report was asked for or found
+	Disagreements    []string       `json:"disagreements"`
+	Checks           []Check        `json:"checks"`
 	Verdict          string         `json:"verdict"`
 	Reasons          []string       `json:"reasons"`
+	Timeline         *Timeline      `json:"timeline,omitempty"`
+}
+
+// Service is the service's own report (summed over every report read).
+type Service struct {
+	Source     string                    `json:"source"`
+	Reports    int                       `json:"reports"`
+	ExitCode   *int                      `json:"exit_code"`
+	StopMS     float64                   `json:"stop_ms"`
+	Lost       int                       `json:"lost"`
+	HandedBack int                       `json:"handed_back"`
+	Components []servicereport.Component `json:"components"`
+	Error      string                    `json:"error,omitempty"`
+}
+
+// Check is one verified property (a JUnit test case).
+type Check struct {
+	Name    string   `json:"name"`
+	OK      bool     `json:"ok"`
+	Skipped bool     `json:"skipped,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
 }
 
 // Latency percentiles in milliseconds.
@@ -54,6 +83,9 @@ type Stop struct {
 	SignalToExit     *float64 `json:"signal_to_exit_ms"`
 	ExitCode         *int     `json:"exit_code"`
 	Killed           bool     `json:"killed"`
+	Trigger          string   `json:"trigger,omitempty"`
+	TriggerReturned  *float64 `json:"trigger_returned_ms,omitempty"`
+	TriggerCode      *int     `json:"trigger_exit_code,omitempty"`
 }
 
 // FromSummary builds the report. In rollout mode the top-level signal_to_* fields are the
@@ -64,10 +96,19 @@ func FromSummary(s summary.Summary) Report {
 		AskedRate: s.AskedRate, AchievedRate: round(s.AchievedRate), SendWindowMS: msf(s.SendWindow),
 		Behind: s.Behind, InFlightAtSignal: s.InFlightAtSignal, ExitCode: s.ExitCode(),
 		BudgetMS: msf(s.Budget), Verdict: s.Verdict, Reasons: s.Reasons, Stops: []Stop{},
+		ExitCodeFrom: s.ExitCodeSource(), MaxFailed: s.MaxFailed, MaxP99MS: msf(s.MaxP99),
+		Disagreements: append([]string{}, s.Disagreements...), Checks: []Check{},
 		LatencyMS: Latency{P50: msf(s.Latency.P50), P90: msf(s.Latency.P90), P99: msf(s.Latency.P99), Max: msf(s.Latency.Max)},
 	}
 	if r.Reasons == nil {
 		r.Reasons = []string{}
+	}
+	for _, c := range s.Checks {
+		r.Checks = append(r.Checks, Check{Name: c.Name, OK: c.OK, Skipped: c.Skipped, Reasons: c.Reasons})
+	}
+	if v := s.Service; v != nil {
+		r.Service = &Service{Source: v.Source, Reports: v.Reports, ExitCode: v.ExitCode, StopMS: msf(v.Stop),
+			Lost: v.Lost, HandedBack: v.HandedBack, Components: append([]servicereport.Component{}, v.Components...), Error: v.Err}
 	}
 	for _, st := range s.Stops {
 		r.Stops = append(r.Stops, Stop{
@@ -75,6 +116,7 @@ func FromSummary(s summary.Summary) Report {
 			SignalToNotReady: msp(st.SignalToNotReady), SignalToLBOut: msp(st.SignalToLBNotReady),
 			SignalToClosed: msp(st.SignalToListenerClosed), SignalToExit: msp(st.SignalToExit),
 			ExitCode: st.ExitCode, Killed: st.Killed,
+			Trigger: st.Trigger, TriggerReturned: msp(st.TriggerReturned), TriggerCode: st.TriggerCode,
 		})
 		r.SignalToNotReady = maxp(r.SignalToNotReady, msp(st.SignalToNotReady))
 		r.SignalToLBOut = maxp(r.SignalToLBOut, msp(st.SignalToLBNotReady))
@@ -84,9 +126,13 @@ func FromSummary(s summary.Summary) Report {
 	return r
 }
 
-// Write writes the report for s to path.
-func Write(path string, s summary.Summary) error {
-	b, err := json.MarshalIndent(FromSummary(s), "", "  ")
+// Write writes the report for s to path, with the timeline of reqs and events (what
+// gracedrill compare draws).
+func Write(path string, s summary.Summary, reqs []record.Request, events []record.Event) error {
+	r := FromSummary(s)
+	t := TimelineOf(reqs, events)
+	r.Timeline = &t
+	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("json report: %w", err)
 	}

@@ -18,7 +18,7 @@ func TestReportHasTheContractFields(t *testing.T) {
 		Requests: []record.Request{{Latency: time.Millisecond, Status: 200}, {Kind: record.EOF}},
 		Events:   []record.Event{{Name: record.Signal, At: time.Second}, {Name: record.Exit, At: 1500 * time.Millisecond, Code: 3}}})
 	path := filepath.Join(t.TempDir(), "r.json")
-	if err := jsonreport.Write(path, s); err != nil {
+	if err := jsonreport.Write(path, s, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)

@@ -4,8 +4,6 @@
 package summary
 
 import (
-	"fmt"
-	"slices"
 	"sort"
 	"time"
 
@@ -28,7 +26,10 @@ type Input struct {
 	Budget       time.Duration // how long a stopped instance may take to exit
 	Requests     []record.Request
 	Events       []record.Event
-	Problems     []string // things that went wrong in the drill itself (e.g. a restart failed)
+	Problems     []string      // things that went wrong in the drill itself (e.g. a restart failed)
+	Service      *Service      // the service's own report; nil when none was asked for or found
+	MaxFailed    int           // failed requests tolerated
+	MaxP99       time.Duration // p99 latency tolerated; 0: no limit
 }
 
 // Stop describes one stopped instance. Durations are measured from the signal; nil means the
@@ -41,8 +42,13 @@ type Stop struct {
 	SignalToListenerClosed *time.Duration
 	SignalToExit           *time.Duration
 	ExitCode               *int
+	Exited                 bool // the process went away (ExitCode is nil when the drill did not start it)
 	Killed                 bool
 	InFlightAtSignal       int
+	Trigger                string         // the trigger command, when a command (not a signal) stopped it
+	TriggerReturned        *time.Duration // from the trigger to its return
+	TriggerCode            *int           // the trigger command's exit code (-1: ended by a signal)
+	TriggerKilled          bool           // the drill killed the trigger command after the budget
 }
 
 // Summary is the result of a drill.
@@ -61,6 +67,11 @@ type Summary struct {
 	Budget           time.Duration
 	Latency          Percentiles
 	CrashCode        *int // exit code of the first instance that exited without being signalled
+	MaxFailed        int
+	MaxP99           time.Duration
+	Service          *Service
+	Disagreements    []string // where what clients saw and what the service reports differ
+	Checks           []Check
 	Verdict          string
 	Reasons          []string
 }
@@ -83,6 +94,9 @@ func (s Summary) ExitCode() int {
 	if s.CrashCode != nil {
 		return *s.CrashCode
 	}
+	if s.exitFromService() {
+		return *s.Service.ExitCode
+	}
 	code := 0
 	for _, st := range s.Stops {
 		switch {
@@ -93,6 +107,40 @@ func (s Summary) ExitCode() int {
 		}
 	}
 	return code
+}
+
+// exitFromService reports whether the exit code comes from the service's report: the drill saw
+// no exit code of its own (it did not start the service) and the report has one.
+func (s Summary) exitFromService() bool {
+	if s.Service == nil || s.Service.ExitCode == nil {
+		return false
+	}
+	for _, st := range s.Stops {
+		if st.ExitCode != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// ExitCodeSource says where ExitCode comes from: "process" (the drill saw it exit), "service
+// report", or "unknown".
+func (s Summary) ExitCodeSource() string {
+	switch {
+	case s.CrashCode != nil:
+		return "process"
+	case s.exitFromService():
+		return "service report"
+	}
+	for _, st := range s.Stops {
+		if st.ExitCode == nil && !st.Killed {
+			return "unknown"
+		}
+	}
+	if len(s.Stops) == 0 {
+		return "unknown"
+	}
+	return "process"
 }
 
 // MaxSignalToExit is the longest signal → exit of all stops (nil when none exited).
@@ -111,7 +159,7 @@ func Build(in Input) Summary {
 	s := Summary{
 		Mode: in.Mode, Requests: len(in.Requests), AskedRate: in.AskedRate, AchievedRate: in.AchievedRate,
 		SendWindow: in.SendWindow, Behind: in.Behind, Budget: in.Budget,
-		FailedByKind: make(map[string]int),
+		FailedByKind: make(map[string]int), Service: in.Service, MaxFailed: in.MaxFailed, MaxP99: in.MaxP99,
 	}
 	for _, k := range record.FailureKinds() {
 		s.FailedByKind[k.String()] = 0
@@ -130,7 +178,7 @@ func Build(in Input) Summary {
 	signalled := make(map[int]bool)
 	for _, e := range in.Events {
 		switch {
-		case e.Name == record.Signal:
+		case e.Name == record.Signal || e.Name == record.Trigger:
 			signalled[e.Instance] = true
 			s.Stops = append(s.Stops, stopOf(e, in.Events, in.Requests))
 		case e.Name == record.Exit && !signalled[e.Instance] && s.CrashCode == nil:
@@ -141,10 +189,14 @@ func Build(in Input) Summary {
 	if len(s.Stops) > 0 {
 		s.InFlightAtSignal = s.Stops[0].InFlightAtSignal
 	}
-	s.Reasons = reasons(s, in.Problems)
+	s.Disagreements = disagreements(s)
+	s.Checks = checks(s, in.Problems)
 	s.Verdict = Pass
-	if len(s.Reasons) > 0 {
-		s.Verdict = Fail
+	for _, c := range s.Checks {
+		if !c.OK && !c.Skipped {
+			s.Verdict = Fail
+			s.Reasons = append(s.Reasons, c.Reasons...)
+		}
 	}
 	return s
 }
@@ -164,8 +216,20 @@ func stopOf(sig record.Event, events []record.Event, reqs []record.Request) Stop
 	st.SignalToListenerClosed = since(record.ListenerClosed)
 	st.SignalToExit = since(record.Exit)
 	if e, ok := record.First(events, record.Exit, sig.Instance, sig.At); ok {
-		code := e.Code
-		st.ExitCode = &code
+		st.Exited = true
+		if e.Detail != record.UnknownExitCode {
+			code := e.Code
+			st.ExitCode = &code
+		}
+	}
+	if sig.Name == record.Trigger {
+		st.Trigger = sig.Detail
+		st.TriggerReturned = since(record.TriggerDone)
+		if e, ok := record.First(events, record.TriggerDone, sig.Instance, sig.At); ok {
+			code := e.Code
+			st.TriggerCode = &code
+			st.TriggerKilled = e.Detail == record.TriggerKilled
+		}
 	}
 	_, st.Killed = record.First(events, record.Killed, sig.Instance, sig.At)
 	return st
@@ -180,36 +244,6 @@ func InFlight(reqs []record.Request, at time.Duration) int {
 		}
 	}
 	return n
-}
-
-func reasons(s Summary, problems []string) []string {
-	out := slices.Clone(problems)
-	if s.Requests == 0 {
-		out = append(out, "no request was sent")
-	}
-	if s.Failed > 0 {
-		out = append(out, fmt.Sprintf("%d of %d requests failed", s.Failed, s.Requests))
-	}
-	if s.Behind {
-		out = append(out, fmt.Sprintf("the drill sent %.0f req/s but %d were asked: more than 5 %% behind, so it cannot vouch for this run", s.AchievedRate, s.AskedRate))
-	}
-	for _, st := range s.Stops {
-		who := "the service"
-		if s.Mode == "rollout" {
-			who = fmt.Sprintf("instance %d", st.Instance)
-		}
-		switch {
-		case st.Killed:
-			out = append(out, fmt.Sprintf("%s did not exit within its %v budget and was killed", who, s.Budget))
-		case st.ExitCode == nil:
-			out = append(out, fmt.Sprintf("%s did not exit", who))
-		case *st.ExitCode != 0:
-			out = append(out, fmt.Sprintf("%s exited with code %d", who, *st.ExitCode))
-		case st.SignalToExit != nil && *st.SignalToExit > s.Budget:
-			out = append(out, fmt.Sprintf("%s took %v to exit, over its %v budget", who, st.SignalToExit.Round(time.Millisecond), s.Budget))
-		}
-	}
-	return out
 }
 
 func percentiles(d []time.Duration) Percentiles {

@@ -104,3 +104,40 @@ func TestExitWithoutSignalIsTheExitCode(t *testing.T) {
 		t.Fatalf("exit code %d, verdict %q", s.ExitCode(), s.Verdict)
 	}
 }
+
+func TestMaxFailedToleratesAFewFailures(t *testing.T) {
+	reqs := []record.Request{{Status: 200}, {Kind: record.Refused}, {Kind: record.Reset}}
+	for _, tc := range []struct {
+		max  int
+		want string
+	}{{0, summary.Fail}, {1, summary.Fail}, {2, summary.Pass}} {
+		s := summary.Build(summary.Input{Mode: "run", AskedRate: 1, AchievedRate: 1, Budget: time.Second, MaxFailed: tc.max, Requests: reqs})
+		if s.Verdict != tc.want {
+			t.Errorf("--max-failed %d: verdict %s, want %s (reasons %q)", tc.max, s.Verdict, tc.want, s.Reasons)
+		}
+	}
+}
+
+func TestServiceReportDisagreements(t *testing.T) {
+	zero, six := 0, 6
+	ok := []record.Request{{Status: 200}}
+	lossy := []record.Request{{Status: 200}, {Kind: record.Refused}}
+	for _, tc := range []struct {
+		name    string
+		reqs    []record.Request
+		service *summary.Service
+		want    string
+		verdict string
+	}{
+		{"agree clean", ok, &summary.Service{ExitCode: &zero}, "", summary.Pass},
+		{"clients saw more", lossy, &summary.Service{ExitCode: &zero}, "clients saw 1 failed requests (refused 1); the service reports nothing lost", summary.Fail},
+		{"service admits more", ok, &summary.Service{ExitCode: &six, Lost: 3}, "the service reports 3 lost that no client saw fail", summary.Fail},
+		{"no report", ok, &summary.Service{Err: "not found"}, "", summary.Fail},
+	} {
+		s := summary.Build(summary.Input{Mode: "run", AskedRate: 1, AchievedRate: 1, Budget: time.Second, Requests: tc.reqs, Service: tc.service})
+		got := strings.Join(s.Disagreements, "\n")
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) || s.Verdict != tc.verdict {
+			t.Errorf("%s: disagreements %q, verdict %s; want %q, %s", tc.name, got, s.Verdict, tc.want, tc.verdict)
+		}
+	}
+}

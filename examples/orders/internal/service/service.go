@@ -51,7 +51,7 @@ const ListeningPrefix = "orders: listening on "
 //	db                ← pgx-pool
 //	migrate           ← db
 //	nats-server       (embedded NATS only)
-//	broker            ← nats-server
+//	broker            ← nats-server (RabbitMQ, Kafka: none)
 //	fulfilment        ← migrate, broker
 //	expiry            ← migrate
 //	pool-maintenance  ← db
@@ -115,7 +115,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	var pub broker.Publisher
 	var consumer any
 	brokerDeps := []string{CompBroker}
-	if len(cfg.KafkaBrokers) > 0 {
+	switch {
+	case cfg.AMQPURL != "":
+		a := broker.NewAMQP(cfg.AMQPURL, cfg.AMQPQueue, log)
+		app.Add(CompBroker, a, grace.Independent())
+		pub = a
+		consumer = broker.NewAMQPConsumer(a, handle, log)
+	case len(cfg.KafkaBrokers) > 0:
 		k, err := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
 		if err != nil {
 			log.Error("kafka", "error", err)
@@ -124,7 +130,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 		app.Add(CompBroker, k, grace.Independent())
 		pub = k
 		consumer = broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, cfg.KafkaInstance, handle, log)
-	} else {
+	default:
 		ns := broker.NewNATSServer(cfg.DataDir)
 		app.Add(CompNATSServer, ns, grace.Independent())
 		nc := broker.NewNATS(ns)

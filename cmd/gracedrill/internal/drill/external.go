@@ -1,0 +1,318 @@
+package drill
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/load"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
+)
+
+// pidPollInterval is how often the drill looks whether a process it did not start is gone.
+const pidPollInterval = 10 * time.Millisecond
+
+// External drills a service the drill did not start (run mode without a command):
+//
+//  1. wait until the readiness URL (when there is one) answers 200;
+//  2. send open-loop load; with --pid or --pid-file play the load balancer as Run does; with
+//     --trigger keep sending (the platform in front is the load balancer) and record readiness
+//     going and coming back;
+//  3. at SignalAt send the signal to the process, or run the trigger command through the shell
+//     (bounded by Budget: past it the command's process group is killed and the drill fails);
+//  4. stop sending when Duration has passed and the trigger has returned (or, with a pid, as
+//     Run does), wait for the requests in flight and for the process to go away (Budget; the
+//     drill never kills a process it did not start);
+//  5. read the service's own report from --service-report, waiting for it up to Budget after
+//     the stop began.
+//
+// An error means the drill could not be carried out (the service was not ready, the process
+// did not exist); a failed verdict is not an error.
+func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
+	rec := record.New(time.Now())
+	prober := lb.NewProber(lb.DefaultProbeTimeout)
+	var src *servicereport.Source
+	if c.ServiceReport != "" {
+		var err error
+		if src, err = servicereport.Open(c.ServiceReport, rec.Start()); err != nil {
+			return Result{}, err
+		}
+	}
+	pid := c.PID
+	if c.PIDFile != "" {
+		var err error
+		if pid, err = config.ReadPIDFile(c.PIDFile); err != nil {
+			return Result{}, err
+		}
+	}
+	if pid != 0 && !process.Alive(pid) {
+		return Result{}, fmt.Errorf("--pid %d: no such process", pid)
+	}
+	if c.ReadyURL != "" {
+		if err := prober.WaitReady(ctx, c.ReadyURL, nil, c.StartTimeout); err != nil {
+			return Result{}, fmt.Errorf("the service at %s is not ready: %w", c.URL, err)
+		}
+		rec.Mark(record.Ready, 0, "")
+	}
+
+	base, err := url.Parse(c.URL)
+	if err != nil {
+		return Result{}, fmt.Errorf("--url: %w", err)
+	}
+	gen := load.New(load.Config{Base: base, Rate: c.Rate, Targets: c.Targets, Timeout: c.Timeout}, rec)
+	genDone := make(chan struct{})
+	go func() { defer close(genDone); gen.Run() }()
+	var phase atomic.Value
+	phase.Store("serving")
+	prog := startProgress(progressOut(c, stderr), rec, gen, func() string { return phase.Load().(string) })
+	defer func() {
+		gen.Stop()
+		<-genDone
+	}()
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	var watchWG sync.WaitGroup
+	defer func() { stopWatch(); watchWG.Wait() }()
+	lbOut := make(chan struct{})
+	switch {
+	case c.Trigger != "" && c.ReadyURL != "":
+		watchWG.Add(1)
+		go func() { defer watchWG.Done(); watchReadiness(watchCtx, prober, c.ReadyURL, rec) }()
+	case c.Trigger == "" && !c.IgnoreReadiness:
+		watchWG.Add(1)
+		go func() {
+			defer watchWG.Done()
+			prober.Poll(watchCtx, c.ReadyURL, lb.FirstProbe(c.SignalAt, c.LBInterval), c.LBInterval, func(at time.Time, why error) {
+				gen.Stop()
+				rec.MarkAt(record.LBNotReady, rec.Since(at), 0, why.Error())
+				phase.Store("load balancer took it out")
+				close(lbOut)
+			})
+		}()
+	}
+
+	var problems []string
+	var trig *triggerRun
+	var goneCh, gone <-chan struct{} // closed when the signalled process is gone (gone: nil once seen)
+	signalTimer := time.NewTimer(c.SignalAt)
+	defer signalTimer.Stop()
+	durationTimer := time.NewTimer(c.Duration)
+	defer durationTimer.Stop()
+	durationDone := false
+	var triggerDone <-chan struct{}
+	var triggerBudget <-chan time.Time
+	stopAt := time.Duration(-1)
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			prog.stop()
+			if trig != nil {
+				trig.proc.Kill()
+			}
+			return Result{}, fmt.Errorf("drill interrupted: %w", context.Cause(ctx))
+		case <-signalTimer.C:
+			stopAt = rec.Now()
+			if c.Trigger != "" {
+				phase.Store("trigger running")
+				trig, err = startTrigger(c, rec, serviceOutput(c, stderr))
+				if err != nil {
+					problems = append(problems, err.Error())
+					break wait
+				}
+				triggerDone = trig.done
+				triggerBudget = time.After(c.Budget)
+				continue
+			}
+			if c.PIDFile != "" { // the file may name a newer process than at the start
+				if p, err := config.ReadPIDFile(c.PIDFile); err == nil {
+					pid = p
+				}
+			}
+			if err := process.SignalPID(pid, c.Signal); err != nil {
+				problems = append(problems, fmt.Sprintf("could not signal the service: %v", err))
+				break wait
+			}
+			rec.MarkAt(record.Signal, stopAt, 0, c.SignalName)
+			phase.Store("signalled")
+			goneCh = watchGone(watchCtx, &watchWG, pid, rec)
+			gone = goneCh
+			watchWG.Add(1)
+			go func() {
+				defer watchWG.Done()
+				prober.Watch(watchCtx, c.ReadyURL, fmt.Sprintf("%s:%d", c.Host, c.Port), lb.DefaultWatchInterval, func(what string, t time.Time) {
+					name := record.NotReady
+					if what == "listener closed" {
+						name = record.ListenerClosed
+					}
+					rec.MarkAt(name, rec.Since(t), 0, "")
+				})
+			}()
+		case <-triggerBudget: // the trigger hangs: wait ends it
+			break wait
+		case <-triggerDone:
+			triggerDone, triggerBudget = nil, nil
+			phase.Store("trigger returned")
+			if durationDone {
+				break wait
+			}
+		case <-gone:
+			gone = nil
+			phase.Store("exited")
+		case <-lbOut:
+			if stopAt < 0 {
+				problems = append(problems, "the service turned not ready before the signal")
+			}
+			break wait
+		case <-durationTimer.C:
+			durationDone = true
+			if trig == nil || trig.returned() {
+				break wait
+			}
+			phase.Store("waiting for the trigger")
+		}
+	}
+	gen.Stop()
+	<-genDone
+	if trig != nil {
+		problems = append(problems, trig.wait(rec, c.Budget)...)
+	}
+	if goneCh != nil {
+		phase.Store("waiting for exit")
+		select {
+		case <-goneCh:
+		case <-time.After(max(stopAt+c.Budget-rec.Now(), 0)):
+		}
+	}
+	var service *summary.Service
+	if src != nil {
+		phase.Store("reading the service's report")
+		timeout := max(stopAt+c.Budget-rec.Now(), 2*time.Second)
+		reports, err := src.Wait(ctx, timeout, 100*time.Millisecond, 500*time.Millisecond)
+		service = summary.ServiceFrom(src.String(), reports, err)
+	}
+	prog.stop()
+	stopWatch()
+	watchWG.Wait()
+
+	rate, window, behind := gen.Achieved()
+	res := Result{Requests: rec.Requests(), Events: rec.Events()}
+	res.Summary = summary.Build(summary.Input{
+		Mode: c.Mode, AskedRate: c.Rate, AchievedRate: rate, SendWindow: window, Behind: behind,
+		Budget: c.Budget, Requests: res.Requests, Events: res.Events, Problems: problems,
+		Service: service, MaxFailed: c.MaxFailed, MaxP99: c.MaxP99,
+	})
+	return res, nil
+}
+
+// watchGone records an Exit event (code unknown) when the process goes away, and closes the
+// returned channel then.
+func watchGone(ctx context.Context, wg *sync.WaitGroup, pid int, rec *record.Recording) <-chan struct{} {
+	done := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(pidPollInterval)
+		defer tick.Stop()
+		for process.Alive(pid) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+		rec.Add(record.Event{Name: record.Exit, At: rec.Now(), Detail: record.UnknownExitCode, Code: -1})
+		close(done)
+	}()
+	return done
+}
+
+// watchReadiness records when the readiness URL stops answering 200 (NotReady) and when it
+// answers 200 again (BackReady), until ctx ends.
+func watchReadiness(ctx context.Context, prober *lb.Prober, readyURL string, rec *record.Recording) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	ready := true
+	for {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := prober.Probe(pctx, readyURL)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case err != nil && ready:
+			ready = false
+			rec.Mark(record.NotReady, 0, err.Error())
+		case err == nil && !ready:
+			ready = true
+			rec.Mark(record.BackReady, 0, "")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// triggerRun is the user's trigger command running.
+type triggerRun struct {
+	command string
+	proc    *process.Process
+	done    <-chan struct{}
+	at      time.Duration
+}
+
+// startTrigger runs the trigger command through the shell, in its own process group.
+func startTrigger(c config.Config, rec *record.Recording, out io.Writer) (*triggerRun, error) {
+	at := rec.Now()
+	proc, err := process.Start(process.ShellArgv(c.Trigger), nil, out)
+	if err != nil {
+		return nil, fmt.Errorf("the trigger command did not start: %w", err)
+	}
+	rec.MarkAt(record.Trigger, at, 0, c.Trigger)
+	return &triggerRun{command: c.Trigger, proc: proc, done: proc.Done(), at: at}, nil
+}
+
+func (t *triggerRun) returned() bool { return t.proc.Exited() }
+
+// wait waits for the trigger command to return, at most budget from its start; past that it
+// kills the command's process group. It records TriggerDone and returns the problems.
+func (t *triggerRun) wait(rec *record.Recording, budget time.Duration) []string {
+	select {
+	case <-t.done:
+	case <-time.After(max(t.at+budget-rec.Now(), 0)):
+		t.proc.Kill()
+		rec.Add(record.Event{Name: record.TriggerDone, At: rec.Now(), Detail: record.TriggerKilled, Code: -1})
+		return nil // the budget check says it
+	}
+	exitAt, code, state := t.proc.Exit()
+	rec.Add(record.Event{Name: record.TriggerDone, At: rec.Since(exitAt), Detail: state, Code: code})
+	t.proc.Kill() // anything it left in its group
+	if code != 0 {
+		return []string{fmt.Sprintf("the trigger command failed (%s)%s", state, lastOutput(t.proc))}
+	}
+	return nil
+}
+
+func lastOutput(p *process.Process) string {
+	out := strings.TrimSpace(p.Output())
+	if out == "" {
+		return ""
+	}
+	if len(out) > 600 {
+		out = "..." + out[len(out)-600:]
+	}
+	return "; its output:\n" + out
+}

@@ -1,0 +1,256 @@
+package gracefasthttp_test
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracefasthttp"
+	"github.com/gracekit/grace/internal/testkit"
+	"github.com/valyala/fasthttp"
+)
+
+// serve adds a gracefasthttp server with handler h to app, on a free port, and returns it with
+// its base URL.
+func serve(t *testing.T, app *grace.App, h fasthttp.RequestHandler, copts []grace.ComponentOption, opts ...gracefasthttp.Option) (*gracefasthttp.Server, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := gracefasthttp.New(&fasthttp.Server{Handler: h}, append([]gracefasthttp.Option{gracefasthttp.WithListener(ln), gracefasthttp.WithHealth(app)}, opts...)...)
+	app.Add("http", srv, copts...)
+	return srv, "http://" + ln.Addr().String()
+}
+
+func client() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
+}
+
+func get(c *http.Client, url string) (int, string, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// Requests in flight when the stop comes all finish, and the stop is clean.
+func TestRequestsInFlightFinish(t *testing.T) {
+	const n = 20
+	entered := make(chan struct{}, n)
+	release := make(chan struct{})
+	app := testkit.NewApp()
+	_, base := serve(t, app, func(ctx *fasthttp.RequestCtx) {
+		entered <- struct{}{}
+		<-release
+		ctx.SetBodyString("done")
+	}, nil)
+	run := testkit.Run(t, app)
+	run.Ready(t)
+
+	c := client()
+	defer c.CloseIdleConnections()
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			code, body, err := get(c, base+"/work")
+			if err == nil && code == 200 && body == "done" {
+				ok.Add(1)
+			} else {
+				errs <- fmt.Errorf("%d %q %v", code, body, err)
+			}
+		})
+	}
+	for range n {
+		testkit.Recv(t, entered, 10*time.Second, "requests to enter the handler")
+	}
+	app.Stop("test")
+	testkit.Await(t, app.Await(grace.PhaseStopping), 10*time.Second, "the stop")
+	close(release)
+	wg.Wait()
+	res := run.Wait(t)
+	close(errs)
+	for err := range errs {
+		t.Errorf("request failed: %v", err)
+	}
+	if ok.Load() != n || res.Report.ExitCode != grace.ExitClean || res.Report.Lost != 0 {
+		t.Fatalf("%d of %d ok; exit %d; lost %d\n%s", ok.Load(), n, res.Report.ExitCode, res.Report.Lost, res.Report)
+	}
+}
+
+// A request still running at the cut point is cut, named in the report, counted as lost, and
+// the app's exit code says so; the handler sees RequestCtx.Done close.
+func TestSlowRequestIsCutNamedAndCounted(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	sawDone := make(chan struct{})
+	app := testkit.NewApp()
+	_, base := serve(t, app, func(ctx *fasthttp.RequestCtx) {
+		entered <- struct{}{}
+		select {
+		case <-ctx.Done():
+			close(sawDone)
+		case <-time.After(20 * time.Second):
+		}
+	}, []grace.ComponentOption{grace.StopTimeout(time.Second)})
+	run := testkit.Run(t, app)
+	run.Ready(t)
+	c := client()
+	defer c.CloseIdleConnections()
+	go get(c, base+"/slow/report")
+	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
+	app.Stop("test")
+	testkit.Await(t, sawDone, 10*time.Second, "the handler to see RequestCtx.Done")
+	rep := run.Wait(t).Report
+
+	cr := rep.Component("http")
+	var cut *gracefasthttp.CutError
+	if !errors.As(rep.Err, &cut) || cut.Total != 1 || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow/report" || cut.Requests[0].Method != "GET" {
+		t.Errorf("cut error: %v", rep.Err)
+	}
+	if rep.ExitCode != grace.ExitLost || cr.Lost != 1 || cr.Unit != "requests" || !errors.Is(rep.Err, grace.ErrLost) {
+		t.Errorf("exit %d, account %+v: a cut request is lost work\n%s", rep.ExitCode, cr.Account, rep)
+	}
+	if !strings.Contains(cr.Error, "GET /slow/report") {
+		t.Errorf("report does not name the request: %q", cr.Error)
+	}
+}
+
+// The margin is clamped to the limit: with a 300 ms stop limit, a 100 ms request in flight at
+// the stop finishes.
+func TestShortLimitLetsShortRequestsFinish(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	app := testkit.NewApp()
+	_, base := serve(t, app, func(ctx *fasthttp.RequestCtx) {
+		entered <- struct{}{}
+		time.Sleep(100 * time.Millisecond) // the request's own work
+		ctx.SetBodyString("done")
+	}, []grace.ComponentOption{grace.StopTimeout(300 * time.Millisecond)})
+	run := testkit.Run(t, app)
+	run.Ready(t)
+	c := client()
+	defer c.CloseIdleConnections()
+	got := make(chan string, 1)
+	go func() {
+		code, body, err := get(c, base+"/")
+		got <- fmt.Sprint(code, body, err)
+	}()
+	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
+	app.Stop("test")
+	if r := testkit.Recv(t, got, 10*time.Second, "the response"); r != "200done<nil>" {
+		t.Errorf("response %q, want 200 done", r)
+	}
+	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean {
+		t.Errorf("exit %d\n%s", rep.ExitCode, rep)
+	}
+}
+
+// Idle keep-alive connections are closed at the stop: they do not hold it until the deadline.
+func TestIdleKeepAliveConnectionsDoNotHoldTheStop(t *testing.T) {
+	app := testkit.NewApp()
+	_, base := serve(t, app, func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") },
+		[]grace.ComponentOption{grace.StopTimeout(20 * time.Second)})
+	run := testkit.Run(t, app)
+	run.Ready(t)
+	const n = 50
+	var conns []net.Conn
+	for range n {
+		nc, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		fmt.Fprintf(nc, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		buf := make([]byte, 512)
+		if _, err := nc.Read(buf); err != nil || !strings.HasPrefix(string(buf), "HTTP/1.1 200") {
+			t.Fatalf("first request: %v %q", err, buf)
+		}
+		conns = append(conns, nc)
+	}
+	app.Stop("test")
+	rep := run.Wait(t).Report
+	c := testkit.StoppedWithin(t, rep, "http", 5*time.Second)
+	if rep.ExitCode != grace.ExitClean {
+		t.Errorf("exit %d: %s", rep.ExitCode, c.Error)
+	}
+	for _, nc := range conns {
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := nc.Read(make([]byte, 1)); err == nil {
+			t.Fatal("an idle connection is still open after the stop")
+		}
+	}
+}
+
+// While draining, the server keeps serving, readiness says 503, liveness 200, responses carry
+// Connection: close, and Draining is closed; a quiet period ends the delay early.
+func TestDrainKeepsServingAndTurnsReadinessOff(t *testing.T) {
+	app := testkit.NewApp(grace.WithDrainDelay(20 * time.Second))
+	var srv *gracefasthttp.Server
+	srv, base := serve(t, app, func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") }, nil,
+		gracefasthttp.WithQuietPeriod(300*time.Millisecond))
+	run := testkit.Run(t, app)
+	run.Ready(t)
+	c := client()
+	defer c.CloseIdleConnections()
+	if code, _, _ := get(c, base+"/readyz"); code != 200 {
+		t.Fatalf("ready: %d", code)
+	}
+	app.Stop("test")
+	testkit.Await(t, srv.Draining(), 10*time.Second, "Draining")
+	if code, body, _ := get(c, base+"/readyz"); code != 503 || strings.TrimSpace(body) != "draining" {
+		t.Errorf("readiness while draining: %d %q", code, body)
+	}
+	if code, _, _ := get(c, base+"/livez"); code != 200 {
+		t.Errorf("liveness while draining: %d", code)
+	}
+	resp, err := c.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("a response while draining: %d, close %v; want 200 with Connection: close", resp.StatusCode, resp.Close)
+	}
+	rep := run.Wait(t).Report
+	if rep.DelayEndedBy != "quiet" || rep.ExitCode != grace.ExitClean {
+		t.Errorf("delay ended by %q, exit %d", rep.DelayEndedBy, rep.ExitCode)
+	}
+}
+
+// Bad options are reported before anything starts.
+func TestBadOptionsAreReportedFirst(t *testing.T) {
+	app := testkit.NewApp()
+	app.Add("http", gracefasthttp.New(&fasthttp.Server{}, gracefasthttp.WithQuietPeriod(-time.Second)))
+	_, err := app.Run(t.Context())
+	if !errors.Is(err, grace.ErrInvalid) {
+		t.Fatalf("err %v, want ErrInvalid", err)
+	}
+	for _, want := range []string{"no Handler", "quiet period must be positive", "WithAddr"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
+
+func TestHealthHandler(t *testing.T) {
+	app := testkit.NewApp()
+	h := gracefasthttp.Health(app)
+	var ctx fasthttp.RequestCtx
+	ctx.Request.SetRequestURI("/readyz")
+	h(&ctx)
+	if ctx.Response.StatusCode() != 503 || strings.TrimSpace(string(ctx.Response.Body())) != "idle" {
+		t.Errorf("readiness before the start: %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
+	}
+}

@@ -1,0 +1,129 @@
+package gracefiber_test
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/gracefasthttp"
+	"github.com/gracekit/grace/gracefiber"
+	"github.com/gracekit/grace/internal/testkit"
+)
+
+// fiberApp returns a Fiber app with the health routes and a /slow route that holds until release
+// is closed or the request's context is cancelled (the hard stop).
+func fiberApp(app *grace.App, entered chan<- string, release <-chan struct{}) *fiber.App {
+	fapp := fiber.New()
+	fapp.Get("/livez", gracefiber.Live(app))
+	fapp.Get("/readyz", gracefiber.Ready(app))
+	fapp.Get("/slow", func(c fiber.Ctx) error {
+		entered <- c.Path()
+		select {
+		case <-release:
+			return c.SendString("done")
+		case <-c.RequestCtx().Done():
+			return c.SendStatus(fiber.StatusServiceUnavailable)
+		}
+	})
+	return fapp
+}
+
+func listen(t *testing.T) (net.Listener, string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln, "http://" + ln.Addr().String()
+}
+
+func fetch(c *http.Client, url string) (int, string, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// The doc's shape: Fiber routes with Live and Ready, gracefiber.New under a grace.App. Requests
+// in flight at the stop finish; readiness turned 503 during the drain while the app served.
+func TestFiberRequestsInFlightFinish(t *testing.T) {
+	const n = 10
+	entered, release := make(chan string, n), make(chan struct{})
+	app := testkit.NewApp(grace.WithDrainDelay(200 * time.Millisecond))
+	ln, base := listen(t)
+	srv := gracefiber.New(fiberApp(app, entered, release), gracefasthttp.WithListener(ln))
+	app.Add("http", srv)
+	run := testkit.Run(t, app)
+	run.Ready(t)
+	c := &http.Client{Timeout: 30 * time.Second}
+	defer c.CloseIdleConnections()
+	if code, body, _ := fetch(c, base+"/readyz"); code != 200 || strings.TrimSpace(body) != "ready" {
+		t.Fatalf("readiness: %d %q", code, body)
+	}
+	var wg sync.WaitGroup
+	results := make(chan string, n)
+	for range n {
+		wg.Go(func() {
+			code, body, err := fetch(c, base+"/slow")
+			if err != nil || code != 200 || body != "done" {
+				results <- "failed"
+				return
+			}
+			results <- "ok"
+		})
+	}
+	for range n {
+		testkit.Recv(t, entered, 10*time.Second, "requests to enter the handler")
+	}
+	app.Stop("test")
+	testkit.Await(t, srv.Draining(), 10*time.Second, "the drain")
+	if code, _, _ := fetch(c, base+"/readyz"); code != 503 {
+		t.Errorf("readiness while draining: %d", code)
+	}
+	close(release)
+	wg.Wait()
+	close(results)
+	for r := range results {
+		if r != "ok" {
+			t.Error("a request in flight failed")
+		}
+	}
+	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
+		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
+	}
+}
+
+// A Fiber handler still running at the cut point sees its context cancelled; the request is
+// named in the report and counted as lost.
+func TestFiberSlowRequestIsCut(t *testing.T) {
+	entered, release := make(chan string, 1), make(chan struct{})
+	defer close(release)
+	app := testkit.NewApp()
+	ln, base := listen(t)
+	app.Add("http", gracefiber.New(fiberApp(app, entered, release), gracefasthttp.WithListener(ln)), grace.StopTimeout(time.Second))
+	run := testkit.Run(t, app)
+	run.Ready(t)
+	c := &http.Client{Timeout: 30 * time.Second}
+	defer c.CloseIdleConnections()
+	go fetch(c, base+"/slow")
+	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
+	app.Stop("test")
+	rep := run.Wait(t).Report
+	var cut *gracefasthttp.CutError
+	if !errors.As(rep.Err, &cut) || cut.Total != 1 || cut.Requests[0].Path != "/slow" {
+		t.Errorf("cut: %v", rep.Err)
+	}
+	if rep.ExitCode != grace.ExitLost || rep.Lost != 1 {
+		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
+	}
+}
