@@ -120,8 +120,10 @@ func TestRequestCutAtDeadlineIsLost(t *testing.T) {
 	polls.Wait()
 
 	rep := res.rep
-	if got := within(t, statuses, 5*time.Second, "client"); got != http.StatusServiceUnavailable {
-		t.Errorf("cut request answered %d, want 503 from its cancelled handler", got)
+	// The cancelled handler answers 503, unless the force-close (15 ms later) beat it on a
+	// loaded machine: then the client sees no answer. Never a 200.
+	if got := within(t, statuses, 5*time.Second, "client"); got != http.StatusServiceUnavailable && got != 0 {
+		t.Errorf("cut request answered %d, want 503 from its cancelled handler or no answer", got)
 	}
 	comp := rep.Component("http")
 	if comp == nil || comp.Account != (grace.Account{Unit: "requests", Lost: 1}) {
