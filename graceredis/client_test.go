@@ -137,7 +137,7 @@ func TestCommandInFlightAtTheHardDeadlineIsCut(t *testing.T) {
 	rc := newRedis(t, addr(t))
 	began, got := make(chan struct{}), make(chan error, 1)
 	app := testkit.NewApp()
-	const limit = time.Second
+	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole (a tenth of the limit)
 	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
 	app.Add("popper", popper(rc, key(t), began, got), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, began, inUse(rc, 1))
@@ -158,7 +158,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	rc := newRedis(t, px.Addr())
 	began, got := make(chan struct{}), make(chan error, 1)
 	app := testkit.NewApp()
-	const limit = time.Second
+	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole
 	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
 	app.Add("reader", grace.RunFunc(func(context.Context) error {
 		if err := rc.Ping(context.Background()).Err(); err != nil {
