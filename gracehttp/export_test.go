@@ -87,3 +87,9 @@ func RaceIdleCloseAll(closeFirst bool) (handlerRan, closedDuring, tracked bool) 
 	s.mu.Unlock()
 	return handlerRan, closedDuring, tracked
 }
+
+// LingerCloses says whether the stop's linger would close a connection that has carried no
+// request yet, given as the server's side of a real connection.
+func LingerCloses(nc net.Conn) (closeIt, wait bool) {
+	return closesAtLinger(&trackedConn{s: New(&http.Server{}), Conn: nc})
+}

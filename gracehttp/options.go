@@ -22,7 +22,9 @@ const (
 	DefaultCancelMargin = grace.DefaultCutMargin
 	// DefaultLinger is how long, once no request runs any more, Stop lets connections that do not
 	// close on their own (HTTP/2 after GOAWAY, accepted connections that never sent a request)
-	// stay open before closing them.
+	// stay open before closing them. An accepted connection on which a request has arrived but
+	// not been read yet (on unix, where Stop can peek) is not closed: it gets another linger, up
+	// to the cut point.
 	DefaultLinger = 250 * time.Millisecond
 	// DefaultSlowDrain is how long Stop waits before it logs the requests still running.
 	DefaultSlowDrain = time.Second

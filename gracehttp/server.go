@@ -602,10 +602,13 @@ func (s *Server) stop(ctx context.Context) error {
 		case <-lingerC:
 			linger, lingerC, lingered = nil, nil, true
 			if s.flight.active.Load() == 0 {
+				waiting := false
 				s.closeConns(func(c *trackedConn) bool {
-					st := http.ConnState(c.state.Load())
-					return !c.hijacked && (st == http.StateNew || st == http.StateIdle)
+					closeIt, wait := closesAtLinger(c)
+					waiting = waiting || wait
+					return closeIt
 				})
+				lingered = !waiting // a request on its way: look again after another linger
 			}
 		case <-slow.C:
 			if list := s.flight.list(); len(list) > 0 {
@@ -627,6 +630,20 @@ func (s *Server) stop(ctx context.Context) error {
 		}
 	}
 	return s.stopError(cut, nil)
+}
+
+// closesAtLinger says whether the linger closes c: idle and never-used connections, unless a
+// request has arrived on a never-used one that net/http has not read yet (a busy machine) —
+// closing it would reset that request, so the stop waits for it (wait), bounded by the deadline.
+func closesAtLinger(c *trackedConn) (closeIt, wait bool) {
+	st := http.ConnState(c.state.Load())
+	if c.hijacked || (st != http.StateNew && st != http.StateIdle) {
+		return false, false
+	}
+	if st == http.StateNew && pending(c.Conn) {
+		return false, true
+	}
+	return true, false
 }
 
 func (s *Server) stopError(cut *CutError, ctxErr error) error {
