@@ -21,8 +21,10 @@ type App struct {
 	nodes    []*node
 	byName   map[string]*node
 	problems []string
+	late     []string // components added after Run was called
 	ran      bool
 	cfg      config // set by Run
+	cfgErr   error  // Run's configuration error, if any
 
 	phase   atomic.Int32
 	phaseCh [numPhases]chan struct{}
@@ -49,12 +51,15 @@ func New(opts ...Option) *App { return &App{opts: slices.Clone(opts)} }
 //
 // Add does not fail: problems (a duplicate name, an unknown dependency, a cycle) are collected
 // and returned by [App.Run] as a [ConfigError] before anything starts. Adding after Run was
-// called is such a problem too.
+// called is such a problem too: the component is ignored, the problem is logged at once as an
+// error, and [App.Plan] returns it in its ConfigError from then on.
 func (a *App) Add(name string, c any, opts ...ComponentOption) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.ran {
-		a.problems = append(a.problems, "component "+quote(name)+" added after Run was called")
+		p := "component " + quote(name) + " added after Run was called"
+		a.late = append(a.late, p)
+		a.log().Error("grace: "+p+"; ignored", "component", name)
 		return
 	}
 	n := &node{name: name, c: c, idx: len(a.nodes)}

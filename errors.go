@@ -15,6 +15,9 @@ var (
 	ErrTimeout = errors.New("timed out")
 	// ErrPanic is matched by a recovered panic; see [PanicError].
 	ErrPanic = errors.New("panicked")
+	// ErrGoexit is matched by a component call that ended its goroutine with runtime.Goexit
+	// (what testing's FailNow and SkipNow do, and log.Fatal does not); see [GoexitError].
+	ErrGoexit = errors.New("goroutine exited with runtime.Goexit")
 	// ErrForced is matched when a third signal made Run return without waiting.
 	ErrForced = errors.New("stop forced by signal")
 	// ErrAlreadyRun is returned by a second call to [App.Run].
@@ -78,6 +81,18 @@ func (e *PanicError) Unwrap() error {
 	}
 	return nil
 }
+
+// GoexitError says that a component's Start, Run, Drain or Stop ended its goroutine with
+// runtime.Goexit instead of returning. The engine reports it at once, as a failure of that call —
+// the same as an error returned by it — with the stack where Goexit was called.
+type GoexitError struct {
+	Stack []byte
+}
+
+func (e *GoexitError) Error() string { return "runtime.Goexit called (the call never returned)" }
+
+// Is reports whether target is [ErrGoexit].
+func (e *GoexitError) Is(target error) bool { return target == ErrGoexit }
 
 func errNonPositive(what string, d time.Duration) error {
 	return fmt.Errorf("%s must be positive, got %v", what, d)

@@ -95,3 +95,41 @@ func ExampleReport() {
 	// abandoned true stop exporter: timed out after 50ms (component limit)
 	// stopped
 }
+
+// The producer → queue → writer shape, losing nothing: the writer is added first and the
+// producer last, so the producer stops first; the hook between them closes the queue once the
+// producer stopped; at its turn the writer handles everything queued before the close — here a
+// backlog, since it is slower than the producer — within its limit.
+func ExampleConsume() {
+	app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.DiscardHandler)))
+	queue := make(chan int, 100)
+	written := 0
+	app.Add("writer", grace.Consume(queue, func(ctx context.Context, job int) error {
+		time.Sleep(100 * time.Microsecond) // the write
+		written++
+		return nil
+	}), grace.StopTimeout(5*time.Second))
+	app.Add("close-queue", grace.Hook{OnStop: func(context.Context) error { close(queue); return nil }})
+	accepted := 0
+	app.Add("producer", grace.RunFunc(func(ctx context.Context) error {
+		for job := 0; ; job++ {
+			select {
+			case queue <- job: // accepted: from now on the writer owes it
+				accepted++
+			case <-ctx.Done(): // its turn to stop
+				return nil
+			}
+		}
+	}))
+	go func() {
+		<-app.Await(grace.PhaseReady)
+		time.Sleep(20 * time.Millisecond)
+		app.Stop("example") // in production: SIGTERM
+	}()
+	rep, err := app.Run(context.Background())
+	fmt.Println("every accepted job written:", accepted > 0 && written == accepted)
+	fmt.Println("lost", rep.Lost, "exit", rep.ExitCode, err)
+	// Output:
+	// every accepted job written: true
+	// lost 0 exit 0 <nil>
+}

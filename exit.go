@@ -14,7 +14,7 @@ const (
 	ExitStartFailed = 3 // configuration was invalid, or a component failed to start
 	ExitCrashed     = 4 // a component failed while running (a worker's error or panic)
 	ExitForced      = 5 // a third signal forced the exit without waiting
-	ExitLost        = 6 // the stop lost accepted work (Report.Lost > 0); see [Accounter]
+	ExitLost        = 6 // the stop lost accepted work (Report.Lost > 0); codes 3, 4 and 5 take precedence, 1 does not; see [Accounter]
 )
 
 // ExitCodeName names an exit code: "clean", "stop failed", "start failed", "crashed", "forced",

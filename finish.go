@@ -87,7 +87,7 @@ func (r *run) finish(startErr error) (*Report, error) {
 		// soon, then less often.
 		pause := 20 * time.Microsecond
 		for deadline := time.Now().Add(leftBehindWait); time.Now().Before(deadline) && hasAny(groups, stopped); pause = min(2*pause, 5*time.Millisecond) {
-			time.Sleep(pause)
+			time.Sleep(min(pause, time.Until(deadline)))
 			groups = labelledGoroutines(r.id)
 		}
 		for i := range rep.Components {

@@ -16,6 +16,10 @@ func TestMain(m *testing.M) {
 		idleMain(mode) // the test binary re-run by BenchmarkIdleExit
 		return
 	}
+	if spec := os.Getenv(queueEnv); spec != "" {
+		queueMain(spec) // the test binary re-run as the queue service of queue_e2e_test.go
+		return
+	}
 	if os.Getenv(childEnv) != "" {
 		childMain() // the test binary re-run as a service by the end-to-end tests
 		return

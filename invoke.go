@@ -14,7 +14,8 @@ func invoke(ctx, labels context.Context, f func(context.Context) error) (err err
 	done := make(chan error, 1) // buffered: an abandoned call must still be able to finish
 	go func() {
 		pprof.SetGoroutineLabels(labels)
-		done <- safely(ctx, f)
+		// A Goexit ends this goroutine before safely returns: its error is sent from the unwind.
+		done <- safely(ctx, f, func(err error) { done <- err })
 	}()
 	select {
 	case err := <-done:
@@ -41,14 +42,23 @@ func explain(ctx context.Context, err error) error {
 	return err
 }
 
-// safely calls f, turning a panic into a *PanicError with the stack.
-func safely(ctx context.Context, f func(context.Context) error) (err error) {
+// safely calls f, turning a panic into a *PanicError with the stack. If f calls runtime.Goexit,
+// nothing can stop the goroutine from ending, so safely never returns: it calls goexit with a
+// *GoexitError (the stack where Goexit was called) while the goroutine unwinds.
+func safely(ctx context.Context, f func(context.Context) error, goexit func(error)) (err error) {
+	returned := false
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Value: v, Stack: debug.Stack()}
+			return
+		}
+		if !returned {
+			goexit(&GoexitError{Stack: debug.Stack()})
 		}
 	}()
-	return f(ctx)
+	err = f(ctx)
+	returned = true
+	return err
 }
 
 // errStopping is the cause given to a Runner's context at its turn to stop.

@@ -18,36 +18,10 @@ func Ticker(interval time.Duration, job func(ctx context.Context) error) interfa
 	return &loop{interval: interval, tick: job}
 }
 
-// Consume returns a component that calls handle for every value received from ch, one at a time,
-// until ch is closed (the worker is then done) or its turn to stop comes — whichever is first, so
-// a channel nobody closes never holds the stop. At its turn it finishes the value in hand and
-// returns; handle's ctx is cancelled only when the stop deadline passes. Values still buffered in
-// ch are left there: close ch from the producer, stopped first, to have them handled.
-func Consume[T any](ch <-chan T, handle func(ctx context.Context, v T) error) interface {
-	Runner
-	Stopper
-} {
-	return &loop{next: func(ctx context.Context, stop <-chan struct{}) (func(context.Context) error, bool) {
-		select {
-		case v, ok := <-ch:
-			if !ok {
-				return nil, false
-			}
-			return func(ctx context.Context) error { return handle(ctx, v) }, true
-		case <-stop:
-			return nil, false
-		case <-ctx.Done():
-			return nil, false
-		}
-	}}
-}
-
-// loop is the shared shape of Ticker and Consume: wait for the next piece of work, do it whole,
-// and stop between pieces.
+// loop is a Ticker: wait for the next tick, do it whole, and stop between ticks.
 type loop struct {
 	interval time.Duration
 	tick     func(context.Context) error
-	next     func(ctx context.Context, stop <-chan struct{}) (func(context.Context) error, bool)
 
 	once     sync.Once
 	stopOnce sync.Once
@@ -57,7 +31,7 @@ type loop struct {
 func (l *loop) init() { l.once.Do(func() { l.stopping = make(chan struct{}) }) }
 
 func (l *loop) validate() error {
-	if l.next == nil && l.interval <= 0 {
+	if l.interval <= 0 {
 		return errNonPositive("ticker interval", l.interval)
 	}
 	return nil
@@ -66,17 +40,6 @@ func (l *loop) validate() error {
 // Run does the work until Stop is called or ctx is cancelled.
 func (l *loop) Run(ctx context.Context) error {
 	l.init()
-	if l.next != nil {
-		for {
-			work, ok := l.next(ctx, l.stopping)
-			if !ok {
-				return nil
-			}
-			if err := work(ctx); err != nil {
-				return err
-			}
-		}
-	}
 	t := time.NewTicker(l.interval)
 	defer t.Stop()
 	for {

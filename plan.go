@@ -1,7 +1,9 @@
 package grace
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,12 +36,29 @@ type PlanStep struct {
 }
 
 // Plan validates the configuration like [App.Run] and returns the plan, or the [ConfigError].
-// It starts nothing and may be called before Run.
+// It starts nothing. It may be called before, during and after Run, from any goroutine: once Run
+// was called, it returns the plan Run follows (validated when Run began) — or Run's
+// [ConfigError], which also lists components added after Run was called.
 func (a *App) Plan() (*Plan, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.initLocked()
-	cfg, err := a.configureLocked()
+	var cfg config
+	var err error
+	if a.ran {
+		// Run owns the graph now: read what it configured, never relink it under its feet.
+		cfg, err = a.cfg, a.cfgErr
+		if len(a.late) > 0 {
+			var problems []string
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				problems = ce.Problems
+			}
+			err = &ConfigError{Problems: append(slices.Clone(problems), a.late...)}
+		}
+	} else {
+		cfg, err = a.configureLocked()
+	}
 	if err != nil {
 		return nil, err
 	}

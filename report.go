@@ -66,8 +66,10 @@ type ComponentReport struct {
 	Error     string        `json:"error,omitempty"`
 	TimedOut  bool          `json:"timed_out,omitempty"`
 	Panicked  bool          `json:"panicked,omitempty"`
-	Stack     string        `json:"stack,omitempty"`
-	Restarts  int           `json:"restarts,omitempty"`
+	// Stack is where the component panicked (Panicked) or called runtime.Goexit (its Err then
+	// matches [ErrGoexit]).
+	Stack    string `json:"stack,omitempty"`
+	Restarts int    `json:"restarts,omitempty"`
 	// Account is what the component lost or handed back at its stop, if it keeps an account
 	// ([Accounter]); its fields appear inline in JSON ("unit", "lost", "handed_back").
 	Account
@@ -103,9 +105,13 @@ type Report struct {
 	DelayEndedBy string            `json:"delay_ended_by,omitempty"`
 	Delay        time.Duration     `json:"delay_ns"`
 	Components   []ComponentReport `json:"components"`
-	// Lost and HandedBack total the components' accounts ([Accounter]): units of accepted work
-	// lost at the stop, and units returned for redelivery. Lost > 0 makes the exit code [ExitLost]
-	// unless a worse one applies.
+	// Lost and HandedBack total the components' accounts ([Accounter]), read when the report is
+	// built: units of accepted work lost at the stop (left in a queue, cut at a deadline, in
+	// hand of an abandoned component), and units returned for redelivery. Lost > 0 makes the
+	// exit code [ExitLost] unless a worse one applies ([ExitForced], [ExitStartFailed],
+	// [ExitCrashed] come first), and Err then matches [ErrLost] whatever the code. Components
+	// that never started are not counted. Work in hand of an abandoned component is counted as
+	// lost even if it finishes after the report.
 	Lost       int64 `json:"lost"`
 	HandedBack int64 `json:"handed_back"`
 	// Forensics holds the stacks of every goroutine the engine labelled, dumped when the hard

@@ -44,7 +44,7 @@ func (a *App) Run(ctx context.Context) (*Report, error) {
 	}
 	a.ran = true
 	cfg, cerr := a.configureLocked()
-	a.cfg = cfg
+	a.cfg, a.cfgErr = cfg, cerr
 	nodes := a.nodes
 	a.mu.Unlock()
 
@@ -238,4 +238,5 @@ func (n *node) addErr(err error) {
 	n.repMu.Lock()
 	defer n.repMu.Unlock()
 	n.rep.Err = errors.Join(n.rep.Err, err)
+	n.noteStackLocked(err)
 }

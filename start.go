@@ -128,14 +128,11 @@ func (r *run) startOne(all, calls context.Context, n *node) error {
 			n.repMu.Unlock()
 			return nil
 		}
-		var pe *PanicError
 		n.repMu.Lock()
 		n.rep.State = StateFailed
 		n.rep.Err = wrap(n.name, "start", err)
 		n.rep.TimedOut = errors.Is(err, ErrTimeout)
-		if errors.As(err, &pe) {
-			n.rep.Panicked, n.rep.Stack = true, string(pe.Stack)
-		}
+		n.noteStackLocked(err)
 		n.repMu.Unlock()
 		werr := wrap(n.name, "start", err)
 		if a.trigger(Trigger{Kind: TriggerFailure, Component: n.name, Reason: err.Error()}) {

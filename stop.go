@@ -7,7 +7,8 @@ import (
 )
 
 // stopAll stops every started component once everything that depends on it has stopped or been
-// abandoned; independent components stop in parallel. A third signal makes it return at once.
+// abandoned; independent components stop in parallel. A third signal makes it return at once,
+// cancelling every worker's context on the way out.
 func (r *run) stopAll() {
 	results := make(chan *node, len(r.nodes)) // one slot per node: a late stop never blocks
 	pending := make([]int, len(r.nodes))
@@ -36,6 +37,12 @@ func (r *run) stopAll() {
 				}
 			}
 		case <-r.app.forceCh:
+			// Forced: no more waiting, but every worker still gets its hard stop.
+			for _, n := range r.nodes {
+				if n.runCancel != nil {
+					n.runCancel(ErrForced)
+				}
+			}
 			return
 		}
 	}
@@ -105,10 +112,7 @@ func (r *run) stopOne(n *node) {
 	if err != nil {
 		n.rep.Err = errors.Join(n.rep.Err, wrap(n.name, "stop", err))
 		n.rep.TimedOut = n.rep.TimedOut || errors.Is(err, ErrTimeout)
-		var pe *PanicError
-		if errors.As(err, &pe) {
-			n.rep.Panicked, n.rep.Stack = true, string(pe.Stack)
-		}
+		n.noteStackLocked(err)
 	}
 	level := "grace: component stopped"
 	if abandoned {

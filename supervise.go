@@ -30,16 +30,11 @@ func (r *run) supervise(ctx context.Context, n *node) {
 		backoff = p.min
 	}
 	for {
-		err := safely(ctx, runner.Run)
-		if n.stopping.Load() || ctx.Err() != nil {
-			// Stopping: the error, if it is not just the cancellation, belongs to the stop.
-			if err != nil && !errors.Is(err, context.Canceled) {
-				n.runErr = err
-			}
-			return
-		}
+		// A Goexit in Run ends this goroutine inside safely: the failure is recorded on the way
+		// out, before runDone closes.
+		err := safely(ctx, runner.Run, func(err error) { r.runEnded(ctx, n, err) })
 		var pe *PanicError
-		if errors.As(err, &pe) {
+		if errors.As(err, &pe) && !n.stopping.Load() && ctx.Err() == nil {
 			a.log().Error("grace: worker panicked", "component", n.name, "panic", pe.Value, "stack", string(pe.Stack))
 			n.repMu.Lock()
 			n.rep.Panicked, n.rep.Stack = true, string(pe.Stack)
@@ -63,16 +58,45 @@ func (r *run) supervise(ctx context.Context, n *node) {
 				continue
 			}
 		}
-		if err == nil {
-			n.setState(StateDone, nil)
-			return
-		}
-		werr := wrap(n.name, "run", err)
-		n.setState(StateFailed, werr)
-		r.fail(werr)
-		if a.trigger(Trigger{Kind: TriggerFailure, Component: n.name, Reason: err.Error()}) {
-			a.log().Error("grace: worker failed, stopping", "component", n.name, "error", err)
+		r.runEnded(ctx, n, err)
+		return
+	}
+}
+
+// runEnded records how a worker's Run ended for good: during its stop, the error belongs to the
+// stop; before it, nil means the work is done and anything else stops the app.
+func (r *run) runEnded(ctx context.Context, n *node, err error) {
+	a := r.app
+	if n.stopping.Load() || ctx.Err() != nil {
+		// Stopping: the error, if it is not just the cancellation, belongs to the stop.
+		if err != nil && !errors.Is(err, context.Canceled) {
+			n.runErr = err
 		}
 		return
+	}
+	if err == nil {
+		n.setState(StateDone, nil)
+		return
+	}
+	werr := wrap(n.name, "run", err)
+	n.setState(StateFailed, werr)
+	n.repMu.Lock()
+	n.noteStackLocked(err)
+	n.repMu.Unlock()
+	r.fail(werr)
+	if a.trigger(Trigger{Kind: TriggerFailure, Component: n.name, Reason: err.Error()}) {
+		a.log().Error("grace: worker failed, stopping", "component", n.name, "error", err)
+	}
+}
+
+// noteStackLocked puts the stack of a panic or a Goexit into the component's report.
+func (n *node) noteStackLocked(err error) {
+	var pe *PanicError
+	var ge *GoexitError
+	switch {
+	case errors.As(err, &pe):
+		n.rep.Panicked, n.rep.Stack = true, string(pe.Stack)
+	case errors.As(err, &ge) && n.rep.Stack == "":
+		n.rep.Stack = string(ge.Stack)
 	}
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net/http"
@@ -78,13 +79,19 @@ const hungLimit = 5 * time.Second
 // BenchmarkHung: five components, the middle one's stop hangs forever (ignoring its context);
 // a 2 s budget. Reports per style the time to exit (the process is killed at hungLimit), how many
 // of the other four components closed, and whether the output names the hung one.
+//
+// It also runs "fxgrace": the fx style's app wired through gracefx, whose report names each hook
+// after the function that appended it and its rank — the hung one, third appended, is
+// "main.fxService.hooks#3".
 func BenchmarkHung(b *testing.B) {
+	hungName := map[string]string{"fxgrace": "main.fxService.hooks#3"}
 	for b.Loop() {
-		for _, style := range styles {
+		for _, style := range append(slices.Clone(styles), "fxgrace") {
 			s := start(b, style, "-components", "5", "-hang", "-budget", "2s")
 			took, _ := s.stop(b, hungLimit)
 			named := 0.0
-			if s.mentions("component-02") {
+			name := cmp.Or(hungName[style], "component-02")
+			if s.mentions(name) {
 				named = 1
 			}
 			b.ReportMetric(ms(took), style+"-exit-ms")

@@ -3,6 +3,7 @@ package bench
 import (
 	"io"
 	"net/http"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 func TestStyles(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
 	t.Cleanup(client.CloseIdleConnections)
-	for _, style := range withBare {
+	for _, style := range append(slices.Clone(withBare), "fxgrace") {
 		t.Run(style, func(t *testing.T) {
 			s := start(t, style, "-components", "1")
 			for path, want := range map[string]string{"/work": "ok\n", "/work?ms=5": "ok\n", "/readyz": "ready\n"} {

@@ -69,6 +69,21 @@ func (s *Signals) Send(sig os.Signal) {
 	}
 }
 
+// TrySend delivers sig like Send if at least one channel is registered, and reports whether one
+// was. It never waits: use it where the run may already have ended (Send would then wait for a
+// Notify that never comes).
+func (s *Signals) TrySend(sig os.Signal) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.chans {
+		select {
+		case c <- sig:
+		default:
+		}
+	}
+	return len(s.chans) > 0
+}
+
 // Listening reports how many channels are registered; Restored reports whether every channel
 // that was registered has been unregistered again (signal handling restored).
 func (s *Signals) Listening() int {

@@ -7,7 +7,7 @@ import (
 
 func TestRunNaiveServerLosesRequests(t *testing.T) {
 	t.Parallel()
-	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "naive")...)...)
+	res := gracedrillVouched(t, append(runArgs(t), testServerCmd(t, "naive")...)...)
 	if res.code != exitFail {
 		t.Fatalf("exit code %d, want %d", res.code, exitFail)
 	}
@@ -31,7 +31,7 @@ func TestRunNaiveServerLosesRequests(t *testing.T) {
 
 func TestRunShutdownWithoutDelayLosesRequests(t *testing.T) {
 	t.Parallel()
-	res := gracedrill(t, append(runArgs(t), testServerCmd(t, "nodelay")...)...)
+	res := gracedrillVouched(t, append(runArgs(t), testServerCmd(t, "nodelay")...)...)
 	r := res.report
 	if res.code != exitFail || r.Failed == 0 {
 		t.Fatalf("exit %d, failed %d: want refused requests between listener close and the load balancer noticing", res.code, r.Failed)
@@ -70,7 +70,7 @@ func TestRunGraceServerLosesNothing(t *testing.T) {
 // careful server loses them, which is what a client without a load balancer sees.
 func TestRunIgnoreReadinessKeepsSending(t *testing.T) {
 	t.Parallel()
-	res := gracedrill(t, append(runArgs(t, "--ignore-readiness"), testServerCmd(t, "careful", "--drain", "300ms")...)...)
+	res := gracedrillVouched(t, append(runArgs(t, "--ignore-readiness"), testServerCmd(t, "careful", "--drain", "300ms")...)...)
 	r := res.report
 	if res.code != exitFail || r.FailedByKind["refused"] == 0 {
 		t.Fatalf("exit %d, failed_by_kind %v: want refused requests after the listener closed", res.code, r.FailedByKind)

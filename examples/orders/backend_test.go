@@ -10,6 +10,7 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/gracekit/grace/examples/orders/internal/store"
@@ -78,6 +79,31 @@ func kafka(t *testing.T) *backend {
 	dir := t.TempDir()
 	return &backend{name: "sqlite+kafka", dataDir: dir,
 		args: []string{"--data-dir", dir, "--kafka-brokers", strings.Join(c.ListenAddrs(), ","), "--kafka-instance-id", "orders-test-1"},
+		open: func() *sql.DB { return openDB(t, "sqlite", store.SQLiteDSN(dir)) }}
+}
+
+// rabbitmq: SQLite and the RabbitMQ of GRACE_TEST_AMQP_URL (scripts/services), with a queue of
+// the test's own, deleted after the test.
+func rabbitmq(t *testing.T) *backend {
+	u := os.Getenv("GRACE_TEST_AMQP_URL")
+	if u == "" {
+		t.Fatal("GRACE_TEST_AMQP_URL is not set: start RabbitMQ with scripts/services (make test does)")
+	}
+	queue := "orders-" + strings.ToLower(store.NewID()[:12])
+	t.Cleanup(func() {
+		conn, err := amqp.Dial(u)
+		if err != nil {
+			t.Errorf("delete queue: %v", err)
+			return
+		}
+		defer conn.Close()
+		if ch, err := conn.Channel(); err == nil {
+			ch.QueueDelete(queue, false, false, false)
+		}
+	})
+	dir := t.TempDir()
+	return &backend{name: "sqlite+rabbitmq", dataDir: dir,
+		args: []string{"--data-dir", dir, "--amqp-url", u, "--amqp-queue", queue},
 		open: func() *sql.DB { return openDB(t, "sqlite", store.SQLiteDSN(dir)) }}
 }
 

@@ -27,6 +27,7 @@ var runEnds = []string{"SIGTERM", "SIGKILL", "SIGTERM"}
 func TestNoOrderLostAcrossRestartsDefaults(t *testing.T) { testNoOrderLost(t, defaults(t)) }
 func TestNoOrderLostAcrossRestartsPostgres(t *testing.T) { testNoOrderLost(t, postgres(t)) }
 func TestNoOrderLostAcrossRestartsKafka(t *testing.T)    { testNoOrderLost(t, kafka(t)) }
+func TestNoOrderLostAcrossRestartsAMQP(t *testing.T)     { testNoOrderLost(t, rabbitmq(t)) }
 
 // testNoOrderLost runs the service several times; each time a Go client posts orders from 8
 // goroutines, and SIGTERM comes under that load; the client then plays a load balancer's part,

@@ -4,12 +4,14 @@ go 1.26.0
 
 require (
 	github.com/gracekit/grace v0.0.0
+	github.com/gracekit/grace/graceamqp v0.0.0
 	github.com/gracekit/grace/gracekafka v0.0.0
 	github.com/gracekit/grace/gracenats v0.0.0
 	github.com/gracekit/grace/gracepgx v0.0.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
+	github.com/rabbitmq/amqp091-go v1.16.0
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
 	github.com/twmb/franz-go/pkg/kmsg v1.15.1
@@ -46,6 +48,7 @@ require (
 
 replace (
 	github.com/gracekit/grace => ../..
+	github.com/gracekit/grace/graceamqp => ../../graceamqp
 	github.com/gracekit/grace/gracekafka => ../../gracekafka
 	github.com/gracekit/grace/gracenats => ../../gracenats
 	github.com/gracekit/grace/gracepgx => ../../gracepgx

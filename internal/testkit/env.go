@@ -12,6 +12,7 @@ const (
 	EnvRedisAddr    = "GRACE_TEST_REDIS_ADDR"
 	EnvEtcdEndpoint = "GRACE_TEST_ETCD_ENDPOINT"
 	EnvNATSURL      = "GRACE_TEST_NATS_URL"
+	EnvAMQPURL      = "GRACE_TEST_AMQP_URL"
 )
 
 // Env returns the value of the environment variable name. If it is unset or empty, Env fails t

@@ -30,7 +30,7 @@ type config struct {
 func main() {
 	var c config
 	fs := flag.NewFlagSet("benchsvc", flag.ContinueOnError)
-	fs.StringVar(&c.style, "style", "grace", "bare, stdlib, fx, oklog or grace")
+	fs.StringVar(&c.style, "style", "grace", "bare, stdlib, fx, fxgrace, oklog or grace")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:0", "listen address")
 	fs.IntVar(&c.components, "components", 0, "background components")
 	fs.DurationVar(&c.stopEach, "stop-each", 0, "how long each component's stop takes")
@@ -45,9 +45,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchsvc: -components, -stop-each, -drain-delay and -quiet-period must not be negative; -budget must be positive")
 		os.Exit(2)
 	}
-	run := map[string]func(config) int{"bare": runBare, "stdlib": runStdlib, "fx": runFx, "oklog": runOklog, "grace": runGrace}[c.style]
+	run := map[string]func(config) int{"bare": runBare, "stdlib": runStdlib, "fx": runFx, "fxgrace": runFxGrace, "oklog": runOklog, "grace": runGrace}[c.style]
 	if run == nil {
-		fmt.Fprintf(os.Stderr, "benchsvc: unknown -style %q (want bare, stdlib, fx, oklog or grace)\n", c.style)
+		fmt.Fprintf(os.Stderr, "benchsvc: unknown -style %q (want bare, stdlib, fx, fxgrace, oklog or grace)\n", c.style)
 		os.Exit(2)
 	}
 	os.Exit(run(c))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +23,7 @@ const (
 	DefaultAddr          = "127.0.0.1:8080"
 	DefaultDataDir       = "data"
 	DefaultKafkaTopic    = "orders"
+	DefaultAMQPQueue     = "orders"
 	DefaultBudget        = 25 * time.Second
 	DefaultDrainDelay    = 5 * time.Second
 	DefaultQuietPeriod   = time.Second
@@ -56,6 +58,8 @@ type Config struct {
 	KafkaBrokers  []string      // Kafka instead of embedded NATS when set
 	KafkaTopic    string        // topic for accepted orders
 	KafkaInstance string        // static group membership id; "" for dynamic membership
+	AMQPURL       string        // RabbitMQ instead of embedded NATS when set
+	AMQPQueue     string        // RabbitMQ queue for accepted orders
 	Budget        time.Duration // the whole stop, drain delay included
 	DrainDelay    time.Duration // not ready but serving, before anything stops
 	QuietPeriod   time.Duration // the drain delay ends early after this long without requests; 0: off
@@ -105,6 +109,8 @@ func Parse(args []string, env func(string) (string, bool), out io.Writer) (Confi
 	fs.StringVar(&brokers, "kafka-brokers", "", "comma-separated Kafka brokers host:port; embedded NATS JetStream when empty")
 	fs.StringVar(&c.KafkaTopic, "kafka-topic", DefaultKafkaTopic, "Kafka topic for accepted orders")
 	fs.StringVar(&c.KafkaInstance, "kafka-instance-id", "", "static consumer-group membership id, stable across restarts of this instance (empty: dynamic membership)")
+	fs.StringVar(&c.AMQPURL, "amqp-url", "", "RabbitMQ URL amqp://user:password@host:port/vhost; embedded NATS JetStream when empty (and no Kafka brokers)")
+	fs.StringVar(&c.AMQPQueue, "amqp-queue", DefaultAMQPQueue, "RabbitMQ queue for accepted orders (declared durable at start)")
 	dur(&c.Budget, "budget", DefaultBudget, "budget for the whole stop, drain delay included")
 	dur(&c.DrainDelay, "drain-delay", DefaultDrainDelay, "time not ready but still serving before anything stops")
 	dur(&c.QuietPeriod, "quiet-period", DefaultQuietPeriod, "end the drain delay early once no request came for this long (0: never)")
@@ -182,6 +188,18 @@ func (c *Config) check() []string {
 			}
 			p = append(p, fmt.Sprintf("kafka broker %q: %v", b, err))
 		}
+	}
+	if c.AMQPURL != "" {
+		// Never echo the URL: it may hold a password.
+		if u, err := url.Parse(c.AMQPURL); err != nil || (u.Scheme != "amqp" && u.Scheme != "amqps") || u.Host == "" {
+			p = append(p, "amqp-url is not a RabbitMQ URL (amqp://user:password@host:port/vhost)")
+		}
+		if len(c.KafkaBrokers) > 0 {
+			p = append(p, "amqp-url and kafka-brokers both set: choose one broker")
+		}
+	}
+	if c.AMQPQueue == "" || len(c.AMQPQueue) > 255 {
+		p = append(p, fmt.Sprintf("amqp queue %q: want 1 to 255 characters", c.AMQPQueue))
 	}
 	if c.KafkaTopic == "" || strings.ContainsAny(c.KafkaTopic, " /\\") {
 		p = append(p, fmt.Sprintf("kafka topic %q is not a valid topic name", c.KafkaTopic))

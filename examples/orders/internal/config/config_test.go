@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,6 +42,27 @@ func TestComponentLimitsShrinkToASmallBudget(t *testing.T) {
 	}
 }
 
+// TestAMQPURL: a RabbitMQ URL is checked without ever echoing it (it may hold a password), and
+// cannot be combined with Kafka.
+func TestAMQPURL(t *testing.T) {
+	c, err := Parse([]string{"--amqp-url", "amqp://u:p@127.0.0.1:5672/", "--amqp-queue", "q1"}, noEnv, io.Discard)
+	if err != nil || c.AMQPURL != "amqp://u:p@127.0.0.1:5672/" || c.AMQPQueue != "q1" {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+	for _, args := range [][]string{
+		{"--amqp-url", "http://secretpw@host/"},
+		{"--amqp-url", "amqp://u:secretpw@h:1/", "--kafka-brokers", "a:1"},
+		{"--amqp-url", "amqp://u:secretpw@h:1/", "--amqp-queue", ""},
+	} {
+		_, err := Parse(args, noEnv, io.Discard)
+		if !errors.Is(err, ErrUsage) {
+			t.Errorf("%q: error %v, want a configuration error", args, err)
+		} else if strings.Contains(err.Error(), "secretpw") {
+			t.Errorf("%q: error %q echoes the password", args, err)
+		}
+	}
+}
+
 // FuzzParse: any flag values give either a valid configuration or an *Error — never a panic,
 // and never a configuration that breaks its own rules.
 func FuzzParse(f *testing.F) {
@@ -48,6 +70,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("--addr", "127.0.0.1:0", "--kafka-brokers", "a:1,b:2")
 	f.Add("--max-upload", "0", "--pg-dsn", "postgres://x@y:5432/z")
 	f.Add("--http-timeout", "-1s", "--addr", "[::1]:80")
+	f.Add("--amqp-url", "amqp://guest:guest@127.0.0.1:5672/", "--amqp-queue", "orders")
 	f.Fuzz(func(t *testing.T, f1, v1, f2, v2 string) {
 		c, err := Parse([]string{f1, v1, f2, v2}, noEnv, io.Discard)
 		if err != nil {

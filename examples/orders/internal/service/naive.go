@@ -81,7 +81,18 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	var runConsumer func(context.Context) error
 	var closeBroker func()
 	handle := fulfil.Handler(st, m, cfg.FulfilDelay, log)
-	if len(cfg.KafkaBrokers) > 0 {
+	switch {
+	case cfg.AMQPURL != "":
+		a := broker.NewAMQP(cfg.AMQPURL, cfg.AMQPQueue, log)
+		if err := a.Start(startCtx); err != nil {
+			log.Error("start rabbitmq", "error", err)
+			return 3
+		}
+		go func() { _ = a.Run(context.Background()) }() // ends when Close closes the connection
+		c := broker.NewAMQPConsumer(a, handle, log)
+		pub, startConsumer, runConsumer = a, c.Start, c.Run
+		closeBroker = func() { _ = a.Close() }
+	case len(cfg.KafkaBrokers) > 0:
 		k, err := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
 		if err != nil {
 			log.Error("kafka", "error", err)
@@ -94,7 +105,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 		c := broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, cfg.KafkaInstance, handle, log)
 		pub, startConsumer, runConsumer = k, c.Start, c.Run
 		closeBroker = func() { _ = k.Close() }
-	} else {
+	default:
 		ns := broker.NewNATSServer(cfg.DataDir)
 		if err := ns.Start(startCtx); err != nil {
 			log.Error("start nats", "error", err)

@@ -57,7 +57,7 @@ const ListeningPrefix = "orders: listening on "
 //	db                ← pgx-pool, data-dir-lock
 //	migrate           ← db
 //	nats-server       ← data-dir-lock (embedded NATS only)
-//	broker            ← nats-server
+//	broker            ← nats-server (RabbitMQ, Kafka: none)
 //	fulfilment        ← migrate, broker
 //	expiry            ← migrate
 //	pool-maintenance  ← db
@@ -138,7 +138,13 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	var pub broker.Publisher
 	var consumer any
 	brokerDeps := []string{CompBroker}
-	if len(cfg.KafkaBrokers) > 0 {
+	switch {
+	case cfg.AMQPURL != "":
+		a := broker.NewAMQP(cfg.AMQPURL, cfg.AMQPQueue, log)
+		app.Add(CompBroker, a, grace.Independent())
+		pub = a
+		consumer = broker.NewAMQPConsumer(a, handle, log)
+	case len(cfg.KafkaBrokers) > 0:
 		k, err := broker.NewKafka(cfg.KafkaBrokers, cfg.KafkaTopic)
 		if err != nil {
 			log.Error("kafka", "error", err)
@@ -147,7 +153,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 		app.Add(CompBroker, k, grace.Independent())
 		pub = k
 		consumer = broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, cfg.KafkaInstance, handle, log)
-	} else {
+	default:
 		ns := broker.NewNATSServer(cfg.DataDir)
 		app.Add(CompNATSServer, ns, grace.DependsOn(CompLock))
 		nc := broker.NewNATS(ns)

@@ -1,0 +1,257 @@
+package graceamqp_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/graceamqp"
+	"github.com/gracekit/grace/internal/testkit"
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// TestStopFinishesInHandHandsBackPrefetched is the consumer's doc comment as a user reads it: at
+// its turn to stop, the delivery in hand is finished and acked, the deliveries prefetched but not
+// started are handed back at once, and the report counts them.
+func TestStopFinishesInHandHandsBackPrefetched(t *testing.T) {
+	const n, prefetch = 200, 20
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := a.queue(t)
+	publishN(t, url, q, n)
+
+	conn := dial(t, url)
+	started, release := make(chan struct{}), make(chan struct{})
+	var handled atomic.Int32
+	var once sync.Once
+	cons := graceamqp.NewConsumer(conn, q, func(ctx context.Context, d amqp.Delivery) error {
+		once.Do(func() {
+			close(started)
+			<-release // in hand when the stop begins
+		})
+		handled.Add(1)
+		return nil
+	}, graceamqp.WithPrefetch(prefetch))
+	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", cons, nil})
+	testkit.Await(t, started, 20*time.Second, "the first delivery in the handler")
+	a.waitReady(t, q, n-prefetch) // the broker sent a full prefetch
+
+	r.App.Stop("test")
+	// The consumer's stop has begun once the broker has no consumer on the queue.
+	testkit.Until(t, 20*time.Second, "the subscription's cancel", func() bool { return a.consumers(t, q) == 0 })
+	select {
+	case <-r.Ended():
+		t.Fatal("the app stopped with a delivery still in the handler")
+	default:
+	}
+	close(release)
+	rep := r.Wait(t).Report
+	if rep.ExitCode != grace.ExitClean {
+		t.Fatalf("exit %d, want clean:\n%s", rep.ExitCode, rep)
+	}
+	if got := handled.Load(); got != 1 {
+		t.Errorf("handled %d deliveries, want 1 (the one in hand)", got)
+	}
+	want := grace.Account{Unit: "messages", HandedBack: prefetch - 1}
+	if got := rep.Component("consumer").Account; got != want {
+		t.Errorf("account %+v, want %+v", got, want)
+	}
+	a.waitReady(t, q, n-1) // handed back at once, not when some timeout expires; the one in hand acked
+}
+
+// TestRestartsLoseNothing stops and starts the consumer again and again mid-stream, by App.Stop
+// and by SIGTERM: every message is handled, none twice, and no stop loses anything.
+func TestRestartsLoseNothing(t *testing.T) {
+	const n, runs = 2000, 4
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := a.queue(t)
+	publishN(t, url, q, n)
+
+	tl := testkit.NewLedger("message")
+	var handedBack int64
+	tl.Restarts(t, n, runs, func(run int) *testkit.Signalled {
+		conn := dial(t, url)
+		cons := graceamqp.NewConsumer(conn, q, func(ctx context.Context, d amqp.Delivery) error {
+			time.Sleep(200 * time.Microsecond) // some work, so the stop lands mid-stream
+			return tl.Add(d.Body)
+		}, graceamqp.WithPrefetch(50))
+		return runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", cons, nil})
+	}, func(run int, rep *grace.Report) {
+		acc := rep.Component("consumer").Account
+		if acc.Lost != 0 {
+			t.Errorf("run %d lost %d messages", run, acc.Lost)
+		}
+		handedBack += acc.HandedBack
+	})
+	if dups := tl.Check(t, n, 0); dups != 0 {
+		t.Errorf("%d messages handled twice, want 0", dups)
+	}
+	a.waitReady(t, q, 0)
+	_, _, handled, _ := tl.Snapshot()
+	t.Logf("messages %d, runs %d, handled per run %v, handed back at the stops %d", n, runs, handled, handedBack)
+}
+
+// TestHandlerCutAtCutPoint: a handler that does not finish by the cut point has its ctx cancelled
+// with cause ErrCut; the stop ends within the component's limit and the delivery goes back to
+// the broker, counted as handed back, not lost.
+func TestHandlerCutAtCutPoint(t *testing.T) {
+	const n = 5
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := a.queue(t)
+	publishN(t, url, q, n)
+
+	conn := dial(t, url)
+	started := make(chan struct{})
+	causes := make(chan error, 1)
+	var once sync.Once
+	cons := graceamqp.NewConsumer(conn, q, func(ctx context.Context, d amqp.Delivery) error {
+		once.Do(func() { close(started) })
+		<-ctx.Done() // a handler that only ends when it must
+		causes <- context.Cause(ctx)
+		return ctx.Err()
+	})
+	const limit = time.Second
+	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil},
+		component{"consumer", cons, []grace.ComponentOption{grace.StopTimeout(limit)}})
+	testkit.Await(t, started, 20*time.Second, "a delivery in the handler")
+	a.waitReady(t, q, 0)
+	r.App.Stop("test")
+	rep := r.Wait(t).Report
+	testkit.StoppedWithin(t, rep, "consumer", limit)
+	if cause := testkit.Recv(t, causes, time.Second, "the handler's ctx cause"); !errors.Is(cause, graceamqp.ErrCut) {
+		t.Errorf("handler's ctx cause %v, want ErrCut", cause)
+	}
+	if got, want := rep.Component("consumer").Account, (grace.Account{Unit: "messages", HandedBack: n}); got != want {
+		t.Errorf("account %+v, want %+v (the cut delivery and the prefetched ones)", got, want)
+	}
+	if rep.ExitCode != grace.ExitClean {
+		t.Errorf("exit %d, want clean: handed back is not lost:\n%s", rep.ExitCode, rep)
+	}
+	a.waitReady(t, q, n)
+}
+
+// TestAutoAckStopCountsLost: with auto-ack the broker forgets what it sends, so the stop
+// handles what it received until its cut point and counts the rest as lost: every message is
+// either handled, counted lost, or still in the queue — and the run fails with grace.ErrLost.
+func TestAutoAckStopCountsLost(t *testing.T) {
+	const n = 300
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := a.queue(t)
+	publishN(t, url, q, n)
+
+	conn := dial(t, url)
+	var handled atomic.Int64
+	cons := graceamqp.NewConsumer(conn, q, func(ctx context.Context, d amqp.Delivery) error {
+		select {
+		case <-time.After(5 * time.Millisecond): // work
+			handled.Add(1)
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}, graceamqp.WithAutoAck())
+	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil},
+		component{"consumer", cons, []grace.ComponentOption{grace.StopTimeout(500 * time.Millisecond)}})
+	testkit.Until(t, 20*time.Second, "20 messages handled", func() bool { return handled.Load() >= 20 })
+	r.App.Stop("test")
+	res := r.Wait(t)
+	acc := res.Report.Component("consumer").Account
+	left := a.ready(t, q)
+	if acc.Lost == 0 || handled.Load()+acc.Lost+int64(left) != n {
+		t.Errorf("handled %d + lost %d + still queued %d, want %d with some lost", handled.Load(), acc.Lost, left, n)
+	}
+	if res.Report.ExitCode != grace.ExitLost || !errors.Is(res.Err, grace.ErrLost) {
+		t.Errorf("exit %d, error %v; want ExitLost and ErrLost", res.Report.ExitCode, res.Err)
+	}
+}
+
+// TestHandlerErrorHandsBackAndStops: a handler's error stops the app with a HandlerError naming
+// the delivery, and the delivery goes back to the queue.
+func TestHandlerErrorHandsBackAndStops(t *testing.T) {
+	const n = 10
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := a.queue(t)
+	publishN(t, url, q, n)
+
+	conn := dial(t, url)
+	boom := errors.New("boom")
+	cons := graceamqp.NewConsumer(conn, q, func(ctx context.Context, d amqp.Delivery) error {
+		if string(d.Body) == "3" {
+			return boom
+		}
+		return nil
+	}, graceamqp.WithPrefetch(1))
+	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", cons, nil})
+	res := r.Wait(t)
+	var he *graceamqp.HandlerError
+	if !errors.As(res.Err, &he) || !errors.Is(res.Err, boom) || he.Queue != q {
+		t.Fatalf("error %v, want a HandlerError for queue %s wrapping boom", res.Err, q)
+	}
+	if got := res.Report.Component("consumer").Account; got.Lost != 0 || got.HandedBack != 1 {
+		t.Errorf("account %+v, want the failed delivery handed back and nothing lost", got)
+	}
+	a.waitReady(t, q, n-3) // 0, 1 and 2 acked; 3 back in the queue
+}
+
+// TestQueueDeletedStopsApp: when the broker ends the subscription while the app runs (the queue
+// was deleted), the consumer's Run returns an error matching ErrClosed, which stops the app.
+func TestQueueDeletedStopsApp(t *testing.T) {
+	url := brokerURL(t)
+	a := newAdmin(t, url)
+	q := a.queue(t)
+	conn := dial(t, url)
+	cons := graceamqp.NewConsumer(conn, q, func(ctx context.Context, d amqp.Delivery) error { return nil })
+	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", cons, nil})
+	if _, err := a.ch.QueueDelete(q, false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	res := r.Wait(t)
+	if !errors.Is(res.Err, graceamqp.ErrClosed) {
+		t.Fatalf("error %v, want ErrClosed", res.Err)
+	}
+}
+
+// TestConfigErrors: bad configuration fails the start, with every problem named.
+func TestConfigErrors(t *testing.T) {
+	app := testkit.NewApp()
+	app.Add("consumer", graceamqp.NewConsumer(nil, "", nil, graceamqp.WithPrefetch(0), graceamqp.WithCutMargin(-time.Second)))
+	_, err := app.Run(context.Background())
+	if !errors.Is(err, graceamqp.ErrInvalid) {
+		t.Fatalf("error %v, want ErrInvalid", err)
+	}
+	for _, want := range []string{"nil *amqp.Connection", "queue name", "nil handler", "prefetch must be positive, got 0", "cut margin"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+}
+
+// TestRecoveryRefused: a connection with amqp091-go's automatic recovery fails the start: across
+// a reconnect, deliveries and confirms could not be accounted for.
+func TestRecoveryRefused(t *testing.T) {
+	conn, err := amqp.DialConfig(brokerURL(t), amqp.Config{Recovery: &amqp.Recovery{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	for _, c := range []any{
+		graceamqp.NewConn(conn),
+		graceamqp.NewConsumer(conn, "q", func(context.Context, amqp.Delivery) error { return nil }),
+		graceamqp.NewPublisher(conn),
+	} {
+		app := testkit.NewApp()
+		app.Add("c", c)
+		if _, err := app.Run(context.Background()); !errors.Is(err, graceamqp.ErrInvalid) || !strings.Contains(err.Error(), "automatic recovery") {
+			t.Errorf("%T: error %v, want ErrInvalid naming automatic recovery", c, err)
+		}
+	}
+}

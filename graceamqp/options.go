@@ -1,0 +1,100 @@
+package graceamqp
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gracekit/grace"
+)
+
+// DefaultPrefetch is how many deliveries a [Consumer] lets the broker send ahead of its handler
+// (the channel's prefetch count), unless [WithPrefetch] says otherwise.
+const DefaultPrefetch = 50
+
+// Option configures a [Conn], a [Consumer] or a [Publisher]. Each takes the options that apply
+// to it and ignores the others.
+type Option interface {
+	apply(*config)
+}
+
+type config struct {
+	prefetch  int
+	autoAck   bool
+	tag       string
+	logger    *slog.Logger
+	cutMargin time.Duration
+	problems  []string
+}
+
+type option func(*config)
+
+func (o option) apply(c *config) { o(c) }
+
+func newConfig(opts []Option) config {
+	c := config{prefetch: DefaultPrefetch, cutMargin: grace.DefaultCutMargin}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	return c
+}
+
+// WithPrefetch sets the consumer's prefetch count (default [DefaultPrefetch]): how many
+// deliveries the broker sends ahead of the handler, unacknowledged. It is also the most a crash
+// can make the broker deliver again: a delivery is handled, then acked, so only deliveries the
+// broker still counts as unacknowledged — at most the prefetch count — come back. At a stop, the
+// deliveries prefetched but not started are handed back (nack with requeue). Must be positive.
+// It does not apply with [WithAutoAck]: the broker then sends without limit.
+func WithPrefetch(n int) Option {
+	return option(func(c *config) {
+		if n <= 0 {
+			c.problems = append(c.problems, fmt.Sprintf("prefetch must be positive, got %d", n))
+		}
+		c.prefetch = n
+	})
+}
+
+// WithAutoAck makes the consumer consume with automatic acknowledgement: the broker forgets each
+// message as it sends it. It is faster, but nothing can be handed back: at a stop the consumer
+// handles the deliveries it has already received until its cut point, and those it could not
+// handle — and a delivery whose handler failed or was cut — are counted as lost in the report.
+// Without it (the default) every delivery is acked after its handler returns.
+func WithAutoAck() Option {
+	return option(func(c *config) { c.autoAck = true })
+}
+
+// WithConsumerTag sets the consumer tag the consumer subscribes with (the default is one made
+// up from the queue's name and random bytes). Tags are unique per channel; the consumer has a
+// channel of its own, so any tag will do: it is what the broker's management tools show.
+func WithConsumerTag(tag string) Option {
+	return option(func(c *config) {
+		if tag == "" {
+			c.problems = append(c.problems, "consumer tag must not be empty")
+		}
+		c.tag = tag
+	})
+}
+
+// WithCutMargin sets how long before its stop deadline the component cuts what it still has in
+// hand (default [grace.DefaultCutMargin]; the rule is [grace.CutAt]): the consumer cancels its
+// handler's ctx and stops waiting for the broker, the publisher stops waiting for confirms. The
+// margin is what is left to close the channel in an orderly way. Must not be negative.
+func WithCutMargin(d time.Duration) Option {
+	return option(func(c *config) {
+		if d < 0 {
+			c.problems = append(c.problems, fmt.Sprintf("cut margin must not be negative, got %v", d))
+		}
+		c.cutMargin = d
+	})
+}
+
+// WithLogger sets where the component logs what it gets past: a failed ack, a blocked
+// connection, a broker that did not answer at the stop. The default is slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return option(func(c *config) { c.logger = l })
+}

@@ -1,0 +1,18 @@
+module github.com/gracekit/grace/gracefx
+
+go 1.26.0
+
+require (
+	github.com/gracekit/grace v0.0.0-00010101000000-000000000000
+	go.uber.org/fx v1.24.0
+	go.uber.org/goleak v1.3.0
+)
+
+require (
+	go.uber.org/dig v1.19.0 // indirect
+	go.uber.org/multierr v1.10.0 // indirect
+	go.uber.org/zap v1.26.0 // indirect
+	golang.org/x/sys v0.0.0-20220412211240-33da011f77ad // indirect
+)
+
+replace github.com/gracekit/grace => ../
