@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gracekit/grace"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 var (
-	_ grace.Starter = (*Consumer)(nil)
-	_ grace.Runner  = (*Consumer)(nil)
-	_ grace.Stopper = (*Consumer)(nil)
+	_ grace.Starter   = (*Consumer)(nil)
+	_ grace.Runner    = (*Consumer)(nil)
+	_ grace.Stopper   = (*Consumer)(nil)
+	_ grace.Accounter = (*Consumer)(nil)
 )
 
 // Handler handles one record. It is called for the records of a partition in order, one record
@@ -48,6 +50,9 @@ type Consumer struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
+
+	held       atomic.Int64 // records of the batch in hand not yet handled
+	handedBack atomic.Int64 // records fetched and never committed, left for redelivery
 }
 
 // NewConsumer returns a consumer in group that hands each record to handle. Pass the brokers and
@@ -192,10 +197,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 // first record not handled, so a later poll of this client delivers it again.
 func (c *Consumer) handleBatch(ctx context.Context, cl *kgo.Client, records []*kgo.Record) (err error) {
 	next := 0 // index of the first record not handled
+	c.held.Store(int64(len(records)))
 	defer func() {
 		if next < len(records) {
 			rewind(cl, records[next:])
+			if ctx.Err() != nil || err != nil {
+				// The hard stop, or a handler's error that stops the app: the rest of the batch
+				// goes back to the group uncommitted.
+				c.handedBack.Add(int64(len(records) - next))
+			}
 		}
+		c.held.Store(0)
 	}()
 	for ; next < len(records); next++ {
 		r := records[next]
@@ -209,8 +221,36 @@ func (c *Consumer) handleBatch(ctx context.Context, cl *kgo.Client, records []*k
 			return &HandlerError{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Err: herr}
 		}
 		cl.MarkCommitRecords(r)
+		c.held.Add(-1)
 	}
 	return nil
+}
+
+// Account reports, in "records", the records the consumer fetched and did not commit at its
+// stop — handed back to the group, which delivers them again (to another member, or after the
+// restart); a consumer group loses nothing it did not commit. They are the records of the batch
+// in hand that the hard stop or a handler's error left unhandled, the records fetched ahead and
+// still buffered in the client when it closed, and records handled whose offsets the stop could
+// not commit (those will be handled again). While Run still runs — an abandoned stop — the
+// records of the batch not yet handled count too. It is safe for concurrent use.
+func (c *Consumer) Account() grace.Account {
+	return grace.Account{Unit: "records", HandedBack: c.handedBack.Load() + c.held.Load()}
+}
+
+// countLeft adds to the account what the client holds that will not be committed: records
+// fetched and buffered, and records handled whose offsets are not committed. Called just before
+// the client closes.
+func (c *Consumer) countLeft(cl *kgo.Client) {
+	n := cl.BufferedFetchRecords()
+	committed := cl.CommittedOffsets()
+	for topic, ps := range cl.MarkedOffsets() {
+		for p, marked := range ps {
+			if done, ok := committed[topic][p]; ok && marked.Offset > done.Offset {
+				n += marked.Offset - done.Offset
+			}
+		}
+	}
+	c.handedBack.Add(n)
 }
 
 // rewind sets each partition's fetch position back to its first record in rest.
@@ -267,6 +307,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	if ctx.Err() != nil {
 		return errors.Join(append(errs, c.abort(ctx, cl, "commit"))...)
 	}
+	c.countLeft(cl)
 	if err := cl.LeaveGroupContext(ctx); err != nil {
 		if ctx.Err() != nil {
 			return errors.Join(append(errs, c.abort(ctx, cl, "leave group "+quote(c.group)))...)
@@ -292,6 +333,7 @@ func (c *Consumer) abort(ctx context.Context, cl *kgo.Client, step string) error
 	started := false
 	c.closeOnce.Do(func() {
 		started = true
+		c.countLeft(cl)
 		go func() {
 			leaveCtx, cancelLeave := context.WithTimeout(context.Background(), LeaveAfterDeadline)
 			_ = cl.LeaveGroupContext(leaveCtx) // best effort: a failed leave costs a session timeout

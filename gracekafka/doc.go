@@ -20,13 +20,27 @@
 // rebalances cannot split a batch: the client blocks rebalances while a batch is in hand and
 // commits in its revoke callback.
 //
+// # Loss accounting
+//
+// Both components are [grace.Accounter]s ("records"), so the app's report counts what a stop
+// left undone. A [Consumer] loses nothing — the group delivers again every record not committed —
+// so its account is all HandedBack: records fetched and not committed at its stop (those of the
+// batch in hand that the hard stop or a handler's error left, those fetched ahead and still
+// buffered in the client, and handled records whose commit failed). A [Producer] counts as Lost
+// the records still unacknowledged when its flush was cut off and its close failed them; a
+// report with anything lost has exit code grace.ExitLost.
+//
+// A consumer stopped while it rejoins its group waits for the join, which the broker holds until
+// every member has rejoined or the rebalance timeout (kgo.RebalanceTimeout, a minute by default)
+// has passed; a stop limit shorter than that can then time out.
+//
 // # Producer
 //
 // A [Producer] wraps a *kgo.Client that you create and share with the components that produce.
 // Add it before them (or name it in their grace.DependsOn): they stop producing first, then it
 // flushes every buffered record and closes the client. If the brokers are unreachable, the flush
-// is cut off short of the stop limit and the stop reports the records not delivered
-// ([UndeliveredError]).
+// is cut off at grace.CutAt(ctx, [CloseReserve]) — the rule every adapter uses — and the stop
+// reports the records not delivered ([UndeliveredError]) and counts them as lost.
 //
 // # Testing without a broker
 //

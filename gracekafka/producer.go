@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gracekit/grace"
@@ -12,8 +13,9 @@ import (
 )
 
 var (
-	_ grace.Starter = (*Producer)(nil)
-	_ grace.Stopper = (*Producer)(nil)
+	_ grace.Starter   = (*Producer)(nil)
+	_ grace.Stopper   = (*Producer)(nil)
+	_ grace.Accounter = (*Producer)(nil)
 )
 
 // CloseReserve is the most of a [Producer]'s stop time kept back from the flush for closing
@@ -28,6 +30,7 @@ type Producer struct {
 
 	once   sync.Once
 	closed chan struct{}
+	lost   atomic.Int64 // records failed by the close, never acknowledged
 }
 
 // NewProducer returns a component for cl. The caller creates cl (kgo.NewClient) and hands it to
@@ -56,10 +59,11 @@ func (p *Producer) Start(ctx context.Context) error {
 }
 
 // Stop flushes every buffered record — waiting for the brokers to acknowledge each, or for it to
-// fail — then closes the client. Both are bounded by ctx. The flush may use all but a tenth of
-// the time ctx leaves (at most [CloseReserve] is kept back); if it has not finished by then,
-// Stop closes the client, which fails the records still buffered (their promises see
-// kgo.ErrClientClosed), and returns an [UndeliveredError] with their count. A close that outlives
+// fail — then closes the client. Both are bounded by ctx. The flush ends at the cut,
+// grace.CutAt(ctx, [CloseReserve]): it may use all but a tenth of the time ctx leaves, and at
+// most [CloseReserve] is kept back. If it has not finished by then, Stop closes the client, which
+// fails the records still buffered (their promises see kgo.ErrClientClosed), counts them as lost
+// ([Producer.Account]) and returns an [UndeliveredError] with their count. A close that outlives
 // ctx finishes in the background (see [Producer.Closed]) and Stop returns ctx's cause. Calling
 // Stop again only waits for the close.
 func (p *Producer) Stop(ctx context.Context) error {
@@ -75,6 +79,7 @@ func (p *Producer) Stop(ctx context.Context) error {
 			why = context.Cause(flushCtx)
 		}
 		if n := p.cl.BufferedProduceRecords(); n > 0 {
+			p.lost.Store(n)
 			err = &UndeliveredError{Records: n, Err: why}
 		} else {
 			err = fmt.Errorf("flush kafka producer: %w", why)
@@ -94,16 +99,24 @@ func (p *Producer) Stop(ctx context.Context) error {
 	return err
 }
 
-// withReserve returns ctx with its deadline brought forward by a tenth of the time left, at
-// most [CloseReserve]: the time kept for closing the client and reporting what was not
-// delivered before the component's own deadline.
+// withReserve returns ctx with its deadline brought forward to the cut, grace.CutAt with
+// [CloseReserve] as the margin (clamped to a tenth of the time left): the time kept for closing
+// the client and reporting what was not delivered before the component's own deadline.
 func withReserve(ctx context.Context) (context.Context, context.CancelFunc) {
-	dl, ok := ctx.Deadline()
+	cut, ok := grace.CutAt(ctx, CloseReserve)
 	if !ok {
 		return context.WithCancel(ctx)
 	}
-	reserve := min(time.Until(dl)/10, CloseReserve)
-	return context.WithDeadlineCause(ctx, dl.Add(-reserve), errFlushDeadline)
+	return context.WithDeadlineCause(ctx, cut, errFlushDeadline)
+}
+
+// Account reports, in "records", the records the producer lost: those still buffered —
+// produced and never acknowledged by the brokers — when its flush was cut off and the close
+// failed them (the count of the [UndeliveredError]). Records are produced by the components that
+// use the client, so what they get back from their promises is theirs to report; the producer
+// counts what its own stop failed. It is safe for concurrent use.
+func (p *Producer) Account() grace.Account {
+	return grace.Account{Unit: "records", Lost: p.lost.Load()}
 }
 
 // errFlushDeadline ends a flush shortly before the stop's deadline.

@@ -5,14 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gracekit/grace"
 	"github.com/nats-io/nats.go"
 )
 
 var (
-	_ grace.Starter = (*Conn)(nil)
-	_ grace.Stopper = (*Conn)(nil)
+	_ grace.Starter   = (*Conn)(nil)
+	_ grace.Stopper   = (*Conn)(nil)
+	_ grace.Accounter = (*Conn)(nil)
 )
 
 // Conn is a NATS connection as a grace component: a [grace.Starter] and a [grace.Stopper]. At its
@@ -28,19 +30,41 @@ type Conn struct {
 	drainErrs []error
 	closed    chan struct{}
 	closeOnce sync.Once
+
+	// outAtDisconnect is the connection's count of publishes when it last lost the server (-1
+	// while connected): those made since are buffered for the reconnect.
+	outAtDisconnect atomic.Int64
+	lost            atomic.Int64 // publishes dropped, never sent
 }
 
 // NewConn returns a component for nc. The caller connects (nats.Connect) and hands nc to the
 // components that use it; the component drains and closes it.
 //
-// NewConn installs closed and async-error handlers on nc that call the ones nc had, so that Stop
-// can wait for the close and collect the drain's errors. Set your own handlers before NewConn
-// (nats.ClosedHandler, nats.ErrorHandler), not after.
+// NewConn installs closed, async-error, disconnect and reconnect handlers on nc that call the
+// ones nc had, so that Stop can wait for the close, collect the drain's errors and count the
+// publishes buffered while the server is out of reach. Set your own handlers before NewConn
+// (nats.ClosedHandler, nats.ErrorHandler, nats.DisconnectErrHandler, nats.ReconnectHandler), not
+// after.
 func NewConn(nc *nats.Conn) *Conn {
 	c := &Conn{nc: nc, closed: make(chan struct{})}
+	c.outAtDisconnect.Store(-1)
 	if nc == nil {
 		return c
 	}
+	userDisconnect := nc.DisconnectErrHandler()
+	nc.SetDisconnectErrHandler(func(nc *nats.Conn, err error) {
+		c.outAtDisconnect.CompareAndSwap(-1, int64(nc.Stats().OutMsgs))
+		if userDisconnect != nil {
+			userDisconnect(nc, err)
+		}
+	})
+	userReconnect := nc.ReconnectHandler()
+	nc.SetReconnectHandler(func(nc *nats.Conn) {
+		c.outAtDisconnect.Store(-1)
+		if userReconnect != nil {
+			userReconnect(nc)
+		}
+	})
 	userClosed := nc.ClosedHandler()
 	nc.SetClosedHandler(func(nc *nats.Conn) {
 		if userClosed != nil {
@@ -92,11 +116,12 @@ func (c *Conn) Start(ctx context.Context) error {
 // everything is released.
 //
 // The drain ends at whichever comes first: the connection's own drain timeout
-// (nats.DrainTimeout, default 30 s, reported as nats.ErrDrainTimeout) or ctx's deadline, at
-// which Stop closes the connection itself — dropping what is not yet drained — and returns
-// ctx's cause without waiting further. If the server is unreachable when the stop begins (the
-// client is reconnecting), the connection cannot be drained: nats.go closes it at once and Stop
-// returns an error matching [ErrNotDrained]; publishes buffered for the reconnect are lost.
+// (nats.DrainTimeout, default 30 s, reported as nats.ErrDrainTimeout) or the cut,
+// grace.CutAt(ctx, grace.DefaultCutMargin), at which Stop closes the connection itself —
+// dropping what is not yet drained — and returns without waiting further. If the server is
+// unreachable when the stop begins (the client is reconnecting), the connection cannot be
+// drained: nats.go closes it at once and Stop returns an error matching [ErrNotDrained]; the
+// publishes buffered for the reconnect are lost, and counted ([Conn.Account]).
 // Errors the drain reports (a subscription that could not be drained, a flush that failed)
 // are returned joined. A connection already closed is not an error.
 func (c *Conn) Stop(ctx context.Context) error {
@@ -107,19 +132,29 @@ func (c *Conn) Stop(ctx context.Context) error {
 	c.draining = true
 	c.mu.Unlock()
 	buffered, _ := c.nc.Buffered()
+	out := int64(c.nc.Stats().OutMsgs)
 	err := c.nc.Drain()
 	switch {
 	case errors.Is(err, nats.ErrConnectionClosed):
 		return nil
 	case errors.Is(err, nats.ErrConnectionReconnecting):
+		if at := c.outAtDisconnect.Load(); at >= 0 && buffered > 0 {
+			c.lost.Store(max(out-at, 1)) // at least one publish is in the dropped bytes
+		}
 		c.waitClosed(ctx)
-		return &NotDrainedError{BufferedBytes: buffered, Err: err}
+		return &NotDrainedError{BufferedBytes: buffered, Publishes: c.lost.Load(), Err: err}
 	case err != nil:
 		return fmt.Errorf("drain nats connection: %w", err)
 	}
-	if !c.waitClosed(ctx) {
+	cutCtx := ctx
+	if cut, ok := grace.CutAt(ctx, grace.DefaultCutMargin); ok {
+		var cancel context.CancelFunc
+		cutCtx, cancel = context.WithDeadlineCause(ctx, cut, errCut)
+		defer cancel()
+	}
+	if !c.waitClosed(cutCtx) {
 		c.nc.Close()
-		return fmt.Errorf("drain nats connection: %w", context.Cause(ctx))
+		return fmt.Errorf("drain nats connection: %w", context.Cause(cutCtx))
 	}
 	c.mu.Lock()
 	errs := c.drainErrs
@@ -128,6 +163,15 @@ func (c *Conn) Stop(ctx context.Context) error {
 		return fmt.Errorf("drain nats connection: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// Account reports, in "messages", the publishes the connection lost: made while the server was
+// out of reach and buffered for a reconnect that never came before the stop closed the
+// connection (at least one when bytes were buffered). Messages that subscriptions had received
+// and their handlers never got, when a drain is cut off, are not counted: nats.go does not say
+// how many. It is safe for concurrent use.
+func (c *Conn) Account() grace.Account {
+	return grace.Account{Unit: "messages", Lost: c.lost.Load()}
 }
 
 // waitClosed waits for the closed handler until ctx ends and reports whether it ran. A

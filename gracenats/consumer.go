@@ -13,9 +13,10 @@ import (
 )
 
 var (
-	_ grace.Starter = (*Consumer)(nil)
-	_ grace.Runner  = (*Consumer)(nil)
-	_ grace.Stopper = (*Consumer)(nil)
+	_ grace.Starter   = (*Consumer)(nil)
+	_ grace.Runner    = (*Consumer)(nil)
+	_ grace.Stopper   = (*Consumer)(nil)
+	_ grace.Accounter = (*Consumer)(nil)
 )
 
 // Handler handles one JetStream message. It is called for one message at a time, in the order
@@ -53,9 +54,13 @@ type Consumer struct {
 	it       jetstream.MessagesContext
 	runDone  chan struct{} // closed when the current Run returns; nil before the first Run
 	stopping bool
+	// stopPull ends Run's wait for the next message: Stop calls it.
+	stopPull context.CancelFunc
 	// abortConfirm cancels Run's wait for the server to confirm acks: Stop calls it when the
 	// server is out of reach, so Run does not sit out confirmAcksTimeout.
 	abortConfirm context.CancelFunc
+	held         int64 // messages pulled and not yet done or handed back
+	handedBack   int64 // messages handed back (nak'd, or left for the AckWait)
 }
 
 // NewConsumer returns a component that consumes the durable consumer named consumer of stream
@@ -121,24 +126,25 @@ func (c *Consumer) Run(ctx context.Context) error {
 		return fmt.Errorf("pull from jetstream consumer %q: %w", c.name, err)
 	}
 	c.it = it
+	// pullCtx ends the wait for the next message at the stop; the handler's ctx stays live.
+	pullCtx, stopPull := context.WithCancel(ctx)
+	defer stopPull()
+	c.stopPull = stopPull
 	confirmCtx, abortConfirm := context.WithCancel(ctx)
 	defer abortConfirm()
 	c.abortConfirm = abortConfirm
 	c.mu.Unlock()
 
-	var inHand jetstream.Msg // a message given to the handler and not yet acked or nak'ed
-	acks := 0                // acks sent since the server last confirmed them
-	defer func() {
-		if inHand != nil {
-			c.nak(inHand)
-		}
-		c.handBack(it)
-	}()
+	// back holds the messages pulled and not done — the one in hand, if its handler did not
+	// finish it, and any pulled ahead — to be handed back when Run returns, however it returns.
+	var back []jetstream.Msg
+	defer func() { c.handBack(ctx, it, back) }()
+	acks := 0 // acks sent since the server last confirmed them
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		msg, err := it.Next(jetstream.NextContext(pullCtx))
 		if err != nil {
 			switch {
-			case ctx.Err() != nil:
+			case pullCtx.Err() != nil:
 				return nil
 			case errors.Is(err, jetstream.ErrMsgIteratorClosed) && c.isStopping():
 				return nil
@@ -149,14 +155,14 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.cfg.logger.Warn("gracenats: pull error", "consumer", c.name, "error", err)
 			continue
 		}
-		if c.isStopping() {
-			c.nak(msg) // pulled ahead, not in hand: hand it back
-			return nil
+		back = append(back, msg)
+		c.hold(1)
+		if pullCtx.Err() != nil {
+			return nil // pulled ahead, not in hand: handed back
 		}
-		inHand = msg
 		if herr := c.handle(ctx, msg); herr != nil {
 			if ctx.Err() != nil {
-				return nil // cut off by the hard stop: not done; the deferred nak hands it back
+				return nil // cut off by the hard stop: not done, handed back
 			}
 			var seq uint64
 			if md, err := msg.Metadata(); err == nil {
@@ -164,13 +170,17 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			return &HandlerError{Stream: c.stream, Consumer: c.name, Sequence: seq, Err: herr}
 		}
-		inHand = nil
+		back = back[:0]
+		c.hold(-1)
 		if err := msg.Ack(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
 			c.cfg.logger.Warn("gracenats: ack failed; the message will be delivered again", "consumer", c.name, "error", err)
 		}
 		if acks++; acks >= c.cfg.batch {
 			acks = 0
 			c.confirmAcks(confirmCtx)
+		}
+		if c.isStopping() {
+			return nil
 		}
 	}
 }
@@ -195,20 +205,84 @@ func (c *Consumer) confirmAcks(ctx context.Context) {
 // confirmAcksTimeout bounds the wait for the server to confirm a batch of acks.
 const confirmAcksTimeout = 5 * time.Second
 
-// handBack stops pulling and naks every message pulled but not handled, so that the server
-// delivers them again at once rather than after the consumer's AckWait. It waits at most
-// [handBackWait] for each next message: after the drain of the pull subscription they come out
-// at once, unless the server does not answer.
-func (c *Consumer) handBack(it jetstream.MessagesContext) {
+// handBack stops pulling and returns to the server every message pulled and not done: back (the
+// message in hand, if not finished, and one pulled at the stop) and those still buffered in the
+// iterator. It naks them, so the server delivers them again at once rather than after the
+// consumer's AckWait — but only once it is safe to:
+//
+//  1. Make a round trip, so the server has had the pull requests sent so far while the
+//     subscription still listens (and served them, if it has messages for them).
+//  2. Drain the pull subscription and take every message still buffered or on its way, until
+//     the drain completes. The drain's round trip makes the server forget the subscription.
+//  3. Ask the server for the consumer's info. This makes it drop the pull requests it still
+//     holds for the subscription just closed (a request lives until it is filled or expires:
+//     pullExpiry).
+//  4. Nak.
+//
+// Steps 2 and 3 are what make a clean stop handle nothing twice on older servers. A nats-server
+// before 2.10.14 (nats-io/nats-server#5305) that takes a nak'd message off its redelivery queue
+// when its only pull requests belong to a subscription that is gone puts the message back wrong:
+// it forgets it — it then waits out the AckWait — and delivers the latest message again, as new,
+// to whoever pulls next (handled twice). Naks sent while the stale request is there trigger
+// exactly that; before this order was kept, about half of the restart trials did.
+//
+// If the drain does not complete in time — the server is out of reach, or the hard stop leaves
+// only [handBackHardWait] — the messages are not nak'd: the server delivers them again after
+// the consumer's AckWait. Either way they count as handed back (see [Consumer.Account]).
+func (c *Consumer) handBack(ctx context.Context, it jetstream.MessagesContext, back []jetstream.Msg) {
+	wait := handBackWait
+	connected := c.js.Conn().IsConnected()
+	if ctx.Err() != nil || !connected {
+		wait = handBackHardWait // the hard stop, or no server to answer: take what is here
+	}
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+	defer cancel()
+	if connected {
+		// Step 0: a round trip, so the server has every pull request sent so far and has had
+		// the chance to serve them while the subscription still listens.
+		if err := c.js.Conn().FlushWithContext(hctx); err != nil {
+			c.cfg.logger.Warn("gracenats: no round trip before the hand-back", "consumer", c.name, "error", err)
+		}
+	}
 	it.Drain()
+	drained := false
 	for {
-		msg, err := it.Next(jetstream.NextMaxWait(handBackWait))
+		msg, err := it.Next(jetstream.NextContext(hctx))
 		if err != nil {
+			drained = errors.Is(err, jetstream.ErrMsgIteratorClosed) && !errors.Is(err, jetstream.ErrConnectionClosed)
 			break
 		}
-		c.nak(msg)
+		back = append(back, msg)
+		c.hold(1)
 	}
 	it.Stop()
+	if len(back) == 0 {
+		return
+	}
+	nak := drained
+	if nak && ctx.Err() == nil {
+		// Step 3: the server checks its pull requests for interest when it reports on them.
+		// (Past the hard stop, which promises only at-least-once, there is no time for it: the
+		// connection is closing. Nak at once.)
+		if _, err := c.cons.Info(hctx); err != nil {
+			// Rather wait for the AckWait than risk a duplicate.
+			nak = false
+			c.cfg.logger.Warn("gracenats: pulled messages not handed back at once (no consumer info); the server delivers them again after the ack wait",
+				"consumer", c.name, "messages", len(back), "error", err)
+		}
+	} else {
+		c.cfg.logger.Warn("gracenats: pull not drained in time; the server delivers the messages pulled ahead again after the ack wait",
+			"consumer", c.name, "messages", len(back))
+	}
+	if nak {
+		for _, msg := range back {
+			c.nak(msg)
+		}
+	}
+	c.mu.Lock()
+	c.held -= int64(len(back))
+	c.handedBack += int64(len(back))
+	c.mu.Unlock()
 }
 
 // pullExpiry is how long each pull request lives on the server (jetstream's default is 30 s).
@@ -218,13 +292,24 @@ func (c *Consumer) handBack(it jetstream.MessagesContext) {
 // server holds no request, and nothing is pulled until the heartbeat check fires.
 const pullExpiry = 5 * time.Second
 
-// handBackWait bounds each wait for a message pulled ahead while handing them back.
-const handBackWait = 100 * time.Millisecond
+// handBackWait bounds the hand-back at a soft stop: the drain of the pull subscription and the
+// consumer-info round trip (see [Consumer.handBack]).
+const handBackWait = 5 * time.Second
+
+// handBackHardWait bounds the hand-back after the hard stop or with the server out of reach.
+const handBackHardWait = 100 * time.Millisecond
 
 func (c *Consumer) nak(msg jetstream.Msg) {
 	if err := msg.Nak(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
 		c.cfg.logger.Warn("gracenats: nak failed; the message will be delivered again after the ack wait", "consumer", c.name, "error", err)
 	}
+}
+
+// hold counts n more messages (or fewer, n < 0) pulled and not yet done or handed back.
+func (c *Consumer) hold(n int64) {
+	c.mu.Lock()
+	c.held += n
+	c.mu.Unlock()
 }
 
 func (c *Consumer) isStopping() bool {
@@ -233,38 +318,66 @@ func (c *Consumer) isStopping() bool {
 	return c.stopping
 }
 
-// Stop is the consumer's turn to stop. It stops pulling (draining the pull subscription), waits
-// for Run to finish the message in hand and hand back those pulled ahead, then flushes the
-// connection so the server has every ack and nak. If the connection is down (reconnecting), Stop
-// does not wait for the server: the messages pulled ahead are dropped (the server delivers them
-// again after its AckWait), and the flush is skipped with an error matching
-// nats.ErrConnectionReconnecting. Each step is bounded by ctx; if ctx ends first,
-// Stop drops the pull subscription and returns ctx's cause — messages whose acks had not reached
-// the server are delivered again, and messages pulled ahead come back after the consumer's
-// AckWait. Calling Stop again repeats the flush only.
+// Account reports, in "messages", the messages the consumer handed back to the server:
+// pulled ahead of the handler and not handled at its stop, the message in hand when the hard
+// stop cut its handler off or its handler failed or panicked, and — if Run is still running
+// (an abandoned stop) — those it holds at that moment. Nak'd messages come back at once, the
+// others after the consumer's AckWait; none is lost, so Lost is always 0: JetStream delivers
+// every message not acked again. It is safe for concurrent use.
+func (c *Consumer) Account() grace.Account {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return grace.Account{Unit: "messages", HandedBack: c.handedBack + c.held}
+}
+
+// Stop is the consumer's turn to stop. It stops pulling, waits for Run to finish the message in
+// hand and hand back those pulled ahead (see below), then flushes the connection so the server
+// has every ack and nak. If the connection is down (reconnecting), Stop does not wait for the
+// server: the messages pulled ahead are not nak'd (the server delivers them again after its
+// AckWait), and the flush is skipped with an error matching nats.ErrConnectionReconnecting.
+// Each step is bounded by ctx; if ctx ends first, Stop returns ctx's cause — messages whose acks
+// had not reached the server are delivered again, and messages pulled ahead come back after the
+// consumer's AckWait. Calling Stop again repeats the flush only.
+//
+// The hand-back naks the messages pulled ahead only after the server has dropped the pull
+// subscription and the pull requests it held for it — one more round trip — because a
+// nats-server before 2.10.14 otherwise delivers one message twice and holds another until the
+// AckWait (nats-io/nats-server#5305).
 func (c *Consumer) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	c.stopping = true
-	it, done, abortConfirm := c.it, c.runDone, c.abortConfirm
+	it, done, stopPull, abortConfirm := c.it, c.runDone, c.stopPull, c.abortConfirm
 	c.mu.Unlock()
-	if it != nil {
-		if c.js != nil && !c.js.Conn().IsConnected() {
-			it.Stop() // the server is out of reach: nothing pulled ahead can be handed back
-			if abortConfirm != nil {
-				abortConfirm() // nor will it confirm acks: don't wait for it
-			}
-		} else {
-			it.Drain()
-		}
+	if stopPull != nil {
+		stopPull()
+	}
+	if it != nil && c.js != nil && !c.js.Conn().IsConnected() && abortConfirm != nil {
+		abortConfirm() // the server is out of reach: it will not confirm acks, don't wait for it
 	}
 	if done != nil {
-		select {
-		case <-done:
-		case <-ctx.Done():
-			if it != nil {
-				it.Stop()
+		// At the cut (grace.CutAt), with the handler still busy, drain the pull subscription
+		// so that the server has forgotten it by the hard stop, when Run has little time left to
+		// hand back what it pulled ahead.
+		var cutC <-chan time.Time
+		if cut, ok := grace.CutAt(ctx, grace.DefaultCutMargin); ok && it != nil {
+			timer := time.NewTimer(time.Until(cut))
+			defer timer.Stop()
+			cutC = timer.C
+		}
+	wait:
+		for {
+			select {
+			case <-done:
+				break wait
+			case <-cutC:
+				cutC = nil
+				it.Drain()
+			case <-ctx.Done():
+				if it != nil {
+					it.Drain() // keeps what is buffered for Run's hand-back, and stops pulling
+				}
+				return fmt.Errorf("stop jetstream consumer %q: %w", c.name, context.Cause(ctx))
 			}
-			return fmt.Errorf("stop jetstream consumer %q: %w", c.name, context.Cause(ctx))
 		}
 	}
 	if c.js == nil {

@@ -18,12 +18,13 @@ var (
 // unreachable when the stop began (the client was reconnecting): nats.go closed it at once.
 // Publishes buffered for the reconnect were lost.
 type NotDrainedError struct {
-	BufferedBytes int // bytes of publishes buffered when the stop began
+	BufferedBytes int   // bytes of publishes buffered when the stop began
+	Publishes     int64 // publishes made since the server went out of reach: lost
 	Err           error
 }
 
 func (e *NotDrainedError) Error() string {
-	return fmt.Sprintf("%s: server unreachable, %d bytes of buffered publishes dropped: %v", ErrNotDrained, e.BufferedBytes, e.Err)
+	return fmt.Sprintf("%s: server unreachable, %d publishes (%d bytes) buffered and dropped: %v", ErrNotDrained, e.Publishes, e.BufferedBytes, e.Err)
 }
 
 // Is reports whether target is [ErrNotDrained].

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracenats"
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go"
@@ -71,6 +72,10 @@ func TestUnreachableServerAtStop(t *testing.T) {
 				// Nothing to wait for: both stops end at once.
 				if !errors.Is(rep.Component("nats").Err, gracenats.ErrNotDrained) {
 					t.Errorf("nats stop error %v, want ErrNotDrained", rep.Component("nats").Err)
+				}
+				// The buffered publish is lost, and the report says so.
+				if acc := rep.Component("nats").Account; acc.Lost != 1 || rep.ExitCode != grace.ExitLost {
+					t.Errorf("nats account %+v, exit %d; want the 1 buffered publish lost, ExitLost", acc, rep.ExitCode)
 				}
 				if !errors.Is(rep.Component("orders").Err, nats.ErrConnectionReconnecting) || took > limit/2 {
 					t.Errorf("orders stop error %v, app stop %v; want a quick stop reporting the unconfirmed acks", rep.Component("orders").Err, took)

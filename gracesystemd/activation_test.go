@@ -226,6 +226,9 @@ func runChild(mode string) int {
 		}
 		return rep.ExitCode
 	}
+	if mode == "fdstore" {
+		return fdstoreChild()
+	}
 	fmt.Println("unknown child mode", mode)
 	return 2
 }

@@ -27,6 +27,13 @@
 // [Listeners] returns the sockets of a socket-activated service, for an HTTP server (gracehttp
 // accepts them as listeners) or anything that serves a net.Listener.
 //
-// The protocol is sent with github.com/coreos/go-systemd/v22: its daemon package for the
-// messages and the watchdog settings, its activation package for the inherited sockets.
+// [FDStore] keeps the service's named listeners in systemd's file-descriptor store
+// (FileDescriptorStoreMax=), so that a plain `systemctl restart` refuses no connection: the
+// socket stays open in systemd between the two processes and the next one takes it back by name.
+// [Store] and [Unstore] are the protocol underneath.
+//
+// The notifications are sent with github.com/coreos/go-systemd/v22: its daemon package for the
+// messages and the watchdog settings, its activation package for the inherited sockets. The
+// messages that carry descriptors (FDSTORE=1, BARRIER=1) are sent by this package, since
+// go-systemd cannot send descriptors.
 package gracesystemd

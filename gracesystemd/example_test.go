@@ -81,3 +81,25 @@ func ExampleNotifier() {
 	fmt.Println(rep.ExitCode, err)
 	// Output: 0 <nil>
 }
+
+// A service whose listener survives `systemctl restart` in systemd's file-descriptor store (the
+// unit sets FileDescriptorStoreMax=). Outside systemd, as here, the FDStore simply listens.
+func ExampleFDStore() {
+	var store gracesystemd.FDStore
+	l, err := store.Listen("tcp", "127.0.0.1:0", "web") // after a restart: the same socket, by name
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer l.Close()
+	// Once every listener is made: names an earlier version stored and this one no longer uses
+	// leave the store.
+	dropped, err := store.Prune()
+	fmt.Println("dropped:", dropped, err)
+
+	_, err = store.Listen("tcp", "127.0.0.1:0", "web")
+	fmt.Println(errors.Is(err, gracesystemd.ErrNameInUse))
+	// Output:
+	// dropped: [] <nil>
+	// true
+}

@@ -1,6 +1,7 @@
 package gracesystemd_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -12,5 +13,16 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(childEnv); mode != "" {
 		os.Exit(runChild(mode))
 	}
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if err := box.Stop(); err != nil { // the real-systemd tests' container, if they booted it
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }

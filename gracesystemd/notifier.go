@@ -13,6 +13,7 @@ import (
 
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/graceupgrade"
 )
 
 var (
@@ -54,6 +55,14 @@ const (
 //   - "EXTEND_TIMEOUT_USEC=<extend timeout in µs>" if the stop is still going on half an extend
 //     timeout before the stop timeout ([WithStopTimeout]) runs out, then every half extend
 //     timeout until Run returns.
+//
+// A process that stops because it handed the service over to its successor (graceupgrade: a
+// stop whose reason begins with graceupgrade.StopReason) sends nothing from then on — no
+// STOPPING=1, no status, no watchdog ping: the successor is the unit's main process and speaks
+// for the service. Its Run then ends with a notify barrier ("BARRIER=1" with a pipe, waiting at
+// most 5 s for systemd to close it): the process cannot exit before systemd has taken in the
+// new MAINPID=, which would make it stop the service, successor included. The Notifier learns the
+// reason through [Notifier.Observe], which must then be wired in.
 //
 // A phase the Notifier did not see (the app moved on before it looked) gets no STATUS of its
 // own. STOPPING=1 is never skipped; READY=1 is sent whenever the Notifier sees the app ready or
@@ -185,6 +194,15 @@ func (n *Notifier) drainingStatus() string {
 	return strings.Replace(StatusDraining, "draining", "draining ("+n.trigger.String()+")", 1)
 }
 
+// handedOver reports whether the app stops because it handed the service over to a successor
+// (graceupgrade stops it with a reason beginning with graceupgrade.StopReason): the successor is
+// the unit's main process then, and nothing this process says is the service's any more.
+func (n *Notifier) handedOver() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.trigger != nil && n.trigger.Kind == grace.TriggerStop && strings.HasPrefix(n.trigger.Reason, graceupgrade.StopReason)
+}
+
 // stoppingStatus is the status while components stop.
 func (n *Notifier) stoppingStatus() string {
 	n.mu.Lock()
@@ -234,6 +252,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			o.observe() // a phase change that raced the cancellation is still reported first
 			s.send("STATUS=" + StatusStopped)
+			n.handOver(s)
 			return s.err()
 		case <-n.announce(o.last):
 		case <-n.wake:
@@ -245,7 +264,24 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 	}
 	s.send("STATUS=" + StatusStopped)
+	n.handOver(s)
 	return s.err()
+}
+
+// barrierTimeout bounds the wait for the service manager to confirm a barrier.
+const barrierTimeout = 5 * time.Second
+
+// handOver ends the Run of a process that handed the service over: it waits until the service
+// manager has processed everything sent before (graceupgrade's MAINPID= naming the successor
+// among it) — a notify barrier — so that the process does not exit first: systemd, seeing its
+// main process gone before the new MAINPID=, would stop the service and its successor.
+func (n *Notifier) handOver(s *sender) {
+	if !s.muted {
+		return
+	}
+	if err := barrier(barrierTimeout); err != nil {
+		n.cfg.logger.Warn("gracesystemd: handing over to the successor", "error", err)
+	}
 }
 
 // observer turns the app's phase changes into messages.
@@ -263,6 +299,9 @@ func (o *observer) observe() grace.Phase {
 	cur := o.n.currentPhase()
 	if cur < o.last {
 		cur = o.last
+	}
+	if o.n.handedOver() {
+		o.s.muted = true // this process is no longer the service: its successor speaks for it
 	}
 	var lines []string
 	if o.last < grace.PhaseReady && cur >= grace.PhaseReady && cur < grace.PhaseStopping {
@@ -304,15 +343,19 @@ func statusOf(p grace.Phase) string {
 	return StatusStopped
 }
 
-// sender sends notifications and keeps count of the failures.
+// sender sends notifications and keeps count of the failures. Once muted it sends nothing.
 type sender struct {
 	logger *slog.Logger
+	muted  bool
 	sent   int
 	failed int
 	first  error
 }
 
 func (s *sender) send(state string) {
+	if s.muted {
+		return
+	}
 	s.sent++
 	if _, err := daemon.SdNotify(false, state); err != nil {
 		s.failed++
