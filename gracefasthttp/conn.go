@@ -15,10 +15,27 @@ const (
 	connClosed
 )
 
+// Claims on an idle connection while the server stops: a request read on it, or the stop
+// closing it. Exactly one wins.
+const (
+	claimNone int32 = iota
+	claimRequest
+	claimClose
+)
+
+// closeIdleConn closes an idle connection during the stop unless a request read on it has
+// claimed it (see Server.handle).
+func closeIdleConn(c *trackedConn) {
+	if c.claim.CompareAndSwap(claimNone, claimClose) {
+		c.Close()
+	}
+}
+
 // trackedConn is an accepted connection the server knows the state of.
 type trackedConn struct {
 	net.Conn
 	state    atomic.Int32
+	claim    atomic.Int32 // once the stop began: claimRequest or claimClose, see closeIdleConn
 	accepted time.Time
 	close    sync.Once
 	onClose  func(*trackedConn)

@@ -156,6 +156,19 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) 
 		next(ctx)
 		return
 	}
+	if s.stopping.Load() {
+		// The stop may be closing this connection as idle just as this request was read on it:
+		// exactly one side wins. If the stop did, the request is not run and gets no response
+		// (the connection is closed here, before fasthttp could answer) — never a handler that
+		// runs with its response bound for a closed connection.
+		if c, ok := ctx.Conn().(*trackedConn); ok {
+			if !c.claim.CompareAndSwap(claimNone, claimRequest) {
+				c.Close()
+				return
+			}
+			defer c.claim.CompareAndSwap(claimRequest, claimNone)
+		}
+	}
 	idx := s.flight.begin(ctx)
 	defer s.flight.end(idx)
 	if s.draining.Load() {
@@ -234,7 +247,7 @@ func (s *Server) connState(nc net.Conn, st fasthttp.ConnState) {
 	case fasthttp.StateIdle:
 		c.state.Store(connIdle)
 		if s.stopping.Load() {
-			c.Close() // intake is closed: an idle connection has nothing more to do
+			closeIdleConn(c) // intake is closed: an idle connection has nothing more to do
 		}
 	case fasthttp.StateClosed, fasthttp.StateHijacked:
 		// Hijacked connections are the handler's; fasthttp closes the others itself, through
@@ -332,7 +345,10 @@ func (s *Server) idle() bool {
 // accepted.
 func (s *Server) closeIdle(fresh bool) {
 	for _, c := range s.snapshot() {
-		if st := c.state.Load(); st == connIdle || (fresh && st == connNew) {
+		switch st := c.state.Load(); {
+		case st == connIdle:
+			closeIdleConn(c)
+		case fresh && st == connNew:
 			c.Close()
 		}
 	}

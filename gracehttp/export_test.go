@@ -28,9 +28,9 @@ func TrackedConnBytes(n int) uint64 {
 
 // RaceIdleClose plays the race between the stop closing an idle keep-alive connection and a
 // request read on it: the stop first (closeFirst), or the request first with the stop reaching
-// the connection while the handler runs. It reports whether the handler ran and whether the
-// connection was closed while it ran or before.
-func RaceIdleClose(closeFirst bool) (handlerRan, closedDuring bool) {
+// the connection while the handler runs. It reports whether the handler ran, whether the
+// connection was closed while it ran or before, and whether the request was aborted (no response).
+func RaceIdleClose(closeFirst bool) (handlerRan, closedDuring, aborted bool) {
 	s := New(&http.Server{})
 	c := &trackedConn{s: s, Conn: nopConn{}}
 	c.outer = c
@@ -47,8 +47,23 @@ func RaceIdleClose(closeFirst bool) (handlerRan, closedDuring bool) {
 		closeIdleConn(c)
 	}
 	r, _ := http.NewRequestWithContext(context.WithValue(context.Background(), connKey{}, c), "GET", "/", nil)
+	aborted = serveAborting(s, r)
+	return handlerRan, closedDuring, aborted
+}
+
+// serveAborting calls serveHTTP as net/http would, and reports whether it aborted the request
+// (panic(http.ErrAbortHandler): no response at all).
+func serveAborting(s *Server, r *http.Request) (aborted bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			aborted = true
+		}
+	}()
 	s.serveHTTP(nil, r)
-	return handlerRan, closedDuring
+	return false
 }
 
 // nopConn is a connection that does nothing.
@@ -78,7 +93,7 @@ func RaceIdleCloseAll(closeFirst bool) (handlerRan, closedDuring, tracked bool) 
 		s.closeIdle()
 	}
 	r, _ := http.NewRequestWithContext(context.WithValue(context.Background(), connKey{}, c), "GET", "/", nil)
-	s.serveHTTP(nil, r)
+	serveAborting(s, r)
 	if !handlerRan {
 		closedDuring = c.closed.Load() // closed by the stop, before the request could run
 	}

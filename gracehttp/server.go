@@ -338,10 +338,14 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// An idle keep-alive connection may be closed by the stop just as a request is read on
 		// it: either the request claims the connection and is served (the stop leaves the
 		// connection to close after the response), or the stop claimed it first and the request
-		// is not run at all — never a handler that runs and whose response cannot be sent.
+		// is not run at all and gets no response — never a handler that runs and whose response
+		// cannot be sent.
 		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil {
 			if !c.claim.CompareAndSwap(claimNone, claimRequest) {
-				return
+				// Returning would let net/http answer an empty 200 on the connection before the
+				// stop closes it: a success for work never done. Abort instead: net/http closes
+				// the connection with no response, and the client knows it failed.
+				panic(http.ErrAbortHandler)
 			}
 			defer c.claim.CompareAndSwap(claimRequest, claimNone)
 		}
