@@ -188,8 +188,13 @@ func TestStrangerFxQueueFlushedAtStop(t *testing.T) {
 
 func TestStrangerFxHungFlushAbandonedAndNamed(t *testing.T) {
 	hang := make(chan struct{})
-	defer close(hang) // let the abandoned flush end, for the leak check
-	rep, err, _, _, dbClosed := runStrangerFx(t, hang, gracefx.WithStopTimeout(300*time.Millisecond))
+	rep, err, q, _, dbClosed := runStrangerFx(t, hang, gracefx.WithStopTimeout(300*time.Millisecond))
+	close(hang) // let the abandoned flush end, for the leak check
+	select {
+	case <-q.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the abandoned flush did not end 10 s after it was let go")
+	}
 	qr := strangerHook(rep, "newStrangerQueue")
 	if qr == nil || !qr.TimedOut {
 		t.Fatalf("the hung flush is not named as timed out\n%s", rep)
