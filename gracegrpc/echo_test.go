@@ -11,7 +11,9 @@ import (
 	"github.com/gracekit/grace/gracegrpc"
 	"github.com/gracekit/grace/internal/testkit"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -19,6 +21,8 @@ import (
 // google.protobuf.StringValue, which grpc's default proto codec handles.
 //
 //	Hold    unary          waits until released, echoes the request
+//	Sleep   unary          sleeps for the duration in the request ("200ms") or until its context
+//	                       ends, echoes the request
 //	Count   server stream  sends "1", waits until released, sends "2", "3"
 //	Follow  server stream  sends "tick" until the drain, then "bye", and ends
 //	Forever server stream  sends "hello", then waits for its context to end
@@ -41,6 +45,22 @@ func (e *echo) hold(ctx context.Context, in *wrapperspb.StringValue) (*wrappersp
 		return in, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+func (e *echo) sleep(ctx context.Context, in *wrapperspb.StringValue) (*wrapperspb.StringValue, error) {
+	d, err := time.ParseDuration(in.GetValue())
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	e.started <- "Sleep"
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return in, nil
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
 	}
 }
 
@@ -123,6 +143,18 @@ var echoDesc = grpc.ServiceDesc{
 			return h(ctx, in)
 		}
 		return ic(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + echoService + "/Hold"}, h)
+	}}, {MethodName: "Sleep", Handler: func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
+		in := new(wrapperspb.StringValue)
+		if err := dec(in); err != nil {
+			return nil, err
+		}
+		h := func(ctx context.Context, req any) (any, error) {
+			return srv.(*echo).sleep(ctx, req.(*wrapperspb.StringValue))
+		}
+		if ic == nil {
+			return h(ctx, in)
+		}
+		return ic(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + echoService + "/Sleep"}, h)
 	}}},
 	Streams: []grpc.StreamDesc{
 		serverStream("Count", (*echo).count),

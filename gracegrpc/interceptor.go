@@ -21,6 +21,7 @@ type call struct {
 	method string
 	kind   string
 	start  time.Time
+	work   bool // not a health service call: counted as lost when cut
 }
 
 // Kinds of RPC, as a [CutError] names them.
@@ -32,8 +33,8 @@ const (
 )
 
 func (s *Server) track(method, kind string) *call {
-	c := &call{method: method, kind: kind, start: time.Now()}
-	if !strings.HasPrefix(method, healthPrefix) {
+	c := &call{method: method, kind: kind, start: time.Now(), work: !strings.HasPrefix(method, healthPrefix)}
+	if c.work {
 		s.arrival.Store(int64(c.start.Sub(s.epoch)))
 	}
 	s.mu.Lock()
@@ -45,6 +46,9 @@ func (s *Server) track(method, kind string) *call {
 func (s *Server) untrack(c *call) {
 	s.mu.Lock()
 	delete(s.calls, c)
+	if s.cut && c.work {
+		s.cutEnded++
+	}
 	s.mu.Unlock()
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gracekit/grace"
 	"google.golang.org/grpc"
 )
 
@@ -15,7 +16,7 @@ const (
 	DefaultWatchEndTimeout = time.Second
 	// DefaultCutMargin is how long before the stop deadline GracefulStop gives up and Stop cuts
 	// the RPCs still running, so the stop can name them and return within its limit.
-	DefaultCutMargin = 500 * time.Millisecond
+	DefaultCutMargin = grace.DefaultCutMargin
 )
 
 // Option configures a [Server].
@@ -53,9 +54,10 @@ func WithWatchEndTimeout(d time.Duration) Option {
 }
 
 // WithCutMargin sets how long before the stop deadline the graceful stop is given up: at that
-// point the RPCs still running are recorded, cut with grpc's Stop, and named in Stop's error.
-// When less than twice the margin is left at Stop, half of what is left is used instead. Must be
-// positive; default [DefaultCutMargin].
+// point the RPCs still running are recorded, cut with grpc's Stop, named in Stop's error and
+// counted as lost ([Server.Account]). The margin is clamped to a tenth of the time left when Stop
+// is called (grace.CutAt), so an RPC shorter than nine tenths of the stop limit finishes. Must
+// be positive; default [DefaultCutMargin].
 func WithCutMargin(d time.Duration) Option {
 	return option(func(c *config) {
 		if d <= 0 {

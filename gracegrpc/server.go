@@ -24,6 +24,7 @@ var (
 	_ grace.Drainer         = (*Server)(nil)
 	_ grace.Quieter         = (*Server)(nil)
 	_ grace.Stopper         = (*Server)(nil)
+	_ grace.Accounter       = (*Server)(nil)
 	_ grpc.ServiceRegistrar = (*Server)(nil)
 )
 
@@ -44,8 +45,10 @@ var (
 //   - Quiet, with [WithQuietPeriod], closes once no RPC has arrived for the quiet period since
 //     the drain began, so the app's drain delay can end early.
 //   - Stop runs GracefulStop (listener closed, two-phase GOAWAY, RPCs in flight finish) until
-//     the cut margin before the stop deadline, then cuts what is still running with grpc's Stop
-//     and returns a [*CutError] naming the methods that were cut.
+//     the cut point before the stop deadline (grace.CutAt), then cuts what is still running with
+//     grpc's Stop and returns a [*CutError] naming the methods that were cut.
+//   - Account (a grace.Accounter) counts the RPCs cut as lost, unit "rpcs": the app's report
+//     shows them, and its exit code is grace.ExitLost.
 //
 // A Server is used once, in one app. Its methods are safe for concurrent use.
 type Server struct {
@@ -66,6 +69,8 @@ type Server struct {
 	quietSet bool
 	draining bool
 	stopping bool
+	cut      bool  // the hard stop has begun: RPCs ending from now on were cut
+	cutEnded int64 // RPCs (health aside) that ended after the hard stop began
 	calls    map[*call]struct{}
 	watches  map[*watchStream]struct{}
 }
@@ -205,8 +210,9 @@ func (s *Server) Drain(ctx context.Context) error {
 
 // Stop stops the server: it drains first if Drain was not called (a stop during start), then
 // runs GracefulStop — the listener closes, clients get GOAWAY, RPCs in flight run to their end.
-// If that has not finished by the cut margin before ctx's deadline (or when ctx ends, if it has
-// no deadline), Stop records the RPCs still running, stops the server hard (their contexts are
+// If that has not finished by the cut point — ctx's deadline less the cut margin, the margin
+// clamped to a tenth of the time left (grace.CutAt) — or when ctx ends if it has no deadline,
+// Stop records the RPCs still running, stops the server hard (their contexts are
 // cancelled; clients get UNAVAILABLE), waits for the handlers to return for at most half the
 // time then left, and returns a [*CutError] naming the RPCs cut and, as Stuck, those whose
 // handlers ignore their context and still run. Otherwise it returns nil. Either way it returns
@@ -227,13 +233,8 @@ func (s *Server) Stop(ctx context.Context) error {
 		s.srv.GracefulStop()
 	}()
 	var cut <-chan time.Time
-	if deadline, ok := ctx.Deadline(); ok {
-		left := time.Until(deadline)
-		margin := s.cfg.cutMargin
-		if left < 2*margin {
-			margin = left / 2
-		}
-		t := time.NewTimer(left - margin)
+	if at, ok := grace.CutAt(ctx, s.cfg.cutMargin); ok {
+		t := time.NewTimer(time.Until(at))
 		defer t.Stop()
 		cut = t.C
 	}
@@ -243,6 +244,9 @@ func (s *Server) Stop(ctx context.Context) error {
 	case <-cut:
 	case <-ctx.Done():
 	}
+	s.mu.Lock()
+	s.cut = true
+	s.mu.Unlock()
 	err := &CutError{Waited: time.Since(begin), Methods: s.inFlight()}
 	s.srv.Stop()
 	// Wait for the handlers to see their cancelled contexts and return, but leave time to

@@ -15,8 +15,8 @@ type trackedConn struct {
 	net.Conn
 	s      *Server
 	closed atomic.Bool
-	h2     atomic.Bool  // it carried an HTTP/2 request
-	state  atomic.Int32 // the last http.ConnState net/http reported (StateNew is 0)
+	state  atomic.Int32  // the last http.ConnState net/http reported (StateNew is 0)
+	flags  atomic.Uint32 // connH2, connDetached, connUntracked
 	// claim settles, once the stop has begun, who has an idle connection: a request that was
 	// read on it (claimRequest) or the stop closing it (claimClose). See Server.closeIdleConn.
 	claim atomic.Int32
@@ -26,6 +26,20 @@ type trackedConn struct {
 	hijacked bool
 	served   bool // net/http's goroutine for it has ended (StateClosed) or handed it over
 }
+
+// Connection flags, in trackedConn.flags (one word, so that tracking a connection stays within
+// its allocation size class).
+const (
+	// connH2: it carried an HTTP/2 request.
+	connH2 uint32 = 1 << iota
+	// connDetached: hijacked, and the handler that hijacked it returned before the hard stop.
+	connDetached
+	// connUntracked: Stop took it out of the server's set to close it (idle at the stop): its
+	// Close and its last state change need not touch the set again.
+	connUntracked
+)
+
+func (c *trackedConn) is(flag uint32) bool { return c.flags.Load()&flag != 0 }
 
 // Claims on a connection while the server stops.
 const (
@@ -40,7 +54,9 @@ func (c *trackedConn) Close() error {
 		return nil
 	}
 	err := c.Conn.Close()
-	c.s.connClosed(c)
+	if !c.is(connUntracked) {
+		c.s.connClosed(c)
+	}
 	return err
 }
 

@@ -11,9 +11,11 @@
 //     ([Health]) answers 503 while liveness stays 200, responses ask persistent clients to
 //     reconnect (through the load balancer, to another instance), and handlers see [Draining].
 //   - Then intake stops, running requests finish, and Stop returns on the event of the last
-//     request and connection ending. Near the deadline request contexts are cancelled, then
-//     connections, hijacked ones included, are closed; the requests cut are logged and returned
-//     in a [*CutError].
+//     request and connection ending. Near the deadline (grace.CutAt: the cancel margin, clamped
+//     to a tenth of the stop limit, so a request shorter than nine tenths of the limit always
+//     finishes) request contexts are cancelled, then connections, hijacked ones included, are
+//     closed; the requests cut are logged, returned in a [*CutError] and counted as lost by
+//     [Server.Account], which makes the app's exit code grace.ExitLost.
 //
 // # Clients that ignore readiness
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -107,4 +108,40 @@ func ExampleDraining() {
 	fmt.Println("long poll answered", <-answered)
 	s.Stop(context.Background())
 	// Output: long poll answered 503
+}
+
+// A request still running at the hard stop is cut and counted: the report says what was lost
+// and the exit code is grace.ExitLost, so a deploy that dropped work does not look clean.
+func ExampleServer_Account() {
+	entered := make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done() // a handler that would run past the stop limit
+		http.Error(w, "cut", http.StatusServiceUnavailable)
+	})
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	quiet := slog.New(slog.DiscardHandler)
+	app := grace.New(grace.WithSignals(), grace.WithLogger(quiet))
+	app.Add("http", gracehttp.New(&http.Server{Handler: slow}, gracehttp.WithListener(ln), gracehttp.WithLogger(quiet)),
+		grace.StopTimeout(200*time.Millisecond))
+	done := make(chan *grace.Report)
+	go func() { rep, _ := app.Run(context.Background()); done <- rep }()
+	<-app.Await(grace.PhaseReady)
+
+	answered := make(chan struct{})
+	go func() {
+		defer close(answered)
+		if resp, err := http.Get("http://" + ln.Addr().String() + "/report"); err == nil {
+			resp.Body.Close() // 503, or no answer at all if the connection was closed first
+		}
+	}()
+	<-entered
+	app.Stop("deploy")
+	rep := <-done
+	<-answered
+	fmt.Println("http:", rep.Component("http").Account)
+	fmt.Println("exit:", rep.ExitCode, grace.ExitCodeName(rep.ExitCode))
+	// Output:
+	// http: 1 requests lost
+	// exit: 6 lost work
 }

@@ -16,12 +16,15 @@ const (
 	// DefaultLivePath and DefaultReadyPath are where the health handlers answer.
 	DefaultLivePath  = "/livez"
 	DefaultReadyPath = "/readyz"
-	// DefaultCancelMargin is how long before Stop's deadline request contexts are cancelled;
-	// half of it later, connections are force-closed, leaving the other half for Stop to return.
-	DefaultCancelMargin = 500 * time.Millisecond
+	// DefaultCancelMargin is how long before Stop's deadline request contexts are cancelled —
+	// clamped, like every margin in grace, to a tenth of the time left (grace.CutAt); half of it
+	// later, connections are force-closed, leaving the other half for Stop to return.
+	DefaultCancelMargin = grace.DefaultCutMargin
 	// DefaultLinger is how long, once no request runs any more, Stop lets connections that do not
 	// close on their own (HTTP/2 after GOAWAY, accepted connections that never sent a request)
-	// stay open before closing them.
+	// stay open before closing them. An accepted connection on which a request has arrived but
+	// not been read yet (on unix, where Stop can peek) is not closed: it gets another linger, up
+	// to the cut point.
 	DefaultLinger = 250 * time.Millisecond
 	// DefaultSlowDrain is how long Stop waits before it logs the requests still running.
 	DefaultSlowDrain = time.Second
@@ -159,7 +162,9 @@ func WithRetryAfter(d time.Duration) Option {
 }
 
 // WithCancelMargin sets how long before Stop's deadline request contexts are cancelled; default
-// [DefaultCancelMargin].
+// [DefaultCancelMargin]. The margin is clamped to a tenth of the time left when Stop is called
+// (grace.CutAt): with grace.StopTimeout(300*time.Millisecond) requests are cancelled 30 ms
+// before the deadline, so a request shorter than 270 ms finishes.
 func WithCancelMargin(d time.Duration) Option {
 	return option(func(c *config) { c.positive("cancel margin", d); c.cancelMargin = d })
 }

@@ -34,6 +34,8 @@ var ErrHardStop = errors.New("http server stop deadline reached")
 //   - Quiet closes once no request has arrived for the quiet period ([WithQuietPeriod]).
 //   - Stop stops intake, waits for running requests and connections, and returns the moment the
 //     last one ends; near its deadline it cancels request contexts, then closes every connection.
+//   - Account (a grace.Accounter) counts the requests the stop cut as lost: the app's report
+//     shows them, and its exit code is grace.ExitLost.
 //
 // Start takes over the http.Server's Handler (wrapping it), ConnState, ConnContext, BaseContext
 // and keep-alive setting; the user's ConnState, ConnContext and BaseContext still run. Use the
@@ -62,6 +64,11 @@ type Server struct {
 	stopOnce  sync.Once
 	stopErr   error
 
+	// Loss accounting (see Account).
+	ending   atomic.Uint32 // endCut, endHijacks: what a request's end must look at, 0 for nothing
+	cutEnded atomic.Int64  // requests that ended after the hard stop: cut
+	cutConns atomic.Int64  // hijacked connections whose handler had returned, closed by Stop
+
 	mu       sync.Mutex
 	lns      []*listener
 	conns    map[*trackedConn]struct{}
@@ -81,6 +88,7 @@ var _ interface {
 	grace.Drainer
 	grace.Quieter
 	grace.Stopper
+	grace.Accounter
 } = (*Server)(nil)
 
 type serverKey struct{}
@@ -323,7 +331,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// Go's HTTP/2 server reports a connection idle when its last stream closes, before the
 		// stream's last frames are written: such connections are closed only after the linger.
 		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil {
-			c.h2.Store(true)
+			c.flags.Or(connH2)
 		}
 	}
 	if s.stopping.Load() {
@@ -346,8 +354,35 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	idx := s.flight.begin(r, now)
-	defer s.flight.end(idx)
+	defer s.requestEnded(idx, r)
 	s.handler.ServeHTTP(w, r)
+}
+
+// Bits of Server.ending.
+const (
+	endCut     uint32 = 1 << iota // the hard stop has cancelled the request contexts
+	endHijacks                    // a connection was hijacked: requests look for theirs
+)
+
+// requestEnded ends a request's tracking; one load decides that there is nothing else to do.
+func (s *Server) requestEnded(idx int, r *http.Request) {
+	if f := s.ending.Load(); f != 0 {
+		s.endAccounted(f, r)
+	}
+	s.flight.end(idx)
+}
+
+// endAccounted counts a request that ends after the hard stop as cut, and marks a hijacked
+// connection whose handler returned uncut as the server's to account for.
+func (s *Server) endAccounted(f uint32, r *http.Request) {
+	if f&endCut != 0 {
+		s.cutEnded.Add(1)
+		return
+	}
+	if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil &&
+		http.ConnState(c.state.Load()) == http.StateHijacked {
+		c.flags.Or(connDetached)
+	}
 }
 
 // whileDraining notes the arrival, asks the client to go away, and in retry-after mode answers the
@@ -427,15 +462,21 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 		return
 	}
 	c.state.Store(int32(st))
+	if c.is(connUntracked) {
+		return // closed by Stop while idle: nothing left to track
+	}
 	switch st {
 	case http.StateIdle:
-		if s.stopping.Load() && !c.h2.Load() {
+		if s.stopping.Load() && !c.is(connH2) {
 			closeIdleConn(c)
 		}
 		return
 	case http.StateHijacked, http.StateClosed:
 	default:
 		return
+	}
+	if st == http.StateHijacked && s.ending.Load()&endHijacks == 0 {
+		s.ending.Or(endHijacks)
 	}
 	s.mu.Lock()
 	if st == http.StateHijacked {
@@ -463,9 +504,11 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 //     Hijacked connections are handed to the [WithGoAway] hook.
 //  3. Wait for running requests and open connections. Once no request runs, connections that do
 //     not close on their own are closed after the linger ([WithLinger]).
-//  4. At the deadline minus the cancel margin, cancel every request context (cause
-//     [ErrHardStop]) and log the requests cut; at the deadline minus half the margin, close every
-//     connection, hijacked ones included.
+//  4. At the cut point — the deadline minus the cancel margin ([WithCancelMargin]), the margin
+//     clamped to a tenth of the time left when Stop began (grace.CutAt) — cancel every request
+//     context (cause [ErrHardStop]) and log the requests cut; at the deadline minus half the
+//     margin, close every connection, hijacked ones included. What was cut is counted as lost
+//     by [Server.Account].
 //
 // It returns nil when everything ended by itself, an error wrapping a [*CutError] when requests
 // had to be cut, and ctx's error if even closing did not end them in time. It logs the requests
@@ -494,10 +537,11 @@ func (s *Server) stop(ctx context.Context) error {
 	defer s.cancelContexts(context.Canceled)
 
 	var hardC, forceC <-chan time.Time
-	if deadline, ok := ctx.Deadline(); ok {
-		hard := time.NewTimer(time.Until(deadline.Add(-s.cfg.cancelMargin)))
+	if cutAt, ok := grace.CutAt(ctx, s.cfg.cancelMargin); ok {
+		deadline, _ := ctx.Deadline()
+		hard := time.NewTimer(time.Until(cutAt))
 		defer hard.Stop()
-		force := time.NewTimer(time.Until(deadline.Add(-s.cfg.cancelMargin / 2)))
+		force := time.NewTimer(time.Until(deadline.Add(-deadline.Sub(cutAt) / 2)))
 		defer force.Stop()
 		hardC, forceC = hard.C, force.C
 	}
@@ -558,10 +602,13 @@ func (s *Server) stop(ctx context.Context) error {
 		case <-lingerC:
 			linger, lingerC, lingered = nil, nil, true
 			if s.flight.active.Load() == 0 {
+				waiting := false
 				s.closeConns(func(c *trackedConn) bool {
-					st := http.ConnState(c.state.Load())
-					return !c.hijacked && (st == http.StateNew || st == http.StateIdle)
+					closeIt, wait := closesAtLinger(c)
+					waiting = waiting || wait
+					return closeIt
 				})
+				lingered = !waiting // a request on its way: look again after another linger
 			}
 		case <-slow.C:
 			if list := s.flight.list(); len(list) > 0 {
@@ -583,6 +630,20 @@ func (s *Server) stop(ctx context.Context) error {
 		}
 	}
 	return s.stopError(cut, nil)
+}
+
+// closesAtLinger says whether the linger closes c: idle and never-used connections, unless a
+// request has arrived on a never-used one that net/http has not read yet (a busy machine) —
+// closing it would reset that request, so the stop waits for it (wait), bounded by the deadline.
+func closesAtLinger(c *trackedConn) (closeIt, wait bool) {
+	st := http.ConnState(c.state.Load())
+	if c.hijacked || (st != http.StateNew && st != http.StateIdle) {
+		return false, false
+	}
+	if st == http.StateNew && pending(c.Conn) {
+		return false, true
+	}
+	return true, false
 }
 
 func (s *Server) stopError(cut *CutError, ctxErr error) error {
@@ -621,17 +682,25 @@ func (s *Server) closeIntake() {
 	}
 }
 
-// closeIdle closes the idle HTTP/1 connections, on as many goroutines as there are CPUs.
+// closeIdle closes the idle HTTP/1 connections, on as many goroutines as there are CPUs. They
+// leave the server's set in the same pass that finds them, so neither their Close nor net/http's
+// last state change for them takes the server's lock again: closing thousands costs what
+// closing their sockets costs.
 func (s *Server) closeIdle() {
 	s.mu.Lock()
-	var idle []*trackedConn
+	idle := make([]*trackedConn, 0, len(s.conns))
 	for c := range s.conns {
-		if http.ConnState(c.state.Load()) == http.StateIdle && !c.hijacked && !c.h2.Load() {
+		// The claim is settled here, in the pass that finds the connection: a request read on it
+		// from now on is not run (see serveHTTP); one that claimed it first keeps it tracked.
+		if http.ConnState(c.state.Load()) == http.StateIdle && !c.hijacked && !c.is(connH2) &&
+			c.claim.CompareAndSwap(claimNone, claimClose) {
+			c.flags.Or(connUntracked)
+			delete(s.conns, c)
 			idle = append(idle, c)
 		}
 	}
 	s.mu.Unlock()
-	closeAll(idle, closeIdleConn)
+	closeAll(idle, closeConn)
 }
 
 // closeIdleConn closes an idle connection during the stop unless a request read on it has
@@ -724,6 +793,7 @@ func (s *Server) hardStop() *CutError {
 		s.log.Error("gracehttp: stop deadline near, cancelling requests", "server", s.cfg.name,
 			"count", n, "requests", cut.Requests)
 	}
+	s.ending.Or(endCut)
 	s.cancelContexts(ErrHardStop)
 	return cut
 }
@@ -748,6 +818,7 @@ func (s *Server) cancelContexts(cause error) {
 func (s *Server) forceClose() {
 	s.mu.Lock()
 	s.forced = true
+	s.cutConns.Add(s.openDetachedLocked())
 	s.mu.Unlock()
 	s.closeConns(func(*trackedConn) bool { return true })
 	_ = s.srv.Close()
@@ -758,4 +829,16 @@ func (s *Server) forceClose() {
 		}
 	}
 	s.mu.Unlock()
+}
+
+// openDetachedLocked counts the hijacked connections still open whose handler returned before
+// the hard stop: the work they carry is the server's to account for.
+func (s *Server) openDetachedLocked() int64 {
+	var n int64
+	for c := range s.conns {
+		if c.hijacked && c.is(connDetached) && !c.closed.Load() {
+			n++
+		}
+	}
+	return n
 }

@@ -198,3 +198,12 @@ func matches(kvs []*commonpb.KeyValue, want map[string]string) bool {
 	}
 	return true
 }
+
+func intValue(kvs []*commonpb.KeyValue, key string) int64 {
+	for _, kv := range kvs {
+		if kv.Key == key {
+			return kv.Value.GetIntValue()
+		}
+	}
+	return -1
+}

@@ -37,4 +37,15 @@
 //   - grace.forced_closes (counter; grace.component, grace.forced = component | connections):
 //     components abandoned at their limit, and what components had to cut, read from stop
 //     errors that implement [ForcedCloser] (gracepgx's and graceredis's InUseError do).
+//   - grace.lost and grace.handed_back (counters, {unit}; grace.component, grace.unit): the
+//     units of accepted work each component that keeps an account (grace.Accounter: gracehttp's
+//     requests, gracegrpc's rpcs, the pools' connections, ...) lost at its stop, and handed back
+//     for redelivery — as the component's EventStopped or EventAbandoned carries them. Every
+//     such component gets a data point, zero included; the app's total is their sum over
+//     grace.component. An abandoned component's figures are those at the moment it was
+//     abandoned: what it loses after that, the report shows, but the telemetry may have shut
+//     down by then.
+//
+// A component's stop span carries its account as grace.unit, grace.lost and grace.handed_back,
+// and grace.stop carries the totals as grace.lost and grace.handed_back.
 package graceotel

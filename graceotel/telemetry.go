@@ -29,6 +29,10 @@ const (
 	AttrOutcome   = attribute.Key("grace.outcome") // ok, error, abandoned; unfinished on a stop span
 	AttrForced    = attribute.Key("grace.forced")  // component, connections
 	AttrTrigger   = attribute.Key("grace.trigger") // what started the stop: "signal terminated", "stop (deploy)", …
+	AttrUnit      = attribute.Key("grace.unit")    // what a component's account counts: requests, rpcs, connections, …
+	// On stop spans (a component's, and grace.stop for the total): what was lost and handed back.
+	AttrLost       = attribute.Key("grace.lost")
+	AttrHandedBack = attribute.Key("grace.handed_back")
 )
 
 // ForcedCloser is implemented by stop errors that say how many things the component had to cut
@@ -52,6 +56,8 @@ type Telemetry struct {
 	stopDur  metric.Float64Histogram
 	running  metric.Int64UpDownCounter
 	forced   metric.Int64Counter
+	lost     metric.Int64Counter
+	handed   metric.Int64Counter
 
 	mu       sync.Mutex
 	phase    grace.Phase
@@ -63,6 +69,9 @@ type Telemetry struct {
 	stops    map[string]trace.Span // component stop spans, from EventStopping to the stop's end
 	shutdown bool
 	inFlight map[string]func() int64
+	accounts bool  // an event carried an account: grace.stop gets the totals
+	lostSum  int64 // totals of the accounts seen
+	handSum  int64
 	shutOnce sync.Once
 	shutDone chan struct{}
 	shutErr  error
@@ -104,7 +113,7 @@ func New(tp *sdktrace.TracerProvider, mp *sdkmetric.MeterProvider) (*Telemetry, 
 }
 
 func (t *Telemetry) instruments(m metric.Meter) error {
-	var errs [7]error
+	var errs [9]error
 	t.phaseDur, errs[0] = m.Float64Histogram("grace.phase.duration", metric.WithUnit("s"),
 		metric.WithDescription("How long each phase of the app's run lasted."))
 	t.startDur, errs[1] = m.Float64Histogram("grace.component.start.duration", metric.WithUnit("s"),
@@ -115,6 +124,10 @@ func (t *Telemetry) instruments(m metric.Meter) error {
 		metric.WithDescription("Components started and not yet stopped; during the stop, the stops in flight."))
 	t.forced, errs[4] = m.Int64Counter("grace.forced_closes", metric.WithUnit("{close}"),
 		metric.WithDescription("Components abandoned at their limit, and what components cut at their deadline."))
+	t.lost, errs[7] = m.Int64Counter("grace.lost", metric.WithUnit("{unit}"),
+		metric.WithDescription("Units of accepted work components lost at their stop (requests cut, connections cut in use, ...), by component and unit."))
+	t.handed, errs[8] = m.Int64Counter("grace.handed_back", metric.WithUnit("{unit}"),
+		metric.WithDescription("Units of work components handed back for redelivery at their stop, by component and unit."))
 	var gauge metric.Int64ObservableGauge
 	gauge, errs[5] = m.Int64ObservableGauge("grace.in_flight", metric.WithUnit("{item}"),
 		metric.WithDescription("Work in flight in each component, as the component reports it."))
@@ -171,13 +184,23 @@ func (t *Telemetry) Observe(e grace.Event) {
 		t.stops[e.Component] = t.openStepLocked(t.stopping, "grace.component.stop", e, at(e))
 	case grace.EventStopped, grace.EventAbandoned:
 		abandoned := e.Kind == grace.EventAbandoned
-		if s, ok := t.stops[e.Component]; ok {
+		s, ok := t.stops[e.Component]
+		if ok {
 			delete(t.stops, e.Component)
-			endStep(s, e)
 		} else { // no EventStopping seen: the span is drawn back from the stop's duration
-			t.stepLocked(t.stopping, "grace.component.stop", e)
+			s = t.openStepLocked(t.stopping, "grace.component.stop", e, at(e).Add(-e.Duration))
 		}
 		comp := AttrComponent.String(e.Component)
+		if acc := e.Account; acc.Unit != "" || !acc.IsZero() {
+			s.SetAttributes(AttrUnit.String(acc.Unit), AttrLost.Int64(acc.Lost), AttrHandedBack.Int64(acc.HandedBack))
+			attrs := metric.WithAttributes(comp, AttrUnit.String(acc.Unit))
+			t.lost.Add(bg, acc.Lost, attrs)
+			t.handed.Add(bg, acc.HandedBack, attrs)
+			t.accounts = true
+			t.lostSum += acc.Lost
+			t.handSum += acc.HandedBack
+		}
+		endStep(s, e)
 		t.stopDur.Record(bg, e.Duration.Seconds(), metric.WithAttributes(comp, AttrOutcome.String(outcomeOf(e.Err, abandoned))))
 		t.running.Add(bg, -1)
 		if abandoned {
@@ -314,6 +337,9 @@ func (t *Telemetry) Stop(ctx context.Context) error {
 			s.End(trace.WithTimestamp(now))
 		}
 		clear(t.stops)
+		if t.accounts && t.stop.open() {
+			t.stop.span.SetAttributes(AttrLost.Int64(t.lostSum), AttrHandedBack.Int64(t.handSum))
+		}
 		for _, s := range []*span{&t.start, &t.drain, &t.stopping, &t.stop} {
 			s.end(now)
 		}

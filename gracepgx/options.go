@@ -25,7 +25,8 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // WithForceMargin sets how long before the stop deadline the pool forces still-acquired
 // connections closed, leaving that long for their holders to release them and for the pool to
-// finish closing. It is capped at a quarter of the time left when Stop is called.
+// finish closing. It is clamped to a tenth of the time left when Stop is called (grace.CutAt),
+// so a transaction shorter than nine tenths of the stop limit finishes.
 // Must be positive; default [DefaultForceMargin].
 func WithForceMargin(d time.Duration) Option {
 	return optionFunc(func(c *config) {

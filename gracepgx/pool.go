@@ -14,11 +14,13 @@ import (
 )
 
 var (
-	_ grace.Starter = (*Pool)(nil)
-	_ grace.Stopper = (*Pool)(nil)
+	_ grace.Starter   = (*Pool)(nil)
+	_ grace.Stopper   = (*Pool)(nil)
+	_ grace.Accounter = (*Pool)(nil)
 )
 
-// Pool is a grace component for a *pgxpool.Pool: a [grace.Starter] and a [grace.Stopper].
+// Pool is a grace component for a *pgxpool.Pool: a [grace.Starter], a [grace.Stopper] and a
+// [grace.Accounter] (see [Pool.Account]).
 type Pool struct {
 	pool    *pgxpool.Pool
 	cfg     config
@@ -26,6 +28,7 @@ type Pool struct {
 
 	mu      sync.Mutex
 	stopped bool
+	forced  bool          // the hard stop has run
 	closed  chan struct{} // closed when pool.Close has returned
 	stats   CloseStats
 }
@@ -101,7 +104,8 @@ const closeAfterFailedStartWait = time.Second
 
 // Stop closes the pool within ctx's deadline (the component's limit). It refuses new acquires,
 // closes the idle connections and waits for the acquired ones to be released. At the hard
-// deadline — ctx's deadline less the force margin, or when ctx ends if it has no deadline — it
+// deadline — ctx's deadline less the force margin, the margin clamped to a tenth of the time
+// left (grace.CutAt), or when ctx ends if it has no deadline — it
 // closes the socket of each connection still acquired (pgx sends a cancel request for a query in
 // flight; PostgreSQL rolls back the open transaction), waits up to half the margin for their
 // holders to release them, and returns an [InUseError] — joined with ctx's cause if ctx has
@@ -129,10 +133,10 @@ func (p *Pool) Stop(ctx context.Context) error {
 
 	var hard <-chan time.Time
 	margin := p.cfg.forceMargin
-	if deadline, ok := ctx.Deadline(); ok {
-		left := time.Until(deadline)
-		margin = min(margin, left/4)
-		t := time.NewTimer(left - margin)
+	if at, ok := grace.CutAt(ctx, margin); ok {
+		deadline, _ := ctx.Deadline()
+		margin = deadline.Sub(at)
+		t := time.NewTimer(time.Until(at))
 		defer t.Stop()
 		hard = t.C
 	}
@@ -147,6 +151,7 @@ func (p *Pool) Stop(ctx context.Context) error {
 	// notice and release them, so the pool can finish closing.
 	forced := p.tracker.force()
 	p.mu.Lock()
+	p.forced = true
 	p.stats.Forced += forced
 	inUse := &InUseError{AcquiredAtStop: p.stats.AcquiredAtStop, Forced: p.stats.Forced}
 	p.mu.Unlock()

@@ -163,7 +163,7 @@ func TestTransactionInFlightAtTheHardDeadlineRollsBack(t *testing.T) {
 	pool := newPool(t, "", gracepgx.WithForceMargin(200*time.Millisecond))
 	h := newHolder()
 	app := testkit.NewApp()
-	const limit = time.Second
+	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole (a tenth of the limit)
 	app.Add("pg", pool, grace.StopTimeout(limit))
 	app.Add("worker", h.run(pool, tbl), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, h.began)
@@ -205,7 +205,7 @@ func TestSlowQueryIsCancelledAtTheHardDeadline(t *testing.T) {
 	queryErr := make(chan error, 1)
 	var pid uint32
 	app := testkit.NewApp()
-	app.Add("pg", pool, grace.StopTimeout(time.Second))
+	app.Add("pg", pool, grace.StopTimeout(2*time.Second))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
 		conn, err := pool.Pool().Acquire(context.Background())
 		if err != nil {
@@ -243,7 +243,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	began, go_ := make(chan struct{}), make(chan struct{})
 	queryErr := make(chan error, 1)
 	app := testkit.NewApp()
-	const limit = time.Second
+	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole
 	app.Add("pg", pool, grace.StopTimeout(limit))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
 		conn, err := pool.Pool().Acquire(context.Background())
@@ -292,7 +292,7 @@ func TestConnectionAttemptInFlightAtStopDoesNotHoldTheStop(t *testing.T) {
 	began := make(chan struct{})
 	acquired := make(chan error, 1)
 	app := testkit.NewApp()
-	const limit = time.Second
+	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole
 	app.Add("pg", pool, grace.StopTimeout(limit))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
 		pool.Pool().Reset() // no idle connection left: the next acquire dials

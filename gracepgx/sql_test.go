@@ -139,3 +139,64 @@ func TestSQLTransactionHeldPastTheCloseStillCommits(t *testing.T) {
 		t.Fatalf("open connections after the release = %d, want 0", s.OpenConnections)
 	}
 }
+
+// gracesql's loss accounting, from DB.Account's doc: a connection still in use when the app
+// builds its report is lost (the process exit would cut it): the report says 1 connections
+// lost and the exit code is ExitLost. Released afterwards, it is no longer counted.
+func TestSQLConnectionInUseAtTheReportIsLost(t *testing.T) {
+	tbl := table(t)
+	db := openSQL(t, "")
+	began, release := make(chan struct{}), make(chan struct{})
+	rolledBack := make(chan error, 1)
+	app := testkit.NewApp()
+	comp := gracesql.New(db)
+	app.Add("db", comp)
+	app.Add("worker", grace.RunFunc(func(context.Context) error {
+		bg := context.Background()
+		tx, err := db.BeginTx(bg, nil)
+		if err == nil {
+			_, err = tx.ExecContext(bg, "insert into "+tbl+" values (1)")
+		}
+		if err != nil {
+			rolledBack <- err
+			return err
+		}
+		close(began)
+		<-release // ignores its stop: abandoned with its transaction open
+		rolledBack <- tx.Rollback()
+		return nil
+	}), grace.StopTimeout(50*time.Millisecond))
+	rep, err := testkit.RunAndStop(t, app, began)
+	if c := rep.Component("db"); c.Account != (grace.Account{Unit: "connections", Lost: 1}) {
+		t.Errorf("db account %+v, want 1 connections lost\n%s", c.Account, rep)
+	}
+	if rep.Lost != 1 || rep.ExitCode != grace.ExitLost || !errors.Is(err, grace.ErrLost) {
+		t.Errorf("lost %d, exit %d, err %v; want 1, %d, ErrLost\n%s", rep.Lost, rep.ExitCode, err, grace.ExitLost, rep)
+	}
+	close(release)
+	if rerr := testkit.Recv(t, rolledBack, 10*time.Second, "the rollback"); rerr != nil {
+		t.Fatal(rerr)
+	}
+	if a := comp.Account(); a.Lost != 0 {
+		t.Errorf("after the release: Account = %+v, want nothing in use", a)
+	}
+}
+
+// Every statement done before the pool's turn: nothing lost, exit clean.
+func TestSQLNothingInUseLosesNothing(t *testing.T) {
+	db := openSQL(t, "")
+	app := testkit.NewApp()
+	comp := gracesql.New(db)
+	app.Add("db", comp)
+	app.Add("writer", grace.Hook{OnStop: func(ctx context.Context) error {
+		_, err := db.ExecContext(ctx, "select 1")
+		return err
+	}})
+	rep, err := testkit.RunAndStop(t, app)
+	if err != nil || rep.Lost != 0 || rep.ExitCode != grace.ExitClean {
+		t.Fatalf("Run = %v, lost %d, exit %d; want clean\n%s", err, rep.Lost, rep.ExitCode, rep)
+	}
+	if a := comp.Account(); a != (grace.Account{Unit: "connections"}) {
+		t.Errorf("Account = %+v", a)
+	}
+}

@@ -17,16 +17,19 @@ var (
 	_ grace.Validator = (*Client)(nil)
 	_ grace.Starter   = (*Client)(nil)
 	_ grace.Stopper   = (*Client)(nil)
+	_ grace.Accounter = (*Client)(nil)
 )
 
 // Client is a grace component for a go-redis client (*redis.Client, *redis.ClusterClient or
-// *redis.Ring): a [grace.Validator], a [grace.Starter] and a [grace.Stopper].
+// *redis.Ring): a [grace.Validator], a [grace.Starter], a [grace.Stopper] and a
+// [grace.Accounter] (see [Client.Account]).
 type Client struct {
 	c   redis.UniversalClient
 	cfg config
 
 	mu      sync.Mutex
 	stopped bool
+	closing bool          // Close has been called: InUseAtClose is final
 	closed  chan struct{} // closed when Close has returned
 	stats   CloseStats
 }
@@ -89,7 +92,8 @@ const pollInterval = 5 * time.Millisecond
 
 // Stop closes the client within ctx's deadline (the component's limit). While connections are in
 // use it waits for them to go back to the pool, until the hard deadline — ctx's deadline less
-// the force margin, or until ctx ends if it has no deadline. Then it calls Close, which cuts the
+// the force margin, the margin clamped to a tenth of the time left (grace.CutAt), or until ctx
+// ends if it has no deadline. Then it calls Close, which cuts the
 // connections still in use (their commands fail) and returns an [InUseError] if there were any.
 // If Close itself has not returned when ctx ends, Stop returns ctx's cause and leaves it to
 // finish. Calling Stop again waits for the same close.
@@ -111,7 +115,7 @@ func (c *Client) Stop(ctx context.Context) error {
 		c.waitIdle(ctx)
 		n := inUse(c.c)
 		c.mu.Lock()
-		c.stats.InUseAtClose = n
+		c.stats.InUseAtClose, c.closing = n, true
 		c.mu.Unlock()
 		go func() {
 			err := c.c.Close()
@@ -148,9 +152,8 @@ func (c *Client) waitIdle(ctx context.Context) {
 		return
 	}
 	var hard <-chan time.Time
-	if deadline, ok := ctx.Deadline(); ok {
-		left := time.Until(deadline)
-		t := time.NewTimer(left - min(c.cfg.forceMargin, left/4))
+	if at, ok := grace.CutAt(ctx, c.cfg.forceMargin); ok {
+		t := time.NewTimer(time.Until(at))
 		defer t.Stop()
 		hard = t.C
 	}

@@ -77,6 +77,9 @@ func TestClosesAfterItsDependents(t *testing.T) {
 	if st := comp.CloseStats(); !st.Closed || st.InUseAtStop != 0 || st.InUseAtClose != 0 {
 		t.Fatalf("CloseStats = %+v", st)
 	}
+	if rep.Lost != 0 || rep.ExitCode != grace.ExitClean || comp.Account() != (grace.Account{Unit: "connections"}) {
+		t.Fatalf("lost %d, exit %d, account %+v; want nothing lost\n%s", rep.Lost, rep.ExitCode, comp.Account(), rep)
+	}
 }
 
 // popper is a component that waits in BLPOP and ignores its stop, so it is abandoned at its
@@ -134,7 +137,7 @@ func TestCommandInFlightAtTheHardDeadlineIsCut(t *testing.T) {
 	rc := newRedis(t, addr(t))
 	began, got := make(chan struct{}), make(chan error, 1)
 	app := testkit.NewApp()
-	const limit = time.Second
+	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole (a tenth of the limit)
 	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
 	app.Add("popper", popper(rc, key(t), began, got), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, began, inUse(rc, 1))
@@ -155,7 +158,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	rc := newRedis(t, px.Addr())
 	began, got := make(chan struct{}), make(chan error, 1)
 	app := testkit.NewApp()
-	const limit = time.Second
+	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole
 	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
 	app.Add("reader", grace.RunFunc(func(context.Context) error {
 		if err := rc.Ping(context.Background()).Err(); err != nil {

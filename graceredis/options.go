@@ -24,8 +24,9 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 // WithForceMargin sets how long before the stop deadline the client stops waiting for
-// connections in use and closes, cutting them. It is capped at a quarter of the time left when
-// Stop is called. Must be positive; default [DefaultForceMargin]. A bad value is a
+// connections in use and closes, cutting them. It is clamped to a tenth of the time left when
+// Stop is called (grace.CutAt), so a command shorter than nine tenths of the stop limit
+// finishes. Must be positive; default [DefaultForceMargin]. A bad value is a
 // configuration error (see [Client.Validate]).
 func WithForceMargin(d time.Duration) Option {
 	return optionFunc(func(c *config) {

@@ -12,11 +12,13 @@ import (
 )
 
 var (
-	_ grace.Starter = (*DB)(nil)
-	_ grace.Stopper = (*DB)(nil)
+	_ grace.Starter   = (*DB)(nil)
+	_ grace.Stopper   = (*DB)(nil)
+	_ grace.Accounter = (*DB)(nil)
 )
 
-// DB is a grace component for a *sql.DB. It is a [grace.Starter] and a [grace.Stopper].
+// DB is a grace component for a *sql.DB. It is a [grace.Starter], a [grace.Stopper] and a
+// [grace.Accounter] (see [DB.Account]).
 type DB struct {
 	db *sql.DB
 

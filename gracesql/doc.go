@@ -9,7 +9,10 @@
 // unclosed Rows keeps its connection until it is released. So a connection still in use when
 // the pool closes means that something outlived the components that use the pool — a dependent
 // abandoned at its limit, or leaked rows. Stop reports it as an [InUseError] (matching
-// [ErrInUse]), which the app's report shows as the component's stop error.
+// [ErrInUse]), which the app's report shows as the component's stop error, and [DB.Account]
+// counts every connection still in use when the report is built as lost — the process exit
+// that follows cuts it, and the server rolls its transaction back — so the app's exit code is
+// grace.ExitLost.
 //
 // gracesql uses the standard library only; the tests of its behaviour against a real PostgreSQL
 // server live in the gracepgx module, which has a driver.
