@@ -241,3 +241,59 @@ func TestStrangerConsumeCutAtLimitCountsEverything(t *testing.T) {
 		t.Fatalf("writer not reported as timed out: %+v", c)
 	}
 }
+
+// Consume's doc: an error from handle during the drain ends the drain; the value that failed and
+// the rest are left and counted as lost, and the stop fails. written + lost = sent, and the exit
+// code is not clean.
+func TestStrangerConsumeErrorDuringDrainCountsTheRest(t *testing.T) {
+	j := &strangerJobs{written: map[int]int{}}
+	ch := make(chan int, 256)
+	written := make(chan struct{}, 1)
+	stopping := make(chan struct{})
+	var once sync.Once
+	var drained atomic.Int64
+	errDisk := errors.New("disk full")
+	handle := func(ctx context.Context, v int) error {
+		select {
+		case <-stopping:
+			if drained.Add(1) == 5 { // the fifth value of the drain fails
+				return errDisk
+			}
+		default:
+		}
+		j.write(v)
+		select {
+		case written <- struct{}{}:
+		default:
+		}
+		return nil
+	}
+	app := grace.New(grace.WithBudget(5*time.Second), grace.WithDrainDelay(0),
+		grace.WithObserver(func(e grace.Event) {
+			if e.Kind == grace.EventStopping && e.Component == "writer" {
+				once.Do(func() { close(stopping) })
+			}
+		}))
+	app.Add("writer", grace.Consume(ch, handle))
+	app.Add("producer", producer(ch, j, 0))
+
+	rep, err := runMidStream(t, app, written, 300)
+	n, dup := j.count()
+	sent := j.sent.Load()
+	if dup {
+		t.Fatalf("a value was written twice\n%s", rep)
+	}
+	if drained.Load() < 5 {
+		t.Fatalf("the drain handled %d values: the queue was not full enough to provoke the error", drained.Load())
+	}
+	if int64(n)+rep.Lost != sent {
+		t.Fatalf("producer sent %d, writer wrote %d, report says lost %d: %d values vanished\n%s",
+			sent, n, rep.Lost, sent-int64(n)-rep.Lost, rep)
+	}
+	if !errors.Is(err, errDisk) || !errors.Is(err, grace.ErrLost) || rep.ExitCode == grace.ExitClean {
+		t.Fatalf("err %v, exit code %d; want the handler's error, ErrLost, not clean\n%s", err, rep.ExitCode, rep)
+	}
+	if drained.Load() != 5 {
+		t.Fatalf("the drain went on after the error: %d values handled", drained.Load())
+	}
+}
