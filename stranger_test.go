@@ -297,3 +297,76 @@ func TestStrangerConsumeErrorDuringDrainCountsTheRest(t *testing.T) {
 		t.Fatalf("the drain went on after the error: %d values handled", drained.Load())
 	}
 }
+
+// Consume's doc: with RestartOnPanic a panic restarts the worker, and a stop that comes while it
+// waits to restart is still drained, by the component's Stop. The value that panicked is counted
+// as lost; everything else the producer sent is written.
+func TestStrangerConsumePanicThenStopDuringBackoff(t *testing.T) {
+	j := &strangerJobs{written: map[int]int{}}
+	ch := make(chan int, 256)
+	written := make(chan struct{}, 1)
+	panicked := make(chan struct{})
+	var once sync.Once
+	handle := func(ctx context.Context, v int) error {
+		if v == 100 {
+			once.Do(func() { close(panicked) })
+			panic("bad value")
+		}
+		j.write(v)
+		select {
+		case written <- struct{}{}:
+		default:
+		}
+		return nil
+	}
+	app := grace.New(grace.WithBudget(5*time.Second), grace.WithDrainDelay(0))
+	app.Add("writer", grace.Consume(ch, handle), grace.RestartOnPanic(time.Minute, time.Minute))
+	app.Add("producer", producer(ch, j, 0))
+
+	type result struct {
+		rep *grace.Report
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rep, err := app.Run(context.Background())
+		done <- result{rep, err}
+	}()
+	select {
+	case <-panicked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler never reached value 100")
+	}
+	// The worker waits a minute to restart; the producer fills the queue meanwhile.
+	deadline := time.After(10 * time.Second)
+	for len(ch) < cap(ch) {
+		select {
+		case <-deadline:
+			t.Fatalf("the queue holds %d of %d after 10 s", len(ch), cap(ch))
+		case <-time.After(time.Millisecond):
+		}
+	}
+	app.Stop("test: during the restart backoff")
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10 s after App.Stop")
+	}
+	n, dup := j.count()
+	sent := j.sent.Load()
+	if dup {
+		t.Fatalf("a value was written twice\n%s", r.rep)
+	}
+	if int64(n)+r.rep.Lost != sent {
+		t.Fatalf("producer sent %d, writer wrote %d, report says lost %d: %d values vanished\n%s",
+			sent, n, r.rep.Lost, sent-int64(n)-r.rep.Lost, r.rep)
+	}
+	if r.rep.Lost != 1 || len(ch) != 0 {
+		t.Fatalf("lost %d (want 1: the value that panicked), %d left in the queue\n%s", r.rep.Lost, len(ch), r.rep)
+	}
+	if r.rep.ExitCode != grace.ExitLost {
+		t.Fatalf("exit code %d, want ExitLost\n%s", r.rep.ExitCode, r.rep)
+	}
+	t.Logf("sent %d, written %d, lost %d\n%s", sent, n, r.rep.Lost, r.rep)
+}
