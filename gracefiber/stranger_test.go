@@ -192,8 +192,13 @@ func TestStrangerFiberJobsWrittenStuckRequestCounted(t *testing.T) {
 	if w := r.rep.Component("writer"); w == nil || w.Lost != 0 {
 		t.Errorf("writer's account %+v; want nothing lost", w)
 	}
+	// The cut comes a tenth of the limit before the deadline and the connections close half a
+	// margin (50 ms) later; on a loaded machine the stop can overrun that and be abandoned (the
+	// request is still counted, above). Otherwise the error names the request.
 	var ce *gracefasthttp.CutError
-	if !errors.As(r.err, &ce) || ce.Total != 1 || len(ce.Requests) != 1 || ce.Requests[0].Path != "/stuck" {
+	if h != nil && h.TimedOut {
+		t.Logf("the http stop overran its limit after the cut: %v", r.err)
+	} else if !errors.As(r.err, &ce) || ce.Total != 1 || len(ce.Requests) != 1 || ce.Requests[0].Path != "/stuck" {
 		t.Errorf("Run's error %v; want a CutError naming /stuck", r.err)
 	}
 	if r.rep.Lost != 1 || r.rep.ExitCode != grace.ExitLost || !errors.Is(r.err, grace.ErrLost) {

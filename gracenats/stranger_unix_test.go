@@ -33,7 +33,17 @@ func TestStrangerPublisherServerFrozenMidStream(t *testing.T) {
 	app.Add("publisher", pub, grace.StopTimeout(time.Second))
 	app.Add("producer", strangerProducer(pub, stream+".events", &accepted, 2000, reached))
 
-	rep, err := strangerRunUntil(t, app, reached, func() { s.freeze(t) })
+	rep, err := strangerRunUntil(t, app, reached, func() {
+		s.freeze(t)
+		// Publishes taken after the freeze cannot be acknowledged: wait for some.
+		mark, deadline := accepted.Load()+100, time.Now().Add(10*time.Second)
+		for accepted.Load() < mark {
+			if time.Now().After(deadline) {
+				t.Fatalf("the client took %d publishes, not %d, in 10 s after the freeze", accepted.Load(), mark)
+			}
+			time.Sleep(time.Millisecond) // polled with a deadline
+		}
+	})
 	resume(s.cmd.Process)
 	if rep.Lost == 0 || rep.ExitCode != grace.ExitLost || !errors.Is(err, grace.ErrLost) {
 		t.Fatalf("frozen server: lost %d, exit code %d, err %v; want lost > 0, ExitLost, ErrLost\n%s",
