@@ -3,6 +3,7 @@ module github.com/gracekit/grace/bench
 go 1.26.0
 
 require (
+	github.com/cloudflare/tableflip v1.2.3
 	github.com/gracekit/grace v0.0.0
 	github.com/gracekit/grace/gracefx v0.0.0
 	github.com/oklog/run v1.2.0

@@ -66,12 +66,21 @@
 // a .socket unit's default name is the unit's name, "web.socket"). When NOTIFY_SOCKET is set
 // (see [WithNotify]) an upgrade tells the service manager what happens, one datagram each:
 //
+//   - the first process, at its ready: READY=1 (Type=notify waits for it);
 //   - at the trigger, the parent: RELOADING=1 and MONOTONIC_USEC= (Type=notify-reload waits
 //     for the READY=1 that ends the reload);
 //   - when the successor is ready, the parent, still the main process: MAINPID=<successor> and
-//     READY=1 (in sequential mode MAINPID= only); then, once the parent has answered that it
+//     READY=1 (in sequential mode MAINPID= only), then BARRIER=1, waiting (at most 5 s) until
+//     the manager has taken the new main PID, so the parent never exits before it has; then, once
+//     the parent has answered that it
 //     sent it, the successor: MAINPID=<self> and READY=1 (at its ready, in sequential mode);
 //   - when an attempt fails, the parent: READY=1 and STATUS=.
+//
+// The successor is started without WATCHDOG_PID (which names the parent), so with
+// WatchdogSec= the watchdog applies to it as the next main process. After an upgrade the main
+// process is no longer systemd's child, and systemd follows SIGTERM with SIGKILL at once unless
+// the unit waits for it: give the unit an ExecStop= that signals $MAINPID and waits for it to
+// exit (gracesystemd's README shows one).
 //
 // For systemd's file-descriptor store, [Upgrader.Files] gives a copy of each named socket to
 // send with FDSTORE=1 and FDNAME=<name>; the next process finds them by name. [WithObserver]

@@ -172,7 +172,9 @@ func checkName(s string) error {
 func upgradeEnv(env []string, ppid int, names []string, mode string) []string {
 	out := make([]string, 0, len(env)+4)
 	for _, kv := range env {
-		if !isInheritVar(kv) {
+		// WATCHDOG_PID names this process: the successor, which will be the main process, must
+		// keep the watchdog alive too, and with no WATCHDOG_PID the watchdog applies to any PID.
+		if !isInheritVar(kv) && !strings.HasPrefix(kv, "WATCHDOG_PID=") {
 			out = append(out, kv)
 		}
 	}

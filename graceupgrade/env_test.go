@@ -68,7 +68,8 @@ func TestParseEnv(t *testing.T) {
 // TestUpgradeEnvRoundTrip: what a parent writes, its child reads back, and nothing inherited
 // by the parent itself passes on.
 func TestUpgradeEnvRoundTrip(t *testing.T) {
-	base := []string{"PATH=/bin", "LISTEN_FDS=3", "LISTEN_PID=9", "LISTEN_FDNAMES=a:b:c", "GRACE_UPGRADE_FDS=1", "HOME=/root"}
+	base := []string{"PATH=/bin", "LISTEN_FDS=3", "LISTEN_PID=9", "LISTEN_FDNAMES=a:b:c", "GRACE_UPGRADE_FDS=1", "HOME=/root",
+		"WATCHDOG_PID=50", "WATCHDOG_USEC=1000000"}
 	out := upgradeEnv(base, 50, []string{"http", "admin"}, modeOverlap)
 	m := map[string]string{}
 	for _, kv := range out {
@@ -80,6 +81,10 @@ func TestUpgradeEnvRoundTrip(t *testing.T) {
 	}
 	if _, ok := m[envListenFDs]; ok {
 		t.Errorf("LISTEN_FDS passed on: %v", out)
+	}
+	// The watchdog names the parent: the successor, the next main process, must keep it alive.
+	if _, ok := m["WATCHDOG_PID"]; ok || m["WATCHDOG_USEC"] != "1000000" {
+		t.Errorf("watchdog variables: %v", out)
 	}
 	got, err := parseEnv(func(k string) string { return m[k] }, 51, 50)
 	if err != nil {

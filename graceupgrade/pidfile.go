@@ -9,7 +9,7 @@ import (
 )
 
 // writePIDFile replaces path with pid atomically: a temporary file in the same directory,
-// synced, renamed over it.
+// renamed over it (not synced: a PID file means nothing after a crash of the machine).
 func writePIDFile(path string, pid int) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -23,9 +23,6 @@ func writePIDFile(path string, pid int) error {
 	_, werr := f.WriteString(strconv.Itoa(pid) + "\n")
 	if werr == nil {
 		werr = f.Chmod(0o644)
-	}
-	if werr == nil {
-		werr = f.Sync()
 	}
 	if cerr := f.Close(); werr == nil {
 		werr = cerr

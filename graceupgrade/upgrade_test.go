@@ -93,7 +93,7 @@ func TestSequentialUpgradeWaitsForParent(t *testing.T) {
 // becomes ready, are each stopped and reaped while the parent keeps serving every request; the
 // next attempt succeeds.
 func TestFailedSuccessorLeavesParentServing(t *testing.T) {
-	s := startService(t, "GU_READY_TIMEOUT=1500ms")
+	s := startService(t, "GU_READY_TIMEOUT=3s")
 	l := startLoad(s.addr, 300)
 	for i, plan := range []string{"exit", "hang"} {
 		s.setPlan(plan)

@@ -189,6 +189,9 @@ func (u *Upgrader) upgrade(ctx context.Context, attempt int) (int, error) {
 	} else {
 		u.notify("MAINPID=" + strconv.Itoa(pid))
 	}
+	// This process may exit soon: the manager must have taken the new main PID before it does, or
+	// it takes the exit for the service's end and stops the successor.
+	u.notifyBarrier()
 	_, _ = parentW.Write([]byte("ack\n"))
 	_ = cmd.Process.Release() // the successor outlives this process
 	go func() {               // the successor's pipe closes once this app has stopped completely

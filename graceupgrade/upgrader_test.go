@@ -164,9 +164,10 @@ func TestNotify(t *testing.T) {
 	}
 }
 
-// TestNotifyDuringUpgrade: under a service manager the parent says RELOADING=1 with
-// MONOTONIC_USEC=, then MAINPID=<successor> and READY=1, and the successor says the same of
-// itself after.
+// TestNotifyDuringUpgrade: under a service manager the first process says READY=1 at its ready;
+// at an upgrade the parent says RELOADING=1 with MONOTONIC_USEC=, then MAINPID=<successor> and
+// READY=1, then waits on BARRIER=1 (so it never exits before the manager took the new main PID),
+// and the successor says MAINPID=<self> and READY=1.
 func TestNotifyDuringUpgrade(t *testing.T) {
 	addr := filepath.Join(t.TempDir(), "notify")
 	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
@@ -174,24 +175,30 @@ func TestNotifyDuringUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
+	got := make(chan string, 16)
+	go func() { // read as a manager does: at once (a BARRIER=1's descriptor is closed on reading)
+		buf := make([]byte, 512)
+		for {
+			n, err := pc.Read(buf)
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- string(buf[:n])
+		}
+	}()
 	s := startService(t, "NOTIFY_SOCKET="+addr)
 	child := s.upgrade(s.first)
-	want := []string{"RELOADING=1\nMONOTONIC_USEC=", fmt.Sprintf("MAINPID=%d\nREADY=1", child), fmt.Sprintf("MAINPID=%d\nREADY=1", child)}
-	buf := make([]byte, 512)
+	want := []string{"READY=1", "RELOADING=1\nMONOTONIC_USEC=", fmt.Sprintf("MAINPID=%d\nREADY=1", child), "BARRIER=1", fmt.Sprintf("MAINPID=%d\nREADY=1", child)}
 	for i, w := range want {
-		pc.SetReadDeadline(time.Now().Add(5 * time.Second))
-		n, err := pc.Read(buf)
-		if err != nil {
-			t.Fatalf("datagram %d: %v", i, err)
+		d := testkit.Recv(t, got, 10*time.Second, fmt.Sprintf("datagram %d (%q)", i, w))
+		if !strings.HasPrefix(d, w) {
+			t.Errorf("datagram %d: %q, want %q", i, d, w)
 		}
-		got := string(buf[:n])
-		if !strings.HasPrefix(got, w) {
-			t.Errorf("datagram %d: %q, want %q", i, got, w)
-		}
-		if i == 0 {
-			usec, err := strconv.ParseInt(strings.TrimPrefix(got, w), 10, 64)
+		if i == 1 {
+			usec, err := strconv.ParseInt(strings.TrimPrefix(d, w), 10, 64)
 			if err != nil || usec <= 0 {
-				t.Errorf("MONOTONIC_USEC: %q", got)
+				t.Errorf("MONOTONIC_USEC: %q", d)
 			}
 		}
 	}

@@ -471,6 +471,8 @@ func (u *Upgrader) becameReady() {
 	}
 	if u.in.successor {
 		u.notify("MAINPID=" + strconv.Itoa(pid) + "\nREADY=1")
+	} else {
+		u.notify("READY=1") // the first process: Type=notify waits for it
 	}
 	if u.cfg.pidFile != "" {
 		if err := writePIDFile(u.cfg.pidFile, pid); err != nil {

@@ -5,6 +5,7 @@
 //	gracedrill run     [flags] -- CMD ARGS...
 //	gracedrill run     --url URL --trigger 'CMD' | --pid PID | --pid-file FILE [flags]
 //	gracedrill rollout [flags] -- CMD ARGS...
+//	gracedrill upgrade [flags] -- CMD ARGS...
 //	gracedrill compare A.json B.json ... [--html FILE]
 //
 // Exit status: 0 when every check passed (no request failed, every stopped service exited 0
@@ -21,7 +22,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var code int
+	if len(os.Args) > 1 && os.Args[1] == "upgrade" {
+		code = runUpgrade(ctx, os.Args[2:], os.Stdout, os.Stderr)
+	} else {
+		code = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }

@@ -17,33 +17,14 @@ package main
 import (
 	"os"
 
-	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/multichecker"
 
-	"github.com/gracekit/grace/cmd/gracevet/bodycopy"
-	"github.com/gracekit/grace/cmd/gracevet/chanloop"
-	"github.com/gracekit/grace/cmd/gracevet/ctxtwin"
-	"github.com/gracekit/grace/cmd/gracevet/exitafter"
-	"github.com/gracekit/grace/cmd/gracevet/servererr"
-	"github.com/gracekit/grace/cmd/gracevet/signalstop"
-	"github.com/gracekit/grace/cmd/gracevet/tickerstop"
+	"github.com/gracekit/grace/cmd/gracevet/internal/suite"
 )
-
-func analyzers() []*analysis.Analyzer {
-	return []*analysis.Analyzer{
-		ctxtwin.Analyzer,
-		bodycopy.Analyzer,
-		chanloop.Analyzer,
-		exitafter.Analyzer,
-		servererr.Analyzer,
-		tickerstop.Analyzer,
-		signalstop.Analyzer,
-	}
-}
 
 func main() {
 	if standalone(os.Args[1:]) && os.Getenv(childEnv) == "" {
 		os.Exit(relaunch(os.Args[1:]))
 	}
-	multichecker.Main(analyzers()...)
+	multichecker.Main(suite.Analyzers()...)
 }

@@ -9,5 +9,5 @@ import (
 )
 
 func TestBodyCopy(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), bodycopy.Analyzer, "a", "nodrain", "drain", "testutil")
+	analysistest.Run(t, analysistest.TestData(), bodycopy.Analyzer, "a", "nodrain", "drain", "testutil", "cross/api", "fw", "test/scenario")
 }

@@ -9,5 +9,5 @@ import (
 )
 
 func TestChanLoop(t *testing.T) {
-	analysistest.Run(t, analysistest.TestData(), chanloop.Analyzer, "a")
+	analysistest.Run(t, analysistest.TestData(), chanloop.Analyzer, "a", "user", "loopmain")
 }

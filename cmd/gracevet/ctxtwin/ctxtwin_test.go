@@ -9,5 +9,5 @@ import (
 )
 
 func TestCtxTwin(t *testing.T) {
-	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), ctxtwin.Analyzer, "a")
+	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), ctxtwin.Analyzer, "a", "cross/api", "fw", "nodrain", "drain", "lite", "closer")
 }

@@ -8,12 +8,15 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"maps"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/funcs"
 )
 
 const doc = `report process exits that skip shutdown work
@@ -28,15 +31,60 @@ deferred calls do not run, goroutines are abandoned. Reported, one diagnostic pe
     branch that handles that call's error: return from main instead;
   - os.Exit in a package other than main, except command code (a cmd or cli path element),
     TestMain, func Main (an entry point a main calls), generated files and signal handlers
-    (a forced exit on a second signal).`
+    (a forced exit on a second signal).
+Also reported: after Shutdown, a call of a helper that can exit (facts, any package). Defers of
+functions whose body only does what does not matter at exit (a Close that only closes a
+database handle; facts, any package) are ignored, and so is os.Exit in the program's own exit
+helper (a function named like fatal/exit/die, or a package-level func literal hook).`
 
 // Analyzer reports exits that skip shutdown work.
 var Analyzer = &analysis.Analyzer{
-	Name:     "exitafter",
-	Doc:      doc,
-	URL:      "https://github.com/gracekit/grace/tree/main/cmd/gracevet#exitafter",
-	Requires: []*analysis.Analyzer{ctrlflow.Analyzer},
-	Run:      run,
+	Name:      "exitafter",
+	Doc:       doc,
+	URL:       "https://github.com/gracekit/grace/tree/main/cmd/gracevet#exitafter",
+	Requires:  []*analysis.Analyzer{ctrlflow.Analyzer},
+	Run:       run,
+	FactTypes: []analysis.Fact{new(MayExit), new(Harmless)},
+}
+
+// MayExit is the fact that a function can end the process: it calls os.Exit, log.Fatal* or a
+// never-returning exit helper outside function literals, directly or through one helper with
+// this fact. exitafter reports calls of such functions after Shutdown.
+type MayExit struct {
+	What  string // the exit call: "log.Fatal"
+	Where string // file:line of the exit call
+}
+
+// AFact marks MayExit as an analysis fact.
+func (*MayExit) AFact() {}
+
+func (f *MayExit) String() string { return fmt.Sprintf("may exit: %s at %s", f.What, f.Where) }
+
+// Harmless is the fact that a function only does what does not matter when the process ends
+// (a Close method that only closes a database handle): a deferred call of it that an exit skips
+// is not reported.
+type Harmless struct{}
+
+// AFact marks Harmless as an analysis fact.
+func (*Harmless) AFact() {}
+
+func (*Harmless) String() string { return "harmless at exit" }
+
+// pkgState is what run learns about the package before checking it.
+type pkgState struct {
+	mayExit map[types.Object]*MayExit // functions of this package that can end the process
+}
+
+// exits returns how fn can end the process, or nil.
+func (s *pkgState) exits(pass *analysis.Pass, fn *types.Func) *MayExit {
+	if f := s.mayExit[fn]; f != nil {
+		return f
+	}
+	var f MayExit
+	if fn.Pkg() != pass.Pkg && pass.ImportObjectFact(fn, &f) {
+		return &f
+	}
+	return nil
 }
 
 type event struct {
@@ -47,6 +95,10 @@ type event struct {
 
 func run(pass *analysis.Pass) (any, error) {
 	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	state := &pkgState{}
+	if !funcs.Std(pass) {
+		exportFacts(pass, cfgs, state)
+	}
 	for _, f := range pass.Files {
 		isTest := strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go")
 		for _, decl := range f.Decls {
@@ -57,24 +109,39 @@ func run(pass *analysis.Pass) (any, error) {
 			// os.Exit in library code is reported except in command code (packages under a
 			// cmd or cli directory), TestMain, an entry point that a main calls (func Main),
 			// and generated code.
+			// A program's own exit helper (func Fatal, exitWithError, die) is where it exits on
+			// purpose; its callers are checked instead.
 			library := pass.Pkg.Name() != "main" && !command(pass.Pkg.Path()) && !isTest && !ast.IsGenerated(f) &&
-				fd.Name.Name != "TestMain" && fd.Name.Name != "Main"
-			checkFunc(pass, cfgs, fd.Body, library)
+				fd.Name.Name != "TestMain" && fd.Name.Name != "Main" && !exitLike(fd.Name.Name)
+			checkFunc(pass, state, cfgs, fd.Body, library)
 			ast.Inspect(fd.Body, func(n ast.Node) bool {
 				if lit, ok := n.(*ast.FuncLit); ok {
-					checkFunc(pass, cfgs, lit.Body, library)
+					checkFunc(pass, state, cfgs, lit.Body, library)
 				}
 				return true
 			})
+		}
+		// Function literals outside functions (var exit = func(code int) { os.Exit(code) })
+		// are exit hooks kept replaceable for tests: only pending defers are checked in them.
+		for _, decl := range f.Decls {
+			if gd, ok := decl.(*ast.GenDecl); ok {
+				ast.Inspect(gd, func(n ast.Node) bool {
+					if lit, ok := n.(*ast.FuncLit); ok {
+						checkFunc(pass, state, cfgs, lit.Body, false)
+						return false
+					}
+					return true
+				})
+			}
 		}
 	}
 	return nil, nil
 }
 
 // checkFunc checks one function body, not entering nested function literals.
-func checkFunc(pass *analysis.Pass, cfgs *ctrlflow.CFGs, body *ast.BlockStmt, library bool) {
+func checkFunc(pass *analysis.Pass, state *pkgState, cfgs *ctrlflow.CFGs, body *ast.BlockStmt, library bool) {
 	info := pass.TypesInfo
-	var defers, shutdowns, exits []event
+	var defers, shutdowns, exits, mayExits []event
 	var stack []ast.Node
 	ast.Inspect(body, func(n ast.Node) bool {
 		if n == nil {
@@ -91,7 +158,7 @@ func checkFunc(pass *analysis.Pass, cfgs *ctrlflow.CFGs, body *ast.BlockStmt, li
 		}
 		switch n := n.(type) {
 		case *ast.DeferStmt:
-			if !irrelevantAtExit(info, n.Call) {
+			if !harmlessCall(pass, n.Call) {
 				defers = append(defers, ev())
 			}
 		case *ast.CallExpr:
@@ -100,10 +167,24 @@ func checkFunc(pass *analysis.Pass, cfgs *ctrlflow.CFGs, body *ast.BlockStmt, li
 				shutdowns = append(shutdowns, ev())
 			case exitName(info, cfgs, n) != "":
 				exits = append(exits, ev())
+			default:
+				if fn := callee.Func(info, n); fn != nil && state.exits(pass, fn) != nil {
+					mayExits = append(mayExits, ev())
+				}
 			}
 		}
 		return true
 	})
+	for _, ex := range mayExits {
+		call := ex.node.(*ast.CallExpr)
+		if s, ok := after(shutdowns, ex); ok {
+			fn := callee.Func(info, call)
+			f := state.exits(pass, fn)
+			pass.Report(analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
+				"%s can end the process (%s at %s) after %s (line %d), abandoning goroutines and skipping the cleanup that follows shutdown: return an error to main instead",
+				fn.Name(), f.What, f.Where, render(s.node.(*ast.CallExpr).Fun), pass.Fset.Position(s.node.Pos()).Line)})
+		}
+	}
 	for _, ex := range exits {
 		call := ex.node.(*ast.CallExpr)
 		name := exitName(info, cfgs, call)
@@ -206,6 +287,159 @@ func isShutdown(info *types.Info, call *ast.CallExpr) bool {
 	return false
 }
 
+// harmlessCall reports whether skipping call at exit changes nothing: irrelevantAtExit, a
+// function with the Harmless fact, or a function literal whose calls are all harmless
+// (defer func() { _ = db.Close() }(), a recover that logs).
+func harmlessCall(pass *analysis.Pass, call *ast.CallExpr) bool {
+	info := pass.TypesInfo
+	if irrelevantAtExit(info, call) {
+		return true
+	}
+	if lit, ok := ast.Unparen(call.Fun).(*ast.FuncLit); ok {
+		return harmlessBody(pass, lit.Body)
+	}
+	if fn := callee.Func(info, call); fn != nil {
+		return pass.ImportObjectFact(fn, new(Harmless))
+	}
+	return false
+}
+
+// harmlessBody reports whether every call in body is harmless at exit, or only reports an
+// error (fmt.Errorf, errors.*, log.Print*, logger methods, recover), and there is one at least.
+func harmlessBody(pass *analysis.Pass, body *ast.BlockStmt) bool {
+	info := pass.TypesInfo
+	calls, ok := 0, true
+	ast.Inspect(body, func(n ast.Node) bool {
+		call, isCall := n.(*ast.CallExpr)
+		if !ok || !isCall {
+			return ok
+		}
+		if _, isLit := ast.Unparen(call.Fun).(*ast.FuncLit); isLit {
+			ok = false
+			return false
+		}
+		if tv, isConv := info.Types[call.Fun]; isConv && tv.IsType() {
+			return true
+		}
+		calls++
+		switch {
+		case harmlessCall(pass, call), reporting(info, call):
+			return true
+		}
+		ok = false
+		return false
+	})
+	return ok && calls > 0
+}
+
+// reporting reports whether call only builds or reports an error: fmt.Errorf/Sprintf,
+// errors.*, log.Print*, slog and logger methods (Print, Error, Warn, Info, Debug and their f/ln
+// forms), recover.
+func reporting(info *types.Info, call *ast.CallExpr) bool {
+	if callee.IsBuiltin(info, call, "recover") {
+		return true
+	}
+	fn := callee.Func(info, call)
+	if fn == nil {
+		return false
+	}
+	if fn.Pkg() != nil {
+		switch fn.Pkg().Path() {
+		case "errors", "log/slog":
+			return true
+		case "fmt":
+			return strings.HasPrefix(fn.Name(), "Errorf") || strings.HasPrefix(fn.Name(), "Sprint")
+		case "log":
+			return strings.HasPrefix(fn.Name(), "Print")
+		}
+	}
+	if fn.Type().(*types.Signature).Recv() != nil {
+		for _, p := range []string{"Print", "Error", "Warn", "Info", "Debug", "Log"} {
+			if strings.HasPrefix(fn.Name(), p) {
+				return true
+			}
+		}
+	}
+	return fn.Name() == "Error" // error.Error()
+}
+
+// exportFacts records Harmless for declared functions whose body is harmless at exit (a Close
+// that only closes a database handle), and MayExit for those that can end the process.
+func exportFacts(pass *analysis.Pass, cfgs *ctrlflow.CFGs, state *pkgState) {
+	info := pass.TypesInfo
+	var decls []*ast.FuncDecl
+	for _, f := range pass.Files {
+		for _, d := range f.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil && info.Defs[fd.Name] != nil {
+				decls = append(decls, fd)
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for _, fd := range decls {
+			obj := info.Defs[fd.Name]
+			if !pass.ImportObjectFact(obj, new(Harmless)) && harmlessBody(pass, fd.Body) {
+				pass.ExportObjectFact(obj, &Harmless{})
+				changed = true
+			}
+		}
+	}
+	mayExit := map[types.Object]*MayExit{}
+	for _, fd := range decls {
+		obj := info.Defs[fd.Name]
+		funcs.Walk(fd.Body, func(n ast.Node, _ []ast.Node) {
+			if call, ok := n.(*ast.CallExpr); ok && mayExit[obj] == nil {
+				if name := exitName(info, cfgs, call); name != "" {
+					mayExit[obj] = &MayExit{What: name, Where: where(pass, call.Pos())}
+				}
+			}
+		})
+	}
+	direct := maps.Clone(mayExit)
+	for _, fd := range decls {
+		obj := info.Defs[fd.Name]
+		if mayExit[obj] != nil {
+			continue
+		}
+		funcs.Walk(fd.Body, func(n ast.Node, _ []ast.Node) {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || mayExit[obj] != nil {
+				return
+			}
+			fn := callee.Func(info, call)
+			if fn == nil || fn == obj {
+				return
+			}
+			if d := direct[fn]; d != nil {
+				mayExit[obj] = d
+			} else if fn.Pkg() != pass.Pkg {
+				var f MayExit
+				if pass.ImportObjectFact(fn, &f) {
+					mayExit[obj] = &f
+				}
+			}
+		})
+	}
+	// Same-package calls use the map; other packages see exported facts. A main package has no
+	// importers.
+	state.mayExit = mayExit
+	if pass.Pkg.Name() == "main" {
+		return
+	}
+	for _, fd := range decls {
+		if f := mayExit[info.Defs[fd.Name]]; f != nil && !strings.HasSuffix(pass.Fset.File(fd.Pos()).Name(), "_test.go") {
+			pass.ExportObjectFact(info.Defs[fd.Name], f)
+		}
+	}
+}
+
+// where renders a position as file:line with the file's base name.
+func where(pass *analysis.Pass, pos token.Pos) string {
+	p := pass.Fset.Position(pos)
+	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
+}
+
 // irrelevantAtExit reports deferred calls whose skipping changes nothing when the process ends.
 func irrelevantAtExit(info *types.Info, call *ast.CallExpr) bool {
 	if t := info.TypeOf(call.Fun); t != nil {
@@ -221,8 +455,15 @@ func irrelevantAtExit(info *types.Info, call *ast.CallExpr) bool {
 			return true
 		}
 	}
-	if callee.IsMethod(info, call, "database/sql", "Tx", "Rollback") {
+	if callee.IsMethod(info, call, "database/sql", "Tx", "Rollback") || callee.IsBuiltin(info, call, "close") {
 		return true
+	}
+	if fn := callee.Func(info, call); fn != nil && fn.Type().(*types.Signature).Recv() != nil && fn.Pkg() != nil && dbClient(fn.Pkg().Path()) {
+		switch fn.Name() {
+		case "Close", "Rollback", "Release", "Disconnect":
+			// The database server rolls back and frees the session when the connection drops.
+			return true
+		}
 	}
 	return callee.IsMethod(info, call, "sync", "Mutex", "Unlock") ||
 		callee.IsMethod(info, call, "sync", "RWMutex", "Unlock", "RUnlock") ||
@@ -230,6 +471,23 @@ func irrelevantAtExit(info *types.Info, call *ast.CallExpr) bool {
 		callee.IsMethod(info, call, "time", "Ticker", "Stop") ||
 		callee.IsMethod(info, call, "time", "Timer", "Stop") ||
 		callee.IsPkgFunc(info, call, "os/signal", "Stop")
+}
+
+// dbClient reports whether a package path is a database or cache client's, whose handles the
+// server cleans up when the connection drops.
+func dbClient(path string) bool {
+	for _, prefix := range []string{
+		"database/sql", "github.com/jmoiron/sqlx", "github.com/jackc/pgx", "gorm.io/gorm",
+		"github.com/redis/go-redis", "github.com/go-redis/redis", "go.mongodb.org/mongo-driver",
+		"github.com/lib/pq", "github.com/go-sql-driver/mysql", "github.com/uptrace/bun",
+		"entgo.io/ent", "github.com/mattn/go-sqlite3", "modernc.org/sqlite", "google.golang.org/grpc",
+		"go.etcd.io/bbolt", "github.com/boltdb/bolt",
+	} {
+		if path == prefix || strings.HasPrefix(path, prefix+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // isPkgMethod reports whether call is a method of a type declared in package pkgPath (including

@@ -28,7 +28,8 @@ For calls of (*http.Server).ListenAndServe, ListenAndServeTLS, Serve and ServeTL
   - if err := srv.ListenAndServe(); err != nil { log.Fatal(err) }, and the same with err
     assigned first: an if on err != nil whose branch ends the process, when the function never
     mentions http.ErrServerClosed;
-  - err == http.ErrServerClosed or err != http.ErrServerClosed anywhere: use errors.Is (a
+  - err == http.ErrServerClosed or err != http.ErrServerClosed where err is not straight from a
+    serve call (net/http returns the sentinel unwrapped): use errors.Is (a
     suggested fix rewrites it when the file imports errors).
 The package-level http.ListenAndServe and http.Serve are not reported: they have no Shutdown,
 so they never return ErrServerClosed.`
@@ -52,7 +53,7 @@ func run(pass *analysis.Pass) (any, error) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.BinaryExpr:
-				checkComparison(pass, n, errorsName)
+				checkComparison(pass, f, n, errorsName)
 			case *ast.CallExpr:
 				if fatal(info, cfgs, n) {
 					for _, a := range n.Args {
@@ -116,8 +117,43 @@ func checkBody(pass *analysis.Pass, cfgs *ctrlflow.CFGs, body *ast.BlockStmt) {
 	})
 }
 
+// fromServe reports whether e is a variable assigned only from serve calls in the file: net/http
+// returns http.ErrServerClosed itself, unwrapped, so comparing it with == works.
+func fromServe(info *types.Info, file *ast.File, e ast.Expr) bool {
+	id, ok := ast.Unparen(e).(*ast.Ident)
+	if !ok {
+		return false
+	}
+	obj := info.ObjectOf(id)
+	if obj == nil {
+		return false
+	}
+	assigned, other := 0, false
+	ast.Inspect(file, func(n ast.Node) bool {
+		as, ok := n.(*ast.AssignStmt)
+		if !ok || other {
+			return !other
+		}
+		for i, lhs := range as.Lhs {
+			if l, ok := lhs.(*ast.Ident); ok && info.ObjectOf(l) == obj {
+				if len(as.Rhs) != len(as.Lhs) {
+					other = true
+					return false
+				}
+				if call, ok := ast.Unparen(as.Rhs[i]).(*ast.CallExpr); ok && isServe(info, call) {
+					assigned++
+				} else {
+					other = true
+				}
+			}
+		}
+		return true
+	})
+	return assigned > 0 && !other
+}
+
 // checkComparison reports err == http.ErrServerClosed and err != http.ErrServerClosed.
-func checkComparison(pass *analysis.Pass, b *ast.BinaryExpr, errorsName string) {
+func checkComparison(pass *analysis.Pass, file *ast.File, b *ast.BinaryExpr, errorsName string) {
 	if b.Op != token.EQL && b.Op != token.NEQ {
 		return
 	}
@@ -126,7 +162,7 @@ func checkComparison(pass *analysis.Pass, b *ast.BinaryExpr, errorsName string) 
 	if isErrServerClosed(info, x) {
 		x, y = y, x
 	}
-	if !isErrServerClosed(info, y) || isErrServerClosed(info, x) {
+	if !isErrServerClosed(info, y) || isErrServerClosed(info, x) || fromServe(info, file, x) {
 		return
 	}
 	not := ""

@@ -5,7 +5,9 @@ package tickerstop
 import (
 	"fmt"
 	"go/ast"
+	"go/token"
 	"go/types"
+	"go/version"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
@@ -22,7 +24,9 @@ t.Stop() and t.Reset(d), is reported when some path returns from the function wi
 t.Stop() (a defer t.Stop() covers every later path). A ticker handed elsewhere (returned, stored,
 passed to a call) is not reported: its new owner stops it. Paths that end in os.Exit, log.Fatal or
 panic, and endless loops (for range t.C) are not returns. Where the ticker is created at the top
-level of the function, a suggested fix adds defer t.Stop() after it.`
+level of the function, a suggested fix adds defer t.Stop() after it.
+Code built with Go 1.23 or later (the module's go line, or a //go:build go1.23 file) is not
+checked: since 1.23 a ticker nothing refers to is garbage collected without Stop.`
 
 // Analyzer reports tickers not stopped on every path.
 var Analyzer = &analysis.Analyzer{
@@ -37,6 +41,9 @@ func run(pass *analysis.Pass) (any, error) {
 	info := pass.TypesInfo
 	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
 	for _, fn := range funcs.All(pass) {
+		if collected(pass, fn.Body.Pos()) {
+			continue
+		}
 		funcs.Walk(fn.Body, func(n ast.Node, parents []ast.Node) {
 			call, ok := n.(*ast.CallExpr)
 			if !ok || !callee.IsPkgFunc(info, call, "time", "NewTicker") || len(parents) == 0 {
@@ -172,6 +179,20 @@ func topLevel(body *ast.BlockStmt, stmt ast.Node) bool {
 		}
 		if ds, ok := s.(*ast.DeclStmt); ok && ds.Decl == stmt {
 			return true
+		}
+	}
+	return false
+}
+
+// collected reports whether the file at pos is built with Go 1.23 or later (its module's go
+// line, or a //go:build go1.23 constraint): from then on a ticker nothing refers to any more is
+// garbage collected without Stop, so a local ticker left unstopped when its function returns
+// changes nothing.
+func collected(pass *analysis.Pass, pos token.Pos) bool {
+	for _, f := range pass.Files {
+		if f.FileStart <= pos && pos <= f.FileEnd {
+			v := pass.TypesInfo.FileVersions[f]
+			return v != "" && version.Compare(v, "go1.23") >= 0
 		}
 	}
 	return false

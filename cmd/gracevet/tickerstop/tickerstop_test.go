@@ -9,5 +9,5 @@ import (
 )
 
 func TestTickerStop(t *testing.T) {
-	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), tickerstop.Analyzer, "a")
+	analysistest.RunWithSuggestedFixes(t, analysistest.TestData(), tickerstop.Analyzer, "a", "modern")
 }

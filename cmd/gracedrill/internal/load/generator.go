@@ -39,6 +39,8 @@ type Config struct {
 	Rate    int           // requests per second
 	Targets []Target      // the mix; at least one
 	Timeout time.Duration // per request; DefaultTimeout when zero
+	// NewConnections sends every request on a new connection (no keep-alive).
+	NewConnections bool
 }
 
 // Generator sends requests at a constant rate until Stop, and records each one.
@@ -72,6 +74,7 @@ func New(cfg Config, rec *record.Recording) *Generator {
 		MaxIdleConnsPerHost: vegeta.DefaultConnections,
 		IdleConnTimeout:     30 * time.Second,
 		DisableCompression:  true,
+		DisableKeepAlives:   cfg.NewConnections,
 	}
 	client := &http.Client{
 		Transport:     &classifyingTransport{next: g.transport, kinds: g.kinds, timeout: cfg.Timeout},

@@ -34,6 +34,12 @@ type Query struct {
 	// End is the position reported for a path that falls off the end of the function
 	// (its closing brace).
 	End token.Pos
+	// FromEntry starts the search at the function's entry instead of after Acquire.
+	FromEntry bool
+	// Case, when set, reports whether entering a select case (its body block) releases: the
+	// graph evaluates every case's communication before choosing one, so a receive in one case
+	// is only on the path through that case. Released is not called on communications then.
+	Case func(*ast.CommClause) bool
 }
 
 // Leak returns the position where some path leaves the function after Acquire without passing a
@@ -41,14 +47,28 @@ type Query struct {
 // path releases, or never returns.
 func Leak(q Query) (pos token.Pos, ok bool) {
 	start, idx := find(q.CFG, q.Acquire)
+	if q.FromEntry && len(q.CFG.Blocks) > 0 {
+		start, idx = q.CFG.Blocks[0], -1
+	}
 	if start == nil {
 		return token.NoPos, false
 	}
 	seen := map[*cfg.Block]bool{}
 	var walk func(b *cfg.Block, from int) (token.Pos, bool)
+	comms := map[ast.Node]bool{}
+	if q.Case != nil {
+		for _, b := range q.CFG.Blocks {
+			if cc, ok := b.Stmt.(*ast.CommClause); ok && cc.Comm != nil {
+				comms[cc.Comm] = true
+			}
+		}
+	}
 	walk = func(b *cfg.Block, from int) (token.Pos, bool) {
+		if cc, ok := b.Stmt.(*ast.CommClause); ok && b.Kind == cfg.KindSelectCaseBody && q.Case != nil && q.Case(cc) {
+			return token.NoPos, false
+		}
 		for _, n := range b.Nodes[from:] {
-			if q.Released(n) {
+			if !comms[n] && q.Released(n) {
 				return token.NoPos, false
 			}
 		}

@@ -4,6 +4,9 @@ package funcs
 
 import (
 	"go/ast"
+	"go/build"
+	"path/filepath"
+	"strings"
 
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
@@ -71,4 +74,21 @@ func Mentions(n ast.Node, pred func(ast.Node) bool) bool {
 		return !found
 	})
 	return found
+}
+
+// Std reports whether the package being analyzed is in the standard library (its files are
+// under GOROOT). Drivers run fact-exporting analyzers on every dependency; gracevet's facts
+// describe application helpers, so the standard library is skipped.
+func Std(pass *analysis.Pass) bool {
+	goroot := build.Default.GOROOT
+	if goroot == "" || len(pass.Files) == 0 {
+		return false
+	}
+	src := filepath.Join(goroot, "src") + string(filepath.Separator)
+	for _, f := range pass.Files { // cgo packages have generated files in the build cache
+		if strings.HasPrefix(pass.Fset.File(f.Pos()).Name(), src) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,3 +1,3 @@
 module example.com/e2e
 
-go 1.26
+go 1.22

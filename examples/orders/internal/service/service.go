@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/gracekit/grace/gracehttp"
 	"github.com/gracekit/grace/gracepgx"
 	"github.com/gracekit/grace/gracesql"
+	"github.com/gracekit/grace/graceupgrade"
 )
 
 // Component names, as they appear in logs and the shutdown report.
@@ -36,6 +38,8 @@ const (
 	CompPool       = "pool-maintenance"
 	CompHTTP       = "http"
 	CompAnnounce   = "announce"
+	CompUpgrade    = "upgrade"
+	CompLock       = "data-dir-lock"
 )
 
 // ListeningPrefix starts the line written to stdout once the service serves, followed by its
@@ -47,10 +51,12 @@ const ListeningPrefix = "orders: listening on "
 //
 // Components and what each uses (it starts after them and stops before them):
 //
+//	upgrade           (every component uses it: it starts first and stops last)
+//	data-dir-lock     ← upgrade
 //	pgx-pool          (PostgreSQL only)
-//	db                ← pgx-pool
+//	db                ← pgx-pool, data-dir-lock
 //	migrate           ← db
-//	nats-server       (embedded NATS only)
+//	nats-server       ← data-dir-lock (embedded NATS only)
 //	broker            ← nats-server (RabbitMQ, Kafka: none)
 //	fulfilment        ← migrate, broker
 //	expiry            ← migrate
@@ -59,6 +65,12 @@ const ListeningPrefix = "orders: listening on "
 //	announce          ← http
 //
 // so the HTTP server and the consumer stop before the database and the broker close.
+//
+// SIGHUP upgrades the service in place, in graceupgrade's sequential mode: the running process
+// hands its listening socket to a new one (the binary at its path now), stops completely —
+// releasing its SQLite file, NATS store and the data directory's lock — and only then does the
+// new process start its components. Requests that arrive meanwhile wait in the socket's accept
+// queue. A second process on the same data directory fails to start (data-dir-lock).
 func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) int {
 	if !cfg.PrintPlan { // a plan starts nothing and writes nothing
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -72,6 +84,17 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 		grace.WithDrainDelay(cfg.DrainDelay),
 		grace.WithLogger(log),
 	)
+	up := graceupgrade.New(app, graceupgrade.WithMode(graceupgrade.Sequential), graceupgrade.WithLogger(log))
+	app.Add(CompUpgrade, up, grace.StopsLast())
+	app.Add(CompLock, &dirLock{dir: cfg.DataDir}, grace.DependsOn(CompUpgrade))
+	var ln net.Listener
+	if !cfg.PrintPlan { // a plan binds nothing
+		var err error
+		if ln, err = up.Listen("http", "tcp", cfg.Addr); err != nil {
+			log.Error("listen", "error", err)
+			return grace.ExitStartFailed
+		}
+	}
 
 	// The store is opened here without touching the database (nothing connects before Start);
 	// the db component pings it at start and closes it at its turn. With PostgreSQL the
@@ -95,14 +118,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 			}
 		}()
 		st = store.OpenPostgres(pool.Pool())
-		app.Add(CompDB, gracesql.New(st.DB()), grace.DependsOn(CompPGPool))
+		app.Add(CompDB, gracesql.New(st.DB()), grace.DependsOn(CompPGPool, CompLock))
 	} else {
 		var err error
 		if st, err = store.OpenSQLite(cfg.DataDir); err != nil {
 			log.Error("open database", "error", err)
 			return grace.ExitStartFailed
 		}
-		app.Add(CompDB, gracesql.New(st.DB()), grace.Independent())
+		app.Add(CompDB, gracesql.New(st.DB()), grace.DependsOn(CompLock))
 	}
 	app.Add(CompMigrate, grace.Hook{OnStart: func(ctx context.Context) error {
 		if n := api.SweepTemp(cfg.DataDir, 0); n > 0 {
@@ -132,7 +155,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 		consumer = broker.NewKafkaConsumer(cfg.KafkaBrokers, cfg.KafkaTopic, cfg.KafkaInstance, handle, log)
 	default:
 		ns := broker.NewNATSServer(cfg.DataDir)
-		app.Add(CompNATSServer, ns, grace.Independent())
+		app.Add(CompNATSServer, ns, grace.DependsOn(CompLock))
 		nc := broker.NewNATS(ns)
 		app.Add(CompBroker, nc, grace.DependsOn(CompNATSServer))
 		pub = nc
@@ -151,6 +174,9 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 		MaxUpload: cfg.MaxUpload, TestHooks: cfg.TestHooks,
 	}).Register(mux)
 	httpOpts := []gracehttp.Option{gracehttp.WithHealth(app), gracehttp.WithLogger(log)}
+	if ln != nil {
+		httpOpts = append(httpOpts, gracehttp.WithListener(ln))
+	}
 	if cfg.QuietPeriod > 0 {
 		httpOpts = append(httpOpts, gracehttp.WithQuietPeriod(cfg.QuietPeriod))
 	}

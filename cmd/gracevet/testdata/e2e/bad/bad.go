@@ -42,8 +42,8 @@ func Serve(srv *http.Server) {
 	}()
 }
 
-// Die exits from library code (exitafter).
-func Die() {
+// Load exits from library code (exitafter).
+func Load() {
 	os.Exit(1)
 }
 

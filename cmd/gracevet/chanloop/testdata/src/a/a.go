@@ -13,7 +13,7 @@ type job struct{}
 func handle(job) {}
 
 // Positive: a worker over a channel that nothing closes.
-func startWorker() chan<- job {
+func enqueue() chan<- job {
 	jobs := make(chan job, 8)
 	go func() {
 		for j := range jobs { // want `goroutine ranges over jobs, which nothing in this package closes, and has no ctx.Done\(\) case or other exit: it leaks at shutdown`
@@ -63,13 +63,13 @@ func selectBreak(tick <-chan time.Time, stop <-chan struct{}) {
 // Positive: a declared function started with go, its parameter mapped to the argument.
 type server struct{ events chan string }
 
-func (s *server) consume(ch chan string) {
+func (s *server) consume(ch chan string) { // want consume:"loops \\(param 0\\): ranges over its parameter ch"
 	for e := range ch { // want `goroutine ranges over ch, which nothing in this package closes`
 		_ = e
 	}
 }
 
-func (s *server) start() {
+func (s *server) resume() {
 	s.events = make(chan string)
 	go s.consume(s.events)
 	go s.consume(s.events) // reported once
@@ -114,7 +114,7 @@ func handedOff() {
 }
 
 // Look-alike: a parameter's channel belongs to the caller.
-func consumeParam(in <-chan job) {
+func consumeParam(in <-chan job) { // want consumeParam:"starts a goroutine that loops \\(param 0\\)"
 	go func() {
 		for j := range in {
 			handle(j)
@@ -209,6 +209,17 @@ func signals() {
 			if s == os.Interrupt {
 				return
 			}
+		}
+	}()
+}
+
+// Look-alike: a loop over signals is the process's signal handler.
+func reloadOnHUP(reload func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	go func() {
+		for range ch {
+			reload()
 		}
 	}()
 }

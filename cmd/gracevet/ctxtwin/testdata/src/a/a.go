@@ -68,7 +68,7 @@ func goodHandler(db *sql.DB) http.HandlerFunc {
 }
 
 // Look-alike: not a handler (no request context at hand).
-func migrate(db *sql.DB) {
+func migrate(db *sql.DB) { // want migrate:"drops the context: http.Get at a.go:73"
 	_, _ = db.Exec("CREATE TABLE t (id int)")
 	_, _ = http.Get("http://127.0.0.1/")
 }
@@ -131,7 +131,15 @@ func viewPost(a *app, w http.ResponseWriter, r *http.Request) error {
 
 // Look-alike: a function with a request but no ResponseWriter is not serving it (a client-side
 // helper, a RoundTripper).
-func sign(req *http.Request, db *sql.DB) error {
+func sign(req *http.Request, db *sql.DB) error { // want sign:"drops the context"
 	_, err := db.Exec("SELECT 1")
 	return err
+}
+
+// Look-alike: a dial bounded by its own timeout.
+func boundedDial(w http.ResponseWriter, r *http.Request) {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:1", time.Second)
+	if err == nil {
+		c.Close()
+	}
 }

@@ -5,4 +5,4 @@ package exitgen
 import "os"
 
 // Look-alike: generated code is not reported for os.Exit outside main.
-func Fatalf() { os.Exit(1) }
+func Fatalf() { os.Exit(1) } // want Fatalf:"may exit"

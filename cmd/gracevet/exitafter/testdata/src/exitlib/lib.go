@@ -7,7 +7,7 @@ import (
 )
 
 // Positive: os.Exit in library code.
-func MustLoad(path string) []byte {
+func MustLoad(path string) []byte { // want MustLoad:"may exit: os.Exit at lib.go:14"
 	b, err := os.ReadFile(path)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -17,7 +17,7 @@ func MustLoad(path string) []byte {
 }
 
 // Look-alike: an entry point that a main calls.
-func Main() {
+func Main() { // want Main:"may exit"
 	os.Exit(run())
 }
 
@@ -34,3 +34,12 @@ func Trap(shutdown func()) {
 		os.Exit(1)
 	}()
 }
+
+// Look-alike: the program's own exit helper exits on purpose; its callers are checked.
+func Fatalf(format string, args ...any) { // want Fatalf:"may exit"
+	fmt.Fprintf(os.Stderr, format+"\n", args...)
+	os.Exit(1)
+}
+
+// Look-alike: an exit hook kept replaceable for tests.
+var exit = func(code int) { os.Exit(code) }

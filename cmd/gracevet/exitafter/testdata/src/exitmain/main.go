@@ -3,11 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"database/sql"
+	"fmt"
 	"log"
 	"net"
 	"os"
 	"sync"
 	"time"
+
+	"exitlib"
+	"warc"
 )
 
 func main() {
@@ -21,7 +26,7 @@ func main() {
 
 	srv := &server{}
 	if err := srv.Serve(ln); err != nil {
-		log.Fatalf("serve: %v", err) // want `log.Fatalf skips the deferred out.Flush\(\) \(line 20\): return \(or return an error\) instead, and exit only from main once cleanup has run`
+		log.Fatalf("serve: %v", err) // want `log.Fatalf skips the deferred out.Flush\(\) \(line 25\): return \(or return an error\) instead, and exit only from main once cleanup has run`
 	}
 }
 
@@ -38,7 +43,7 @@ func stop(srv *server) {
 	if err := srv.Shutdown(ctx); err != nil {
 		log.Printf("shutdown: %v", err)
 	}
-	os.Exit(0) // want `os.Exit after srv.Shutdown\(\) \(line 38\) abandons goroutines and skips the cleanup that follows shutdown: return from main instead`
+	os.Exit(0) // want `os.Exit after srv.Shutdown\(\) \(line 43\) abandons goroutines and skips the cleanup that follows shutdown: return from main instead`
 }
 
 // Look-alike: the exit is in the branch handling Shutdown's error.
@@ -65,9 +70,9 @@ func cleanExit(mu *sync.Mutex, wg *sync.WaitGroup, verbose bool) {
 }
 
 // Positive: a deferred function literal, and a Logger's Fatal.
-func withLogger(l *log.Logger) {
-	defer func() { log.Print("bye") }()
-	l.Fatalln("boom") // want `\(\*log.Logger\).Fatalln skips the deferred func literal \(line 69\)`
+func withLogger(l *log.Logger, out *bufio.Writer) {
+	defer func() { out.Flush() }()
+	l.Fatalln("boom") // want `\(\*log.Logger\).Fatalln skips the deferred func literal \(line 74\)`
 }
 
 // Positive: a project's own fatal helper, known never to return.
@@ -87,4 +92,61 @@ func literal() {
 		defer os.Remove("x")
 	}()
 	os.Exit(1)
+}
+
+// Look-alikes: cleanup whose skipping changes nothing: a Close that only closes a database
+// handle, a literal that closes one and logs, a recover.
+type store struct{ db *sql.DB }
+
+func (s *store) Close() error { // want Close:"harmless at exit"
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+func harmlessDefers(st *store, db *sql.DB) {
+	defer st.Close()
+	defer func() {
+		if err := db.Close(); err != nil {
+			log.Println(err)
+		}
+	}()
+	defer func() {
+		if r := recover(); r != nil {
+			log.Printf("panic: %v", r)
+		}
+	}()
+	log.Fatal("no config")
+}
+
+// Positive: helpers that can exit, called after Shutdown, one and two calls down, and in
+// another package.
+func mustFlush(out *bufio.Writer) {
+	if err := out.Flush(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func finish(out *bufio.Writer) { mustFlush(out) }
+
+func stopThenHelpers(srv *server, out *bufio.Writer) {
+	_ = srv.Shutdown(context.Background())
+	mustFlush(out)            // want `mustFlush can end the process \(log.Fatal at main.go:127\) after srv.Shutdown\(\) \(line 134\), abandoning goroutines and skipping the cleanup that follows shutdown: return an error to main instead`
+	finish(out)               // want `finish can end the process \(log.Fatal at main.go:127\)`
+	_ = exitlib.MustLoad("x") // want `MustLoad can end the process \(os.Exit at lib.go:14\)`
+}
+
+// Look-alike: the helper runs before Shutdown, or in the branch handling its error.
+func helpersBefore(srv *server, out *bufio.Writer) {
+	mustFlush(out)
+	if err := srv.Shutdown(context.Background()); err != nil {
+		finish(out)
+	}
+}
+
+// Look-alike: a deferred Close, in another package, that only closes a database.
+func openArchive(arc *warc.Archive) {
+	defer arc.Close()
+	log.Fatal("no port")
 }

@@ -33,14 +33,23 @@ func assigned(srv *http.Server) {
 	}
 }
 
-// Positive: comparisons without errors.Is (fixed, since errors is imported).
-func compared(srv *http.Server) {
-	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed { // want `comparison with http.ErrServerClosed misses a wrapped error: use !errors.Is\(err, http.ErrServerClosed\)`
+// Positive: comparisons without errors.Is of an error that may be wrapped (fixed, since errors
+// is imported).
+func compared(srv *http.Server, serve func() error) {
+	if err := serve(); err != nil && err != http.ErrServerClosed { // want `comparison with http.ErrServerClosed misses a wrapped error: use !errors.Is\(err, http.ErrServerClosed\)`
 		log.Fatal(err)
 	}
 	err := srv.ListenAndServe()
+	err = serve()
 	if http.ErrServerClosed == err { // want `use errors.Is\(err, http.ErrServerClosed\)`
 		return
+	}
+}
+
+// Look-alike: straight from the serve call, the error is the sentinel itself: == works.
+func direct(srv *http.Server) {
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		log.Fatal(err)
 	}
 }
 

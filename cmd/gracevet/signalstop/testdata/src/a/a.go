@@ -92,3 +92,84 @@ func ResetAll(done chan struct{}) {
 	<-done
 	signal.Reset()
 }
+
+// Positive: the goroutine that receives the signal can stop without it; nothing undoes the
+// registration then.
+func Watch(ctx context.Context, reload func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP) // want `signal.Notify\(ch\) is never undone, and the function literal at line 101 that receives from ch can end without having received a signal on the path that returns at line 107: the registration outlives it`
+	go func() {
+		for {
+			select {
+			case <-ch:
+				reload()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+}
+
+// Positive: a function literal registers a channel its enclosing function made.
+func Group(ctx context.Context, run func(func() error)) {
+	ch := make(chan os.Signal, 1)
+	run(func() error {
+		signal.Notify(ch, syscall.SIGTERM) // want `signal.Notify\(ch\) is never undone, and the function can return without having received a signal on the path that returns at line 122`
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+// Look-alike: a goroutine that returns only once the signal came is the process's signal waiter.
+func Background(cancel func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt)
+	go func() {
+		<-ch
+		cancel()
+	}()
+}
+
+// Look-alike: the goroutine loops on the signals for the life of the process.
+func Forever(reload func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP)
+	go func() {
+		for range ch {
+			reload()
+		}
+	}()
+}
+
+// Look-alike: the literal undoes its registration.
+func GroupStopped(ctx context.Context, run func(func() error)) {
+	ch := make(chan os.Signal, 1)
+	run(func() error {
+		signal.Notify(ch, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		select {
+		case <-ch:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+}
+
+// Positive: the select receives the signal in one case and returns in another.
+func Reload(ctx context.Context, reload func()) error {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGHUP) // want `signal.Notify\(ch\) is never undone, and the function can return without having received a signal on the path that returns at line 172`
+	for {
+		select {
+		case <-ch:
+			reload()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
