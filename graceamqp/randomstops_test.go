@@ -88,7 +88,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 		a.Add("amqp", graceamqp.NewConn(conn))
 		a.Add("consumer", cons, grace.StopTimeout(10*time.Second))
 		app.Store(a)
-		r := testkit.Run(t, a) // not waiting for ready: a stop may come while it starts
+		r := testkit.Run(t, a)
 		if !inHandStop {
 			// The window opens once the app is ready: a stop while the consumer's Start waits
 			// for the broker (channel open, qos, consume) can make the connection's close fail
