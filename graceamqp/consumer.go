@@ -119,15 +119,28 @@ func (c *Consumer) Start(ctx context.Context) error {
 	var deliveries <-chan amqp.Delivery
 	closed := ch.NotifyClose(make(chan *amqp.Error, 1))
 	cancelled := ch.NotifyCancel(make(chan string, 1))
-	err = bounded(ctx, func() (err error) {
-		if !c.cfg.autoAck {
-			if err := ch.Qos(c.cfg.prefetch, 0, false); err != nil {
-				return fmt.Errorf("set prefetch %d: %w", c.cfg.prefetch, err)
+	subscribed := make(chan error, 1)
+	go func() {
+		subscribed <- func() (err error) {
+			if !c.cfg.autoAck {
+				if err := ch.Qos(c.cfg.prefetch, 0, false); err != nil {
+					return fmt.Errorf("set prefetch %d: %w", c.cfg.prefetch, err)
+				}
 			}
-		}
-		deliveries, err = ch.Consume(c.queue, tag, c.cfg.autoAck, false, false, false, nil)
-		return err
-	})
+			deliveries, err = ch.Consume(c.queue, tag, c.cfg.autoAck, false, false, false, nil)
+			return err
+		}()
+	}()
+	select {
+	case err = <-subscribed:
+	case <-ctx.Done():
+		// Given up on, the Qos or Consume call is still on its way to the broker. Closing the
+		// channel now would let the broker close it before that frame arrives, which it answers
+		// by closing the whole connection (504 CHANNEL_ERROR): close it once the call returned
+		// (at the latest when the connection closes).
+		go func() { <-subscribed; ch.Close() }()
+		return fmt.Errorf("consume amqp queue %q: %w", c.queue, context.Cause(ctx))
+	}
 	if err != nil {
 		go ch.Close() // a failed Consume has closed it already; otherwise this ends with the connection
 		return fmt.Errorf("consume amqp queue %q: %w", c.queue, err)
