@@ -20,6 +20,11 @@
 //     is named (method, path, age) in a [*CutError] and counted as lost in the server's
 //     [grace.Account], so the app's report and exit code show it.
 //
+// fasthttp keeps goroutines of its own past a server's end: the clock that dates responses (one
+// per process) and its worker pool's cleaner, which notices the end only after its sleep
+// (Server.MaxIdleWorkerDuration, 10 s by default). The app's report may list the cleaner as a
+// goroutine the server left behind; it holds no connection.
+//
 // The server's Handler and ConnState fields are wrapped at Start (a ConnState of the user's is
 // still called). Set the handler before Start; do not call the server's Shutdown yourself.
 package gracefasthttp
