@@ -174,6 +174,35 @@ func (b *privateBroker) freeze(t *testing.T) {
 	if err := syscall.Kill(b.beam, syscall.SIGSTOP); err != nil {
 		t.Fatalf("freeze the broker: %v", err)
 	}
+	// kill(2) returns before every thread of the VM has stopped: wait until they all have, or a
+	// publish sent "after the freeze" may still be confirmed.
+	testkit.Until(t, 5*time.Second, "every thread of the broker's VM to stop", func() bool {
+		return allStopped(b.beam)
+	})
+}
+
+// allStopped reports whether every thread of process pid is stopped (state T in /proc), true
+// also where /proc cannot tell.
+func allStopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return true
+	}
+	for _, task := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			continue
+		}
+		// The state follows the command name in parentheses, which may itself hold spaces.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 || i+2 >= len(stat) {
+			continue
+		}
+		if st := stat[i+2]; st != 'T' && st != 't' {
+			return false
+		}
+	}
+	return true
 }
 
 func (b *privateBroker) resume() { syscall.Kill(b.beam, syscall.SIGCONT) }
