@@ -240,12 +240,15 @@ func TestQueueShapeLosesNothingOverKeepAlive(t *testing.T) {
 }
 
 // The writer cannot finish in its limit: the service exits with ExitLost, and the loss in its
-// JSON report is exactly what clients were told was accepted and was never handled.
+// JSON report is what clients were told was accepted and was never handled — plus, at most, the
+// one value the abandoned writer had in hand, which Consume counts as lost even when it finishes
+// after the report (its documented, conservative rule): never less than what was lost.
 func TestQueueShapeCountsWhatTheWriterCannotFinish(t *testing.T) {
 	r := runQueueChild(t, 5, 150, 500*time.Microsecond, 200*time.Millisecond, false)
 	t.Logf("accepted %d, handled %d, lost %d, exit %d", r.accepted, r.handled, r.lost, r.exit)
-	if r.exit != grace.ExitLost || r.lost == 0 || r.lost != r.accepted-r.handled || r.lost != int64(len(r.unhandled)) {
-		t.Errorf("accepted %d, handled %d, exit %d, lost %d (want exit %d and lost = accepted - handled); report %s",
+	missing := r.accepted - r.handled
+	if r.exit != grace.ExitLost || r.lost == 0 || r.lost < missing || r.lost > missing+1 || missing != int64(len(r.unhandled)) {
+		t.Errorf("accepted %d, handled %d, exit %d, lost %d (want exit %d and lost = accepted - handled, or one more for the value in hand); report %s",
 			r.accepted, r.handled, r.exit, r.lost, grace.ExitLost, r.report)
 	}
 }
