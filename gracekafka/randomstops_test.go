@@ -3,7 +3,6 @@ package gracekafka_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -14,29 +13,6 @@ import (
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-// seedEnv names the variable that replays a randomized test: GRACE_TEST_SEED=N go test -run ...
-const seedEnv = "GRACE_TEST_SEED"
-
-// testSeed returns the seed of a randomized test — GRACE_TEST_SEED if set, else a new one — and
-// prints it, with how to replay it, if the test fails.
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv(seedEnv); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: not a seed: %v", seedEnv, s, err)
-		}
-		seed = v
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("seed %d; replay with %s=%d go test -race -run '^%s$'", seed, seedEnv, seed, t.Name())
-		}
-	})
-	return seed
-}
 
 // TestRandomStopsExactlyOnce stops and restarts a group consumer hundreds of times at random
 // moments — while it polls, holds a record in its handler, commits — against
@@ -50,7 +26,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 		maxPoll  = 10
 		group    = "random"
 	)
-	seed := testSeed(t)
+	seed := testkit.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	cluster := newCluster(t)
 	addrs := cluster.ListenAddrs()

@@ -3,7 +3,6 @@ package gracenats_test
 import (
 	"context"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -13,29 +12,6 @@ import (
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go/jetstream"
 )
-
-// seedEnv names the variable that replays a randomized test: GRACE_TEST_SEED=N go test -run ...
-const seedEnv = "GRACE_TEST_SEED"
-
-// testSeed returns the seed of a randomized test — GRACE_TEST_SEED if set, else a new one — and
-// prints it, with how to replay it, if the test fails.
-func testSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv(seedEnv); s != "" {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: not a seed: %v", seedEnv, s, err)
-		}
-		seed = v
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("seed %d; replay with %s=%d go test -race -run '^%s$'", seed, seedEnv, seed, t.Name())
-		}
-	})
-	return seed
-}
 
 // TestRandomStopsExactlyOnce stops and restarts a consumer hundreds of times at random moments —
 // while it starts, pulls, holds a message in its handler, or hands back — against the real
@@ -48,7 +24,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 		restarts = 200
 		batch    = 10
 	)
-	seed := testSeed(t)
+	seed := testkit.Seed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	url := embeddedServer(t)
 	stream, consumer := newStream(t, url, time.Minute)
