@@ -3,6 +3,7 @@ package grace_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,5 +81,31 @@ func TestAddAfterRunIsAProblem(t *testing.T) {
 	wait(t, done)
 	if _, err := app.Plan(); err == nil || !strings.Contains(err.Error(), `"late" added after Run`) {
 		t.Errorf("plan err %v", err)
+	}
+}
+
+// badOptions is a component whose Validate reports two problems, as every adapter does.
+type badOptions struct{ grace.Hook }
+
+func (badOptions) Validate() error {
+	return &grace.ConfigError{Problems: []string{"cut margin must be positive, got -1s", "queue is empty"}}
+}
+
+func TestComponentConfigErrorsListedOneByOne(t *testing.T) {
+	app := newApp(grace.WithBudget(-time.Second))
+	app.Add("broker", badOptions{})
+	_, err := app.Plan()
+	var ce *grace.ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Plan: %v, want a ConfigError", err)
+	}
+	want := []string{`component "broker": cut margin must be positive, got -1s`, `component "broker": queue is empty`}
+	for _, w := range want {
+		if !slices.Contains(ce.Problems, w) {
+			t.Errorf("problems %q lack %q", ce.Problems, w)
+		}
+	}
+	if len(ce.Problems) != 3 {
+		t.Errorf("problems %q, want the budget's and the component's two", ce.Problems)
 	}
 }

@@ -2,6 +2,9 @@ package grace_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -30,4 +33,27 @@ func TestCutAtClampsTheMarginToTheLimit(t *testing.T) {
 			t.Errorf("no deadline: %v %v, want zero, false", at, ok)
 		}
 	})
+}
+
+func TestInUseErrorIsACutOnlyWhenForced(t *testing.T) {
+	forced := error(&grace.InUseError{Unit: "connections", InUse: 3, Forced: 2})
+	left := error(&grace.InUseError{Unit: "connections", InUse: 3})
+	if !errors.Is(forced, grace.ErrInUse) || !errors.Is(forced, grace.ErrCut) {
+		t.Errorf("forced: Is(ErrInUse)=%v Is(ErrCut)=%v", errors.Is(forced, grace.ErrInUse), errors.Is(forced, grace.ErrCut))
+	}
+	if !errors.Is(left, grace.ErrInUse) || errors.Is(left, grace.ErrCut) {
+		t.Errorf("left open: Is(ErrInUse)=%v Is(ErrCut)=%v", errors.Is(left, grace.ErrInUse), errors.Is(left, grace.ErrCut))
+	}
+	var cut grace.CutError
+	if !errors.As(fmt.Errorf("close pool: %w", forced), &cut) {
+		t.Fatal("a wrapped InUseError is not found as a CutError")
+	}
+	if n, unit := cut.Cut(); n != 2 || unit != "connections" {
+		t.Errorf("Cut() = %d %q", n, unit)
+	}
+	for _, e := range []error{forced, left} {
+		if !strings.Contains(e.Error(), "connections") {
+			t.Errorf("%q does not name the unit", e)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package grace
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,9 +23,56 @@ var (
 	ErrForced = errors.New("stop forced by signal")
 	// ErrAlreadyRun is returned by a second call to [App.Run].
 	ErrAlreadyRun = errors.New("app already run")
+	// ErrCut is matched by every error that says a component cut work at its hard deadline —
+	// requests or RPCs cancelled, connections closed under a query, acknowledgements no longer
+	// awaited. Every such error of the adapters in this repository also implements [CutError].
+	ErrCut = errors.New("work cut at the deadline")
+	// ErrInUse is matched by an [InUseError].
+	ErrInUse = errors.New("still in use at the stop")
 )
 
+// CutError is implemented by every error that says a component cut work at its hard deadline
+// (gracehttp's, gracegrpc's and gracefasthttp's CutError, an [InUseError] with Forced set, …).
+// Each matches [ErrCut]. Cut returns how many units were cut and what they are, plural
+// ("requests", "rpcs", "connections"); telemetry counts them (graceotel's grace.forced_closes).
+// Cut work is also counted in the component's [Account] when it was accepted and is not coming
+// back.
+type CutError interface {
+	error
+	Cut() (n int, unit string)
+}
+
+// InUseError says that a component's stop found units — connections, mostly — still held by
+// their users. Forced of them were closed at the hard deadline, cutting the work running on them
+// (it matches [ErrCut] then, and implements [CutError]); the others were left open until their
+// holders release them, or the process exits. It matches [ErrInUse].
+type InUseError struct {
+	Unit   string // what was in use, plural: "connections"
+	InUse  int    // in use when the stop began
+	Forced int    // of them, closed at the hard deadline under their users
+}
+
+func (e *InUseError) Error() string {
+	unit := cmp.Or(e.Unit, "units")
+	if e.Forced > 0 {
+		return fmt.Sprintf("%d %s still in use at the hard deadline (%d when the stop began): closed under their users",
+			e.Forced, unit, e.InUse)
+	}
+	return fmt.Sprintf("%d %s still in use at the stop: left open until released", e.InUse, unit)
+}
+
+// Is reports whether target is [ErrInUse], or [ErrCut] when some were forced closed.
+func (e *InUseError) Is(target error) bool {
+	return target == ErrInUse || (target == ErrCut && e.Forced > 0)
+}
+
+// Cut returns how many were forced closed, and the unit.
+func (e *InUseError) Cut() (int, string) { return e.Forced, cmp.Or(e.Unit, "units") }
+
 // ConfigError lists everything wrong with an app's configuration, found before anything starts.
+// Components report their own problems the same way: a [Validator] returns a ConfigError (every
+// adapter in this repository does), and the app's ConfigError lists each of its problems,
+// prefixed with the component's name.
 type ConfigError struct {
 	Problems []string
 }

@@ -36,7 +36,18 @@ func (k EventKind) String() string {
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
 
-// Event is one step of a run, as delivered to the function given to [WithObserver]: what
+// Observer is a component that follows the app's events. The engine finds Observe on a component
+// added with [App.Add] as it finds Drain or Stop, and calls it for every [Event] of the run from
+// the moment Run begins — including the component's own events — exactly as it calls the
+// functions given to [WithObserver] (after them, in the order the components were added), with
+// the same rules: Observe must be quick and safe for concurrent use, must not call back into the
+// App's blocking methods, and a panic in it is not recovered. An Observer needs no other method
+// to be a component.
+type Observer interface {
+	Observe(Event)
+}
+
+// Event is one step of a run, as delivered to an [Observer] and to [WithObserver]'s function: what
 // telemetry (graceotel), service managers (gracesystemd STATUS=) and dashboards follow.
 type Event struct {
 	Kind      EventKind

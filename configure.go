@@ -1,6 +1,7 @@
 package grace
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -40,6 +41,9 @@ func (a *App) configureLocked() (config, error) {
 			a.byName[n.name] = n
 		}
 		problems = append(problems, n.validate(cfg)...)
+		if o, ok := n.c.(Observer); ok {
+			cfg.observers = append(cfg.observers, o.Observe)
+		}
 	}
 	// Dependencies. Safe default: a component with no declaration depends on everything added
 	// before it. "frontier" holds the earlier nodes not already reachable through another
@@ -106,9 +110,9 @@ func (n *node) validate(cfg config) []string {
 	switch n.c.(type) {
 	case nil:
 		return append(p, what+" is nil")
-	case Starter, Stopper, Runner, Drainer, Quieter:
+	case Starter, Stopper, Runner, Drainer, Quieter, Observer:
 	default:
-		p = append(p, fmt.Sprintf("%s (%T) implements none of Starter, Stopper, Runner, Drainer, Quieter", what, n.c))
+		p = append(p, fmt.Sprintf("%s (%T) implements none of Starter, Stopper, Runner, Drainer, Quieter, Observer", what, n.c))
 	}
 	if v, ok := n.c.(interface{ validate() error }); ok {
 		if err := v.validate(); err != nil {
@@ -116,9 +120,7 @@ func (n *node) validate(cfg config) []string {
 		}
 	}
 	if v, ok := n.c.(Validator); ok {
-		if err := v.Validate(); err != nil {
-			p = append(p, what+": "+err.Error())
-		}
+		p = append(p, problemsOf(what, v.Validate())...)
 	}
 	c := n.cfg
 	if c.stopTimeout < 0 || (c.stopTimeout == 0 && c.stopTimeoutSet) {
@@ -193,4 +195,21 @@ func (n *node) startLimit(cfg config) time.Duration {
 		return n.cfg.startTimeout
 	}
 	return cfg.startTimeout
+}
+
+// problemsOf lists err's problems, each prefixed with what: one per problem of a [ConfigError]
+// (so a component's problems read like the app's own), otherwise err's text.
+func problemsOf(what string, err error) []string {
+	if err == nil {
+		return nil
+	}
+	var ce *ConfigError
+	if errors.As(err, &ce) && len(ce.Problems) > 0 {
+		p := make([]string, len(ce.Problems))
+		for i, s := range ce.Problems {
+			p[i] = what + ": " + s
+		}
+		return p
+	}
+	return []string{what + ": " + err.Error()}
 }
