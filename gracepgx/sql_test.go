@@ -84,12 +84,12 @@ func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, began)
-	var inUse *gracesql.InUseError
+	var inUse *grace.InUseError
 	if !errors.As(err, &inUse) || inUse.InUse != 1 {
 		t.Fatalf("Run error = %v, want an InUseError with 1 in use\n%s", err, rep)
 	}
 	c := testkit.StoppedWithin(t, rep, "db", limit)
-	if !strings.Contains(c.Error, "1 of 1 connections still in use at close") {
+	if !strings.Contains(c.Error, "1 connections still in use at the stop: left open until released") {
 		t.Fatalf("db error in the report = %q", c.Error)
 	}
 	px.Close() // the partition ends with the connections reset: the worker's call returns
@@ -122,7 +122,7 @@ func TestSQLTransactionHeldPastTheCloseStillCommits(t *testing.T) {
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
 	_, err := testkit.RunAndStop(t, app, began)
-	if !errors.Is(err, gracesql.ErrInUse) {
+	if !errors.Is(err, grace.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse", err)
 	}
 	close(release)

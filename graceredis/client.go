@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -46,7 +45,7 @@ type CloseStats struct {
 // components that use it; the component closes it. Problems with opts, and a nil c, are
 // returned by [Client.Validate], which the app calls before anything starts.
 func New(c redis.UniversalClient, opts ...Option) *Client {
-	cfg := config{forceMargin: DefaultForceMargin}
+	cfg := config{cutMargin: grace.DefaultCutMargin}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cfg)
@@ -58,17 +57,10 @@ func New(c redis.UniversalClient, opts ...Option) *Client {
 // Client returns the go-redis client.
 func (c *Client) Client() redis.UniversalClient { return c.c }
 
-// Validate returns an error naming every problem with the options, and a nil client. It returns
-// the same answer every time and has no effect.
+// Validate returns a *grace.ConfigError naming every problem with the options, and a nil
+// client. It returns the same answer every time and has no effect.
 func (c *Client) Validate() error {
-	problems := slices.Clone(c.cfg.problems)
-	if c.c == nil {
-		problems = append(problems, "nil client")
-	}
-	if len(problems) > 0 {
-		return errors.New("graceredis: " + strings.Join(problems, "; "))
-	}
-	return nil
+	return c.cfg.Err(option.Check(c.c == nil, "nil client"))
 }
 
 // Start pings Redis with ctx (the component's start limit): an unreachable server or a refused
@@ -92,9 +84,11 @@ const pollInterval = 5 * time.Millisecond
 
 // Stop closes the client within ctx's deadline (the component's limit). While connections are in
 // use it waits for them to go back to the pool, until the hard deadline — ctx's deadline less
-// the force margin, the margin clamped to a tenth of the time left (grace.CutAt), or until ctx
-// ends if it has no deadline. Then it calls Close, which cuts the
-// connections still in use (their commands fail) and returns an [InUseError] if there were any.
+// the cut margin ([WithCutMargin]), clamped to a tenth of the time left (grace.CutAt), or until
+// ctx ends if it has no deadline. Then it calls Close, which cuts the connections still in use
+// (their commands fail), and returns a *grace.InUseError if there were any (unit "connections";
+// InUse those in use when Stop began, Forced those cut; it matches grace.ErrCut and is a
+// grace.CutError).
 // If Close itself has not returned when ctx ends, Stop returns ctx's cause and leaves it to
 // finish. Calling Stop again waits for the same close.
 func (c *Client) Stop(ctx context.Context) error {
@@ -141,7 +135,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	st := c.stats
 	c.mu.Unlock()
 	if st.InUseAtClose > 0 {
-		err = errors.Join(&InUseError{InUseAtStop: st.InUseAtStop, InUseAtClose: st.InUseAtClose}, err)
+		err = errors.Join(&grace.InUseError{Unit: "connections", InUse: st.InUseAtStop, Forced: st.InUseAtClose}, err)
 	}
 	return err
 }
@@ -152,7 +146,7 @@ func (c *Client) waitIdle(ctx context.Context) {
 		return
 	}
 	var hard <-chan time.Time
-	if at, ok := grace.CutAt(ctx, c.cfg.forceMargin); ok {
+	if at, ok := grace.CutAt(ctx, c.cfg.cutMargin); ok {
 		t := time.NewTimer(time.Until(at))
 		defer t.Stop()
 		hard = t.C
