@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
@@ -81,7 +80,7 @@ type Server struct {
 // the options are returned by [Server.Validate] (and by Start).
 func New(lis net.Listener, opts ...Option) *Server {
 	s := &Server{
-		cfg:     config{watchEndTimeout: DefaultWatchEndTimeout, cutMargin: DefaultCutMargin},
+		cfg:     config{watchEndTimeout: DefaultWatchEndTimeout, cutMargin: grace.DefaultCutMargin},
 		lis:     lis,
 		health:  health.NewServer(),
 		drainCh: make(chan struct{}),
@@ -123,17 +122,10 @@ func (s *Server) Health() *health.Server { return s.health }
 // Addr returns the listener's address.
 func (s *Server) Addr() net.Addr { return s.lis.Addr() }
 
-// Validate returns an error naming every problem with the options, and a nil listener. It
-// returns the same answer every time and has no effect.
+// Validate returns a *grace.ConfigError naming every problem with the options, and a nil
+// listener. It returns the same answer every time and has no effect.
 func (s *Server) Validate() error {
-	problems := slices.Clone(s.cfg.problems)
-	if s.lis == nil {
-		problems = append(problems, "listener is nil")
-	}
-	if len(problems) > 0 {
-		return errors.New("gracegrpc: " + strings.Join(problems, "; "))
-	}
-	return nil
+	return s.cfg.Err(option.Check(s.lis == nil, "listener is nil"))
 }
 
 // Start marks "" and every registered service SERVING (services whose status was already set
