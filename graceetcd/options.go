@@ -1,9 +1,10 @@
 package graceetcd
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/gracekit/grace/internal/option"
 )
 
 // Defaults.
@@ -27,38 +28,28 @@ type config struct {
 	ttl         time.Duration
 	callTimeout time.Duration
 	logger      *slog.Logger
-	problems    []string
+	option.Problems
 }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (f optionFunc) apply(c *config) { f(c) }
 
 // WithTTL sets the lease's time to live. etcd counts whole seconds, so d is rounded up to one;
 // etcd may raise a TTL below its minimum (about 2 s with default settings). Must be at least
 // 1 s; default [DefaultTTL].
 func WithTTL(d time.Duration) Option {
-	return option(func(c *config) {
-		if d < time.Second {
-			c.problems = append(c.problems, fmt.Sprintf("lease TTL must be at least 1s, got %v", d))
-		}
-		c.ttl = d
-	})
+	return optionFunc(func(c *config) { c.ttl = c.AtLeast("lease TTL", d, time.Second) })
 }
 
 // WithCallTimeout bounds every call to etcd. A deregistration also ends by the component's stop
 // deadline, whichever is sooner. Must be positive; default [DefaultCallTimeout].
 func WithCallTimeout(d time.Duration) Option {
-	return option(func(c *config) {
-		if d <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("call timeout must be positive, got %v", d))
-		}
-		c.callTimeout = d
-	})
+	return optionFunc(func(c *config) { c.callTimeout = c.Positive("call timeout", d) })
 }
 
 // WithLogger sets where failed registration attempts and lost leases are logged. The default is
 // slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) { c.logger = l })
+	return optionFunc(func(c *config) { c.logger = l })
 }

@@ -2,15 +2,13 @@ package graceetcd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -21,12 +19,6 @@ var (
 	_ grace.Drainer   = (*Registration)(nil)
 	_ grace.Stopper   = (*Registration)(nil)
 )
-
-// App is what a Registration needs to know of the app it registers: *grace.App implements it.
-type App interface {
-	Await(p grace.Phase) <-chan struct{}
-	Phase() grace.Phase
-}
 
 // Registration is a grace component that keeps one key in etcd while the app is ready. It
 // implements grace's Validator, Starter, Runner, Drainer and Stopper:
@@ -47,7 +39,7 @@ type App interface {
 // The etcd client is yours: create it before and close it after (grace.Closer, added before the
 // Registration, does that). A Registration is used once, in one app.
 type Registration struct {
-	app    App
+	app    *grace.App
 	client *clientv3.Client
 	key    string
 	value  string
@@ -66,8 +58,10 @@ type Registration struct {
 	deregErr     error
 }
 
-// New returns a Registration of key=value in etcd through client, for app.
-func New(app App, client *clientv3.Client, key, value string, opts ...Option) *Registration {
+// New returns a Registration of key=value in etcd through client, for app (the app it is added
+// to: it registers once app is ready). Problems with opts, a nil app or client and an empty key
+// are returned by [Registration.Validate], which the app calls before anything starts.
+func New(app *grace.App, client *clientv3.Client, key, value string, opts ...Option) *Registration {
 	r := &Registration{
 		app: app, client: client, key: key, value: value,
 		cfg:    config{ttl: DefaultTTL, callTimeout: DefaultCallTimeout},
@@ -86,23 +80,12 @@ func New(app App, client *clientv3.Client, key, value string, opts ...Option) *R
 	return r
 }
 
-// Validate returns an error naming every problem with the configuration: bad options, a nil app
-// or client, an empty key. It calls no etcd, and returns the same answer every time.
+// Validate returns a *grace.ConfigError naming every problem with the configuration: bad
+// options, a nil app or client, an empty key. It calls no etcd, and returns the same answer every
+// time.
 func (r *Registration) Validate() error {
-	problems := slices.Clone(r.cfg.problems)
-	if r.app == nil {
-		problems = append(problems, "app is nil")
-	}
-	if r.client == nil {
-		problems = append(problems, "etcd client is nil")
-	}
-	if r.key == "" {
-		problems = append(problems, "key is empty")
-	}
-	if len(problems) > 0 {
-		return errors.New("graceetcd: " + strings.Join(problems, "; "))
-	}
-	return nil
+	return r.cfg.Err(option.Check(r.app == nil, "app is nil"),
+		option.Check(r.client == nil, "etcd client is nil"), option.Check(r.key == "", "key is empty"))
 }
 
 // Start returns [Registration.Validate]'s error. It calls no etcd and does not wait.
