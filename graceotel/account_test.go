@@ -37,7 +37,7 @@ func hasAttr(p *metricpb.NumberDataPoint, key string) bool {
 func TestLossesAreExported(t *testing.T) {
 	col := newCollector(t, false)
 	tel := newTelemetry(t, col)
-	app := testkit.NewApp(grace.WithObserver(tel.Observe))
+	app := testkit.NewApp()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

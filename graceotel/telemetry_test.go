@@ -14,12 +14,6 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
 
-// cutError is a stop error that says what the component cut, as gracepgx's InUseError does.
-type cutError struct{ n int }
-
-func (e *cutError) Error() string     { return "cut connections" }
-func (e *cutError) ForcedCloses() int { return e.n }
-
 func newTelemetry(t *testing.T, c *collector) *graceotel.Telemetry {
 	t.Helper()
 	tp, mp := providers(t, c)
@@ -36,7 +30,7 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 
-	app := testkit.NewApp(grace.WithObserver(tel.Observe), grace.WithDrainDelay(20*time.Millisecond))
+	app := testkit.NewApp(grace.WithDrainDelay(20 * time.Millisecond))
 	app.Add("db", grace.StopFunc(func(ctx context.Context) error {
 		select { // closing takes a while
 		case <-time.After(30 * time.Millisecond):
@@ -45,7 +39,7 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 			return ctx.Err()
 		}
 	}))
-	app.Add("pool", grace.StopFunc(func(context.Context) error { return &cutError{3} }), grace.DependsOn("db"))
+	app.Add("pool", grace.StopFunc(func(context.Context) error { return &grace.InUseError{Unit: "connections", InUse: 4, Forced: 3} }), grace.DependsOn("db"))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
 		<-release // ignores its stop: abandoned
 		return nil
@@ -177,7 +171,7 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 func TestUnreachableCollectorAtStopIsBoundedByTheLimit(t *testing.T) {
 	col := newCollector(t, true)
 	tel := newTelemetry(t, col)
-	app := testkit.NewApp(grace.WithObserver(tel.Observe))
+	app := testkit.NewApp()
 	const limit = 500 * time.Millisecond
 	app.Add("telemetry", tel, grace.StopTimeout(limit))
 	app.Add("db", grace.Hook{})
