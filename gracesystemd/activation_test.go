@@ -202,10 +202,8 @@ func runChild(mode string) int {
 			Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, msg) }),
 			ReadHeaderTimeout: 5 * time.Second,
 		}
-		var n *gracesystemd.Notifier
-		app := grace.New(grace.WithLogger(testkit.QuietLogger()), grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-		n = gracesystemd.New(app)
-		app.Add("systemd", n, grace.StopsLast())
+		app := grace.New(grace.WithLogger(testkit.QuietLogger()))
+		app.Add("systemd", gracesystemd.New(app), grace.StopsLast())
 		served := make(chan error, 1)
 		app.Add("http", grace.Hook{
 			OnStart: func(context.Context) error {

@@ -156,34 +156,58 @@ func (g gate) wait(ctx context.Context) error {
 }
 
 // TestNotifierSequence checks every message of a run and their order: each step of the app
-// waits until the test has seen the message of the step before.
+// waits until the test has seen the message of the step before. Added to the app, the Notifier
+// observes its events (no WithObserver): the draining status names the trigger and the stopping
+// status what is still to stop. Run on its own, beside the app, it sends the plain statuses.
 func TestNotifierSequence(t *testing.T) {
 	for _, abstract := range []bool{false, true} {
-		t.Run(map[bool]string{false: "path", true: "abstract"}[abstract], func(t *testing.T) {
-			sock := listenNotify(t, abstract)
-			started, drained, stopped := make(gate), make(gate), make(gate)
-			app := newApp()
-			app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour)))
-			app.Add("worker", grace.Hook{OnStart: started.wait, OnDrain: drained.wait, OnStop: stopped.wait})
-			run := testkit.Run(t, app)
+		for _, added := range []bool{true, false} {
+			name := map[bool]string{false: "path", true: "abstract"}[abstract] + map[bool]string{true: "/added", false: "/on its own"}[added]
+			t.Run(name, func(t *testing.T) {
+				sock := listenNotify(t, abstract)
+				started, drained, stopped := make(gate), make(gate), make(gate)
+				app := newApp()
+				n := gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour))
+				ran := make(chan error, 1)
+				if added {
+					app.Add("systemd", n)
+				}
+				app.Add("worker", grace.Hook{OnStart: started.wait, OnDrain: drained.wait, OnStop: stopped.wait})
+				if !added {
+					go func() { ran <- n.Run(context.Background()) }()
+					sock.expect(nil, "STATUS=starting") // the Notifier has looked before the app runs
+				}
+				run := testkit.Run(t, app)
 
-			sock.expect(nil, "STATUS=starting")
-			close(started)
-			sock.expect(nil, "READY=1\nSTATUS=ready")
-			app.Stop("test")
-			sock.expect(nil, "STOPPING=1\nSTATUS=draining: not ready, still serving")
-			close(drained)
-			sock.expect(nil, "STATUS=stopping components")
-			close(stopped)
-			sock.expect(nil, "STATUS=stopped")
-			r := run.Wait(t)
-			if r.Err != nil {
-				t.Fatalf("run: %v\n%s", r.Err, r.Report)
-			}
-			if rest := sock.drained(); len(rest) > 0 {
-				t.Fatalf("unexpected notifications after the stop: %q", rest)
-			}
-		})
+				draining, stopping, last := gracesystemd.StatusDraining, gracesystemd.StatusStopping, []string{}
+				if added {
+					sock.expect(nil, "STATUS=starting")
+					draining = drainingStatus("stop (test)")
+					stopping += ", waiting for 2: worker, systemd"
+					last = append(last, "STATUS=stopping components, waiting for 1: systemd")
+				}
+				close(started)
+				sock.expect(nil, "READY=1\nSTATUS=ready")
+				app.Stop("test")
+				sock.expect(nil, "STOPPING=1\nSTATUS="+draining)
+				close(drained)
+				sock.expect(nil, "STATUS="+stopping)
+				close(stopped)
+				sock.expect(nil, append(last, "STATUS=stopped")...)
+				r := run.Wait(t)
+				if r.Err != nil {
+					t.Fatalf("run: %v\n%s", r.Err, r.Report)
+				}
+				if !added {
+					if err := testkit.Recv(t, ran, waitFor, "the Notifier's Run to return"); err != nil {
+						t.Fatalf("Run on its own: %v", err)
+					}
+				}
+				if rest := sock.drained(); len(rest) > 0 {
+					t.Fatalf("unexpected notifications after the stop: %q", rest)
+				}
+			})
+		}
 	}
 }
 
@@ -202,7 +226,7 @@ func TestNotifierFailedStart(t *testing.T) {
 	run := testkit.Run(t, app)
 	sock.expect(nil, "STATUS=starting")
 	close(started)
-	sock.expect(nil, "STOPPING=1\nSTATUS=stopping components", "STATUS=stopped")
+	sock.expect(nil, "STOPPING=1\nSTATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
 	r := run.Wait(t)
 	if r.Report.ExitCode != grace.ExitStartFailed {
 		t.Fatalf("exit code = %d, want %d", r.Report.ExitCode, grace.ExitStartFailed)
@@ -221,7 +245,7 @@ func TestNotifierExtendTimeout(t *testing.T) {
 	stopped := make(gate)
 	app := newApp()
 	app.Add("systemd", gracesystemd.New(app,
-		gracesystemd.WithStopTimeout(stopTimeout), gracesystemd.WithExtendTimeout(extend)))
+		gracesystemd.WithTimeoutStopSec(stopTimeout), gracesystemd.WithExtendTimeout(extend)))
 	started := make(gate)
 	app.Add("slow", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
 	run := testkit.Run(t, app)
@@ -230,14 +254,14 @@ func TestNotifierExtendTimeout(t *testing.T) {
 	sock.expect(nil, "READY=1\nSTATUS=ready")
 	stopping := time.Now() // the stop timer cannot start before this
 	app.Stop("test")
-	sock.expectStopping(nil, gracesystemd.StatusDraining, gracesystemd.StatusStopping)
+	sock.expectStopping(nil, drainingStatus("stop (test)"), gracesystemd.StatusStopping+", waiting for 2: slow, systemd")
 	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000")
 	if first := time.Since(stopping); first < stopTimeout-extend/2 {
 		t.Errorf("first extension after %v, want no earlier than %v", first, stopTimeout-extend/2)
 	}
 	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000", "EXTEND_TIMEOUT_USEC=100000")
 	close(stopped)
-	sock.expect(isExtend, "STATUS=stopped")
+	sock.expect(isExtend, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
 	if r := run.Wait(t); r.Err != nil {
 		t.Fatal(r.Err)
 	}
@@ -252,7 +276,7 @@ func TestNotifierWatchdog(t *testing.T) {
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
 	stopped := make(gate)
 	app := newApp()
-	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour)))
+	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour)))
 	started := make(gate)
 	app.Add("worker", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
 	run := testkit.Run(t, app)
@@ -268,10 +292,10 @@ func TestNotifierWatchdog(t *testing.T) {
 		}
 	}
 	app.Stop("test")
-	sock.expectStopping(isWatchdog, gracesystemd.StatusDraining, gracesystemd.StatusStopping)
+	sock.expectStopping(isWatchdog, drainingStatus("stop (test)"), gracesystemd.StatusStopping+", waiting for 2: worker, systemd")
 	sock.expect(nil, "WATCHDOG=1") // still fed while stopping
 	close(stopped)
-	sock.expect(isWatchdog, "STATUS=stopped")
+	sock.expect(isWatchdog, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
 	run.Wait(t)
 
 	var gaps []time.Duration
@@ -294,7 +318,7 @@ func TestNotifierWatchdogOtherPID(t *testing.T) {
 	stopped := make(gate)
 	app := newApp()
 	app.Add("systemd", gracesystemd.New(app,
-		gracesystemd.WithStopTimeout(time.Millisecond), gracesystemd.WithExtendTimeout(20*time.Millisecond)))
+		gracesystemd.WithTimeoutStopSec(time.Millisecond), gracesystemd.WithExtendTimeout(20*time.Millisecond)))
 	app.Add("worker", grace.Hook{OnStop: stopped.wait})
 	run := testkit.Run(t, app)
 	sock.expectReady(nil)
@@ -321,9 +345,9 @@ func TestNotifierBadInput(t *testing.T) {
 		name, usec, want string
 		opts             []gracesystemd.Option
 	}{
-		{"watchdog usec", "ten", "WATCHDOG_USEC", nil},
-		{"negative watchdog", "-5", "WATCHDOG_USEC", nil},
-		{"stop timeout", "", "stop timeout must be positive, got 0s", []gracesystemd.Option{gracesystemd.WithStopTimeout(0)}},
+		{"watchdog usec", "ten", "watchdog settings: error converting WATCHDOG_USEC", nil},
+		{"negative watchdog", "-5", "watchdog settings: error WATCHDOG_USEC", nil},
+		{"TimeoutStopSec", "", "TimeoutStopSec must be positive, got 0s", []gracesystemd.Option{gracesystemd.WithTimeoutStopSec(0)}},
 		{"extend timeout", "", "extend timeout must be positive, got -1s", []gracesystemd.Option{gracesystemd.WithExtendTimeout(-time.Second)}},
 	}
 	for _, c := range cases {
@@ -334,8 +358,7 @@ func TestNotifierBadInput(t *testing.T) {
 			app.Add("systemd", gracesystemd.New(app, c.opts...))
 			app.Add("worker", grace.Hook{})
 			r := testkit.Run(t, app).Wait(t)
-			if !errors.Is(r.Err, grace.ErrInvalid) || !strings.Contains(r.Err.Error(), `component "systemd": gracesystemd: `) ||
-				!strings.Contains(r.Err.Error(), c.want) {
+			if !errors.Is(r.Err, grace.ErrInvalid) || !strings.Contains(r.Err.Error(), `component "systemd": `+c.want) {
 				t.Fatalf("error = %v, want a configuration error naming %q", r.Err, c.want)
 			}
 			if w := r.Report.Component("worker"); w.State != grace.StateNotStarted {
@@ -394,9 +417,8 @@ func TestNotifierOutsideSystemd(t *testing.T) {
 func TestNotifierProgress(t *testing.T) {
 	sock := listenNotify(t, false)
 	dbStop, httpStop := make(gate), make(gate)
-	var n *gracesystemd.Notifier
-	app := newApp(grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour))
+	app := newApp()
+	n := gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour))
 	app.Add("db", grace.Hook{OnStop: dbStop.wait})
 	app.Add("http", grace.Hook{OnStop: httpStop.wait})
 	app.Add("systemd", n, grace.StopsLast()) // added last, stops last all the same
@@ -426,10 +448,8 @@ func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
 	sock := listenNotify(t, false)
 	var sigs gracetest.Signals
 	drained, stopped := make(gate), make(gate)
-	var n *gracesystemd.Notifier
-	app := newApp(grace.WithSignals(syscall.SIGTERM), grace.WithSignalSource(&sigs),
-		grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour))
+	app := newApp(grace.WithSignals(syscall.SIGTERM), grace.WithSignalSource(&sigs))
+	n := gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour))
 	app.Add("worker", grace.Hook{OnDrain: drained.wait, OnStop: stopped.wait})
 	app.Add("systemd", n, grace.StopsLast())
 	run := testkit.Run(t, app)
