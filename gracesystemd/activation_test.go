@@ -31,6 +31,17 @@ const childEnv = "GRACESYSTEMD_TEST_CHILD"
 // it execs the service; here /bin/sh plays that part — $$ is the shell's pid, and exec keeps
 // the pid — so the service sees exactly what systemd would give it and nothing is faked inside
 // it.
+// listenTCP listens on a free loopback port; the listener is closed when the test ends.
+func listenTCP(t *testing.T) *net.TCPListener {
+	t.Helper()
+	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
 func activate(t *testing.T, mode string, files []*os.File, env ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`, os.Args[0], "-test.run=^$")
@@ -77,11 +88,8 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 // clean exit follow SIGTERM.
 func TestSocketActivation(t *testing.T) {
 	sock := listenNotify(t, false)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := l.(*net.TCPListener).File()
+	l := listenTCP(t)
+	f, err := l.File()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,12 +140,8 @@ func TestSocketActivation(t *testing.T) {
 // TestSocketActivationNotListener: systemd passed a datagram socket where a listener was
 // expected; Listeners names the descriptor.
 func TestSocketActivationNotListener(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	lf, _ := l.(*net.TCPListener).File()
+	l := listenTCP(t)
+	lf, _ := l.File()
 	defer lf.Close()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {

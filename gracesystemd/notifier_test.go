@@ -115,6 +115,13 @@ func (s *notifySocket) expectStopping(skip func(string) bool, draining, stopping
 	}
 }
 
+// expectLast checks the last notifications of a Notifier added to its app as "systemd", skipping
+// those for which skip is true: the stopping status once only it is left, then STATUS=stopped.
+func (s *notifySocket) expectLast(skip func(string) bool) {
+	s.t.Helper()
+	s.expect(skip, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+}
+
 // drainingStatus is the draining status naming trigger, or the plain one for "".
 func drainingStatus(trigger string) string {
 	if trigger == "" {
@@ -179,12 +186,11 @@ func TestNotifierSequence(t *testing.T) {
 				}
 				run := testkit.Run(t, app)
 
-				draining, stopping, last := gracesystemd.StatusDraining, gracesystemd.StatusStopping, []string{}
+				draining, stopping := gracesystemd.StatusDraining, gracesystemd.StatusStopping
 				if added {
 					sock.expect(nil, "STATUS=starting")
 					draining = drainingStatus("stop (test)")
 					stopping += ", waiting for 2: worker, systemd"
-					last = append(last, "STATUS=stopping components, waiting for 1: systemd")
 				}
 				close(started)
 				sock.expect(nil, "READY=1\nSTATUS=ready")
@@ -193,7 +199,11 @@ func TestNotifierSequence(t *testing.T) {
 				close(drained)
 				sock.expect(nil, "STATUS="+stopping)
 				close(stopped)
-				sock.expect(nil, append(last, "STATUS=stopped")...)
+				if added {
+					sock.expectLast(nil)
+				} else {
+					sock.expect(nil, "STATUS=stopped")
+				}
 				r := run.Wait(t)
 				if r.Err != nil {
 					t.Fatalf("run: %v\n%s", r.Err, r.Report)
@@ -226,7 +236,8 @@ func TestNotifierFailedStart(t *testing.T) {
 	run := testkit.Run(t, app)
 	sock.expect(nil, "STATUS=starting")
 	close(started)
-	sock.expect(nil, "STOPPING=1\nSTATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+	sock.expect(nil, "STOPPING=1\nSTATUS=stopping components, waiting for 1: systemd")
+	sock.expect(nil, "STATUS=stopped")
 	r := run.Wait(t)
 	if r.Report.ExitCode != grace.ExitStartFailed {
 		t.Fatalf("exit code = %d, want %d", r.Report.ExitCode, grace.ExitStartFailed)
@@ -261,7 +272,7 @@ func TestNotifierExtendTimeout(t *testing.T) {
 	}
 	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000", "EXTEND_TIMEOUT_USEC=100000")
 	close(stopped)
-	sock.expect(isExtend, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+	sock.expectLast(isExtend)
 	if r := run.Wait(t); r.Err != nil {
 		t.Fatal(r.Err)
 	}
@@ -295,7 +306,7 @@ func TestNotifierWatchdog(t *testing.T) {
 	sock.expectStopping(isWatchdog, drainingStatus("stop (test)"), gracesystemd.StatusStopping+", waiting for 2: worker, systemd")
 	sock.expect(nil, "WATCHDOG=1") // still fed while stopping
 	close(stopped)
-	sock.expect(isWatchdog, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+	sock.expectLast(isWatchdog)
 	run.Wait(t)
 
 	var gaps []time.Duration
@@ -411,7 +422,7 @@ func TestNotifierOutsideSystemd(t *testing.T) {
 	}
 }
 
-// TestNotifierProgress: with Observe wired in, the stopping status names what is still to stop
+// TestNotifierProgress: the Notifier observes the app it is added to, so the stopping status names what is still to stop
 // and is sent again as each component stops. Each stop waits for the test to have seen the
 // status before it.
 func TestNotifierProgress(t *testing.T) {
@@ -435,13 +446,13 @@ func TestNotifierProgress(t *testing.T) {
 	close(httpStop)
 	sock.expect(nil, "STATUS=stopping components, waiting for 2: db, systemd")
 	close(dbStop)
-	sock.expect(nil, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+	sock.expectLast(nil)
 	if r := run.Wait(t); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 }
 
-// TestNotifierDrainingNamesTheTrigger: with Observe wired in, STOPPING=1 comes with a draining
+// TestNotifierDrainingNamesTheTrigger: the Notifier observes the app it is added to, so STOPPING=1 comes with a draining
 // status that names what started the stop — here SIGTERM. The drain waits for the test to have
 // seen it, so the Notifier cannot miss the draining phase.
 func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
@@ -459,7 +470,7 @@ func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
 	close(drained)
 	sock.expect(nil, "STATUS=stopping components, waiting for 2: worker, systemd")
 	close(stopped)
-	sock.expect(nil, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+	sock.expectLast(nil)
 	if r := run.Wait(t); r.Err != nil || r.Report.Trigger.Kind != grace.TriggerSignal {
 		t.Fatalf("run: %v, trigger %v", r.Err, r.Report.Trigger)
 	}
