@@ -270,12 +270,7 @@ func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
 	e, l, conn, app, r := serveEcho(t, 300*time.Millisecond)
 	ctx := context.Background()
 
-	forever := make(chan error, 1)
-	cs, err := openStream(ctx, conn, "Forever")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _, err := readAll(cs); forever <- err }()
+	forever := readInBackground(t, conn, "Forever")
 	held := make(chan error, 1)
 	go func() {
 		held <- conn.Invoke(ctx, "/"+echoService+"/Hold", wrapperspb.String("x"), new(wrapperspb.StringValue))
@@ -398,12 +393,7 @@ func TestQuietPeriodEndsTheDrainDelay(t *testing.T) {
 func TestStuckHandlerIsNamedWithinTheLimit(t *testing.T) {
 	e, _, conn, app, r := serveEcho(t, 300*time.Millisecond)
 	defer close(e.release) // lets the stuck handler end after the test
-	cs, err := openStream(context.Background(), conn, "Stubborn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ended := make(chan error, 1)
-	go func() { _, err := readAll(cs); ended <- err }()
+	ended := readInBackground(t, conn, "Stubborn")
 	waitStarted(t, e, 1)
 	app.Stop("test")
 	res := r.Wait(t)
