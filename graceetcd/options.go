@@ -24,16 +24,15 @@ type Option interface {
 	apply(*config)
 }
 
-type config struct {
-	ttl         time.Duration
-	callTimeout time.Duration
-	logger      *slog.Logger
-	option.Problems
-}
-
 type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	ttl         time.Duration
+	callTimeout time.Duration
+	option.Logged
+}
 
 // WithTTL sets the lease's time to live. etcd counts whole seconds, so d is rounded up to one;
 // etcd may raise a TTL below its minimum (about 2 s with default settings). Must be at least
@@ -51,5 +50,5 @@ func WithCallTimeout(d time.Duration) Option {
 // WithLogger sets where failed registration attempts and lost leases are logged. The default is
 // slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = l })
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }

@@ -3,21 +3,12 @@ package graceetcd
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/option"
 	clientv3 "go.etcd.io/etcd/client/v3"
-)
-
-var (
-	_ grace.Validator = (*Registration)(nil)
-	_ grace.Starter   = (*Registration)(nil)
-	_ grace.Runner    = (*Registration)(nil)
-	_ grace.Drainer   = (*Registration)(nil)
-	_ grace.Stopper   = (*Registration)(nil)
 )
 
 // Registration is a grace component that keeps one key in etcd while the app is ready. It
@@ -73,9 +64,6 @@ func New(app *grace.App, client *clientv3.Client, key, value string, opts ...Opt
 		if o != nil {
 			o.apply(&r.cfg)
 		}
-	}
-	if r.cfg.logger == nil {
-		r.cfg.logger = slog.Default()
 	}
 	return r
 }
@@ -147,13 +135,13 @@ func (r *Registration) keep(ctx context.Context) clientv3.LeaseID {
 			if lost := r.keepAlive(live, lease); !lost {
 				return lease
 			}
-			r.cfg.logger.Warn("graceetcd: lease lost, registering again", "key", r.key, "lease", fmt.Sprintf("%x", int64(lease)))
+			r.cfg.Logger().Warn("graceetcd: lease lost, registering again", "key", r.key, "lease", fmt.Sprintf("%x", int64(lease)))
 			backoff = DefaultRetryMin
 		} else {
 			if live.Err() != nil {
 				return lease // a lease granted by an attempt cut short is revoked too
 			}
-			r.cfg.logger.Warn("graceetcd: registration failed, retrying", "key", r.key, "error", err, "retry_in", backoff)
+			r.cfg.Logger().Warn("graceetcd: registration failed, retrying", "key", r.key, "error", err, "retry_in", backoff)
 			if lease != 0 {
 				r.revoke(ctx, lease, time.Time{}) // the put failed: don't leave the lease behind
 			}

@@ -16,16 +16,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-var (
-	_ grace.Validator       = (*Server)(nil)
-	_ grace.Starter         = (*Server)(nil)
-	_ grace.Runner          = (*Server)(nil)
-	_ grace.Drainer         = (*Server)(nil)
-	_ grace.Quieter         = (*Server)(nil)
-	_ grace.Stopper         = (*Server)(nil)
-	_ grace.Accounter       = (*Server)(nil)
-	_ grpc.ServiceRegistrar = (*Server)(nil)
-)
+// The grace interfaces a Server implements are checked by internal/conformance.
+var _ grpc.ServiceRegistrar = (*Server)(nil)
 
 // Server is a grace component that runs a *grpc.Server on a listener, with the standard health
 // service (grpc.health.v1.Health) registered. It implements grace's Validator, Starter, Runner,

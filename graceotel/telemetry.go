@@ -35,11 +35,6 @@ const (
 	AttrHandedBack = attribute.Key("grace.handed_back")
 )
 
-var (
-	_ grace.Observer = (*Telemetry)(nil)
-	_ grace.Stopper  = (*Telemetry)(nil)
-)
-
 // Telemetry records an app's events as spans and metrics — it is a [grace.Observer]: added to
 // the app, it is given every event — and, as a [grace.Stopper], shuts the providers down at its
 // turn to stop. Its methods are safe for concurrent use.

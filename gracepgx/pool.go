@@ -12,13 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-var (
-	_ grace.Validator = (*Pool)(nil)
-	_ grace.Starter   = (*Pool)(nil)
-	_ grace.Stopper   = (*Pool)(nil)
-	_ grace.Accounter = (*Pool)(nil)
-)
-
 // Pool is a grace component for a *pgxpool.Pool: a [grace.Validator], a [grace.Starter], a
 // [grace.Stopper] and a [grace.Accounter] (see [Pool.Account]).
 type Pool struct {

@@ -12,13 +12,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-var (
-	_ grace.Validator = (*Client)(nil)
-	_ grace.Starter   = (*Client)(nil)
-	_ grace.Stopper   = (*Client)(nil)
-	_ grace.Accounter = (*Client)(nil)
-)
-
 // Client is a grace component for a go-redis client (*redis.Client, *redis.ClusterClient or
 // *redis.Ring): a [grace.Validator], a [grace.Starter], a [grace.Stopper] and a
 // [grace.Accounter] (see [Client.Account]).

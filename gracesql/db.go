@@ -11,13 +11,6 @@ import (
 	"github.com/gracekit/grace"
 )
 
-var (
-	_ grace.Validator = (*DB)(nil)
-	_ grace.Starter   = (*DB)(nil)
-	_ grace.Stopper   = (*DB)(nil)
-	_ grace.Accounter = (*DB)(nil)
-)
-
 // DB is a grace component for a *sql.DB. It is a [grace.Validator], a [grace.Starter], a
 // [grace.Stopper] and a [grace.Accounter] (see [DB.Account]).
 type DB struct {

@@ -16,12 +16,6 @@ import (
 	"github.com/gracekit/grace/internal/option"
 )
 
-var (
-	_ grace.Validator = (*Notifier)(nil)
-	_ grace.Runner    = (*Notifier)(nil)
-	_ grace.Observer  = (*Notifier)(nil)
-)
-
 // The STATUS= texts, one per stretch of the app's life. The draining text covers both
 // [grace.PhaseDraining] and [grace.PhaseDelayOver]; in an app, where the Notifier observes the
 // app's events ([Notifier.Observe]), it also names what started the stop: "draining (signal terminated): not ready, still serving".
@@ -92,9 +86,6 @@ func New(app *grace.App, opts ...Option) *Notifier {
 		if o != nil {
 			o.apply(&cfg)
 		}
-	}
-	if cfg.logger == nil {
-		cfg.logger = slog.Default()
 	}
 	return &Notifier{app: app, cfg: cfg, wake: make(chan struct{}, 1)}
 }
@@ -219,7 +210,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("gracesystemd: watchdog settings: %w", err)
 	}
-	s := &sender{logger: cfg.logger}
+	s := &sender{logger: cfg.Logger()}
 
 	var watchdogC <-chan time.Time
 	if watchdog > 0 {
@@ -271,7 +262,7 @@ func (n *Notifier) handOver(s *sender) {
 		return
 	}
 	if err := barrier(barrierTimeout); err != nil {
-		n.cfg.logger.Warn("gracesystemd: handing over to the successor", "error", err)
+		n.cfg.Logger().Warn("gracesystemd: handing over to the successor", "error", err)
 	}
 }
 

@@ -24,8 +24,7 @@ type Option interface {
 type config struct {
 	timeoutStopSec time.Duration
 	extendTimeout  time.Duration
-	logger         *slog.Logger
-	option.Problems
+	option.Logged
 }
 
 type optionFunc func(*config)
@@ -53,5 +52,5 @@ func WithExtendTimeout(d time.Duration) Option {
 // WithLogger sets where failures to reach the notify socket are logged. The default is
 // slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = l })
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }

@@ -11,6 +11,7 @@ package option
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -70,4 +71,23 @@ func Check(bad bool, problem string) string {
 		return problem
 	}
 	return ""
+}
+
+// Logged is what the config of an adapter that logs embeds: the [Problems] found while applying
+// its options, and the logger its WithLogger option sets.
+type Logged struct {
+	Problems
+	logger *slog.Logger
+}
+
+// SetLogger sets the logger; nil means slog.Default().
+func (c *Logged) SetLogger(l *slog.Logger) { c.logger = l }
+
+// Logger returns the logger set, or slog.Default() if none was (read when called, so a default
+// logger changed after the options were applied is the one used).
+func (c *Logged) Logger() *slog.Logger {
+	if c.logger == nil {
+		return slog.Default()
+	}
+	return c.logger
 }

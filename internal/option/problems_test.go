@@ -2,6 +2,7 @@ package option_test
 
 import (
 	"errors"
+	"log/slog"
 	"reflect"
 	"testing"
 	"time"
@@ -34,5 +35,21 @@ func TestProblemsAreListedInOrderAsAConfigError(t *testing.T) {
 	}
 	if again := p.Err(); len(again.(*grace.ConfigError).Problems) != 3 {
 		t.Fatalf("a second Err = %v: the first call's extra problems stuck", again)
+	}
+}
+
+func TestLoggedDefaultsToTheDefaultLogger(t *testing.T) {
+	var c option.Logged
+	if c.Logger() != slog.Default() {
+		t.Fatal("no logger set: Logger() is not slog.Default()")
+	}
+	l := slog.New(slog.DiscardHandler)
+	c.SetLogger(l)
+	if c.Logger() != l {
+		t.Fatal("Logger() is not the logger set")
+	}
+	c.Positive("extend timeout", 0)
+	if err := c.Err(); err == nil {
+		t.Fatal("Logged does not carry its Problems")
 	}
 }
