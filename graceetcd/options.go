@@ -19,14 +19,8 @@ const (
 	DefaultRetryMax = 5 * time.Second
 )
 
-// Option configures a [Registration].
-type Option interface {
-	apply(*config)
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// Option configures a [Registration]. Only the With functions of this package make one.
+type Option = option.Func[config]
 
 type config struct {
 	ttl         time.Duration
@@ -38,17 +32,17 @@ type config struct {
 // etcd may raise a TTL below its minimum (about 2 s with default settings). Must be at least
 // 1 s; default [DefaultTTL].
 func WithTTL(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.ttl = c.AtLeast("lease TTL", d, time.Second) })
+	return func(c *config) { c.ttl = c.AtLeast("lease TTL", d, time.Second) }
 }
 
 // WithCallTimeout bounds every call to etcd. A deregistration also ends by the component's stop
 // deadline, whichever is sooner. Must be positive; default [DefaultCallTimeout].
 func WithCallTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.callTimeout = c.Positive("call timeout", d) })
+	return func(c *config) { c.callTimeout = c.Positive("call timeout", d) }
 }
 
 // WithLogger sets where failed registration attempts and lost leases are logged. The default is
 // slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.SetLogger(l) })
+	return func(c *config) { c.SetLogger(l) }
 }

@@ -60,11 +60,7 @@ func New(app *grace.App, client *clientv3.Client, key, value string, opts ...Opt
 		stopCh: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&r.cfg)
-		}
-	}
+	option.Apply(&r.cfg, opts)
 	return r
 }
 

@@ -12,10 +12,8 @@ import (
 // NOT_SERVING and end.
 const DefaultWatchEndTimeout = time.Second
 
-// Option configures a [Server].
-type Option interface {
-	apply(*config)
-}
+// Option configures a [Server]. Only the With functions of this package make one.
+type Option = option.Func[config]
 
 type config struct {
 	serverOpts      []grpc.ServerOption
@@ -25,20 +23,16 @@ type config struct {
 	option.Problems
 }
 
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
-
 // WithServerOptions passes options to grpc.NewServer (credentials, keepalive, limits, your own
 // interceptors). The server's drain interceptors run first, outside any given here.
 func WithServerOptions(opts ...grpc.ServerOption) Option {
-	return optionFunc(func(c *config) { c.serverOpts = append(c.serverOpts, slices.Clone(opts)...) })
+	return func(c *config) { c.serverOpts = append(c.serverOpts, slices.Clone(opts)...) }
 }
 
 // WithWatchEndTimeout sets how long Drain waits for open health Watch streams to receive
 // NOT_SERVING and end. Must be positive; default [DefaultWatchEndTimeout].
 func WithWatchEndTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.watchEndTimeout = c.Positive("watch end timeout", d) })
+	return func(c *config) { c.watchEndTimeout = c.Positive("watch end timeout", d) }
 }
 
 // WithCutMargin sets how long before the stop deadline the graceful stop is given up: at that
@@ -47,12 +41,12 @@ func WithWatchEndTimeout(d time.Duration) Option {
 // is called (grace.CutAt), so an RPC shorter than nine tenths of the stop limit finishes. Must
 // be positive; default grace.DefaultCutMargin.
 func WithCutMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
+	return func(c *config) { c.cutMargin = c.Positive("cut margin", d) }
 }
 
 // WithQuietPeriod turns on the adaptive drain delay: the server's [Server.Quiet] channel closes
 // once no RPC (health service calls aside) has arrived for d since the drain began, which lets
 // the app end its drain delay early (its report says "quiet"). Off by default. Must be positive.
 func WithQuietPeriod(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.quiet = c.Positive("quiet period", d) })
+	return func(c *config) { c.quiet = c.Positive("quiet period", d) }
 }

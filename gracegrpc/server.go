@@ -81,11 +81,7 @@ func New(lis net.Listener, opts ...Option) *Server {
 		calls:   map[*call]struct{}{},
 		watches: map[*watchStream]struct{}{},
 	}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&s.cfg)
-		}
-	}
+	option.Apply(&s.cfg, opts)
 	serverOpts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),

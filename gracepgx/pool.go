@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -16,7 +17,7 @@ import (
 // [grace.Stopper] and a [grace.Accounter] (see [Pool.Account]).
 type Pool struct {
 	pool    *pgxpool.Pool
-	cfg     config
+	cfg     option.Cut
 	tracker *tracker
 
 	mu      sync.Mutex
@@ -39,12 +40,7 @@ type CloseStats struct {
 // connect: [Pool.Start] does. New fails for a nil cfg, and when pgxpool refuses cfg; problems
 // with opts are returned by [Pool.Validate], which the app calls before anything starts.
 func New(ctx context.Context, cfg *pgxpool.Config, opts ...Option) (*Pool, error) {
-	c := config{cutMargin: grace.DefaultCutMargin}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	c := option.NewCut(grace.DefaultCutMargin, opts)
 	if cfg == nil {
 		return nil, errors.New("gracepgx: nil pool config")
 	}
@@ -136,7 +132,7 @@ func (p *Pool) Stop(ctx context.Context) error {
 	p.mu.Unlock()
 
 	var hard <-chan time.Time
-	margin := p.cfg.cutMargin
+	margin := p.cfg.Margin
 	if at, ok := grace.CutAt(ctx, margin); ok {
 		deadline, _ := ctx.Deadline()
 		margin = deadline.Sub(at)

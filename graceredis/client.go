@@ -17,7 +17,7 @@ import (
 // [grace.Accounter] (see [Client.Account]).
 type Client struct {
 	c   redis.UniversalClient
-	cfg config
+	cfg option.Cut
 
 	mu      sync.Mutex
 	stopped bool
@@ -38,13 +38,7 @@ type CloseStats struct {
 // components that use it; the component closes it. Problems with opts, and a nil c, are
 // returned by [Client.Validate], which the app calls before anything starts.
 func New(c redis.UniversalClient, opts ...Option) *Client {
-	cfg := config{cutMargin: grace.DefaultCutMargin}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&cfg)
-		}
-	}
-	return &Client{c: c, cfg: cfg}
+	return &Client{c: c, cfg: option.NewCut(grace.DefaultCutMargin, opts)}
 }
 
 // Client returns the go-redis client.
@@ -139,7 +133,7 @@ func (c *Client) waitIdle(ctx context.Context) {
 		return
 	}
 	var hard <-chan time.Time
-	if at, ok := grace.CutAt(ctx, c.cfg.cutMargin); ok {
+	if at, ok := grace.CutAt(ctx, c.cfg.Margin); ok {
 		t := time.NewTimer(time.Until(at))
 		defer t.Stop()
 		hard = t.C

@@ -6,25 +6,12 @@ import (
 	"github.com/gracekit/grace/internal/option"
 )
 
-// Option configures a [Client].
-type Option interface {
-	apply(*config)
-}
-
-type config struct {
-	cutMargin time.Duration
-	option.Problems
-}
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
+// Option configures a [Client]. Only the With functions of this package make one.
+type Option = option.Func[option.Cut]
 
 // WithCutMargin sets how long before the stop deadline the client stops waiting for
 // connections in use and closes, cutting them. It is clamped to a tenth of the time left when
 // Stop is called (grace.CutAt), so a command shorter than nine tenths of the stop limit
 // finishes. Must be positive; default grace.DefaultCutMargin. A bad value is a configuration
 // error ([Client.Validate]).
-func WithCutMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
-}
+func WithCutMargin(d time.Duration) Option { return option.CutMargin(d) }

@@ -82,11 +82,7 @@ type Notifier struct {
 // starts, and by Run.
 func New(app *grace.App, opts ...Option) *Notifier {
 	cfg := config{timeoutStopSec: DefaultTimeoutStopSec, extendTimeout: DefaultExtendTimeout}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&cfg)
-		}
-	}
+	option.Apply(&cfg, opts)
 	return &Notifier{app: app, cfg: cfg, wake: make(chan struct{}, 1)}
 }
 

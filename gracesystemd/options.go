@@ -16,20 +16,14 @@ const (
 	DefaultExtendTimeout = 10 * time.Second
 )
 
-// Option configures a [Notifier].
-type Option interface {
-	apply(*config)
-}
+// Option configures a [Notifier]. Only the With functions of this package make one.
+type Option = option.Func[config]
 
 type config struct {
 	timeoutStopSec time.Duration
 	extendTimeout  time.Duration
 	option.Logged
 }
-
-type optionFunc func(*config)
-
-func (f optionFunc) apply(c *config) { f(c) }
 
 // WithTimeoutStopSec tells the Notifier the unit's TimeoutStopSec, which systemd does not pass
 // to the service (it is systemd's limit on the whole stop, not a component's grace.StopTimeout).
@@ -38,7 +32,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 // own stop, so systemd does not SIGKILL a service whose grace budget is longer than
 // TimeoutStopSec. Must be positive; default [DefaultTimeoutStopSec].
 func WithTimeoutStopSec(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.timeoutStopSec = c.Positive("TimeoutStopSec", d) })
+	return func(c *config) { c.timeoutStopSec = c.Positive("TimeoutStopSec", d) }
 }
 
 // WithExtendTimeout sets the value of EXTEND_TIMEOUT_USEC: each message moves systemd's stop
@@ -46,11 +40,11 @@ func WithTimeoutStopSec(d time.Duration) Option {
 // service that hangs is therefore killed at most this long after its last message. Must be
 // positive; default [DefaultExtendTimeout].
 func WithExtendTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.extendTimeout = c.Positive("extend timeout", d) })
+	return func(c *config) { c.extendTimeout = c.Positive("extend timeout", d) }
 }
 
 // WithLogger sets where failures to reach the notify socket are logged. The default is
 // slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.SetLogger(l) })
+	return func(c *config) { c.SetLogger(l) }
 }

@@ -1,9 +1,9 @@
 // Package option is the option plumbing the adapters of this repository share. An adapter's
-// Option is an interface with an unexported apply method over its own unexported config; the
-// config embeds a [Problems], and each option checks its value through it as it is applied
-// instead of failing: the constructor never fails for an option, and the adapter's Validate
-// (grace.Validator) returns what was collected as a *grace.ConfigError, which the engine lists
-// problem by problem under the component's name before anything starts.
+// Option is an alias of [Func] over its own unexported config, which embeds a [Problems] (or a
+// [Logged]); each option checks its value through it as it is applied instead of failing: the
+// constructor never fails for an option, and the adapter's Validate (grace.Validator) returns
+// what was collected as a *grace.ConfigError, which the engine lists problem by problem under the
+// component's name before anything starts.
 //
 // The package belongs to the root module; Go's internal rule goes by import path, so every
 // module of this repository can import it.
