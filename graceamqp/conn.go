@@ -12,9 +12,10 @@ import (
 )
 
 var (
-	_ grace.Starter = (*Conn)(nil)
-	_ grace.Runner  = (*Conn)(nil)
-	_ grace.Stopper = (*Conn)(nil)
+	_ grace.Starter   = (*Conn)(nil)
+	_ grace.Runner    = (*Conn)(nil)
+	_ grace.Stopper   = (*Conn)(nil)
+	_ grace.Validator = (*Conn)(nil)
 )
 
 // Conn runs an *amqp.Connection that you dialled as a grace component: a [grace.Starter],
@@ -51,18 +52,26 @@ func NewConn(conn *amqp.Connection, opts ...Option) *Conn {
 	return &Conn{conn: conn, cfg: newConfig(opts), stopped: make(chan struct{})}
 }
 
-// Start checks that the connection is open and starts listening for its close and for
-// connection.blocked notifications.
-func (c *Conn) Start(ctx context.Context) error {
-	var problems []string
-	if c.conn == nil {
-		problems = append(problems, "nil *amqp.Connection")
-	} else if c.conn.IsRecoveryEnabled() {
-		problems = append(problems, "the connection has automatic recovery on (amqp.Config.Recovery): grace components cannot account for deliveries and confirms across a reconnect; leave it off and let the app stop and be restarted")
+// Validate reports a nil connection, one with automatic recovery on, and bad options, as a
+// *grace.ConfigError.
+func (c *Conn) Validate() error { return c.cfg.validate(connProblems(c.conn)...) }
+
+// connProblems names what makes conn unusable by the components: nil, or automatic recovery on.
+func connProblems(conn *amqp.Connection) []string {
+	switch {
+	case conn == nil:
+		return []string{"nil *amqp.Connection"}
+	case conn.IsRecoveryEnabled():
+		return []string{"the connection has automatic recovery on (amqp.Config.Recovery): grace components cannot account for deliveries and confirms across a reconnect; leave it off and let the app stop and be restarted"}
 	}
-	problems = append(problems, c.cfg.problems...)
-	if len(problems) > 0 {
-		return &ConfigError{Problems: problems}
+	return nil
+}
+
+// Start checks the configuration (Validate) and that the connection is open, and starts
+// listening for its close and for connection.blocked notifications.
+func (c *Conn) Start(ctx context.Context) error {
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	if c.conn.IsClosed() {
 		return fmt.Errorf("amqp connection: %w", amqp.ErrClosed)

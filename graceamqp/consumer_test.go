@@ -98,8 +98,8 @@ func TestRestartsLoseNothing(t *testing.T) {
 }
 
 // TestHandlerCutAtCutPoint: a handler that does not finish by the cut point has its ctx cancelled
-// with cause ErrCut; the stop ends within the component's limit and the delivery goes back to
-// the broker, counted as handed back, not lost.
+// with cause grace.ErrCut; the stop ends within the component's limit with a CutError (one
+// message), and the delivery goes back to the broker, counted as handed back, not lost.
 func TestHandlerCutAtCutPoint(t *testing.T) {
 	const n = 5
 	url := brokerURL(t)
@@ -125,14 +125,17 @@ func TestHandlerCutAtCutPoint(t *testing.T) {
 	r.App.Stop("test")
 	rep := r.Wait(t).Report
 	testkit.StoppedWithin(t, rep, "consumer", limit)
-	if cause := testkit.Recv(t, causes, time.Second, "the handler's ctx cause"); !errors.Is(cause, graceamqp.ErrCut) {
-		t.Errorf("handler's ctx cause %v, want ErrCut", cause)
+	if cause := testkit.Recv(t, causes, time.Second, "the handler's ctx cause"); !errors.Is(cause, grace.ErrCut) {
+		t.Errorf("handler's ctx cause %v, want grace.ErrCut", cause)
+	}
+	if n, unit, ok := testkit.Cut(rep.Component("consumer").Err); !ok || n != 1 || unit != "messages" {
+		t.Errorf("stop error %v: cut %d %s (a cut error: %v), want 1 messages", rep.Component("consumer").Err, n, unit, ok)
 	}
 	if got, want := rep.Component("consumer").Account, (grace.Account{Unit: "messages", HandedBack: n}); got != want {
 		t.Errorf("account %+v, want %+v (the cut delivery and the prefetched ones)", got, want)
 	}
-	if rep.ExitCode != grace.ExitClean {
-		t.Errorf("exit %d, want clean: handed back is not lost:\n%s", rep.ExitCode, rep)
+	if rep.Lost != 0 {
+		t.Errorf("lost %d, want 0: handed back is not lost:\n%s", rep.Lost, rep)
 	}
 	a.waitReady(t, q, n)
 }
@@ -225,10 +228,10 @@ func TestConfigErrors(t *testing.T) {
 	app := testkit.NewApp()
 	app.Add("consumer", graceamqp.NewConsumer(nil, "", nil, graceamqp.WithPrefetch(0), graceamqp.WithCutMargin(-time.Second)))
 	_, err := app.Run(context.Background())
-	if !errors.Is(err, graceamqp.ErrInvalid) {
-		t.Fatalf("error %v, want ErrInvalid", err)
+	if !errors.Is(err, grace.ErrInvalid) {
+		t.Fatalf("error %v, want grace.ErrInvalid", err)
 	}
-	for _, want := range []string{"nil *amqp.Connection", "queue name", "nil handler", "prefetch must be positive, got 0", "cut margin"} {
+	for _, want := range []string{`component "consumer": nil *amqp.Connection`, `component "consumer": queue name`, `component "consumer": nil handler`, `component "consumer": prefetch must be positive, got 0`, `component "consumer": cut margin must not be negative, got -1s`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}
@@ -250,8 +253,8 @@ func TestRecoveryRefused(t *testing.T) {
 	} {
 		app := testkit.NewApp()
 		app.Add("c", c)
-		if _, err := app.Run(context.Background()); !errors.Is(err, graceamqp.ErrInvalid) || !strings.Contains(err.Error(), "automatic recovery") {
-			t.Errorf("%T: error %v, want ErrInvalid naming automatic recovery", c, err)
+		if _, err := app.Run(context.Background()); !errors.Is(err, grace.ErrInvalid) || !strings.Contains(err.Error(), `component "c": the connection has automatic recovery`) {
+			t.Errorf("%T: error %v, want grace.ErrInvalid naming automatic recovery", c, err)
 		}
 	}
 }

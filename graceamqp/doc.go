@@ -19,7 +19,7 @@
 // handled. At its turn to stop it cancels the subscription (no new deliveries), lets the
 // handler finish the delivery in hand and acks it, hands back with a nack and requeue the
 // deliveries prefetched but not started, and closes its channel. At its cut point the handler's
-// ctx is cancelled (cause [ErrCut]) and the consumer stops waiting for the broker.
+// ctx is cancelled (cause grace.ErrCut) and the consumer stops waiting for the broker.
 //
 // Delivery is at least once. A clean stop handles nothing twice and loses nothing: what the
 // handler did not finish goes back to the broker, which delivers it again at once, and the

@@ -13,7 +13,8 @@ import (
 const DefaultPrefetch = 50
 
 // Option configures a [Conn], a [Consumer] or a [Publisher]. Each takes the options that apply
-// to it and ignores the others.
+// to it and ignores the others. A bad option does not fail the constructor: the component's
+// Validate reports it, with every other problem, before anything starts.
 type Option interface {
 	apply(*config)
 }
@@ -30,6 +31,15 @@ type config struct {
 type option func(*config)
 
 func (o option) apply(c *config) { o(c) }
+
+// validate returns the problems the options collected, and more, as a *grace.ConfigError, or
+// nil.
+func (c *config) validate(more ...string) error {
+	if problems := append(more, c.problems...); len(problems) > 0 {
+		return &grace.ConfigError{Problems: problems}
+	}
+	return nil
+}
 
 func newConfig(opts []Option) config {
 	c := config{prefetch: DefaultPrefetch, cutMargin: grace.DefaultCutMargin}

@@ -105,6 +105,9 @@ func TestBrokerUnreachableAtStop(t *testing.T) {
 		if err == nil || rep.Lost != 5 {
 			t.Errorf("lost %d (want the 5 publishes after the partition), error %v", rep.Lost, err)
 		}
+		if n, unit, ok := testkit.Cut(rep.Component("publisher").Err); !ok || n != 5 || unit != "messages" {
+			t.Errorf("publisher's error %v: cut %d %s (a cut error: %v), want the 5 unconfirmed messages", rep.Component("publisher").Err, n, unit, ok)
+		}
 	})
 	b := startPrivateBroker(t) // for the memory alarm and the freeze
 	t.Run("blocked", func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
@@ -66,4 +67,10 @@ func atoiT(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// cutRecords reports whether err is a cut error (grace.ErrCut, grace.CutError) counting n records.
+func cutRecords(err error, n int64) bool {
+	got, unit, ok := testkit.Cut(err)
+	return ok && unit == "records" && int64(got) == n
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gracekit/grace"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -14,22 +15,19 @@ import (
 // to stop, and the bound on records handled twice after a crash.
 const DefaultMaxPollRecords = 100
 
-// LeaveAfterDeadline is how long a [Consumer] whose stop was cut off at its deadline keeps
-// trying, in the background, to leave its group before it cancels its requests and closes.
-// Without the leave, the group would hand the consumer's partitions to others only after the
-// session timeout (45 s by default).
-const LeaveAfterDeadline = time.Second
-
-// Option configures a [Consumer].
+// Option configures a [Consumer] or a [Producer]. Each takes the options that apply to it and
+// ignores the others. A bad option does not fail the constructor: the component's Validate
+// reports it, with every other problem, before anything starts.
 type Option interface {
 	apply(*config)
 }
 
 type config struct {
-	client   []kgo.Opt
-	maxPoll  int
-	logger   *slog.Logger
-	problems []string
+	client    []kgo.Opt
+	maxPoll   int
+	cutMargin time.Duration
+	logger    *slog.Logger
+	problems  []string
 }
 
 type option func(*config)
@@ -37,16 +35,22 @@ type option func(*config)
 func (o option) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{maxPoll: DefaultMaxPollRecords}
+	c := config{maxPoll: DefaultMaxPollRecords, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
 		}
 	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
 	return c
+}
+
+// validate returns the problems the options collected, and more, as a *grace.ConfigError, or
+// nil.
+func (c *config) validate(more ...string) error {
+	if problems := append(more, c.problems...); len(problems) > 0 {
+		return &grace.ConfigError{Problems: problems}
+	}
+	return nil
 }
 
 // WithClientOptions adds options for the consumer's franz-go client: at least the seed brokers
@@ -71,8 +75,26 @@ func WithMaxPollRecords(n int) Option {
 	})
 }
 
+// WithCutMargin sets how long before its stop deadline the component cuts what it still has in
+// hand (default [grace.DefaultCutMargin]; the rule is [grace.CutAt]): the consumer cancels its
+// handler's ctx and hands the rest of the batch back, keeping the margin to commit, leave its
+// group and close; the producer stops flushing and closes its client, failing the records still
+// buffered. Must not be negative.
+func WithCutMargin(d time.Duration) Option {
+	return option(func(c *config) {
+		if d < 0 {
+			c.problems = append(c.problems, fmt.Sprintf("cut margin must not be negative, got %v", d))
+		}
+		c.cutMargin = d
+	})
+}
+
 // WithLogger sets where the consumer logs fetch and commit errors that it retries rather than
-// returns. The default is slog.Default().
+// returns. The default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) { c.logger = l })
+	return option(func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	})
 }

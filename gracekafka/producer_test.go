@@ -100,7 +100,7 @@ func TestProducerUnreachableAtStop(t *testing.T) {
 		t.Errorf("stop took %v with the broker gone, limit %v", took, limit)
 	}
 	var ue *gracekafka.UndeliveredError
-	if !errors.As(res.Err, &ue) || !errors.Is(res.Err, gracekafka.ErrUndelivered) || !errors.Is(res.Err, context.DeadlineExceeded) {
+	if !errors.As(res.Err, &ue) || !errors.Is(res.Err, gracekafka.ErrUndelivered) || !errors.Is(res.Err, context.DeadlineExceeded) || !cutRecords(ue, ue.Records) {
 		t.Fatalf("error %v, want an UndeliveredError caused by the stop deadline:\n%s", res.Err, rep)
 	}
 	errs := wait()

@@ -282,7 +282,8 @@ func TestStartErrors(t *testing.T) {
 		{"bad batch", gracenats.NewConsumer(js, stream, consumer, ok, gracenats.WithBatch(0)), "batch must be positive, got 0", true},
 		{"nil handler", gracenats.NewConsumer(js, stream, consumer, nil), "nil handler", true},
 		{"empty names", gracenats.NewConsumer(js, "", "", ok), "must not be empty", true},
-		{"nil conn", gracenats.NewConn(nil), "nil *nats.Conn", false},
+		{"nil conn", gracenats.NewConn(nil), "nil *nats.Conn", true},
+		{"bad cut margin", gracenats.NewPublisher(js, gracenats.WithCutMargin(-time.Second)), `component "c": cut margin must not be negative, got -1s`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -292,7 +293,7 @@ func TestStartErrors(t *testing.T) {
 			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("exit %d, error %v; want a failed start mentioning %q", rep.ExitCode, err, tc.want)
 			}
-			if tc.invalid != errors.Is(err, gracenats.ErrInvalid) {
+			if tc.invalid != errors.Is(err, grace.ErrInvalid) {
 				t.Errorf("errors.Is(%v, ErrInvalid) = %v, want %v", err, !tc.invalid, tc.invalid)
 			}
 		})

@@ -198,3 +198,9 @@ func await(t *testing.T, ch <-chan struct{}, what string) {
 	t.Helper()
 	testkit.Await(t, ch, 20*time.Second, what)
 }
+
+// cutMessages reports whether err is a cut error (grace.ErrCut, grace.CutError) counting messages.
+func cutMessages(err error) bool {
+	_, unit, ok := testkit.Cut(err)
+	return ok && unit == "messages"
+}

@@ -3,21 +3,27 @@ package gracenats
 import (
 	"fmt"
 	"log/slog"
+	"time"
+
+	"github.com/gracekit/grace"
 )
 
 // DefaultBatch is how many messages a [Consumer] keeps pulled ahead of its handler, unless
 // [WithBatch] says otherwise.
 const DefaultBatch = 100
 
-// Option configures a [Consumer].
+// Option configures a [Conn], a [Consumer] or a [Publisher]. Each takes the options that apply
+// to it and ignores the others. A bad option does not fail the constructor: the component's
+// Validate reports it, with every other problem, before anything starts.
 type Option interface {
 	apply(*config)
 }
 
 type config struct {
-	batch    int
-	logger   *slog.Logger
-	problems []string
+	batch     int
+	cutMargin time.Duration
+	logger    *slog.Logger
+	problems  []string
 }
 
 type option func(*config)
@@ -25,14 +31,11 @@ type option func(*config)
 func (o option) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{batch: DefaultBatch}
+	c := config{batch: DefaultBatch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
 		}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
 	}
 	return c
 }
@@ -53,8 +56,33 @@ func WithBatch(n int) Option {
 	})
 }
 
+// WithCutMargin sets how long before its stop deadline the component cuts what it still has in
+// hand (default [grace.DefaultCutMargin]; the rule is [grace.CutAt]): the connection stops
+// draining and closes, the publisher stops waiting for acknowledgements, the consumer drains its
+// pull while its handler is still busy. Must not be negative.
+func WithCutMargin(d time.Duration) Option {
+	return option(func(c *config) {
+		if d < 0 {
+			c.problems = append(c.problems, fmt.Sprintf("cut margin must not be negative, got %v", d))
+		}
+		c.cutMargin = d
+	})
+}
+
 // WithLogger sets where the consumer logs errors it gets past (a failed ack, a pull error). The
-// default is slog.Default().
+// default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) { c.logger = l })
+	return option(func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	})
+}
+
+// validate returns the problems the options collected as a *grace.ConfigError, or nil.
+func (c *config) validate(more ...string) error {
+	if problems := append(more, c.problems...); len(problems) > 0 {
+		return &grace.ConfigError{Problems: problems}
+	}
+	return nil
 }
