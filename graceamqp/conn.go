@@ -54,17 +54,18 @@ func NewConn(conn *amqp.Connection, opts ...Option) *Conn {
 
 // Validate reports a nil connection, one with automatic recovery on, and bad options, as a
 // *grace.ConfigError.
-func (c *Conn) Validate() error { return c.cfg.validate(connProblems(c.conn)...) }
+func (c *Conn) Validate() error { return c.cfg.Err(connProblem(c.conn)) }
 
-// connProblems names what makes conn unusable by the components: nil, or automatic recovery on.
-func connProblems(conn *amqp.Connection) []string {
+// connProblem names what makes conn unusable by the components — nil, or automatic recovery on —
+// or returns "".
+func connProblem(conn *amqp.Connection) string {
 	switch {
 	case conn == nil:
-		return []string{"nil *amqp.Connection"}
+		return "nil *amqp.Connection"
 	case conn.IsRecoveryEnabled():
-		return []string{"the connection has automatic recovery on (amqp.Config.Recovery): grace components cannot account for deliveries and confirms across a reconnect; leave it off and let the app stop and be restarted"}
+		return "the connection has automatic recovery on (amqp.Config.Recovery): grace components cannot account for deliveries and confirms across a reconnect; leave it off and let the app stop and be restarted"
 	}
-	return nil
+	return ""
 }
 
 // Start checks the configuration (Validate) and that the connection is open, and starts

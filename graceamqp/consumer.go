@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -85,14 +86,9 @@ func NewConsumer(conn *amqp.Connection, queue string, handle Handler, opts ...Op
 // with automatic recovery on), an empty queue name, a nil handler, bad options — as a
 // *grace.ConfigError.
 func (c *Consumer) Validate() error {
-	problems := connProblems(c.conn)
-	if c.queue == "" {
-		problems = append(problems, "queue name must not be empty")
-	}
-	if c.handle == nil {
-		problems = append(problems, "nil handler")
-	}
-	return c.cfg.validate(problems...)
+	return c.cfg.Err(connProblem(c.conn),
+		option.Check(c.queue == "", "queue name must not be empty"),
+		option.Check(c.handle == nil, "nil handler"))
 }
 
 // Start checks the configuration (Validate), opens the consumer's channel, sets its prefetch count and

@@ -37,7 +37,7 @@ func TestStopFinishesInHandHandsBackPrefetched(t *testing.T) {
 		handled.Add(1)
 		return nil
 	}, graceamqp.WithPrefetch(prefetch))
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", cons, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "consumer", C: cons})
 	testkit.Await(t, started, 20*time.Second, "the first delivery in the handler")
 	a.waitReady(t, q, n-prefetch) // the broker sent a full prefetch
 
@@ -81,7 +81,7 @@ func TestRestartsLoseNothing(t *testing.T) {
 			time.Sleep(200 * time.Microsecond) // some work, so the stop lands mid-stream
 			return tl.Add(d.Body)
 		}, graceamqp.WithPrefetch(50))
-		return runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", cons, nil})
+		return testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "consumer", C: cons})
 	}, func(run int, rep *grace.Report) {
 		acc := rep.Component("consumer").Account
 		if acc.Lost != 0 {
@@ -118,8 +118,8 @@ func TestHandlerCutAtCutPoint(t *testing.T) {
 		return ctx.Err()
 	})
 	const limit = time.Second
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil},
-		component{"consumer", cons, []grace.ComponentOption{grace.StopTimeout(limit)}})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)},
+		component{Name: "consumer", C: cons, Opts: []grace.ComponentOption{grace.StopTimeout(limit)}})
 	testkit.Await(t, started, 20*time.Second, "a delivery in the handler")
 	a.waitReady(t, q, 0)
 	r.App.Stop("test")
@@ -161,8 +161,8 @@ func TestAutoAckStopCountsLost(t *testing.T) {
 			return ctx.Err()
 		}
 	}, graceamqp.WithAutoAck())
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil},
-		component{"consumer", cons, []grace.ComponentOption{grace.StopTimeout(500 * time.Millisecond)}})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)},
+		component{Name: "consumer", C: cons, Opts: []grace.ComponentOption{grace.StopTimeout(500 * time.Millisecond)}})
 	testkit.Until(t, 20*time.Second, "20 messages handled", func() bool { return handled.Load() >= 20 })
 	r.App.Stop("test")
 	res := r.Wait(t)
@@ -193,7 +193,7 @@ func TestHandlerErrorHandsBackAndStops(t *testing.T) {
 		}
 		return nil
 	}, graceamqp.WithPrefetch(1))
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", cons, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "consumer", C: cons})
 	res := r.Wait(t)
 	var he *graceamqp.HandlerError
 	if !errors.As(res.Err, &he) || !errors.Is(res.Err, boom) || he.Queue != q {
@@ -213,7 +213,7 @@ func TestQueueDeletedStopsApp(t *testing.T) {
 	q := a.queue(t)
 	conn := dial(t, url)
 	cons := graceamqp.NewConsumer(conn, q, func(ctx context.Context, d amqp.Delivery) error { return nil })
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", cons, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "consumer", C: cons})
 	if _, err := a.ch.QueueDelete(q, false, false, false); err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +231,7 @@ func TestConfigErrors(t *testing.T) {
 	if !errors.Is(err, grace.ErrInvalid) {
 		t.Fatalf("error %v, want grace.ErrInvalid", err)
 	}
-	for _, want := range []string{`component "consumer": nil *amqp.Connection`, `component "consumer": queue name`, `component "consumer": nil handler`, `component "consumer": prefetch must be positive, got 0`, `component "consumer": cut margin must not be negative, got -1s`} {
+	for _, want := range []string{`component "consumer": nil *amqp.Connection`, `component "consumer": queue name`, `component "consumer": nil handler`, `component "consumer": prefetch must be positive, got 0`, `component "consumer": cut margin must be positive, got -1s`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %q", err, want)
 		}

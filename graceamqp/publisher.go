@@ -50,7 +50,7 @@ func NewPublisher(conn *amqp.Connection, opts ...Option) *Publisher {
 
 // Validate reports a nil connection, one with automatic recovery on, and bad options, as a
 // *grace.ConfigError.
-func (p *Publisher) Validate() error { return p.cfg.validate(connProblems(p.conn)...) }
+func (p *Publisher) Validate() error { return p.cfg.Err(connProblem(p.conn)) }
 
 // Start checks the configuration (Validate), opens the publisher's channel and puts it in
 // confirm mode, bounded by ctx.

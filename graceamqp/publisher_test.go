@@ -23,7 +23,7 @@ func TestPublisherStopWaitsForConfirms(t *testing.T) {
 	q := a.queue(t)
 	conn := dial(t, url)
 	pub := graceamqp.NewPublisher(conn)
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "publisher", C: pub})
 
 	var taken int
 	var wg sync.WaitGroup
@@ -60,7 +60,7 @@ func TestPublishWaitsForConfirm(t *testing.T) {
 	q := a.queue(t)
 	conn := dial(t, url)
 	pub := graceamqp.NewPublisher(conn)
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "publisher", C: pub})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := range 3 {
@@ -93,7 +93,7 @@ func TestPublishRefusedIsLost(t *testing.T) {
 	t.Cleanup(func() { a.ch.QueueDelete(q, false, false, false) })
 	conn := dial(t, url)
 	pub := graceamqp.NewPublisher(conn)
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "publisher", C: pub})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := pub.Publish(ctx, "", q, amqp.Publishing{Body: []byte("1")}); err != nil {

@@ -68,7 +68,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 	conn := dial(t, url)
 	last := graceamqp.NewConsumer(conn, q, func(ctx context.Context, d amqp.Delivery) error { return handle(d) },
 		graceamqp.WithPrefetch(prefetch))
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"consumer", last, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "consumer", C: last})
 	tl.WaitDistinct(t, n, 20*time.Second)
 	adm.waitReady(t, q, 0)
 	r.App.Stop("test")

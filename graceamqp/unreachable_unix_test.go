@@ -45,10 +45,10 @@ func TestBrokerUnreachableAtStop(t *testing.T) {
 		}, graceamqp.WithPrefetch(10), graceamqp.WithLogger(testkit.QuietLogger()))
 		pub := graceamqp.NewPublisher(conn, graceamqp.WithLogger(testkit.QuietLogger()))
 		gc := graceamqp.NewConn(conn, graceamqp.WithLogger(testkit.QuietLogger()))
-		r := runApp(t,
-			component{"amqp", gc, []grace.ComponentOption{grace.StopTimeout(limit)}},
-			component{"consumer", cons, []grace.ComponentOption{grace.StopTimeout(limit), grace.DependsOn("amqp")}},
-			component{"publisher", pub, []grace.ComponentOption{grace.StopTimeout(limit), grace.DependsOn("amqp")}})
+		r := testkit.RunComponents(t,
+			component{Name: "amqp", C: gc, Opts: []grace.ComponentOption{grace.StopTimeout(limit)}},
+			component{Name: "consumer", C: cons, Opts: []grace.ComponentOption{grace.StopTimeout(limit), grace.DependsOn("amqp")}},
+			component{Name: "publisher", C: pub, Opts: []grace.ComponentOption{grace.StopTimeout(limit), grace.DependsOn("amqp")}})
 		testkit.Until(t, 20*time.Second, "some messages handled", func() bool { return handled.Load() > 0 })
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -85,14 +86,7 @@ func (c *Consumer) Closed() <-chan struct{} { return c.closed }
 // Validate reports what is wrong with the consumer's configuration — an empty group name, a nil
 // handler, bad options — as a *grace.ConfigError.
 func (c *Consumer) Validate() error {
-	var problems []string
-	if c.group == "" {
-		problems = append(problems, "empty consumer group name")
-	}
-	if c.handle == nil {
-		problems = append(problems, "nil handler")
-	}
-	return c.cfg.validate(problems...)
+	return c.cfg.Err(option.Check(c.group == "", "empty consumer group name"), option.Check(c.handle == nil, "nil handler"))
 }
 
 // Start checks the configuration (Validate), creates the client and pings the brokers with ctx,

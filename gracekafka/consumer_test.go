@@ -26,7 +26,7 @@ func consumerFor(addrs []string, group string, maxPoll int, h gracekafka.Handler
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		),
 		gracekafka.WithMaxPollRecords(maxPoll),
-		gracekafka.WithLogger(quietLogger()),
+		gracekafka.WithLogger(testkit.QuietLogger()),
 	)
 }
 
@@ -368,7 +368,7 @@ func TestStartErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()), grace.WithStartTimeout(2*time.Second))
+			app := grace.New(grace.WithSignals(), grace.WithLogger(testkit.QuietLogger()), grace.WithStartTimeout(2*time.Second))
 			app.Add("consumer", tc.c)
 			rep, err := app.Run(context.Background())
 			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -2,9 +2,6 @@ package gracekafka_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -23,13 +20,9 @@ import (
 const topic = "events"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		os.Exit(childMain())
-	}
+	testkit.RunChild(childEnv, childMain)
 	goleak.VerifyTestMain(m)
 }
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newCluster(t *testing.T) *kfake.Cluster {
 	t.Helper()

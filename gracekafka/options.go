@@ -1,12 +1,12 @@
 package gracekafka
 
 import (
-	"fmt"
 	"log/slog"
 	"slices"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -27,12 +27,12 @@ type config struct {
 	maxPoll   int
 	cutMargin time.Duration
 	logger    *slog.Logger
-	problems  []string
+	option.Problems
 }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
 	c := config{maxPoll: DefaultMaxPollRecords, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
@@ -44,15 +44,6 @@ func newConfig(opts []Option) config {
 	return c
 }
 
-// validate returns the problems the options collected, and more, as a *grace.ConfigError, or
-// nil.
-func (c *config) validate(more ...string) error {
-	if problems := append(more, c.problems...); len(problems) > 0 {
-		return &grace.ConfigError{Problems: problems}
-	}
-	return nil
-}
-
 // WithClientOptions adds options for the consumer's franz-go client: at least the seed brokers
 // (kgo.SeedBrokers), the group (kgo.ConsumerGroup) and what to consume (kgo.ConsumeTopics or
 // kgo.ConsumeRegex). Options from several calls add up, in order.
@@ -60,16 +51,16 @@ func (c *config) validate(more ...string) error {
 // The consumer sets kgo.AutoCommitMarks, kgo.BlockRebalanceOnPoll, kgo.OnPartitionsRevoked and
 // kgo.WithContext itself, after these options, so passing them here has no effect.
 func WithClientOptions(opts ...kgo.Opt) Option {
-	return option(func(c *config) { c.client = append(c.client, slices.Clone(opts)...) })
+	return optionFunc(func(c *config) { c.client = append(c.client, slices.Clone(opts)...) })
 }
 
 // WithMaxPollRecords sets how many records one poll returns at most (default
 // [DefaultMaxPollRecords]). A smaller batch means a quicker soft stop and fewer records handled
 // twice after a crash; a larger one, fewer offset commits. Must be positive.
 func WithMaxPollRecords(n int) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if n <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("max poll records must be positive, got %d", n))
+			c.Addf("max poll records must be positive, got %d", n)
 		}
 		c.maxPoll = n
 	})
@@ -79,20 +70,15 @@ func WithMaxPollRecords(n int) Option {
 // hand (default [grace.DefaultCutMargin]; the rule is [grace.CutAt]): the consumer cancels its
 // handler's ctx and hands the rest of the batch back, keeping the margin to commit, leave its
 // group and close; the producer stops flushing and closes its client, failing the records still
-// buffered. Must not be negative.
+// buffered. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return option(func(c *config) {
-		if d < 0 {
-			c.problems = append(c.problems, fmt.Sprintf("cut margin must not be negative, got %v", d))
-		}
-		c.cutMargin = d
-	})
+	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
 }
 
 // WithLogger sets where the consumer logs fetch and commit errors that it retries rather than
 // returns. The default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if l != nil {
 			c.logger = l
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/cutctx"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -39,10 +40,7 @@ func NewProducer(cl *kgo.Client, opts ...Option) *Producer {
 
 // Validate reports a nil client and the options that are wrong, as a *grace.ConfigError.
 func (p *Producer) Validate() error {
-	if p.cl == nil {
-		return p.cfg.validate("nil *kgo.Client")
-	}
-	return p.cfg.validate()
+	return p.cfg.Err(option.Check(p.cl == nil, "nil *kgo.Client"))
 }
 
 // Client returns the client.

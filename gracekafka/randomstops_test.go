@@ -38,7 +38,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 				kgo.RebalanceTimeout(500*time.Millisecond),
 			),
 			gracekafka.WithMaxPollRecords(maxPoll),
-			gracekafka.WithLogger(quietLogger()),
+			gracekafka.WithLogger(testkit.QuietLogger()),
 		)
 	}
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/cutctx"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/nats-io/nats.go"
 )
 
@@ -102,10 +103,7 @@ func (c *Conn) Closed() <-chan struct{} { return c.closed }
 
 // Validate reports a nil connection and the options that are wrong, as a *grace.ConfigError.
 func (c *Conn) Validate() error {
-	if c.nc == nil {
-		return c.cfg.validate("nil *nats.Conn")
-	}
-	return c.cfg.validate()
+	return c.cfg.Err(option.Check(c.nc == nil, "nil *nats.Conn"))
 }
 
 // Start checks that the server answers: a round trip (flush) bounded by ctx, so an unreachable

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracenats"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go"
 )
 
@@ -48,7 +49,7 @@ func TestDrainFinishesSubscriptions(t *testing.T) {
 	}
 	watcher.Flush()
 
-	r := runApp(t, component{"nats", conn, nil})
+	r := testkit.RunComponents(t, component{Name: "nats", C: conn})
 	pub := connect(t, url)
 	for i := range n {
 		pub.Publish(subject, []byte(strconv.Itoa(i)))
@@ -103,7 +104,7 @@ func TestDrainBoundedByDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc.Flush()
-	r := runApp(t, component{"nats", conn, []grace.ComponentOption{grace.StopTimeout(limit)}})
+	r := testkit.RunComponents(t, component{Name: "nats", C: conn, Opts: []grace.ComponentOption{grace.StopTimeout(limit)}})
 	nc.Publish(subject, nil)
 	await(t, entered, "the handler to get the message")
 	begin := time.Now()
@@ -131,7 +132,7 @@ func TestDrainTimeoutReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc.Flush()
-	r := runApp(t, component{"nats", conn, []grace.ComponentOption{grace.StopTimeout(10 * time.Second)}})
+	r := testkit.RunComponents(t, component{Name: "nats", C: conn, Opts: []grace.ComponentOption{grace.StopTimeout(10 * time.Second)}})
 	nc.Publish(subject, nil)
 	await(t, entered, "the handler to get the message")
 	r.App.Stop("test")
@@ -145,7 +146,7 @@ func TestDrainTimeoutReported(t *testing.T) {
 func TestStartFailsOnClosedConn(t *testing.T) {
 	nc := connect(t, serverURL(t))
 	nc.Close()
-	app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()))
+	app := grace.New(grace.WithSignals(), grace.WithLogger(testkit.QuietLogger()))
 	app.Add("nats", gracenats.NewConn(nc))
 	rep, err := app.Run(context.Background())
 	if rep.ExitCode != grace.ExitStartFailed || err == nil {

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -71,17 +72,12 @@ func NewConsumer(js jetstream.JetStream, stream, consumer string, handle Handler
 // Validate reports what is wrong with the consumer's configuration — a nil JetStream context,
 // empty names, a nil handler, bad options — as a *grace.ConfigError.
 func (c *Consumer) Validate() error {
-	var problems []string
-	if c.js == nil {
-		problems = append(problems, "nil jetstream.JetStream")
-	}
-	if c.stream == "" || c.name == "" {
-		problems = append(problems, fmt.Sprintf("stream and consumer names must not be empty, got %q and %q", c.stream, c.name))
-	}
-	if c.handle == nil {
-		problems = append(problems, "nil handler")
-	}
-	return c.cfg.validate(problems...)
+	return c.cfg.Err(
+		option.Check(c.js == nil, "nil jetstream.JetStream"),
+		option.Check(c.stream == "" || c.name == "",
+			fmt.Sprintf("stream and consumer names must not be empty, got %q and %q", c.stream, c.name)),
+		option.Check(c.handle == nil, "nil handler"),
+	)
 }
 
 // Start checks the configuration (Validate) and looks the consumer up with ctx, so a missing

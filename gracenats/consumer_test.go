@@ -26,10 +26,10 @@ func service(t *testing.T, url, stream, consumer string, batch int, h gracenats.
 		t.Fatal(err)
 	}
 	conn := gracenats.NewConn(nc)
-	cons := gracenats.NewConsumer(js, stream, consumer, h, gracenats.WithBatch(batch), gracenats.WithLogger(quietLogger()))
+	cons := gracenats.NewConsumer(js, stream, consumer, h, gracenats.WithBatch(batch), gracenats.WithLogger(testkit.QuietLogger()))
 	return conn, cons, []component{
-		{"nats", conn, []grace.ComponentOption{grace.StopTimeout(limit)}},
-		{"orders", cons, []grace.ComponentOption{grace.StopTimeout(limit)}},
+		{Name: "nats", C: conn, Opts: []grace.ComponentOption{grace.StopTimeout(limit)}},
+		{Name: "orders", C: cons, Opts: []grace.ComponentOption{grace.StopTimeout(limit)}},
 	}
 }
 
@@ -82,7 +82,7 @@ func TestRestartsLoseNothing(t *testing.T) {
 	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
 		var cs []component
 		conn, _, cs = service(t, url, stream, consumer, batch, handle, 10*time.Second)
-		return runApp(t, cs...)
+		return testkit.RunComponents(t, cs...)
 	}, func(run int, _ *grace.Report) {
 		select {
 		case <-conn.Closed():
@@ -119,7 +119,7 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 		})
 		return tl.Add(msg.Data())
 	}, 10*time.Second)
-	r := runApp(t, cs...)
+	r := testkit.RunComponents(t, cs...)
 	await(t, entered, "the handler to get the first message")
 	r.App.Stop("test")
 	await(t, r.App.Await(grace.PhaseStopping), "the stop")
@@ -137,7 +137,7 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 
 	tl.NextRun()
 	_, _, cs = service(t, url, stream, consumer, 50, handler(tl), 10*time.Second)
-	r = runApp(t, cs...)
+	r = testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
 	r.App.Stop("test")
 	r.Wait(t)
@@ -172,7 +172,7 @@ func TestHardStopRedelivers(t *testing.T) {
 		}
 		return tl.Add(msg.Data())
 	}, limit)
-	r := runApp(t, cs...)
+	r := testkit.RunComponents(t, cs...)
 	await(t, entered, "the handler to get the first message")
 	r.App.Stop("test")
 	rep := r.Wait(t).Report
@@ -186,7 +186,7 @@ func TestHardStopRedelivers(t *testing.T) {
 
 	tl.NextRun()
 	_, _, cs = service(t, url, stream, consumer, 5, handler(tl), 10*time.Second)
-	r = runApp(t, cs...)
+	r = testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second) // the nak makes it come back at once, not after a minute
 	r.App.Stop("test")
 	r.Wait(t)
@@ -212,7 +212,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 		}
 		return tl.Add(msg.Data())
 	}, 5*time.Second)
-	r := runApp(t, cs...)
+	r := testkit.RunComponents(t, cs...)
 	res := r.Wait(t)
 	rep := res.Report
 	var he *gracenats.HandlerError
@@ -221,7 +221,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	}
 	tl.NextRun()
 	_, _, cs = service(t, url, stream, consumer, 10, handler(tl), 5*time.Second)
-	r = runApp(t, cs...)
+	r = testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second)
 	r.App.Stop("test")
 	r.Wait(t)
@@ -247,8 +247,8 @@ func TestPanicRestartHandsBack(t *testing.T) {
 		}
 		return tl.Add(msg.Data())
 	}, 5*time.Second)
-	cs[1].opts = append(cs[1].opts, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
-	r := runApp(t, cs...)
+	cs[1].Opts = append(cs[1].Opts, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
+	r := testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second)
 	r.App.Stop("test")
 	rep := r.Wait(t).Report
@@ -283,11 +283,11 @@ func TestStartErrors(t *testing.T) {
 		{"nil handler", gracenats.NewConsumer(js, stream, consumer, nil), "nil handler", true},
 		{"empty names", gracenats.NewConsumer(js, "", "", ok), "must not be empty", true},
 		{"nil conn", gracenats.NewConn(nil), "nil *nats.Conn", true},
-		{"bad cut margin", gracenats.NewPublisher(js, gracenats.WithCutMargin(-time.Second)), `component "c": cut margin must not be negative, got -1s`, true},
+		{"bad cut margin", gracenats.NewPublisher(js, gracenats.WithCutMargin(-time.Second)), `component "c": cut margin must be positive, got -1s`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()), grace.WithStartTimeout(5*time.Second))
+			app := grace.New(grace.WithSignals(), grace.WithLogger(testkit.QuietLogger()), grace.WithStartTimeout(5*time.Second))
 			app.Add("c", tc.c)
 			rep, err := app.Run(context.Background())
 			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -36,8 +36,8 @@ func TestHandBackWithPullRequestOpen(t *testing.T) {
 			return tl.Add(msg.Data())
 		}, 10*time.Second)
 		spy := &stopSpy{Consumer: cons, called: make(chan struct{})}
-		cs[1].c = spy
-		r := runApp(t, cs...)
+		cs[1].C = spy
+		r := testkit.RunComponents(t, cs...)
 		await(t, entered, "the handler to get the first message")
 		ackPending(t, url, stream, consumer, n) // all n delivered: n-1 pulled ahead, the request still open
 		r.App.Stop("test")
@@ -59,7 +59,7 @@ func TestHandBackWithPullRequestOpen(t *testing.T) {
 		// the stop is not handled again.
 		tl.NextRun()
 		_, _, cs = service(t, url, stream, consumer, batch, handler(tl), 10*time.Second)
-		r = runApp(t, cs...)
+		r = testkit.RunComponents(t, cs...)
 		tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
 		settledSoon(t, url, stream, consumer, 2*time.Second)
 		r.App.Stop("test")

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -15,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -27,13 +24,9 @@ import (
 // private one from the same binary.
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		os.Exit(childMain())
-	}
+	testkit.RunChild(childEnv, childMain)
 	goleak.VerifyTestMain(m)
 }
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // serverURL returns the shared server's URL (GRACE_TEST_NATS_URL), or starts a private server
 // for the test when it is unset.
@@ -176,22 +169,8 @@ func publishN(t *testing.T, url, stream string, n int) {
 	}
 }
 
-type component struct {
-	name string
-	c    any
-	opts []grace.ComponentOption
-}
-
-// runApp runs an app of the components cs, which takes its signals from the test, and waits
-// until it is ready.
-func runApp(t *testing.T, cs ...component) *testkit.Signalled {
-	t.Helper()
-	return testkit.RunSignalled(t, func(app *grace.App) {
-		for _, c := range cs {
-			app.Add(c.name, c.c, c.opts...)
-		}
-	}, grace.WithBudget(20*time.Second))
-}
+// component is a component of an app a test builds.
+type component = testkit.Component
 
 // await waits for ch to be closed, for at most 20 s.
 func await(t *testing.T, ch <-chan struct{}, what string) {

@@ -1,11 +1,11 @@
 package gracenats
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 )
 
 // DefaultBatch is how many messages a [Consumer] keeps pulled ahead of its handler, unless
@@ -23,12 +23,12 @@ type config struct {
 	batch     int
 	cutMargin time.Duration
 	logger    *slog.Logger
-	problems  []string
+	option.Problems
 }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
 	c := config{batch: DefaultBatch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
@@ -48,9 +48,9 @@ func newConfig(opts []Option) config {
 // under the consumer's AckWait, or messages waiting in the buffer are redelivered while they
 // wait. Must be positive.
 func WithBatch(n int) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if n <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("batch must be positive, got %d", n))
+			c.Addf("batch must be positive, got %d", n)
 		}
 		c.batch = n
 	})
@@ -59,30 +59,17 @@ func WithBatch(n int) Option {
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
 // hand (default [grace.DefaultCutMargin]; the rule is [grace.CutAt]): the connection stops
 // draining and closes, the publisher stops waiting for acknowledgements, the consumer drains its
-// pull while its handler is still busy. Must not be negative.
+// pull while its handler is still busy. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return option(func(c *config) {
-		if d < 0 {
-			c.problems = append(c.problems, fmt.Sprintf("cut margin must not be negative, got %v", d))
-		}
-		c.cutMargin = d
-	})
+	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
 }
 
 // WithLogger sets where the consumer logs errors it gets past (a failed ack, a pull error). The
 // default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if l != nil {
 			c.logger = l
 		}
 	})
-}
-
-// validate returns the problems the options collected as a *grace.ConfigError, or nil.
-func (c *config) validate(more ...string) error {
-	if problems := append(more, c.problems...); len(problems) > 0 {
-		return &grace.ConfigError{Problems: problems}
-	}
-	return nil
 }

@@ -37,7 +37,7 @@ func NewPublisher(js jetstream.JetStream, opts ...Option) *Publisher {
 }
 
 // Validate reports the options that are wrong, as a *grace.ConfigError.
-func (p *Publisher) Validate() error { return p.cfg.validate() }
+func (p *Publisher) Validate() error { return p.cfg.Err() }
 
 // JetStream returns the JetStream context.
 func (p *Publisher) JetStream() jetstream.JetStream { return p.js }

@@ -34,9 +34,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 			s.Take()
 			return tl.Add(msg.Data())
 		}, 10*time.Second)
-		for _, c := range cs {
-			app.Add(c.name, c.c, c.opts...)
-		}
+		testkit.AddAll(app, cs...)
 	}, nil, func(run int, s *testkit.RandomStop, rep *grace.Report) {
 		if acc, own := rep.Component("orders").Account, cons.Account(); acc.Lost != 0 || own.Lost != 0 || acc.HandedBack != own.HandedBack {
 			t.Fatalf("run %d (stop %s): report's account %+v, consumer's %+v; want the same, nothing lost", run, s, acc, own)
@@ -45,7 +43,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 	// A last run handles what is left — at once: nothing may wait for the AckWait.
 	tl.NextRun()
 	_, _, cs := service(t, url, stream, consumer, batch, handler(tl), 10*time.Second)
-	r := runApp(t, cs...)
+	r := testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 20*time.Second)
 	settledSoon(t, url, stream, consumer, 5*time.Second)
 	r.App.Stop("test")

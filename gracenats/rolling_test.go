@@ -38,8 +38,8 @@ func TestRollingRestart(t *testing.T) {
 	}
 	_, _, csA := service(t, url, stream, consumer, batch, handle(&byA), 10*time.Second)
 	_, _, csB := service(t, url, stream, consumer, batch, handle(&byB), 10*time.Second)
-	a := runApp(t, csA...)
-	b := runApp(t, csB...)
+	a := testkit.RunComponents(t, csA...)
+	b := testkit.RunComponents(t, csB...)
 	tl.WaitDistinct(t, n/3, 30*time.Second)
 	for deadline := time.Now().Add(20 * time.Second); byA.Load() == 0 || byB.Load() == 0; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {

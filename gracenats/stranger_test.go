@@ -15,6 +15,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracenats"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -41,19 +42,12 @@ func strangerProducer(pub *gracenats.Publisher, subject string, accepted *atomic
 // app, and returns its report and error.
 func strangerRunUntil(t *testing.T, app *grace.App, reached <-chan struct{}, before func()) (*grace.Report, error) {
 	t.Helper()
-	type result struct {
-		rep *grace.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- result{rep, err}
-	}()
+	r := testkit.Run(t, app)
 	select {
 	case <-reached:
-	case r := <-done:
-		t.Fatalf("app ended early: %v\n%s", r.err, r.rep)
+	case <-r.Ended():
+		res := r.Wait(t)
+		t.Fatalf("app ended early: %v\n%s", res.Err, res.Report)
 	case <-time.After(20 * time.Second):
 		t.Fatal("the producer did not reach its mark in 20 s")
 	}
@@ -61,13 +55,8 @@ func strangerRunUntil(t *testing.T, app *grace.App, reached <-chan struct{}, bef
 		before()
 	}
 	app.Stop("test: mid-stream")
-	select {
-	case r := <-done:
-		return r.rep, r.err
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return 20 s after App.Stop")
-		return nil, nil
-	}
+	res := r.Wait(t)
+	return res.Report, res.Err
 }
 
 func streamMsgs(t *testing.T, url, stream string) uint64 {

@@ -38,7 +38,7 @@ func TestUnreachableServerAtStop(t *testing.T) {
 			tl := testkit.NewLedger("message")
 			tl.NextRun()
 			conn, _, cs := service(t, s.url, stream, consumer, 10, handler(tl), limit)
-			r := runApp(t, cs...)
+			r := testkit.RunComponents(t, cs...)
 			tl.WaitDistinct(t, 100, 10*time.Second)
 			nc := conn.Conn()
 			nc.Publish(uniqueName("late."), []byte("late")) // buffered, never to be flushed

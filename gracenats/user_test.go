@@ -97,7 +97,7 @@ func TestUserConsumerCutReportsHandedBack(t *testing.T) {
 			return ctx.Err()
 		}
 		return tl.Add(msg.Data())
-	}, gracenats.WithBatch(batch), gracenats.WithLogger(quietLogger()))
+	}, gracenats.WithBatch(batch), gracenats.WithLogger(testkit.QuietLogger()))
 	app := testkit.NewApp()
 	app.Add("nats", gracenats.NewConn(nc), grace.StopTimeout(5*time.Second))
 	app.Add("orders", cons, grace.StopTimeout(300*time.Millisecond))
@@ -121,7 +121,7 @@ func TestUserConsumerCutReportsHandedBack(t *testing.T) {
 		}
 		return tl.Add(msg.Data())
 	}, 10*time.Second)
-	r2 := runApp(t, cs...)
+	r2 := testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute AckWait
 	r2.App.Stop("test")
 	r2.Wait(t)

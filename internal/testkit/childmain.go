@@ -45,3 +45,13 @@ func ChildConsumer(outEnv string, build func(app *grace.App, logger *slog.Logger
 	}
 	return ChildMain(func(app *grace.App, logger *slog.Logger) error { return build(app, logger, handled) })
 }
+
+// RunChild is the first statement of TestMain in a test binary that [StartChild] runs again as a
+// child process: when the environment variable env is set, the binary is that child, and
+// RunChild runs main and exits the process with its code. Otherwise it returns, and TestMain
+// runs the tests.
+func RunChild(env string, main func() int) {
+	if os.Getenv(env) != "" {
+		os.Exit(main())
+	}
+}
