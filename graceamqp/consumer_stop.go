@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -34,12 +35,8 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	if ch == nil {
 		return nil // never started
 	}
-	cutCtx := ctx
-	if at, ok := grace.CutAt(ctx, c.cfg.cutMargin); ok {
-		var cancel context.CancelFunc
-		cutCtx, cancel = context.WithDeadline(ctx, at)
-		defer cancel()
-	}
+	cutCtx, cancel := cutctx.Until(ctx, c.cfg.cutMargin)
+	defer cancel()
 	var errs []error
 	cancelled := make(chan error, 1)
 	go func() { cancelled <- ch.Cancel(tag, false) }() // returns when the broker answers or the connection closes

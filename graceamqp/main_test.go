@@ -122,6 +122,19 @@ func (a *admin) waitReady(t *testing.T, queue string, n int) {
 	})
 }
 
+// queueOf declares a queue of the test's own on the shared broker and publishes the values
+// 0..n-1 to it (nothing if n is 0), waiting for the broker's confirms.
+func queueOf(t *testing.T, n int) (url string, a *admin, q string) {
+	t.Helper()
+	url = brokerURL(t)
+	a = newAdmin(t, url)
+	q = a.queue(t)
+	if n > 0 {
+		publishN(t, url, q, n)
+	}
+	return url, a, q
+}
+
 // publishN publishes the values 0..n-1 to queue, persistent, and waits for the broker to
 // confirm every one.
 func publishN(t *testing.T, url, queue string, n int) {

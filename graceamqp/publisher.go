@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -186,12 +187,8 @@ func (p *Publisher) Stop(ctx context.Context) error {
 	if ch == nil {
 		return nil
 	}
-	cutCtx := ctx
-	if at, ok := grace.CutAt(ctx, p.cfg.cutMargin); ok {
-		var cancel context.CancelFunc
-		cutCtx, cancel = context.WithDeadline(ctx, at)
-		defer cancel()
-	}
+	cutCtx, cancel := cutctx.Until(ctx, p.cfg.cutMargin)
+	defer cancel()
 	for {
 		p.mu.Lock()
 		p.prune(true)

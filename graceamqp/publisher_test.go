@@ -18,9 +18,7 @@ import (
 // (PublishDeferred) until the stop refuses it: the stop waits for every confirm, so nothing is
 // counted lost, and the queue holds exactly the messages the publisher took.
 func TestPublisherStopWaitsForConfirms(t *testing.T) {
-	url := brokerURL(t)
-	a := newAdmin(t, url)
-	q := a.queue(t)
+	url, a, q := queueOf(t, 0)
 	conn := dial(t, url)
 	pub := graceamqp.NewPublisher(conn)
 	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "publisher", C: pub})
@@ -55,9 +53,7 @@ func TestPublisherStopWaitsForConfirms(t *testing.T) {
 
 // TestPublishWaitsForConfirm: Publish returns once the broker has the message.
 func TestPublishWaitsForConfirm(t *testing.T) {
-	url := brokerURL(t)
-	a := newAdmin(t, url)
-	q := a.queue(t)
+	url, a, q := queueOf(t, 0)
 	conn := dial(t, url)
 	pub := graceamqp.NewPublisher(conn)
 	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "publisher", C: pub})

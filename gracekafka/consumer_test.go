@@ -62,48 +62,6 @@ func committed(c *kfake.Cluster, group string) int64 {
 	return sum
 }
 
-// TestRestartsLoseNothing is the test: produce N records, stop the consumer mid-stream
-// again and again — by App.Stop and by SIGTERM through the signal source, alternately — start
-// it again each time, and check that every record was handled at least once and that no run
-// handled more than one batch of records an earlier run had handled.
-func TestRestartsLoseNothing(t *testing.T) {
-	const (
-		n        = 3000
-		restarts = 8
-		maxPoll  = 50
-		group    = "restarts"
-	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	handle := func(ctx context.Context, r *kgo.Record) error {
-		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
-		return tl.Add(r.Value)
-	}
-	var c *gracekafka.Consumer
-	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
-		c = consumerFor(addrs, group, maxPoll, handle)
-		return runApp(t, "consumer", c, grace.StopTimeout(10*time.Second))
-	}, func(run int, _ *grace.Report) {
-		select {
-		case <-c.Closed():
-		default:
-			t.Fatalf("run %d: Stop returned before the client closed", run)
-		}
-		groupEmpty(t, cluster, group)
-	})
-
-	total := tl.Check(t, n, maxPoll)
-	distinct, dups, handled, _ := tl.Snapshot()
-	if got := committed(cluster, group); got != n {
-		t.Errorf("committed offsets sum to %d, want %d", got, n)
-	}
-	t.Logf("records %d, distinct handled %d, runs %d (restarts %d), handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
-		n, distinct, len(dups), restarts, handled, dups, total, maxPoll)
-}
-
 // TestSoftStopFinishesBatchInHand stops the consumer while its handler is inside the first
 // record of a batch: the handler's ctx stays live, the rest of the batch is handled, nothing more
 // is polled, and the whole batch is committed, so the next run starts right after it.
@@ -190,12 +148,7 @@ func TestHardStopRedelivers(t *testing.T) {
 		group = "hard"
 		limit = 2 * time.Second // the cut point: 200 ms before it (the margin is clamped to a tenth)
 	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	tl.NextRun()
+	cluster, addrs, tl := produced(t, n)
 	var stuck atomic.Pointer[kgo.Record]
 	entered := make(chan struct{})
 	var cause atomic.Value
@@ -255,12 +208,7 @@ func TestPanicRestartSkipsNothing(t *testing.T) {
 		n     = 200
 		group = "panic"
 	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	tl.NextRun()
+	cluster, addrs, tl := produced(t, n)
 	var calls atomic.Int32
 	c := consumerFor(addrs, group, 20, func(ctx context.Context, r *kgo.Record) error {
 		if calls.Add(1) == 7 {
@@ -287,12 +235,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 		n     = 30
 		group = "error"
 	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	tl.NextRun()
+	_, addrs, tl := produced(t, n)
 	var failed atomic.Pointer[kgo.Record]
 	boom := errors.New("boom")
 	c := consumerFor(addrs, group, 10, func(ctx context.Context, r *kgo.Record) error {

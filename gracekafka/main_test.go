@@ -34,6 +34,18 @@ func newCluster(t *testing.T) *kfake.Cluster {
 	return c
 }
 
+// produced starts a cluster (newCluster), produces the values 0..n-1 to topic, and returns the
+// cluster, its addresses and a ledger for the records, counting towards its first run.
+func produced(t *testing.T, n int) (*kfake.Cluster, []string, *testkit.Ledger) {
+	t.Helper()
+	cluster := newCluster(t)
+	addrs := cluster.ListenAddrs()
+	produceN(t, addrs, n)
+	tl := testkit.NewLedger("record")
+	tl.NextRun()
+	return cluster, addrs, tl
+}
+
 // produceN writes records whose values are 0..n-1 and waits for each to be acknowledged.
 func produceN(t *testing.T, addrs []string, n int) {
 	t.Helper()

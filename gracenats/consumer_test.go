@@ -59,55 +59,12 @@ func settled(t *testing.T, url, stream, consumer string) {
 	}
 }
 
-// TestRestartsLoseNothing is the test, on a real nats-server: publish N messages, stop
-// the consumer mid-stream again and again — App.Stop and SIGTERM through the signal source,
-// alternately — start it again each time, and check that every message was handled at least
-// once and that no run handled more than one batch of messages an earlier run had handled.
-func TestRestartsLoseNothing(t *testing.T) {
-	const (
-		n        = 3000
-		restarts = 8
-		batch    = 50
-	)
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, 5*time.Second)
-	publishN(t, url, stream, n)
-
-	tl := testkit.NewLedger("message")
-	handle := func(ctx context.Context, msg jetstream.Msg) error {
-		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
-		return tl.Add(msg.Data())
-	}
-	var conn *gracenats.Conn
-	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
-		var cs []component
-		conn, _, cs = service(t, url, stream, consumer, batch, handle, 10*time.Second)
-		return testkit.RunComponents(t, cs...)
-	}, func(run int, _ *grace.Report) {
-		select {
-		case <-conn.Closed():
-		default:
-			t.Fatalf("run %d: the connection's Stop returned before its closed handler ran", run)
-		}
-	})
-	total := tl.Check(t, n, batch)
-	distinct, dups, handled, _ := tl.Snapshot()
-	settled(t, url, stream, consumer)
-	t.Logf("messages %d, distinct handled %d, runs %d (restarts %d), handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
-		n, distinct, len(dups), restarts, handled, dups, total, batch)
-}
-
 // TestSoftStopFinishesMessageInHand stops while the handler holds a message: its ctx stays live,
 // it is acked, the messages pulled ahead are handed back at once (the next run gets them without
 // waiting for the ack wait), and nothing is handled twice.
 func TestSoftStopFinishesMessageInHand(t *testing.T) {
 	const n = 200
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, time.Minute) // redelivery by ack wait would fail the test's deadline
-	publishN(t, url, stream, n)
-
-	tl := testkit.NewLedger("message")
-	tl.NextRun()
+	url, stream, consumer, tl := published(t, n) // redelivery by ack wait would fail the test's deadline
 	entered, release := make(chan struct{}), make(chan struct{})
 	var first sync.Once
 	var ctxErr error
@@ -154,12 +111,7 @@ func TestHardStopRedelivers(t *testing.T) {
 		n     = 20
 		limit = 300 * time.Millisecond
 	)
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, time.Minute)
-	publishN(t, url, stream, n)
-
-	tl := testkit.NewLedger("message")
-	tl.NextRun()
+	url, stream, consumer, tl := published(t, n)
 	var stuck atomic.Value
 	entered := make(chan struct{})
 	var cause atomic.Value
@@ -199,11 +151,7 @@ func TestHardStopRedelivers(t *testing.T) {
 // the message is handled by the next run.
 func TestHandlerErrorStopsApp(t *testing.T) {
 	const n = 30
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, time.Minute)
-	publishN(t, url, stream, n)
-	tl := testkit.NewLedger("message")
-	tl.NextRun()
+	url, stream, consumer, tl := published(t, n)
 	boom := errors.New("boom")
 	var failed atomic.Value
 	_, _, cs := service(t, url, stream, consumer, 10, func(ctx context.Context, msg jetstream.Msg) error {
@@ -235,11 +183,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 // after the minute-long ack wait.
 func TestPanicRestartHandsBack(t *testing.T) {
 	const n = 200
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, time.Minute)
-	publishN(t, url, stream, n)
-	tl := testkit.NewLedger("message")
-	tl.NextRun()
+	url, stream, consumer, tl := published(t, n)
 	var calls atomic.Int32
 	_, _, cs := service(t, url, stream, consumer, 20, func(ctx context.Context, msg jetstream.Msg) error {
 		if calls.Add(1) == 7 {

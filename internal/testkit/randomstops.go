@@ -46,9 +46,10 @@ func (s *RandomStop) String() string {
 // it). Each run begins a new run of l, draws its [RandomStop] — in hand at one of the first
 // 3×batch values, or after up to 15 ms — and calls start, which adds the consumer (whose handler
 // calls [RandomStop.Take] and adds what it handles to l) and its parts to app. It runs app
-// without waiting for it to be ready, since a stop may come while it starts; for a stop from the
-// test, calls settle, if not nil, and then waits for the delay (or the end of the run); stops app
-// (which also ends a run whose in-hand stop never came); and fails t unless the run exited clean
+// without waiting for it to be ready, since a stop may come while it starts. For an in-hand
+// stop it waits until the handler's stop ended the run, or no value came for [RandomStopIdle];
+// for a stop from the test, it calls settle, if not nil, and then waits for the delay (or the end
+// of the run). Then it stops app (which also ends a run whose in-hand stop never came) and fails t unless the run exited clean
 // and handled nothing again — the clean stops lose nothing and hand back everything not
 // finished. Then it calls after, if not nil, with the run's report for the consumer's own
 // checks. It returns the values the reports counted as handed back, in all.
@@ -66,7 +67,9 @@ func (l *Ledger) RandomStops(t *testing.T, restarts, batch int, start func(run i
 		}
 		start(run, s, s.app)
 		r := Run(t, s.app)
-		if !s.InHand {
+		if s.InHand {
+			l.awaitStopInHand(r)
+		} else {
 			if settle != nil {
 				settle(r)
 			}
@@ -91,6 +94,30 @@ func (l *Ledger) RandomStops(t *testing.T, restarts, batch int, start func(run i
 		}
 	}
 	return handedBack
+}
+
+// RandomStopIdle is how long [Ledger.RandomStops] waits for an in-hand stop while no value comes:
+// once every value is handled, none comes to stop the run.
+const RandomStopIdle = 500 * time.Millisecond
+
+// awaitStopInHand waits until the run r ends — its handler stopped it with a value in hand — or
+// no value was added to l for [RandomStopIdle].
+func (l *Ledger) awaitStopInHand(r *Running) {
+	idle := time.NewTimer(RandomStopIdle)
+	defer idle.Stop()
+	for {
+		l.mu.Lock()
+		changed := l.changed
+		l.mu.Unlock()
+		select {
+		case <-r.Ended():
+			return
+		case <-idle.C:
+			return
+		case <-changed:
+			idle.Reset(RandomStopIdle)
+		}
+	}
 }
 
 // ExactlyOnce fails t (without stopping it) for every value in 0..n-1 not handled exactly once,

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/testkit"
@@ -15,7 +16,7 @@ import (
 // handled K values, unless fewer were left), the stops are drawn both ways, and in the end every
 // value was handled exactly once.
 func TestLedgerRandomStops(t *testing.T) {
-	const n, restarts, batch = 2000, 40, 5
+	const n, restarts, batch = 5000, 30, 5
 	l := testkit.NewLedger("record")
 	var next atomic.Int64
 	var inHand, fromTest int
@@ -27,6 +28,7 @@ func TestLedgerRandomStops(t *testing.T) {
 		app.Add("consumer", grace.RunFunc(func(ctx context.Context) error {
 			for ctx.Err() == nil && next.Load() < n {
 				took.Store(s.Take())
+				time.Sleep(50 * time.Microsecond)
 				v := next.Add(1) - 1
 				if err := l.Add([]byte(strconv.FormatInt(v, 10))); err != nil {
 					return err

@@ -2,6 +2,7 @@ package gracekafka_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +11,69 @@ import (
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
+
+// TestRestartsLoseNothing is the test: produce N records, stop the consumer mid-stream
+// again and again — by App.Stop and by SIGTERM through the signal source, alternately — start
+// it again each time, and check that every record was handled at least once and that no run
+// handled more than one batch of records an earlier run had handled.
+func TestRestartsLoseNothing(t *testing.T) {
+	const (
+		n        = 3000
+		restarts = 8
+		maxPoll  = 50
+		group    = "restarts"
+	)
+	cluster, addrs, _ := produced(t, n)
+
+	tl := testkit.NewLedger("record")
+	handle := func(ctx context.Context, r *kgo.Record) error {
+		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
+		return tl.Add(r.Value)
+	}
+	var c *gracekafka.Consumer
+	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
+		c = consumerFor(addrs, group, maxPoll, handle)
+		return runApp(t, "consumer", c, grace.StopTimeout(10*time.Second))
+	}, func(run int, _ *grace.Report) {
+		select {
+		case <-c.Closed():
+		default:
+			t.Fatalf("run %d: Stop returned before the client closed", run)
+		}
+		groupEmpty(t, cluster, group)
+	})
+
+	total := tl.Check(t, n, maxPoll)
+	distinct, dups, handled, _ := tl.Snapshot()
+	if got := committed(cluster, group); got != n {
+		t.Errorf("committed offsets sum to %d, want %d", got, n)
+	}
+	t.Logf("records %d, distinct handled %d, runs %d (restarts %d), handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
+		n, distinct, len(dups), restarts, handled, dups, total, maxPoll)
+}
+
+// TestRollingRestart has two instances share the group, as in a rolling deployment: one is
+// stopped mid-stream while the other keeps consuming, takes over its partitions after the
+// rebalance and finishes the topic. The stopped instance finishes its batch, commits and leaves,
+// so the other starts exactly where it stopped: no record is lost and none is handled twice.
+func TestRollingRestart(t *testing.T) {
+	const (
+		n       = 3000
+		maxPoll = 50
+		group   = "rolling"
+	)
+	cluster, addrs, tl := produced(t, n) // one ledger run: both instances together
+	tl.RollingRestart(t, n, maxPoll, func(took *atomic.Int32) *testkit.Signalled {
+		return runApp(t, "consumer", consumerFor(addrs, group, maxPoll, func(ctx context.Context, r *kgo.Record) error {
+			time.Sleep(200 * time.Microsecond)
+			took.Add(1)
+			return tl.Add(r.Value)
+		}))
+	})
+	if got := committed(cluster, group); got != n {
+		t.Errorf("committed offsets sum to %d, want %d", got, n)
+	}
+}
 
 // TestRandomStopsExactlyOnce stops and restarts a group consumer hundreds of times at random
 // moments — while it polls, holds a record in its handler, commits — against
@@ -23,9 +87,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 		maxPoll  = 10
 		group    = "random"
 	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
+	cluster, addrs, _ := produced(t, n)
 	// newConsumer: with a short rebalance timeout. A stop that lands while the member rejoins
 	// waits for the join, which the broker holds until every member has rejoined or the
 	// rebalance timeout (a minute by default) has passed; see the package doc.
