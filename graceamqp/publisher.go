@@ -177,14 +177,10 @@ func (p *Publisher) Outstanding() int {
 // counted as lost in [Publisher.Account]. Calling Stop again does nothing more.
 func (p *Publisher) Stop(ctx context.Context) error {
 	p.mu.Lock()
-	if p.stopping {
-		p.mu.Unlock()
-		return nil
-	}
+	again, ch := p.stopping, p.ch
 	p.stopping = true
-	ch := p.ch
 	p.mu.Unlock()
-	if ch == nil {
+	if again || ch == nil {
 		return nil
 	}
 	cutCtx, cancel := cutctx.Until(ctx, p.cfg.cutMargin)

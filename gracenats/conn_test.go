@@ -97,13 +97,7 @@ func TestDrainBoundedByDeadline(t *testing.T) {
 	url := serverURL(t)
 	nc := connect(t, url) // nats' own DrainTimeout is 30 s: the limit must win
 	conn := gracenats.NewConn(nc)
-	subject := uniqueName("slow.")
-	entered, release := make(chan struct{}), make(chan struct{})
-	defer close(release)
-	if _, err := nc.Subscribe(subject, func(*nats.Msg) { close(entered); <-release }); err != nil {
-		t.Fatal(err)
-	}
-	nc.Flush()
+	subject, entered := slowSubscriber(t, nc)
 	r := testkit.RunComponents(t, component{Name: "nats", C: conn, Opts: []grace.ComponentOption{grace.StopTimeout(limit)}})
 	nc.Publish(subject, nil)
 	await(t, entered, "the handler to get the message")
@@ -125,13 +119,7 @@ func TestDrainTimeoutReported(t *testing.T) {
 	url := serverURL(t)
 	nc := connect(t, url, nats.DrainTimeout(200*time.Millisecond))
 	conn := gracenats.NewConn(nc)
-	subject := uniqueName("slow.")
-	entered, release := make(chan struct{}), make(chan struct{})
-	defer close(release)
-	if _, err := nc.Subscribe(subject, func(*nats.Msg) { close(entered); <-release }); err != nil {
-		t.Fatal(err)
-	}
-	nc.Flush()
+	subject, entered := slowSubscriber(t, nc)
 	r := testkit.RunComponents(t, component{Name: "nats", C: conn, Opts: []grace.ComponentOption{grace.StopTimeout(10 * time.Second)}})
 	nc.Publish(subject, nil)
 	await(t, entered, "the handler to get the message")

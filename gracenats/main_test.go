@@ -112,6 +112,18 @@ func connect(t *testing.T, url string, opts ...nats.Option) *nats.Conn {
 	return nc
 }
 
+// jetStream connects to the server at url (see connect) and returns the connection and a
+// JetStream context on it.
+func jetStream(t *testing.T, url string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc := connect(t, url, opts...)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
+}
+
 func uniqueName(prefix string) string {
 	b := make([]byte, 4)
 	rand.Read(b)
@@ -123,11 +135,7 @@ func uniqueName(prefix string) string {
 func newStream(t *testing.T, url string, ackWait time.Duration) (stream, consumer string) {
 	t.Helper()
 	stream, consumer = uniqueName("S"), uniqueName("C")
-	nc := connect(t, url)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStream(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: stream, Subjects: []string{stream + ".>"}, Storage: jetstream.MemoryStorage}); err != nil {
@@ -165,12 +173,8 @@ func published(t *testing.T, n int) (url, stream, consumer string, tl *testkit.L
 // publishN publishes the values 0..n-1 to the stream and waits for every acknowledgement.
 func publishN(t *testing.T, url, stream string, n int) {
 	t.Helper()
-	nc := connect(t, url)
+	nc, js := jetStream(t, url)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for i := range n {
 		if _, err := js.PublishAsync(stream+".events", []byte(strconv.Itoa(i))); err != nil {
 			t.Fatalf("publish %d: %v", i, err)
@@ -221,4 +225,65 @@ func embeddedServer(t *testing.T) string {
 		ns.WaitForShutdown()
 	})
 	return ns.ClientURL()
+}
+
+// consumerInfo returns what the server says of the consumer now.
+func consumerInfo(t *testing.T, url, stream, consumer string) *jetstream.ConsumerInfo {
+	t.Helper()
+	nc, js := jetStream(t, url)
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := js.Consumer(ctx, stream, consumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// settled fails t unless the consumer has nothing pending: every message delivered and acked,
+// none redelivered.
+func settled(t *testing.T, url, stream, consumer string) {
+	t.Helper()
+	if info := consumerInfo(t, url, stream, consumer); info.NumAckPending != 0 || info.NumPending != 0 || info.NumRedelivered != 0 {
+		t.Errorf("consumer not settled: %d awaiting ack, %d pending, %d redelivered", info.NumAckPending, info.NumPending, info.NumRedelivered)
+	}
+}
+
+// ackPending waits until the server has delivered n messages of the consumer that are not
+// acked yet.
+func ackPending(t *testing.T, url, stream, consumer string, n int) {
+	t.Helper()
+	testkit.Until(t, 10*time.Second, "the messages to be delivered", func() bool {
+		return consumerInfo(t, url, stream, consumer).NumAckPending == n
+	})
+}
+
+// settledSoon waits at most d until the consumer has nothing pending — every message delivered
+// and acked — and fails t if it does not.
+func settledSoon(t *testing.T, url, stream, consumer string, d time.Duration) {
+	t.Helper()
+	testkit.Until(t, d, "the consumer to settle", func() bool {
+		info := consumerInfo(t, url, stream, consumer)
+		return info.NumAckPending == 0 && info.NumPending == 0
+	})
+}
+
+// slowSubscriber subscribes nc to a new subject with a handler that takes the first message and
+// holds it until the test ends, and returns the subject and a channel closed once the handler
+// holds it.
+func slowSubscriber(t *testing.T, nc *nats.Conn) (subject string, entered <-chan struct{}) {
+	t.Helper()
+	subject = uniqueName("slow.")
+	in, release := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	if _, err := nc.Subscribe(subject, func(*nats.Msg) { close(in); <-release }); err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
+	return subject, in
 }

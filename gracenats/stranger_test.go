@@ -62,12 +62,8 @@ func strangerRunUntil(t *testing.T, app *grace.App, reached <-chan struct{}, bef
 
 func streamMsgs(t *testing.T, url, stream string) uint64 {
 	t.Helper()
-	nc := connect(t, url)
+	nc, js := jetStream(t, url)
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, stream)
@@ -86,11 +82,7 @@ func streamMsgs(t *testing.T, url, stream string) uint64 {
 func TestStrangerPublisherStoppedMidStream(t *testing.T) {
 	url := serverURL(t)
 	stream, _ := newStream(t, url, time.Minute)
-	nc := connect(t, url)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStream(t, url)
 	pub := gracenats.NewPublisher(js)
 	var accepted atomic.Int64
 	reached := make(chan struct{})
@@ -132,11 +124,7 @@ func TestUserPublisherServerGoneReportsLost(t *testing.T) {
 		t.Fatal(err)
 	}
 	proxy := testkit.StartProxy(t, u.Host)
-	nc := connect(t, "nats://"+proxy.Addr())
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStream(t, "nats://"+proxy.Addr())
 	pub := gracenats.NewPublisher(js)
 	app := testkit.NewApp()
 	app.Add("nats", gracenats.NewConn(nc), grace.StopTimeout(time.Second))
@@ -180,11 +168,7 @@ func TestUserConsumerCutReportsHandedBack(t *testing.T) {
 	url, stream, consumer, tl := published(t, n)
 	var calls atomic.Int32
 	slow := make(chan struct{})
-	nc := connect(t, url)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStream(t, url)
 	cons := gracenats.NewConsumer(js, stream, consumer, func(ctx context.Context, msg jetstream.Msg) error {
 		if calls.Add(1) == 3 { // the third order takes longer than the stop allows
 			close(slow)
@@ -231,11 +215,7 @@ func TestUserPublisherAllAcked(t *testing.T) {
 	const n = 500
 	srv := serverURL(t)
 	stream, _ := newStream(t, srv, time.Minute)
-	nc := connect(t, srv)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStream(t, srv)
 	pub := gracenats.NewPublisher(js)
 	app := testkit.NewApp()
 	app.Add("nats", gracenats.NewConn(nc), grace.StopTimeout(5*time.Second))
@@ -244,6 +224,7 @@ func TestUserPublisherAllAcked(t *testing.T) {
 	r.Ready(t)
 	futures := make([]jetstream.PubAckFuture, n)
 	for i := range n {
+		var err error
 		if futures[i], err = js.PublishAsync(stream+".orders", []byte(strconv.Itoa(i))); err != nil {
 			t.Fatalf("publish %d: %v", i, err)
 		}

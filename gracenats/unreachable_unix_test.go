@@ -14,7 +14,6 @@ import (
 	"github.com/gracekit/grace/gracenats"
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 // freeze stops the server process (SIGSTOP): connections stay open but nothing answers.
@@ -98,11 +97,7 @@ func TestUnreachableServerAtStop(t *testing.T) {
 func TestStrangerPublisherServerFrozenMidStream(t *testing.T) {
 	s := startServer(t)
 	stream, _ := newStream(t, s.url, time.Minute)
-	nc := connect(t, s.url)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStream(t, s.url)
 	pub := gracenats.NewPublisher(js)
 	var accepted atomic.Int64
 	reached := make(chan struct{})

@@ -59,3 +59,60 @@ func TestLedgerRandomStops(t *testing.T) {
 	}
 	l.ExactlyOnce(t, n, handedBack)
 }
+
+// TestLedgerRollingRestart: two instances taking values from one queue share the work, the
+// first is stopped, the second finishes, and nothing was handled twice.
+func TestLedgerRollingRestart(t *testing.T) {
+	const n = 600
+	l := testkit.NewLedger("record")
+	l.NextRun()
+	var next atomic.Int64
+	var started int
+	l.RollingRestart(t, n, 0, func(took *atomic.Int32) *testkit.Signalled {
+		started++
+		return testkit.RunSignalled(t, func(app *grace.App) {
+			app.Add("consumer", grace.RunFunc(func(ctx context.Context) error {
+				for ctx.Err() == nil {
+					v := next.Add(1) - 1
+					if v >= n {
+						<-ctx.Done()
+						break
+					}
+					time.Sleep(100 * time.Microsecond)
+					took.Add(1)
+					l.Add([]byte(strconv.FormatInt(v, 10)))
+				}
+				return nil
+			}))
+		})
+	})
+	if started != 2 {
+		t.Fatalf("%d instances started, want 2", started)
+	}
+	l.ExactlyOnce(t, n, 0)
+}
+
+// TestStopWatch: the watch's channel closes as the watched component's stop begins, before its
+// Stop is called — and not at another component's stop.
+func TestStopWatch(t *testing.T) {
+	w := testkit.WatchStop("a")
+	var atOwnStop, atOtherStop bool
+	isClosed := func() bool {
+		select {
+		case <-w.Stopping():
+			return true
+		default:
+			return false
+		}
+	}
+	app := testkit.NewApp()
+	app.Add("watch", w)
+	app.Add("a", grace.Hook{OnStop: func(context.Context) error { atOwnStop = isClosed(); return nil }})
+	app.Add("b", grace.Hook{OnStop: func(context.Context) error { atOtherStop = isClosed(); return nil }}) // stops first
+	if _, err := testkit.RunAndStop(t, app); err != nil {
+		t.Fatal(err)
+	}
+	if !atOwnStop || atOtherStop {
+		t.Errorf("closed when a's Stop was called: %v, when b's was: %v; want true, false", atOwnStop, atOtherStop)
+	}
+}
