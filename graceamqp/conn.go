@@ -11,13 +11,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-var (
-	_ grace.Starter   = (*Conn)(nil)
-	_ grace.Runner    = (*Conn)(nil)
-	_ grace.Stopper   = (*Conn)(nil)
-	_ grace.Validator = (*Conn)(nil)
-)
-
 // Conn runs an *amqp.Connection that you dialled as a grace component: a [grace.Starter],
 // [grace.Runner] and [grace.Stopper]. Add it before the consumers and publishers that use the
 // connection (or name it in their grace.DependsOn), so it closes after they have stopped.

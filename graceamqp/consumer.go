@@ -12,14 +12,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-var (
-	_ grace.Starter   = (*Consumer)(nil)
-	_ grace.Runner    = (*Consumer)(nil)
-	_ grace.Stopper   = (*Consumer)(nil)
-	_ grace.Accounter = (*Consumer)(nil)
-	_ grace.Validator = (*Consumer)(nil)
-)
-
 // Handler handles one delivery. The consumer calls it for one delivery at a time, in the order
 // the broker delivers them. ctx ends only at the consumer's cut point — shortly before its stop
 // deadline ([WithCutMargin]), with cause grace.ErrCut — or at the app's hard stop, so a handler that

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gracekit/grace/graceamqp"
 	"github.com/gracekit/grace/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
@@ -169,3 +170,12 @@ func publishN(t *testing.T, url, queue string, n int) {
 
 // component is a component of an app a test builds.
 type component = testkit.Component
+
+// TestContracts: what each component implements, as its doc comment says, and the CutError of
+// the consumer and of the publisher as a grace.CutError matching grace.ErrCut.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &graceamqp.Conn{}, "Starter", "Runner", "Stopper", "Validator")
+	testkit.Implements(t, &graceamqp.Consumer{}, "Starter", "Runner", "Stopper", "Accounter", "Validator")
+	testkit.Implements(t, &graceamqp.Publisher{}, "Starter", "Stopper", "Accounter", "Validator")
+	testkit.CutErrors(t, 2, "messages", &graceamqp.CutError{What: "handler", Messages: 2}, &graceamqp.CutError{What: "confirms", Messages: 2})
+}

@@ -1,6 +1,7 @@
 package graceamqp
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
@@ -33,15 +34,8 @@ type optionFunc func(*config)
 func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{prefetch: DefaultPrefetch, cutMargin: grace.DefaultCutMargin}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
+	c := config{prefetch: DefaultPrefetch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -52,12 +46,7 @@ func newConfig(opts []Option) config {
 // deliveries prefetched but not started are handed back (nack with requeue). Must be positive.
 // It does not apply with [WithAutoAck]: the broker then sends without limit.
 func WithPrefetch(n int) Option {
-	return optionFunc(func(c *config) {
-		if n <= 0 {
-			c.Addf("prefetch must be positive, got %d", n)
-		}
-		c.prefetch = n
-	})
+	return optionFunc(func(c *config) { c.prefetch = c.Count("prefetch", n) })
 }
 
 // WithAutoAck makes the consumer consume with automatic acknowledgement: the broker forgets each
@@ -90,7 +79,8 @@ func WithCutMargin(d time.Duration) Option {
 }
 
 // WithLogger sets where the component logs what it gets past: a failed ack, a blocked
-// connection, a broker that did not answer at the stop. The default is slog.Default().
+// connection, a broker that did not answer at the stop. The default is slog.Default(); nil
+// keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = l })
+	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
 }

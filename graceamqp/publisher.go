@@ -11,13 +11,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-var (
-	_ grace.Starter   = (*Publisher)(nil)
-	_ grace.Stopper   = (*Publisher)(nil)
-	_ grace.Accounter = (*Publisher)(nil)
-	_ grace.Validator = (*Publisher)(nil)
-)
-
 // Publisher publishes messages on a channel of its own in confirm mode, as a grace component: a
 // [grace.Starter], [grace.Stopper] and [grace.Accounter]. Its methods are safe for concurrent
 // use.

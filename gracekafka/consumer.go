@@ -13,14 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-var (
-	_ grace.Starter   = (*Consumer)(nil)
-	_ grace.Runner    = (*Consumer)(nil)
-	_ grace.Stopper   = (*Consumer)(nil)
-	_ grace.Accounter = (*Consumer)(nil)
-	_ grace.Validator = (*Consumer)(nil)
-)
-
 // Handler handles one record. It is called for the records of a partition in order, one record
 // at a time. ctx is cancelled only at the hard stop — when the consumer's stop deadline passes —
 // so a handler that honours ctx finishes its record at a soft stop and gives up at the hard one.

@@ -1,6 +1,7 @@
 package gracekafka
 
 import (
+	"cmp"
 	"log/slog"
 	"slices"
 	"time"
@@ -36,11 +37,7 @@ func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
 	c := config{maxPoll: DefaultMaxPollRecords, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -58,12 +55,7 @@ func WithClientOptions(opts ...kgo.Opt) Option {
 // [DefaultMaxPollRecords]). A smaller batch means a quicker soft stop and fewer records handled
 // twice after a crash; a larger one, fewer offset commits. Must be positive.
 func WithMaxPollRecords(n int) Option {
-	return optionFunc(func(c *config) {
-		if n <= 0 {
-			c.Addf("max poll records must be positive, got %d", n)
-		}
-		c.maxPoll = n
-	})
+	return optionFunc(func(c *config) { c.maxPoll = c.Count("max poll records", n) })
 }
 
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
@@ -78,9 +70,5 @@ func WithCutMargin(d time.Duration) Option {
 // WithLogger sets where the consumer logs fetch and commit errors that it retries rather than
 // returns. The default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) {
-		if l != nil {
-			c.logger = l
-		}
-	})
+	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
 }

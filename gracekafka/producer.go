@@ -13,13 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-var (
-	_ grace.Starter   = (*Producer)(nil)
-	_ grace.Stopper   = (*Producer)(nil)
-	_ grace.Accounter = (*Producer)(nil)
-	_ grace.Validator = (*Producer)(nil)
-)
-
 // Producer is a franz-go client used for producing, as a grace component: a [grace.Starter] and
 // a [grace.Stopper]. Add it before the components that produce with it (or name it in their
 // grace.DependsOn), so it flushes after they have stopped producing.
@@ -64,8 +57,8 @@ func (p *Producer) Start(ctx context.Context) error {
 
 // Stop flushes every buffered record — waiting for the brokers to acknowledge each, or for it to
 // fail — then closes the client. Both are bounded by ctx. The flush ends at the cut point,
-// grace.CutAt(ctx, margin) ([WithCutMargin]). If it has not finished by then, Stop closes the client, which
-// fails the records still buffered (their promises see kgo.ErrClientClosed), counts them as lost
+// grace.CutAt(ctx, margin) ([WithCutMargin]). If it has not finished by then, Stop closes the
+// client, which fails the records still buffered (their promises see kgo.ErrClientClosed), counts them as lost
 // ([Producer.Account]) and returns an [UndeliveredError] with their count. A close that outlives
 // ctx finishes in the background (see [Producer.Closed]) and Stop returns ctx's cause. Calling
 // Stop again only waits for the close.

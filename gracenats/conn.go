@@ -13,13 +13,6 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-var (
-	_ grace.Starter   = (*Conn)(nil)
-	_ grace.Stopper   = (*Conn)(nil)
-	_ grace.Accounter = (*Conn)(nil)
-	_ grace.Validator = (*Conn)(nil)
-)
-
 // Conn is a NATS connection as a grace component: a [grace.Starter] and a [grace.Stopper]. At its
 // turn to stop it drains the connection — subscriptions first, so their handlers finish the
 // messages already received, then the publishes still buffered — and closes it. Add it before
@@ -130,9 +123,9 @@ func (c *Conn) Start(ctx context.Context) error {
 // The drain ends at whichever comes first: the connection's own drain timeout
 // (nats.DrainTimeout, default 30 s, reported as nats.ErrDrainTimeout) or the cut point,
 // grace.CutAt(ctx, margin) ([WithCutMargin]), at which Stop closes the connection itself —
-// dropping what is not yet drained — and returns a [CutError] without waiting further. If the server is
-// unreachable when the stop begins (the client is reconnecting), the connection cannot be
-// drained: nats.go closes it at once and Stop returns an error matching [ErrNotDrained]; the
+// dropping what is not yet drained — and returns a [CutError] without waiting further. If the
+// server is unreachable when the stop begins (the client is reconnecting), the connection cannot
+// be drained: nats.go closes it at once and Stop returns an error matching [ErrNotDrained]; the
 // publishes buffered for the reconnect are lost, and counted ([Conn.Account]).
 // Errors the drain reports (a subscription that could not be drained, a flush that failed)
 // are returned joined. A connection already closed is not an error.

@@ -10,14 +10,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-var (
-	_ grace.Starter   = (*Consumer)(nil)
-	_ grace.Runner    = (*Consumer)(nil)
-	_ grace.Stopper   = (*Consumer)(nil)
-	_ grace.Accounter = (*Consumer)(nil)
-	_ grace.Validator = (*Consumer)(nil)
-)
-
 // Handler handles one JetStream message. It is called for one message at a time, in the order
 // the server delivers them. ctx is cancelled only at the hard stop — when the consumer's stop
 // deadline passes — so a handler that honours ctx finishes its message at a soft stop.

@@ -1,6 +1,7 @@
 package gracenats
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
@@ -32,11 +33,7 @@ func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
 	c := config{batch: DefaultBatch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -48,12 +45,7 @@ func newConfig(opts []Option) config {
 // under the consumer's AckWait, or messages waiting in the buffer are redelivered while they
 // wait. Must be positive.
 func WithBatch(n int) Option {
-	return optionFunc(func(c *config) {
-		if n <= 0 {
-			c.Addf("batch must be positive, got %d", n)
-		}
-		c.batch = n
-	})
+	return optionFunc(func(c *config) { c.batch = c.Count("batch", n) })
 }
 
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
@@ -67,9 +59,5 @@ func WithCutMargin(d time.Duration) Option {
 // WithLogger sets where the consumer logs errors it gets past (a failed ack, a pull error). The
 // default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) {
-		if l != nil {
-			c.logger = l
-		}
-	})
+	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
 }

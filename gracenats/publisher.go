@@ -9,20 +9,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-var (
-	_ grace.Stopper   = (*Publisher)(nil)
-	_ grace.Validator = (*Publisher)(nil)
-	_ grace.Accounter = (*Publisher)(nil)
-)
-
 // Publisher is a JetStream context used for asynchronous publishes (jetstream.JetStream's
 // PublishAsync), as a grace component: a [grace.Stopper]. Add it after the [Conn] it publishes
 // through and before the components that publish (or name it in their grace.DependsOn), so that
 // at its turn to stop they have stopped publishing and the connection is still there.
 //
 // At its turn it waits until the server has acknowledged every asynchronous publish, up to the
-// cut point, grace.CutAt(ctx, margin) ([WithCutMargin]). Publishes still unacknowledged then may or may
-// not have been stored: the publisher counts them as lost ([Publisher.Account]), and Stop
+// cut point, grace.CutAt(ctx, margin) ([WithCutMargin]). Publishes still unacknowledged then
+// may or may not have been stored: the publisher counts them as lost ([Publisher.Account]), and Stop
 // returns an [UnackedError]. Synchronous publishes (Publish) return their error to their caller
 // and are not the publisher's to count.
 type Publisher struct {

@@ -2,6 +2,8 @@ package testkit
 
 import (
 	"errors"
+	"fmt"
+	"testing"
 
 	"github.com/gracekit/grace"
 )
@@ -16,4 +18,15 @@ func Cut(err error) (n int, unit string, ok bool) {
 	}
 	n, unit = ce.Cut()
 	return n, unit, true
+}
+
+// CutErrors fails t for each of errs that, wrapped as a component's stop error, is not a cut
+// error ([Cut]) counting n in unit: the check of an adapter's cut error types.
+func CutErrors(t testing.TB, n int, unit string, errs ...error) {
+	t.Helper()
+	for _, err := range errs {
+		if got, u, ok := Cut(fmt.Errorf("stop: %w", err)); !ok || got != n || u != unit {
+			t.Errorf("%T: cut %d %q (a cut error: %v), want %d %s", err, got, u, ok, n, unit)
+		}
+	}
 }

@@ -2,7 +2,9 @@ package testkit_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -114,5 +116,33 @@ func TestStopWatch(t *testing.T) {
 	}
 	if !atOwnStop || atOtherStop {
 		t.Errorf("closed when a's Stop was called: %v, when b's was: %v; want true, false", atOwnStop, atOtherStop)
+	}
+}
+
+// TestImplements: a component that has the interfaces named passes; one missing, or a name that
+// is no engine interface, fails naming it.
+func TestImplements(t *testing.T) {
+	hook := grace.Hook{}
+	if got := failures(t, func(tb testing.TB) { testkit.Implements(tb, hook, "Starter", "Stopper") }); got != "" {
+		t.Errorf("a Hook as Starter and Stopper: %q, want no failure", got)
+	}
+	got := failures(t, func(tb testing.TB) { testkit.Implements(tb, hook, "Accounter", "Thing") })
+	if !strings.Contains(got, "not a grace.Accounter") || !strings.Contains(got, `"Thing"`) {
+		t.Errorf("failures %q, want the Accounter and the unknown name named", got)
+	}
+}
+
+// TestCut: an error that matches grace.ErrCut and holds a grace.CutError is a cut error, with its
+// count; a CutError that does not match ErrCut, or ErrCut alone, is not.
+func TestCut(t *testing.T) {
+	in := &grace.InUseError{Unit: "connections", InUse: 3, Forced: 2}
+	if n, unit, ok := testkit.Cut(fmt.Errorf("stop: %w", in)); !ok || n != 2 || unit != "connections" {
+		t.Errorf("Cut(wrapped InUseError) = %d %q %v, want 2 connections", n, unit, ok)
+	}
+	if _, _, ok := testkit.Cut(&grace.InUseError{Unit: "connections", InUse: 3}); ok {
+		t.Error("an InUseError that forced nothing (not ErrCut) counted as a cut error")
+	}
+	if _, _, ok := testkit.Cut(grace.ErrCut); ok {
+		t.Error("ErrCut without a CutError counted as a cut error")
 	}
 }

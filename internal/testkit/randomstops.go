@@ -53,7 +53,11 @@ func (s *RandomStop) String() string {
 // and handled nothing again — the clean stops lose nothing and hand back everything not
 // finished. Then it calls after, if not nil, with the run's report for the consumer's own
 // checks. It returns the values the reports counted as handed back, in all.
-func (l *Ledger) RandomStops(t *testing.T, restarts, batch int, start func(run int, s *RandomStop, app *grace.App), settle func(r *Running), after func(run int, s *RandomStop, rep *grace.Report)) (handedBack int64) {
+func (l *Ledger) RandomStops(t *testing.T, restarts, batch int,
+	start func(run int, s *RandomStop, app *grace.App),
+	settle func(r *Running),
+	after func(run int, s *RandomStop, rep *grace.Report),
+) (handedBack int64) {
 	t.Helper()
 	seed := Seed(t)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
