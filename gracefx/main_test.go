@@ -3,6 +3,7 @@ package gracefx_test
 import (
 	"testing"
 
+	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracefx"
 	"github.com/gracekit/grace/internal/testkit"
 	"go.uber.org/goleak"
@@ -15,5 +16,5 @@ func TestMain(m *testing.M) {
 
 // TestContracts: the Component is what its doc comment says, a Starter, Stopper and Validator.
 func TestContracts(t *testing.T) {
-	testkit.Implements(t, &gracefx.Component{}, "Starter", "Stopper", "Validator")
+	testkit.Implements(t, &gracefx.Component{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Validator)(nil))
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracekafka"
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -84,7 +85,7 @@ func cutRecords(err error, n int64) bool {
 // TestContracts checks the components against their doc comments — the engine interfaces — and
 // the two errors that report cut records against the root sentinel and interface.
 func TestContracts(t *testing.T) {
-	testkit.Implements(t, &gracekafka.Consumer{}, "Starter", "Runner", "Stopper", "Accounter", "Validator")
-	testkit.Implements(t, &gracekafka.Producer{}, "Starter", "Stopper", "Accounter", "Validator")
+	testkit.Implements(t, &gracekafka.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracekafka.Producer{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
 	testkit.CutErrors(t, 2, "records", &gracekafka.CutError{Records: 2}, &gracekafka.UndeliveredError{Records: 2})
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracenats"
 	"github.com/gracekit/grace/internal/testkit"
 	natsserver "github.com/nats-io/nats-server/v2/server"
@@ -292,8 +293,8 @@ func slowSubscriber(t *testing.T, nc *nats.Conn) (subject string, entered <-chan
 // TestContracts: Conn, Consumer and Publisher are the engine interfaces their docs name, and
 // CutError and UnackedError are cut errors (grace.ErrCut, grace.CutError) in messages.
 func TestContracts(t *testing.T) {
-	testkit.Implements(t, &gracenats.Conn{}, "Starter", "Stopper", "Accounter", "Validator")
-	testkit.Implements(t, &gracenats.Consumer{}, "Starter", "Runner", "Stopper", "Accounter", "Validator")
-	testkit.Implements(t, &gracenats.Publisher{}, "Stopper", "Accounter", "Validator")
+	testkit.Implements(t, &gracenats.Conn{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracenats.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracenats.Publisher{}, (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
 	testkit.CutErrors(t, 2, "messages", &gracenats.CutError{What: "drain", Messages: 2}, &gracenats.UnackedError{Messages: 2})
 }

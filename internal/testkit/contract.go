@@ -1,39 +1,28 @@
 package testkit
 
 import (
+	"reflect"
 	"testing"
-
-	"github.com/gracekit/grace"
 )
 
-// Implements fails t for each of the engine's interfaces named in ifaces — "Starter", "Runner",
-// "Drainer", "Stopper", "Accounter", "Validator", "Observer" — that c does not implement: the
-// check that a component is what its doc comment says it is. An unknown name fails t too.
-func Implements(t testing.TB, c any, ifaces ...string) {
+// Implements fails t for each interface in ifaces that c does not implement: the check that a
+// component is what its doc comment says it is. Each of ifaces is a nil pointer to the interface,
+// as in
+//
+//	testkit.Implements(t, &Conn{}, (*grace.Starter)(nil), (*grace.Stopper)(nil))
+//
+// Anything else in ifaces fails t too.
+func Implements(t testing.TB, c any, ifaces ...any) {
 	t.Helper()
-	for _, name := range ifaces {
-		var ok bool
-		switch name {
-		case "Starter":
-			_, ok = c.(grace.Starter)
-		case "Runner":
-			_, ok = c.(grace.Runner)
-		case "Drainer":
-			_, ok = c.(grace.Drainer)
-		case "Stopper":
-			_, ok = c.(grace.Stopper)
-		case "Accounter":
-			_, ok = c.(grace.Accounter)
-		case "Validator":
-			_, ok = c.(grace.Validator)
-		case "Observer":
-			_, ok = c.(grace.Observer)
-		default:
-			t.Errorf("%T: no engine interface called %q", c, name)
+	ct := reflect.TypeOf(c)
+	for _, i := range ifaces {
+		it := reflect.TypeOf(i)
+		if it == nil || it.Kind() != reflect.Pointer || it.Elem().Kind() != reflect.Interface {
+			t.Errorf("%T: not a pointer to an interface", i)
 			continue
 		}
-		if !ok {
-			t.Errorf("%T is not a grace.%s", c, name)
+		if !ct.Implements(it.Elem()) {
+			t.Errorf("%T is not a %v", c, it.Elem())
 		}
 	}
 }

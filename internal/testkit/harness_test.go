@@ -119,16 +119,18 @@ func TestStopWatch(t *testing.T) {
 	}
 }
 
-// TestImplements: a component that has the interfaces named passes; one missing, or a name that
-// is no engine interface, fails naming it.
+// TestImplements: a component that has the interfaces given passes; one it lacks, or something
+// that is not a pointer to an interface, fails naming it.
 func TestImplements(t *testing.T) {
 	hook := grace.Hook{}
-	if got := failures(t, func(tb testing.TB) { testkit.Implements(tb, hook, "Starter", "Stopper") }); got != "" {
+	if got := failures(t, func(tb testing.TB) {
+		testkit.Implements(tb, hook, (*grace.Starter)(nil), (*grace.Stopper)(nil))
+	}); got != "" {
 		t.Errorf("a Hook as Starter and Stopper: %q, want no failure", got)
 	}
-	got := failures(t, func(tb testing.TB) { testkit.Implements(tb, hook, "Accounter", "Thing") })
-	if !strings.Contains(got, "not a grace.Accounter") || !strings.Contains(got, `"Thing"`) {
-		t.Errorf("failures %q, want the Accounter and the unknown name named", got)
+	got := failures(t, func(tb testing.TB) { testkit.Implements(tb, hook, (*grace.Accounter)(nil), "Thing") })
+	if !strings.Contains(got, "not a grace.Accounter") || !strings.Contains(got, "string: not a pointer") {
+		t.Errorf("failures %q, want the Accounter and the string named", got)
 	}
 }
 
