@@ -310,3 +310,12 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 	}
 	t.Logf("%d handled redelivered", redelivered.Load())
 }
+
+// TestContracts: what each component implements, as its doc comment says, and the CutError of
+// the consumer and of the publisher as a grace.CutError matching grace.ErrCut.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &graceamqp.Conn{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &graceamqp.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &graceamqp.Publisher{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.CutErrors(t, 2, "messages", &graceamqp.CutError{What: "handler", Messages: 2}, &graceamqp.CutError{What: "confirms", Messages: 2})
+}

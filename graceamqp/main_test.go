@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gracekit/grace"
-	"github.com/gracekit/grace/graceamqp"
 	"github.com/gracekit/grace/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
@@ -171,12 +169,3 @@ func publishN(t *testing.T, url, queue string, n int) {
 
 // component is a component of an app a test builds.
 type component = testkit.Component
-
-// TestContracts: what each component implements, as its doc comment says, and the CutError of
-// the consumer and of the publisher as a grace.CutError matching grace.ErrCut.
-func TestContracts(t *testing.T) {
-	testkit.Implements(t, &graceamqp.Conn{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Validator)(nil))
-	testkit.Implements(t, &graceamqp.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
-	testkit.Implements(t, &graceamqp.Publisher{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
-	testkit.CutErrors(t, 2, "messages", &graceamqp.CutError{What: "handler", Messages: 2}, &graceamqp.CutError{What: "confirms", Messages: 2})
-}

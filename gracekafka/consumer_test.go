@@ -442,3 +442,11 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 		t.Errorf("committed offsets sum to %d, want %d", got, n)
 	}
 }
+
+// TestContracts checks the components against their doc comments — the engine interfaces — and
+// the two errors that report cut records against the root sentinel and interface.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracekafka.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracekafka.Producer{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.CutErrors(t, 2, "records", &gracekafka.CutError{Records: 2}, &gracekafka.UndeliveredError{Records: 2})
+}

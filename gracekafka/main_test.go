@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gracekit/grace"
-	"github.com/gracekit/grace/gracekafka"
 	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -80,12 +78,4 @@ func atoiT(t *testing.T, s string) int {
 func cutRecords(err error, n int64) bool {
 	got, unit, ok := testkit.Cut(err)
 	return ok && unit == "records" && int64(got) == n
-}
-
-// TestContracts checks the components against their doc comments — the engine interfaces — and
-// the two errors that report cut records against the root sentinel and interface.
-func TestContracts(t *testing.T) {
-	testkit.Implements(t, &gracekafka.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
-	testkit.Implements(t, &gracekafka.Producer{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
-	testkit.CutErrors(t, 2, "records", &gracekafka.CutError{Records: 2}, &gracekafka.UndeliveredError{Records: 2})
 }

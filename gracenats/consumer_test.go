@@ -357,3 +357,12 @@ func TestHandBackWithPullRequestOpen(t *testing.T) {
 		}
 	}
 }
+
+// TestContracts: Conn, Consumer and Publisher are the engine interfaces their docs name, and
+// CutError and UnackedError are cut errors (grace.ErrCut, grace.CutError) in messages.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracenats.Conn{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracenats.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracenats.Publisher{}, (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.CutErrors(t, 2, "messages", &gracenats.CutError{What: "drain", Messages: 2}, &gracenats.UnackedError{Messages: 2})
+}

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gracekit/grace"
-	"github.com/gracekit/grace/gracenats"
 	"github.com/gracekit/grace/internal/testkit"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -288,13 +286,4 @@ func slowSubscriber(t *testing.T, nc *nats.Conn) (subject string, entered <-chan
 	}
 	nc.Flush()
 	return subject, in
-}
-
-// TestContracts: Conn, Consumer and Publisher are the engine interfaces their docs name, and
-// CutError and UnackedError are cut errors (grace.ErrCut, grace.CutError) in messages.
-func TestContracts(t *testing.T) {
-	testkit.Implements(t, &gracenats.Conn{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
-	testkit.Implements(t, &gracenats.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
-	testkit.Implements(t, &gracenats.Publisher{}, (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
-	testkit.CutErrors(t, 2, "messages", &gracenats.CutError{What: "drain", Messages: 2}, &gracenats.UnackedError{Messages: 2})
 }
