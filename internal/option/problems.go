@@ -1,9 +1,10 @@
 // Package option is the option plumbing the adapters of this repository share. An adapter's
-// Option is an alias of [Func] over its own unexported config, which embeds a [Problems] (or a
-// [Logged]); each option checks its value through it as it is applied instead of failing: the
-// constructor never fails for an option, and the adapter's Validate (grace.Validator) returns
-// what was collected as a *grace.ConfigError, which the engine lists problem by problem under the
-// component's name before anything starts.
+// Option is either an alias of [Func] over its own unexported config (applied with [Apply]), or
+// an interface with an unexported apply method over it (applied with [Each]). The config embeds a
+// [Problems] (or a [Logged]), and each option checks its value through it as it is applied
+// instead of failing: the constructor never fails for an option, and the adapter's Validate
+// (grace.Validator) returns what was collected as a *grace.ConfigError, which the engine lists
+// problem by problem under the component's name before anything starts.
 //
 // The package belongs to the root module; Go's internal rule goes by import path, so every
 // module of this repository can import it.
@@ -49,8 +50,7 @@ func (p *Problems) AtLeast(what string, d, least time.Duration) time.Duration {
 
 // Err returns the problems collected, followed by more (problems the adapter finds outside its
 // options: a nil client, an empty key; empty ones are skipped), as a *grace.ConfigError; nil if
-// there are none. It has
-// no effect on p, so it returns the same answer every time.
+// there are none. It has no effect on p, so it returns the same answer every time.
 func (p *Problems) Err(more ...string) error {
 	all := slices.Clone(p.list)
 	for _, m := range more {
