@@ -222,3 +222,8 @@ func TestBadConfigurationIsAConfigurationError(t *testing.T) {
 		t.Errorf("Start = %v, want Validate's error", err)
 	}
 }
+
+// TestContracts: a Registration is the grace interfaces its doc comment names.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &graceetcd.Registration{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Drainer)(nil), (*grace.Stopper)(nil))
+}

@@ -412,3 +412,11 @@ func TestStuckHandlerIsNamedWithinTheLimit(t *testing.T) {
 		t.Errorf("report error %q does not name the stuck handler", c.Error)
 	}
 }
+
+// TestContracts: a Server is the grace interfaces its doc comment names, and its CutError, wrapped
+// as a stop error, is a cut error (grace.ErrCut, grace.CutError) counting the RPCs of every method.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracegrpc.Server{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Drainer)(nil),
+		(*grace.Quieter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grpc.ServiceRegistrar)(nil))
+	testkit.CutErrors(t, 3, "rpcs", &gracegrpc.CutError{Methods: []gracegrpc.CutMethod{{Method: "/s.S/A", Count: 2}, {Method: "/s.S/B", Count: 1}}})
+}

@@ -198,3 +198,9 @@ func TestEventsAfterTheShutdownAreIgnored(t *testing.T) {
 		t.Fatal("an event after the shutdown was exported")
 	}
 }
+
+// TestContracts: a Telemetry is the grace interfaces its doc comment names — an Observer above
+// all, which is how the app gives it its events.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &graceotel.Telemetry{}, (*grace.Observer)(nil), (*grace.Stopper)(nil))
+}

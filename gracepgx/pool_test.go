@@ -330,3 +330,8 @@ func TestConnectionAttemptInFlightAtStopDoesNotHoldTheStop(t *testing.T) {
 		t.Fatal("acquired a connection from an unreachable server")
 	}
 }
+
+// TestContracts: a Pool is the grace interfaces its doc comment names.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracepgx.Pool{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil))
+}

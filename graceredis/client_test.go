@@ -180,3 +180,8 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 		t.Fatal("a command to an unreachable server succeeded")
 	}
 }
+
+// TestContracts: a Client is the grace interfaces its doc comment names.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &graceredis.Client{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil))
+}

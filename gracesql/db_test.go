@@ -142,3 +142,8 @@ func TestStopOnItsOwn(t *testing.T) {
 		t.Fatalf("Run with a nil pool = %v, want a config error naming it", err)
 	}
 }
+
+// TestContracts: a DB is the grace interfaces its doc comment names.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracesql.DB{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil))
+}

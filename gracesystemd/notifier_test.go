@@ -475,3 +475,9 @@ func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
 		t.Fatalf("run: %v, trigger %v", r.Err, r.Report.Trigger)
 	}
 }
+
+// TestContracts: a Notifier is the grace interfaces its doc comment names — an Observer above all,
+// which is how the app gives it its events.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracesystemd.Notifier{}, (*grace.Validator)(nil), (*grace.Runner)(nil), (*grace.Observer)(nil))
+}
