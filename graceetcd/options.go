@@ -14,19 +14,16 @@ const (
 	DefaultTTL = 10 * time.Second
 	// DefaultCallTimeout bounds every call to etcd (grant, put, revoke).
 	DefaultCallTimeout = 2 * time.Second
-	// DefaultRetryMin and DefaultRetryMax bound the backoff between registration attempts.
-	DefaultRetryMin = 100 * time.Millisecond
-	DefaultRetryMax = 5 * time.Second
 )
+
+type config struct {
+	option.Logged
+	ttl         time.Duration
+	callTimeout time.Duration
+}
 
 // Option configures a [Registration]. Only the With functions of this package make one.
 type Option = option.Func[config]
-
-type config struct {
-	ttl         time.Duration
-	callTimeout time.Duration
-	option.Logged
-}
 
 // WithTTL sets the lease's time to live. etcd counts whole seconds, so d is rounded up to one;
 // etcd may raise a TTL below its minimum (about 2 s with default settings). Must be at least

@@ -11,6 +11,12 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
+// DefaultRetryMin and DefaultRetryMax bound the backoff between registration attempts.
+const (
+	DefaultRetryMin = 100 * time.Millisecond
+	DefaultRetryMax = 5 * time.Second
+)
+
 // Registration is a grace component that keeps one key in etcd while the app is ready. It
 // implements grace's Validator, Starter, Runner, Drainer and Stopper:
 //

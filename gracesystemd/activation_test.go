@@ -31,6 +31,20 @@ const childEnv = "GRACESYSTEMD_TEST_CHILD"
 // it execs the service; here /bin/sh plays that part — $$ is the shell's pid, and exec keeps
 // the pid — so the service sees exactly what systemd would give it and nothing is faked inside
 // it.
+// answer reads the answer to the request sent on conn and returns its body; out is the
+// service's output, for the failure message.
+func answer(t *testing.T, conn net.Conn, out fmt.Stringer) string {
+	t.Helper()
+	conn.SetDeadline(time.Now().Add(waitFor))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read the answer to the queued request: %v\nservice output:\n%s", err, out)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
 // listenTCP listens on a free loopback port; the listener is closed when the test ends.
 func listenTCP(t *testing.T) *net.TCPListener {
 	t.Helper()
@@ -106,15 +120,9 @@ func TestSocketActivation(t *testing.T) {
 	f.Close()
 	l.Close() // the service holds its own copy of the socket
 
-	conn.SetDeadline(time.Now().Add(waitFor))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("read the answer to the queued request: %v\nservice output:\n%s", err, out)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := answer(t, conn, out)
 	want := fmt.Sprintf("pid=%d name=web env=[] again=0", cmd.Process.Pid)
-	if string(body) != want {
+	if body != want {
 		t.Fatalf("service answered %q, want %q", body, want)
 	}
 	sock.expectReady(nil)

@@ -122,6 +122,17 @@ func (s *notifySocket) expectLast(skip func(string) bool) {
 	s.expect(skip, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
 }
 
+// expectEnd is expectLast, then the end of the app's run, which must succeed.
+func (s *notifySocket) expectEnd(run *testkit.Running, skip func(string) bool) testkit.Result {
+	s.t.Helper()
+	s.expectLast(skip)
+	r := run.Wait(s.t)
+	if r.Err != nil {
+		s.t.Fatalf("run: %v\n%s", r.Err, r.Report)
+	}
+	return r
+}
+
 // drainingStatus is the draining status naming trigger, or the plain one for "".
 func drainingStatus(trigger string) string {
 	if trigger == "" {
@@ -272,10 +283,7 @@ func TestNotifierExtendTimeout(t *testing.T) {
 	}
 	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000", "EXTEND_TIMEOUT_USEC=100000")
 	close(stopped)
-	sock.expectLast(isExtend)
-	if r := run.Wait(t); r.Err != nil {
-		t.Fatal(r.Err)
-	}
+	sock.expectEnd(run, isExtend)
 }
 
 // TestNotifierWatchdog: with WATCHDOG_USEC set and WATCHDOG_PID this process, WATCHDOG=1 comes
@@ -446,15 +454,12 @@ func TestNotifierProgress(t *testing.T) {
 	close(httpStop)
 	sock.expect(nil, "STATUS=stopping components, waiting for 2: db, systemd")
 	close(dbStop)
-	sock.expectLast(nil)
-	if r := run.Wait(t); r.Err != nil {
-		t.Fatal(r.Err)
-	}
+	sock.expectEnd(run, nil)
 }
 
-// TestNotifierDrainingNamesTheTrigger: the Notifier observes the app it is added to, so STOPPING=1 comes with a draining
-// status that names what started the stop — here SIGTERM. The drain waits for the test to have
-// seen it, so the Notifier cannot miss the draining phase.
+// TestNotifierDrainingNamesTheTrigger: the Notifier observes the app it is added to, so
+// STOPPING=1 comes with a draining status that names what started the stop — here SIGTERM. The
+// drain waits for the test to have seen it, so the Notifier cannot miss the draining phase.
 func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
 	sock := listenNotify(t, false)
 	var sigs gracetest.Signals
@@ -470,9 +475,8 @@ func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
 	close(drained)
 	sock.expect(nil, "STATUS=stopping components, waiting for 2: worker, systemd")
 	close(stopped)
-	sock.expectLast(nil)
-	if r := run.Wait(t); r.Err != nil || r.Report.Trigger.Kind != grace.TriggerSignal {
-		t.Fatalf("run: %v, trigger %v", r.Err, r.Report.Trigger)
+	if r := sock.expectEnd(run, nil); r.Report.Trigger.Kind != grace.TriggerSignal {
+		t.Fatalf("trigger %v, want the signal", r.Report.Trigger)
 	}
 }
 

@@ -3,12 +3,10 @@
 package gracesystemd_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -280,15 +278,9 @@ func TestFDStoreTakesBackByName(t *testing.T) {
 		t.Fatalf("datagram %q, want old pruned\n%s", msg, out)
 	}
 
-	conn.SetDeadline(time.Now().Add(waitFor))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("read the answer to the queued request: %v\nservice output:\n%s", err, out)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := answer(t, conn, out)
 	want := fmt.Sprintf("pid=%d web=%s moved=%s again=%v pruned=[old] env=[]", cmd.Process.Pid, addrs[0], newAddr, true)
-	if string(body) != want {
+	if body != want {
 		t.Fatalf("service answered %q, want %q\n%s", body, want, out)
 	}
 	if code := waitExit(t, cmd); code != 0 {
