@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
 	"github.com/gracekit/grace/internal/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
@@ -212,17 +213,12 @@ func (s *Server) Stop(ctx context.Context) error {
 		defer close(done)
 		s.srv.GracefulStop()
 	}()
-	var cut <-chan time.Time
-	if at, ok := grace.CutAt(ctx, s.cfg.cutMargin); ok {
-		t := time.NewTimer(time.Until(at))
-		defer t.Stop()
-		cut = t.C
-	}
+	cut, cancel := cutctx.Until(ctx, s.cfg.cutMargin)
+	defer cancel()
 	select {
 	case <-done:
 		return nil
-	case <-cut:
-	case <-ctx.Done():
+	case <-cut.Done(): // the cut point, or ctx's end
 	}
 	s.mu.Lock()
 	s.cut = true

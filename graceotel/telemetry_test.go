@@ -117,35 +117,16 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 	// Metrics: stop durations by component and outcome, forced closes, in flight, running.
 	hist := func(name string, want map[string]string) *metricpb.HistogramDataPoint {
 		t.Helper()
-		m := col.metric(name)
-		if m == nil {
-			t.Fatalf("metric %s not exported", name)
-		}
-		for _, p := range m.GetHistogram().GetDataPoints() {
-			if matches(p.Attributes, want) {
-				return p
-			}
-		}
-		t.Fatalf("%s has no data point with %v", name, want)
-		return nil
+		return dataPoint(t, col, name, want, func(m *metricpb.Metric) []*metricpb.HistogramDataPoint { return m.GetHistogram().GetDataPoints() })
 	}
 	number := func(name string, want map[string]string) int64 {
 		t.Helper()
-		m := col.metric(name)
-		if m == nil {
-			t.Fatalf("metric %s not exported", name)
-		}
-		points := m.GetSum().GetDataPoints()
-		if points == nil {
-			points = m.GetGauge().GetDataPoints()
-		}
-		for _, p := range points {
-			if matches(p.Attributes, want) {
-				return p.GetAsInt()
+		return dataPoint(t, col, name, want, func(m *metricpb.Metric) []*metricpb.NumberDataPoint {
+			if points := m.GetSum().GetDataPoints(); points != nil {
+				return points
 			}
-		}
-		t.Fatalf("%s has no data point with %v", name, want)
-		return 0
+			return m.GetGauge().GetDataPoints()
+		}).GetAsInt()
 	}
 	if p := hist("grace.component.stop.duration", map[string]string{"grace.component": "db", "grace.outcome": "ok"}); p.Count != 1 || p.GetSum() < 0.03 {
 		t.Fatalf("db stop duration: count %d sum %v", p.Count, p.GetSum())

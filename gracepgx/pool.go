@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
 	"github.com/gracekit/grace/internal/option"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -131,20 +132,12 @@ func (p *Pool) Stop(ctx context.Context) error {
 	closed := p.closed
 	p.mu.Unlock()
 
-	var hard <-chan time.Time
-	margin := p.cfg.Margin
-	if at, ok := grace.CutAt(ctx, margin); ok {
-		deadline, _ := ctx.Deadline()
-		margin = deadline.Sub(at)
-		t := time.NewTimer(time.Until(at))
-		defer t.Stop()
-		hard = t.C
-	}
+	hard, cancel := cutctx.Until(ctx, p.cfg.Margin)
+	defer cancel()
 	select {
 	case <-closed:
 		return nil
-	case <-hard:
-	case <-ctx.Done():
+	case <-hard.Done(): // the hard deadline, or ctx's end
 	}
 
 	// The hard stop: cut the connections still acquired, then give their holders a moment to
@@ -156,8 +149,8 @@ func (p *Pool) Stop(ctx context.Context) error {
 	inUse := &grace.InUseError{Unit: "connections", InUse: p.stats.AcquiredAtStop, Forced: p.stats.Forced}
 	p.mu.Unlock()
 
-	if ctx.Err() == nil {
-		t := time.NewTimer(margin / 2)
+	if deadline, ok := ctx.Deadline(); ok && ctx.Err() == nil {
+		t := time.NewTimer(time.Until(deadline) / 2) // half the margin that was left
 		defer t.Stop()
 		select {
 		case <-closed:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
 	"github.com/gracekit/grace/internal/option"
 	"github.com/redis/go-redis/v9"
 )
@@ -132,20 +133,14 @@ func (c *Client) waitIdle(ctx context.Context) {
 	if inUse(c.c) == 0 {
 		return
 	}
-	var hard <-chan time.Time
-	if at, ok := grace.CutAt(ctx, c.cfg.Margin); ok {
-		t := time.NewTimer(time.Until(at))
-		defer t.Stop()
-		hard = t.C
-	}
+	hard, cancel := cutctx.Until(ctx, c.cfg.Margin)
+	defer cancel()
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for inUse(c.c) > 0 {
 		select {
 		case <-tick.C:
-		case <-hard:
-			return
-		case <-ctx.Done():
+		case <-hard.Done(): // the hard deadline, or ctx's end
 			return
 		}
 	}
