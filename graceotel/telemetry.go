@@ -377,6 +377,6 @@ func (t *Telemetry) Stop(ctx context.Context) error {
 	case <-t.shutDone:
 		return t.shutErr
 	case <-ctx.Done():
-		return fmt.Errorf("shut down telemetry: %w", context.Cause(ctx))
+		return fmt.Errorf("shut down providers: %w", context.Cause(ctx))
 	}
 }

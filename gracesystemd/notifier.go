@@ -204,7 +204,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 	cfg := n.cfg
 	watchdog, err := daemon.SdWatchdogEnabled(false)
 	if err != nil {
-		return fmt.Errorf("gracesystemd: watchdog settings: %w", err)
+		return fmt.Errorf("watchdog settings: %w", err)
 	}
 	s := &sender{logger: cfg.Logger()}
 
@@ -348,5 +348,5 @@ func (s *sender) err() error {
 	if s.failed == 0 {
 		return nil
 	}
-	return fmt.Errorf("gracesystemd: %d of %d notifications failed, first: %w", s.failed, s.sent, s.first)
+	return fmt.Errorf("%d of %d notifications failed, first: %w", s.failed, s.sent, s.first)
 }
