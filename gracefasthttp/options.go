@@ -14,9 +14,6 @@ const (
 	// DefaultLivePath and DefaultReadyPath are where the health handlers answer.
 	DefaultLivePath  = "/livez"
 	DefaultReadyPath = "/readyz"
-	// DefaultCancelMargin is the margin given to [grace.CutAt]: how long before Stop's deadline
-	// the requests still running are cut.
-	DefaultCancelMargin = grace.DefaultCutMargin
 	// DefaultLinger is how long, at Stop, a connection that was accepted but has sent nothing yet
 	// may stay open before it is closed: long enough for a request already on its way.
 	DefaultLinger = 100 * time.Millisecond
@@ -36,30 +33,30 @@ type option func(*config)
 func (o option) apply(c *config) { o(c) }
 
 type config struct {
-	addr         string
-	ln           net.Listener
-	app          *grace.App
-	livePath     string
-	readyPath    string
-	exempt       func(path []byte) bool
-	quiet        time.Duration
-	cancelMargin time.Duration
-	linger       time.Duration
-	maxTracked   int
-	logger       *slog.Logger
-	name         string
-	serve        func(net.Listener) error
-	problems     []string
+	addr       string
+	ln         net.Listener
+	app        *grace.App
+	livePath   string
+	readyPath  string
+	exempt     func(path []byte) bool
+	quiet      time.Duration
+	cutMargin  time.Duration
+	linger     time.Duration
+	maxTracked int
+	logger     *slog.Logger
+	name       string
+	serve      func(net.Listener) error
+	problems   []string
 }
 
 func newConfig(opts []Option) config {
 	c := config{
-		livePath:     DefaultLivePath,
-		readyPath:    DefaultReadyPath,
-		cancelMargin: DefaultCancelMargin,
-		linger:       DefaultLinger,
-		maxTracked:   DefaultMaxTracked,
-		name:         "fasthttp",
+		livePath:   DefaultLivePath,
+		readyPath:  DefaultReadyPath,
+		cutMargin:  grace.DefaultCutMargin,
+		linger:     DefaultLinger,
+		maxTracked: DefaultMaxTracked,
+		name:       "fasthttp",
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -120,9 +117,11 @@ func WithQuietPeriod(d time.Duration) Option {
 	return option(func(c *config) { c.positive("quiet period", d); c.quiet = d })
 }
 
-// WithCancelMargin sets the margin given to [grace.CutAt]; default [DefaultCancelMargin].
-func WithCancelMargin(d time.Duration) Option {
-	return option(func(c *config) { c.positive("cancel margin", d); c.cancelMargin = d })
+// WithCutMargin sets the margin given to [grace.CutAt]: how long before Stop's deadline the
+// requests still running are cut (clamped to a tenth of the time left); default
+// [grace.DefaultCutMargin].
+func WithCutMargin(d time.Duration) Option {
+	return option(func(c *config) { c.positive("cut margin", d); c.cutMargin = d })
 }
 
 // WithLinger sets how long a connection that has sent nothing may stay open once Stop began;
@@ -145,7 +144,7 @@ func WithMaxTracked(n int) Option {
 // WithLogger sets the logger for the requests cut; default slog.Default().
 func WithLogger(l *slog.Logger) Option { return option(func(c *config) { c.logger = l }) }
 
-// WithName names the server in its errors; default "fasthttp".
+// WithName names the server in its log lines; default "fasthttp".
 func WithName(name string) Option { return option(func(c *config) { c.name = name }) }
 
 // WithServe makes Run serve the listener with serve instead of the server's Serve method: for a

@@ -3,9 +3,9 @@ package gracefasthttp_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,16 +35,6 @@ func client() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
 }
 
-func get(c *http.Client, url string) (int, string, error) {
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
-}
-
 // Requests in flight when the stop comes all finish, and the stop is clean.
 func TestRequestsInFlightFinish(t *testing.T) {
 	const n = 20
@@ -66,11 +56,10 @@ func TestRequestsInFlightFinish(t *testing.T) {
 	errs := make(chan error, n)
 	for range n {
 		wg.Go(func() {
-			code, body, err := get(c, base+"/work")
-			if err == nil && code == 200 && body == "done" {
+			if r := testkit.Fetch(c, base+"/work"); r.Err == nil && r.Status == 200 && r.Body == "done" {
 				ok.Add(1)
 			} else {
-				errs <- fmt.Errorf("%d %q %v", code, body, err)
+				errs <- errors.New(r.String())
 			}
 		})
 	}
@@ -109,7 +98,7 @@ func TestSlowRequestIsCutNamedAndCounted(t *testing.T) {
 	run.Ready(t)
 	c := client()
 	defer c.CloseIdleConnections()
-	go get(c, base+"/slow/report")
+	go testkit.Fetch(c, base+"/slow/report")
 	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
 	app.Stop("test")
 	testkit.Await(t, sawDone, 10*time.Second, "the handler to see RequestCtx.Done")
@@ -119,6 +108,13 @@ func TestSlowRequestIsCutNamedAndCounted(t *testing.T) {
 	var cut *gracefasthttp.CutError
 	if !errors.As(rep.Err, &cut) || cut.Total != 1 || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow/report" || cut.Requests[0].Method != "GET" {
 		t.Errorf("cut error: %v", rep.Err)
+	}
+	// The one vocabulary of cut work: the root's sentinel and interface, not a timeout.
+	var ce grace.CutError
+	if !errors.Is(rep.Err, grace.ErrCut) || !errors.As(rep.Err, &ce) || errors.Is(rep.Err, grace.ErrTimeout) {
+		t.Errorf("cut error %v: want it to match grace.ErrCut and be a grace.CutError, not a timeout", rep.Err)
+	} else if n, unit := ce.Cut(); n != 1 || unit != "requests" {
+		t.Errorf("Cut() = %d %q, want 1 requests", n, unit)
 	}
 	if rep.ExitCode != grace.ExitLost || cr.Lost != 1 || cr.Unit != "requests" || !errors.Is(rep.Err, grace.ErrLost) {
 		t.Errorf("exit %d, account %+v: a cut request is lost work\n%s", rep.ExitCode, cr.Account, rep)
@@ -142,15 +138,12 @@ func TestShortLimitLetsShortRequestsFinish(t *testing.T) {
 	run.Ready(t)
 	c := client()
 	defer c.CloseIdleConnections()
-	got := make(chan string, 1)
-	go func() {
-		code, body, err := get(c, base+"/")
-		got <- fmt.Sprint(code, body, err)
-	}()
+	got := make(chan testkit.Fetched, 1)
+	go func() { got <- testkit.Fetch(c, base+"/") }()
 	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
 	app.Stop("test")
-	if r := testkit.Recv(t, got, 10*time.Second, "the response"); r != "200done<nil>" {
-		t.Errorf("response %q, want 200 done", r)
+	if r := testkit.Recv(t, got, 10*time.Second, "the response"); r.Err != nil || r.Status != 200 || r.Body != "done" {
+		t.Errorf("response %v, want 200 done", r)
 	}
 	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean {
 		t.Errorf("exit %d\n%s", rep.ExitCode, rep)
@@ -204,24 +197,19 @@ func TestDrainKeepsServingAndTurnsReadinessOff(t *testing.T) {
 	run.Ready(t)
 	c := client()
 	defer c.CloseIdleConnections()
-	if code, _, _ := get(c, base+"/readyz"); code != 200 {
-		t.Fatalf("ready: %d", code)
+	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 200 {
+		t.Fatalf("ready: %v", r)
 	}
 	app.Stop("test")
 	testkit.Await(t, srv.Draining(), 10*time.Second, "Draining")
-	if code, body, _ := get(c, base+"/readyz"); code != 503 || strings.TrimSpace(body) != "draining" {
-		t.Errorf("readiness while draining: %d %q", code, body)
+	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 503 || strings.TrimSpace(r.Body) != "draining" {
+		t.Errorf("readiness while draining: %v", r)
 	}
-	if code, _, _ := get(c, base+"/livez"); code != 200 {
-		t.Errorf("liveness while draining: %d", code)
+	if r := testkit.Fetch(c, base+"/livez"); r.Status != 200 {
+		t.Errorf("liveness while draining: %v", r)
 	}
-	resp, err := c.Get(base + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !resp.Close {
-		t.Errorf("a response while draining: %d, close %v; want 200 with Connection: close", resp.StatusCode, resp.Close)
+	if r := testkit.Fetch(c, base+"/"); r.Err != nil || r.Status != 200 || !r.Close {
+		t.Errorf("a response while draining: %v, close %v; want 200 with Connection: close", r, r.Close)
 	}
 	rep := run.Wait(t).Report
 	if rep.DelayEndedBy != "quiet" || rep.ExitCode != grace.ExitClean {
@@ -229,17 +217,23 @@ func TestDrainKeepsServingAndTurnsReadinessOff(t *testing.T) {
 	}
 }
 
-// Bad options are reported before anything starts.
+// Bad options are reported before anything starts, each problem on its own, naming the option
+// and the bad value, under the component's name (given once, by the app).
 func TestBadOptionsAreReportedFirst(t *testing.T) {
 	app := testkit.NewApp()
-	app.Add("http", gracefasthttp.New(&fasthttp.Server{}, gracefasthttp.WithQuietPeriod(-time.Second)))
+	app.Add("http", gracefasthttp.New(&fasthttp.Server{}, gracefasthttp.WithQuietPeriod(-time.Second),
+		gracefasthttp.WithCutMargin(-time.Second), gracefasthttp.WithLinger(0), gracefasthttp.WithMaxTracked(-1)))
 	_, err := app.Run(t.Context())
-	if !errors.Is(err, grace.ErrInvalid) {
-		t.Fatalf("err %v, want ErrInvalid", err)
+	var ce *grace.ConfigError
+	if !errors.Is(err, grace.ErrInvalid) || !errors.As(err, &ce) {
+		t.Fatalf("err %v, want a *grace.ConfigError", err)
 	}
-	for _, want := range []string{"no Handler", "quiet period must be positive", "WithAddr"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
+	const at = `component "http": `
+	for _, want := range []string{"the *fasthttp.Server has no Handler", "quiet period must be positive, got -1s",
+		"cut margin must be positive, got -1s", "linger must be positive, got 0s",
+		"max tracked must be positive, got -1", "no address: give WithAddr or WithListener"} {
+		if !slices.Contains(ce.Problems, at+want) {
+			t.Errorf("problems %q do not list %q", ce.Problems, at+want)
 		}
 	}
 }
