@@ -2,7 +2,6 @@ package gracefiber_test
 
 import (
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -44,16 +43,6 @@ func listen(t *testing.T) (net.Listener, string) {
 	return ln, "http://" + ln.Addr().String()
 }
 
-func fetch(c *http.Client, url string) (int, string, error) {
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
-}
-
 // The doc's shape: Fiber routes with Live and Ready, gracefiber.New under a grace.App. Requests
 // in flight at the stop finish; readiness turned 503 during the drain while the app served.
 func TestFiberRequestsInFlightFinish(t *testing.T) {
@@ -67,16 +56,15 @@ func TestFiberRequestsInFlightFinish(t *testing.T) {
 	run.Ready(t)
 	c := &http.Client{Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
-	if code, body, _ := fetch(c, base+"/readyz"); code != 200 || strings.TrimSpace(body) != "ready" {
-		t.Fatalf("readiness: %d %q", code, body)
+	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 200 || strings.TrimSpace(r.Body) != "ready" {
+		t.Fatalf("readiness: %v", r)
 	}
 	var wg sync.WaitGroup
 	results := make(chan string, n)
 	for range n {
 		wg.Go(func() {
-			code, body, err := fetch(c, base+"/slow")
-			if err != nil || code != 200 || body != "done" {
-				results <- "failed"
+			if r := testkit.Fetch(c, base+"/slow"); r.Err != nil || r.Status != 200 || r.Body != "done" {
+				results <- r.String()
 				return
 			}
 			results <- "ok"
@@ -87,15 +75,15 @@ func TestFiberRequestsInFlightFinish(t *testing.T) {
 	}
 	app.Stop("test")
 	testkit.Await(t, srv.Draining(), 10*time.Second, "the drain")
-	if code, _, _ := fetch(c, base+"/readyz"); code != 503 {
-		t.Errorf("readiness while draining: %d", code)
+	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 503 {
+		t.Errorf("readiness while draining: %v", r)
 	}
 	close(release)
 	wg.Wait()
 	close(results)
 	for r := range results {
 		if r != "ok" {
-			t.Error("a request in flight failed")
+			t.Errorf("a request in flight failed: %s", r)
 		}
 	}
 	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
@@ -115,13 +103,16 @@ func TestFiberSlowRequestIsCut(t *testing.T) {
 	run.Ready(t)
 	c := &http.Client{Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
-	go fetch(c, base+"/slow")
+	go testkit.Fetch(c, base+"/slow")
 	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
 	app.Stop("test")
 	rep := run.Wait(t).Report
 	var cut *gracefasthttp.CutError
 	if !errors.As(rep.Err, &cut) || cut.Total != 1 || cut.Requests[0].Path != "/slow" {
 		t.Errorf("cut: %v", rep.Err)
+	}
+	if !errors.Is(rep.Err, grace.ErrCut) {
+		t.Errorf("cut error %v does not match grace.ErrCut", rep.Err)
 	}
 	if rep.ExitCode != grace.ExitLost || rep.Lost != 1 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
