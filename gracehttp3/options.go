@@ -13,8 +13,6 @@ import (
 const (
 	DefaultLivePath  = "/livez"
 	DefaultReadyPath = "/readyz"
-	// DefaultCancelMargin is the margin given to [grace.CutAt].
-	DefaultCancelMargin = grace.DefaultCutMargin
 )
 
 // Option configures a [Server].
@@ -25,19 +23,19 @@ type option func(*config)
 func (o option) apply(c *config) { o(c) }
 
 type config struct {
-	conn         net.PacketConn
-	addr         string
-	app          *grace.App
-	livePath     string
-	readyPath    string
-	cancelMargin time.Duration
-	logger       *slog.Logger
-	name         string
-	problems     []string
+	conn      net.PacketConn
+	addr      string
+	app       *grace.App
+	livePath  string
+	readyPath string
+	cutMargin time.Duration
+	logger    *slog.Logger
+	name      string
+	problems  []string
 }
 
 func newConfig(opts []Option) config {
-	c := config{livePath: DefaultLivePath, readyPath: DefaultReadyPath, cancelMargin: DefaultCancelMargin, name: "http3"}
+	c := config{livePath: DefaultLivePath, readyPath: DefaultReadyPath, cutMargin: grace.DefaultCutMargin, name: "http3"}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
@@ -68,13 +66,15 @@ func WithAddr(addr string) Option { return option(func(c *config) { c.addr = add
 // [DefaultLivePath] and [DefaultReadyPath]. The body names the phase and nothing else.
 func WithHealth(app *grace.App) Option { return option(func(c *config) { c.app = app }) }
 
-// WithCancelMargin sets the margin given to [grace.CutAt]; default [DefaultCancelMargin].
-func WithCancelMargin(d time.Duration) Option {
+// WithCutMargin sets the margin given to [grace.CutAt]: how long before Stop's deadline the
+// requests still running are cut (clamped to a tenth of the time left); default
+// [grace.DefaultCutMargin].
+func WithCutMargin(d time.Duration) Option {
 	return option(func(c *config) {
 		if d <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("cancel margin must be positive, got %v", d))
+			c.problems = append(c.problems, fmt.Sprintf("cut margin must be positive, got %v", d))
 		}
-		c.cancelMargin = d
+		c.cutMargin = d
 	})
 }
 

@@ -2,17 +2,11 @@ package gracehttp3_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
-	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,34 +18,11 @@ import (
 	"github.com/quic-go/quic-go/http3"
 )
 
-// certs returns a server TLS config with a fresh self-signed certificate for 127.0.0.1, and a
-// client config that trusts it.
-func certs(t *testing.T) (server, client *tls.Config) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "grace test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}},
-		&tls.Config{RootCAs: pool}
-}
-
 // setup adds an HTTP/3 server with handler h to app and returns its base URL and a client using
 // quic-go's own transport.
 func setup(t *testing.T, app *grace.App, h http.Handler, copts ...grace.ComponentOption) (*gracehttp3.Server, string, *http.Client) {
 	t.Helper()
-	stls, ctls := certs(t)
+	stls, ctls := testkit.SelfSigned(t)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -61,16 +32,6 @@ func setup(t *testing.T, app *grace.App, h http.Handler, copts ...grace.Componen
 	tr := &http3.Transport{TLSClientConfig: ctls}
 	t.Cleanup(func() { tr.Close() })
 	return srv, "https://" + pc.LocalAddr().String(), &http.Client{Transport: tr, Timeout: 30 * time.Second}
-}
-
-func get(c *http.Client, url string) (int, string, error) {
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
 }
 
 // Streams in flight when the stop comes finish after the GOAWAY; readiness is 503 during the
@@ -86,15 +47,15 @@ func TestStreamsInFlightFinishAfterGoaway(t *testing.T) {
 	}), grace.StopTimeout(20*time.Second))
 	run := testkit.Run(t, app)
 	run.Ready(t)
-	if code, body, err := get(c, base+"/readyz"); code != 200 || strings.TrimSpace(body) != "ready" {
-		t.Fatalf("readiness: %d %q %v", code, body, err)
+	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 200 || strings.TrimSpace(r.Body) != "ready" {
+		t.Fatalf("readiness: %v", r)
 	}
 	var wg sync.WaitGroup
 	failed := make(chan string, n)
 	for range n {
 		wg.Go(func() {
-			if code, body, err := get(c, base+"/work"); code != 200 || body != "done" {
-				failed <- body + " " + errString(err)
+			if r := testkit.Fetch(c, base+"/work"); r.Status != 200 || r.Body != "done" {
+				failed <- r.String()
 			}
 		})
 	}
@@ -103,8 +64,8 @@ func TestStreamsInFlightFinishAfterGoaway(t *testing.T) {
 	}
 	app.Stop("test")
 	testkit.Await(t, srv.Draining(), 10*time.Second, "the drain")
-	if code, _, err := get(c, base+"/readyz"); code != 503 {
-		t.Errorf("readiness while draining: %d %v", code, err)
+	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 503 {
+		t.Errorf("readiness while draining: %v", r)
 	}
 	testkit.Await(t, app.Await(grace.PhaseStopping), 10*time.Second, "the stop")
 	close(release)
@@ -118,13 +79,6 @@ func TestStreamsInFlightFinishAfterGoaway(t *testing.T) {
 	if rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}
-}
-
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
 }
 
 // A request still running at the cut point is cancelled with ErrHardStop, named and counted as
@@ -143,7 +97,7 @@ func TestSlowStreamIsCutNamedAndCounted(t *testing.T) {
 	}), grace.StopTimeout(time.Second))
 	run := testkit.Run(t, app)
 	run.Ready(t)
-	go get(c, base+"/slow")
+	go testkit.Fetch(c, base+"/slow")
 	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
 	app.Stop("test")
 	if err := testkit.Recv(t, cause, 10*time.Second, "the handler's context to end"); !errors.Is(err, gracehttp3.ErrHardStop) {
@@ -151,19 +105,36 @@ func TestSlowStreamIsCutNamedAndCounted(t *testing.T) {
 	}
 	rep := run.Wait(t).Report
 	var cut *gracehttp3.CutError
-	if !errors.As(rep.Err, &cut) || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow" {
+	if !errors.As(rep.Err, &cut) || cut.Total != 1 || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow" {
 		t.Errorf("cut: %v", rep.Err)
+	}
+	// The one vocabulary of cut work: the root's sentinel and interface, not a timeout.
+	var ce grace.CutError
+	if !errors.Is(rep.Err, grace.ErrCut) || !errors.As(rep.Err, &ce) || errors.Is(rep.Err, grace.ErrTimeout) {
+		t.Errorf("cut error %v: want it to match grace.ErrCut and be a grace.CutError, not a timeout", rep.Err)
+	} else if n, unit := ce.Cut(); n != 1 || unit != "requests" {
+		t.Errorf("Cut() = %d %q, want 1 requests", n, unit)
 	}
 	if rep.ExitCode != grace.ExitLost || rep.Lost != 1 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}
 }
 
+// Bad options are reported before anything starts, each problem on its own, naming the option
+// and the bad value, under the component's name (given once, by the app).
 func TestBadOptions(t *testing.T) {
 	app := testkit.NewApp()
-	app.Add("h3", gracehttp3.New(&http3.Server{}, gracehttp3.WithCancelMargin(0)))
+	app.Add("h3", gracehttp3.New(&http3.Server{}, gracehttp3.WithCutMargin(0), gracehttp3.WithPacketConn(nil)))
 	_, err := app.Run(t.Context())
-	if !errors.Is(err, grace.ErrInvalid) || !strings.Contains(err.Error(), "TLSConfig") || !strings.Contains(err.Error(), "no address") || !strings.Contains(err.Error(), "cancel margin") {
-		t.Fatalf("err %v", err)
+	var ce *grace.ConfigError
+	if !errors.Is(err, grace.ErrInvalid) || !errors.As(err, &ce) {
+		t.Fatalf("err %v, want a *grace.ConfigError", err)
+	}
+	const at = `component "h3": `
+	for _, want := range []string{"cut margin must be positive, got 0s", "WithPacketConn: nil connection",
+		"the *http3.Server has no TLSConfig (HTTP/3 needs TLS)", "no address: give WithAddr, WithPacketConn or the server's Addr"} {
+		if !slices.Contains(ce.Problems, at+want) {
+			t.Errorf("problems %q do not list %q", ce.Problems, at+want)
+		}
 	}
 }

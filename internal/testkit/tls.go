@@ -22,7 +22,7 @@ func SelfSigned(t testing.TB) (server, client *tls.Config) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	der, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
+	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(now.UnixNano()),
 		Subject:      pkix.Name{CommonName: "grace test"},
 		NotBefore:    now.Add(-time.Hour),
@@ -30,7 +30,8 @@ func SelfSigned(t testing.TB) (server, client *tls.Config) {
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, nil, pub, key)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, key) // signed by itself
 	if err != nil {
 		t.Fatal(err)
 	}

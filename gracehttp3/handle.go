@@ -1,0 +1,54 @@
+package gracehttp3
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+type request struct {
+	method, path string
+	start        time.Time
+	cancel       context.CancelCauseFunc
+}
+
+type drainingKey struct{}
+
+// Draining returns a channel closed when the server that serves the request whose context is ctx
+// starts draining; nil (never closed) for a context of another server.
+func Draining(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(drainingKey{}).(chan struct{})
+	return ch
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	if app := s.cfg.app; app != nil && (r.URL.Path == s.cfg.livePath || r.URL.Path == s.cfg.readyPath) {
+		ok := app.Live()
+		if r.URL.Path == s.cfg.readyPath {
+			ok = app.Ready()
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		if !ok {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		fmt.Fprintln(w, app.Phase())
+		return
+	}
+	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), drainingKey{}, s.drainCh))
+	req := &request{method: r.Method, path: r.URL.Path, start: time.Now(), cancel: cancel}
+	s.mu.Lock()
+	s.inflight[req] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		cancel(nil)
+		s.mu.Lock()
+		delete(s.inflight, req)
+		if len(s.inflight) == 0 && s.idle != nil {
+			close(s.idle)
+			s.idle = nil
+		}
+		s.mu.Unlock()
+	}()
+	next.ServeHTTP(w, r.WithContext(ctx))
+}
