@@ -42,7 +42,7 @@ func (s *Server) hardStop() *CutError {
 	}
 	e := &CutError{Requests: s.flight.list(), Total: int(n)}
 	s.lost.Add(n)
-	s.cfg.logger.Error("gracefasthttp: requests cut at the deadline", "server", s.cfg.name, "count", n, "requests", e.Requests)
+	s.cfg.Logger.Error("gracefasthttp: requests cut at the deadline", "server", s.cfg.Name, "count", n, "requests", e.Requests)
 	// fasthttp's only request cancellation is the server's done channel, which Shutdown closes;
 	// with a context already done it returns at once.
 	done, cancel := context.WithCancel(context.Background())

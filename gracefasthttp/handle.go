@@ -7,8 +7,8 @@ import (
 // handle wraps the user's handler: health answers, tracking, and the drain's Connection: close.
 func (s *Server) handle(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) {
 	path := ctx.Path()
-	if s.cfg.app != nil && (string(path) == s.cfg.livePath || string(path) == s.cfg.readyPath) {
-		serveHealth(ctx, s.cfg.app, s.cfg.livePath, s.cfg.readyPath)
+	if s.cfg.App != nil && (string(path) == s.cfg.LivePath || string(path) == s.cfg.ReadyPath) {
+		serveHealth(ctx, s.cfg.App, s.cfg.LivePath, s.cfg.ReadyPath)
 		return
 	}
 	if s.cfg.exempt(path) {
@@ -31,7 +31,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) 
 	idx := s.flight.begin(ctx)
 	defer s.flight.end(idx)
 	if s.draining.Load() {
-		s.lastArrival.Store(ctx.Time().UnixNano())
+		s.quiet.Arrived(ctx.Time())
 	}
 	next(ctx)
 	if s.draining.Load() {

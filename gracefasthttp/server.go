@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
-	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/quiet"
 	"github.com/valyala/fasthttp"
 )
 
@@ -40,10 +38,7 @@ type Server struct {
 
 	poke chan struct{} // a request or connection ended: Stop looks again
 
-	lastArrival atomic.Int64 // unix nanos of the last non-exempt request, while draining
-	quietCh     chan struct{}
-	quietOnce   sync.Once
-	quietTimer  *time.Timer
+	quiet *quiet.Period // with WithQuietPeriod: no request (exempt ones aside) for the period
 }
 
 // New returns a component that serves srv. srv.Handler must be set before the app starts;
@@ -56,9 +51,9 @@ func New(srv *fasthttp.Server, opts ...Option) *Server {
 		drainCh: make(chan struct{}),
 		conns:   map[*trackedConn]struct{}{},
 		poke:    make(chan struct{}, 1),
-		quietCh: make(chan struct{}),
 	}
 	s.flight = newFlight(max(s.cfg.maxTracked, 1), s.nudge)
+	s.quiet = quiet.New(s.cfg.quiet)
 	return s
 }
 
@@ -66,19 +61,16 @@ func New(srv *fasthttp.Server, opts ...Option) *Server {
 // [*grace.ConfigError] listing each of them (the app names the component). Start checks again,
 // for a Server used outside an app.
 func (s *Server) Validate() error {
-	problems := slices.Clone(s.cfg.problems)
+	var server []string
 	if s.srv == nil {
-		problems = append(problems, "nil *fasthttp.Server")
+		server = append(server, "nil *fasthttp.Server")
 	} else if s.srv.Handler == nil {
-		problems = append(problems, "the *fasthttp.Server has no Handler")
+		server = append(server, "the *fasthttp.Server has no Handler")
 	}
 	if s.cfg.ln == nil && s.cfg.addr == "" {
-		problems = append(problems, "no address: give WithAddr or WithListener")
+		server = append(server, "no address: give WithAddr or WithListener")
 	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return &grace.ConfigError{Problems: problems}
+	return s.cfg.Err(server...)
 }
 
 // Addr returns the address the server listens on, once started; nil before.

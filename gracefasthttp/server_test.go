@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,32 +48,13 @@ func TestRequestsInFlightFinish(t *testing.T) {
 
 	c := client()
 	defer c.CloseIdleConnections()
-	var wg sync.WaitGroup
-	var ok atomic.Int64
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			if r := testkit.Fetch(c, base+"/work"); r.Err == nil && r.Status == 200 && r.Body == "done" {
-				ok.Add(1)
-			} else {
-				errs <- errors.New(r.String())
-			}
-		})
-	}
-	for range n {
-		testkit.Recv(t, entered, 10*time.Second, "requests to enter the handler")
-	}
+	gets := testkit.FetchHeld(t, c, base+"/work", n, entered)
 	app.Stop("test")
 	testkit.Await(t, app.Await(grace.PhaseStopping), 10*time.Second, "the stop")
 	close(release)
-	wg.Wait()
-	res := run.Wait(t)
-	close(errs)
-	for err := range errs {
-		t.Errorf("request failed: %v", err)
-	}
-	if ok.Load() != n || res.Report.ExitCode != grace.ExitClean || res.Report.Lost != 0 {
-		t.Fatalf("%d of %d ok; exit %d; lost %d\n%s", ok.Load(), n, res.Report.ExitCode, res.Report.Lost, res.Report)
+	gets.Expect(t, 30*time.Second, 200, "done")
+	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
+		t.Fatalf("exit %d; lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}
 }
 
@@ -109,13 +87,7 @@ func TestSlowRequestIsCutNamedAndCounted(t *testing.T) {
 	if !errors.As(rep.Err, &cut) || cut.Total != 1 || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow/report" || cut.Requests[0].Method != "GET" {
 		t.Errorf("cut error: %v", rep.Err)
 	}
-	// The one vocabulary of cut work: the root's sentinel and interface, not a timeout.
-	var ce grace.CutError
-	if !errors.Is(rep.Err, grace.ErrCut) || !errors.As(rep.Err, &ce) || errors.Is(rep.Err, grace.ErrTimeout) {
-		t.Errorf("cut error %v: want it to match grace.ErrCut and be a grace.CutError, not a timeout", rep.Err)
-	} else if n, unit := ce.Cut(); n != 1 || unit != "requests" {
-		t.Errorf("Cut() = %d %q, want 1 requests", n, unit)
-	}
+	testkit.WantCut(t, rep.Err, 1, "requests")
 	if rep.ExitCode != grace.ExitLost || cr.Lost != 1 || cr.Unit != "requests" || !errors.Is(rep.Err, grace.ErrLost) {
 		t.Errorf("exit %d, account %+v: a cut request is lost work\n%s", rep.ExitCode, cr.Account, rep)
 	}
@@ -197,17 +169,11 @@ func TestDrainKeepsServingAndTurnsReadinessOff(t *testing.T) {
 	run.Ready(t)
 	c := client()
 	defer c.CloseIdleConnections()
-	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 200 {
-		t.Fatalf("ready: %v", r)
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 200, "ready")
 	app.Stop("test")
 	testkit.Await(t, srv.Draining(), 10*time.Second, "Draining")
-	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 503 || strings.TrimSpace(r.Body) != "draining" {
-		t.Errorf("readiness while draining: %v", r)
-	}
-	if r := testkit.Fetch(c, base+"/livez"); r.Status != 200 {
-		t.Errorf("liveness while draining: %v", r)
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 503, "draining")
+	testkit.Fetch(c, base+"/livez").Want(t, 200, "draining")
 	if r := testkit.Fetch(c, base+"/"); r.Err != nil || r.Status != 200 || !r.Close {
 		t.Errorf("a response while draining: %v, close %v; want 200 with Connection: close", r, r.Close)
 	}
@@ -224,18 +190,9 @@ func TestBadOptionsAreReportedFirst(t *testing.T) {
 	app.Add("http", gracefasthttp.New(&fasthttp.Server{}, gracefasthttp.WithQuietPeriod(-time.Second),
 		gracefasthttp.WithCutMargin(-time.Second), gracefasthttp.WithLinger(0), gracefasthttp.WithMaxTracked(-1)))
 	_, err := app.Run(t.Context())
-	var ce *grace.ConfigError
-	if !errors.Is(err, grace.ErrInvalid) || !errors.As(err, &ce) {
-		t.Fatalf("err %v, want a *grace.ConfigError", err)
-	}
-	const at = `component "http": `
-	for _, want := range []string{"the *fasthttp.Server has no Handler", "quiet period must be positive, got -1s",
+	testkit.WantProblems(t, err, "http", "the *fasthttp.Server has no Handler", "quiet period must be positive, got -1s",
 		"cut margin must be positive, got -1s", "linger must be positive, got 0s",
-		"max tracked must be positive, got -1", "no address: give WithAddr or WithListener"} {
-		if !slices.Contains(ce.Problems, at+want) {
-			t.Errorf("problems %q do not list %q", ce.Problems, at+want)
-		}
-	}
+		"max tracked must be positive, got -1", "no address: give WithAddr or WithListener")
 }
 
 func TestHealthHandler(t *testing.T) {

@@ -24,11 +24,7 @@ func (s *Server) Stop(ctx context.Context) error {
 		return nil
 	}
 	s.Drain(ctx) // a stop without a drain (rollback) still closes keep-alive connections
-	s.mu.Lock()
-	if s.quietTimer != nil {
-		s.quietTimer.Stop()
-	}
-	s.mu.Unlock()
+	s.quiet.Stop()
 	if !s.started.Load() {
 		return nil
 	}
@@ -37,7 +33,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	linger := time.NewTimer(s.cfg.linger)
 	defer linger.Stop()
 	var cut, force <-chan time.Time
-	if at, ok := grace.CutAt(ctx, s.cfg.cutMargin); ok {
+	if at, ok := grace.CutAt(ctx, s.cfg.CutMargin); ok {
 		t := time.NewTimer(time.Until(at))
 		defer t.Stop()
 		cut = t.C
@@ -58,7 +54,7 @@ func (s *Server) Stop(ctx context.Context) error {
 			cut = nil
 			cutErr = s.hardStop()
 			at, _ := ctx.Deadline()
-			t := time.NewTimer(time.Until(at.Add(-s.cfg.cutMargin / 2)))
+			t := time.NewTimer(time.Until(at.Add(-s.cfg.CutMargin / 2)))
 			defer t.Stop()
 			force = t.C
 		case <-force:

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,36 +54,13 @@ func TestFiberRequestsInFlightFinish(t *testing.T) {
 	run.Ready(t)
 	c := &http.Client{Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
-	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 200 || strings.TrimSpace(r.Body) != "ready" {
-		t.Fatalf("readiness: %v", r)
-	}
-	var wg sync.WaitGroup
-	results := make(chan string, n)
-	for range n {
-		wg.Go(func() {
-			if r := testkit.Fetch(c, base+"/slow"); r.Err != nil || r.Status != 200 || r.Body != "done" {
-				results <- r.String()
-				return
-			}
-			results <- "ok"
-		})
-	}
-	for range n {
-		testkit.Recv(t, entered, 10*time.Second, "requests to enter the handler")
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 200, "ready")
+	gets := testkit.FetchHeld(t, c, base+"/slow", n, entered)
 	app.Stop("test")
 	testkit.Await(t, srv.Draining(), 10*time.Second, "the drain")
-	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 503 {
-		t.Errorf("readiness while draining: %v", r)
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 503, "draining")
 	close(release)
-	wg.Wait()
-	close(results)
-	for r := range results {
-		if r != "ok" {
-			t.Errorf("a request in flight failed: %s", r)
-		}
-	}
+	gets.Expect(t, 30*time.Second, 200, "done")
 	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}
@@ -111,9 +86,7 @@ func TestFiberSlowRequestIsCut(t *testing.T) {
 	if !errors.As(rep.Err, &cut) || cut.Total != 1 || cut.Requests[0].Path != "/slow" {
 		t.Errorf("cut: %v", rep.Err)
 	}
-	if !errors.Is(rep.Err, grace.ErrCut) {
-		t.Errorf("cut error %v does not match grace.ErrCut", rep.Err)
-	}
+	testkit.WantCut(t, rep.Err, 1, "requests")
 	if rep.ExitCode != grace.ExitLost || rep.Lost != 1 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}

@@ -2,7 +2,8 @@ package gracefiber_test
 
 // Written from the package doc, the doc comments and grace.Consume's doc alone, in the shape a
 // user writes: a Fiber route that accepts a job (202) by putting it in a queue, a grace.Consume
-// writer for the queue, and one request stuck in a handler that only ends on the hard cancel.
+// writer for the queue, and one request stuck in a handler that only ends on the hard cancel;
+// health through Fiber's healthcheck middleware with the probes LiveProbe and ReadyProbe.
 // Real clients keep posting jobs while the app is stopped. Every job a client saw accepted must
 // be written; the stuck request must be cut, counted as lost, and make the exit code ExitLost.
 
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/healthcheck"
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracefasthttp"
 	"github.com/gracekit/grace/gracefiber"
@@ -22,11 +24,11 @@ import (
 
 func TestStrangerFiberJobsWrittenStuckRequestCounted(t *testing.T) {
 	jobs := testkit.NewJobs()
-	app := grace.New(grace.WithBudget(5*time.Second), grace.WithDrainDelay(100*time.Millisecond))
+	app := grace.New(grace.WithBudget(5*time.Second), grace.WithDrainDelay(time.Second))
 	stuckIn, cut := make(chan struct{}), make(chan struct{})
 	fapp := fiber.New()
-	fapp.Get("/livez", gracefiber.Live(app))
-	fapp.Get("/readyz", gracefiber.Ready(app))
+	fapp.Get(healthcheck.LivenessEndpoint, healthcheck.New(healthcheck.Config{Probe: gracefiber.LiveProbe(app)}))
+	fapp.Get(healthcheck.ReadinessEndpoint, healthcheck.New(healthcheck.Config{Probe: gracefiber.ReadyProbe(app)}))
 	fapp.Post("/job", func(c fiber.Ctx) error {
 		id, err := strconv.Atoi(c.Query("id"))
 		if err != nil {
@@ -61,7 +63,12 @@ func TestStrangerFiberJobsWrittenStuckRequestCounted(t *testing.T) {
 	jobs.Post(app, client, 8, func(id int) string { return base + "/job?id=" + strconv.Itoa(id) })
 
 	jobs.AwaitWritten(t, 300, 10*time.Second)
+	testkit.Fetch(client, base+"/readyz").Want(t, 200, "")
 	app.Stop("test: under load")
+	// Through the drain delay the load balancer is told to go, and the orchestrator to wait.
+	testkit.Await(t, web.Draining(), 10*time.Second, "the drain")
+	testkit.Fetch(client, base+"/readyz").Want(t, 503, "")
+	testkit.Fetch(client, base+"/livez").Want(t, 200, "")
 	testkit.Await(t, run.Ended(), 10*time.Second, "Run to return after App.Stop")
 	r := run.Wait(t)
 	jobs.AwaitClients(t, 10*time.Second)

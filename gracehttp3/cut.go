@@ -23,20 +23,17 @@ type InFlightRequest struct {
 func (r InFlightRequest) String() string { return httpdrain.RequestName(r.Method, r.Path, r.Age) }
 
 // CutError is returned by [Server.Stop] when requests were still running at the cut point; it
-// names every one of them, oldest first, and the same number is counted as lost in the server's
+// names every one of them, oldest first, and as many are counted as lost in the server's
 // account. It matches [grace.ErrCut] and is a [grace.CutError].
-type CutError struct {
-	Requests []InFlightRequest // oldest first
-	Total    int               // every request cut: len(Requests)
-}
+type CutError struct{ Requests []InFlightRequest }
 
-func (e *CutError) Error() string { return httpdrain.CutText(e.Total, e.Requests) }
+func (e *CutError) Error() string { return httpdrain.CutText(len(e.Requests), e.Requests) }
 
 // Is reports whether target is [grace.ErrCut].
 func (e *CutError) Is(target error) bool { return target == grace.ErrCut }
 
 // Cut returns the number of requests cut, and the unit "requests".
-func (e *CutError) Cut() (int, string) { return e.Total, "requests" }
+func (e *CutError) Cut() (int, string) { return len(e.Requests), "requests" }
 
 // hardStop cancels, names and counts the requests still running.
 func (s *Server) hardStop() *CutError {
@@ -52,9 +49,8 @@ func (s *Server) hardStop() *CutError {
 		return nil
 	}
 	slices.SortFunc(e.Requests, func(a, b InFlightRequest) int { return int(b.Age - a.Age) })
-	e.Total = len(e.Requests)
-	s.lost.Add(int64(e.Total))
-	s.cfg.logger.Error("gracehttp3: requests cut at the deadline", "server", s.cfg.name, "count", e.Total, "requests", e.Requests)
+	s.lost.Add(int64(len(e.Requests)))
+	s.cfg.Logger.Error("gracehttp3: requests cut at the deadline", "server", s.cfg.Name, "count", len(e.Requests), "requests", e.Requests)
 	return &e
 }
 

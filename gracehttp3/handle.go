@@ -2,7 +2,6 @@ package gracehttp3
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 )
@@ -23,16 +22,7 @@ func Draining(ctx context.Context) <-chan struct{} {
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	if app := s.cfg.app; app != nil && (r.URL.Path == s.cfg.livePath || r.URL.Path == s.cfg.readyPath) {
-		ok := app.Live()
-		if r.URL.Path == s.cfg.readyPath {
-			ok = app.Ready()
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		if !ok {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		fmt.Fprintln(w, app.Phase())
+	if s.serveHealth(w, r) {
 		return
 	}
 	ctx, cancel := context.WithCancelCause(context.WithValue(r.Context(), drainingKey{}, s.drainCh))

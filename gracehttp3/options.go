@@ -1,18 +1,12 @@
 package gracehttp3
 
 import (
-	"fmt"
 	"log/slog"
 	"net"
 	"time"
 
 	"github.com/gracekit/grace"
-)
-
-// Defaults.
-const (
-	DefaultLivePath  = "/livez"
-	DefaultReadyPath = "/readyz"
+	"github.com/gracekit/grace/internal/httpdrain"
 )
 
 // Option configures a [Server].
@@ -22,27 +16,20 @@ type option func(*config)
 
 func (o option) apply(c *config) { o(c) }
 
+// config is a Server's configuration: the settings every HTTP adapter has (health, cut margin,
+// logger, name, the problems found) and where to serve.
 type config struct {
-	conn      net.PacketConn
-	addr      string
-	app       *grace.App
-	livePath  string
-	readyPath string
-	cutMargin time.Duration
-	logger    *slog.Logger
-	name      string
-	problems  []string
+	httpdrain.Settings
+	conn net.PacketConn
+	addr string
 }
 
 func newConfig(opts []Option) config {
-	c := config{livePath: DefaultLivePath, readyPath: DefaultReadyPath, cutMargin: grace.DefaultCutMargin, name: "http3"}
+	c := config{Settings: httpdrain.Defaults("http3")}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&c)
 		}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
 	}
 	return c
 }
@@ -51,8 +38,7 @@ func newConfig(opts []Option) config {
 func WithPacketConn(pc net.PacketConn) Option {
 	return option(func(c *config) {
 		if pc == nil {
-			c.problems = append(c.problems, "WithPacketConn: nil connection")
-			return
+			c.Problem("WithPacketConn: nil connection")
 		}
 		c.conn = pc
 	})
@@ -64,22 +50,15 @@ func WithAddr(addr string) Option { return option(func(c *config) { c.addr = add
 
 // WithHealth answers liveness and readiness from app's phase, ahead of the handler, at
 // [DefaultLivePath] and [DefaultReadyPath]. The body names the phase and nothing else.
-func WithHealth(app *grace.App) Option { return option(func(c *config) { c.app = app }) }
+func WithHealth(app *grace.App) Option { return option(func(c *config) { c.App = app }) }
 
 // WithCutMargin sets the margin given to [grace.CutAt]: how long before Stop's deadline the
 // requests still running are cut (clamped to a tenth of the time left); default
 // [grace.DefaultCutMargin].
-func WithCutMargin(d time.Duration) Option {
-	return option(func(c *config) {
-		if d <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("cut margin must be positive, got %v", d))
-		}
-		c.cutMargin = d
-	})
-}
+func WithCutMargin(d time.Duration) Option { return option(func(c *config) { c.SetCutMargin(d) }) }
 
-// WithLogger sets the logger for the requests cut; default slog.Default().
-func WithLogger(l *slog.Logger) Option { return option(func(c *config) { c.logger = l }) }
+// WithLogger sets the logger for the requests cut; default (and for nil) slog.Default().
+func WithLogger(l *slog.Logger) Option { return option(func(c *config) { c.SetLogger(l) }) }
 
 // WithName names the server in its log lines; default "http3".
-func WithName(name string) Option { return option(func(c *config) { c.name = name }) }
+func WithName(name string) Option { return option(func(c *config) { c.Name = name }) }

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"sync"
 	"sync/atomic"
 
-	"github.com/gracekit/grace"
 	"github.com/quic-go/quic-go/http3"
 )
 
@@ -43,21 +41,17 @@ func New(srv *http3.Server, opts ...Option) *Server {
 // [*grace.ConfigError] listing each of them (the app names the component). Start checks again,
 // for a Server used outside an app.
 func (s *Server) Validate() error {
-	p := slices.Clone(s.cfg.problems)
 	if s.srv == nil {
-		p = append(p, "nil *http3.Server")
-	} else {
-		if s.srv.TLSConfig == nil {
-			p = append(p, "the *http3.Server has no TLSConfig (HTTP/3 needs TLS)")
-		}
-		if s.cfg.conn == nil && s.cfg.addr == "" && s.srv.Addr == "" {
-			p = append(p, "no address: give WithAddr, WithPacketConn or the server's Addr")
-		}
+		return s.cfg.Err("nil *http3.Server")
 	}
-	if len(p) == 0 {
-		return nil
+	var server []string
+	if s.srv.TLSConfig == nil {
+		server = append(server, "the *http3.Server has no TLSConfig (HTTP/3 needs TLS)")
 	}
-	return &grace.ConfigError{Problems: p}
+	if s.cfg.conn == nil && s.cfg.addr == "" && s.srv.Addr == "" {
+		server = append(server, "no address: give WithAddr, WithPacketConn or the server's Addr")
+	}
+	return s.cfg.Err(server...)
 }
 
 // Addr returns the UDP address served, once started.

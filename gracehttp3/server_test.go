@@ -6,9 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"slices"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -47,33 +44,15 @@ func TestStreamsInFlightFinishAfterGoaway(t *testing.T) {
 	}), grace.StopTimeout(20*time.Second))
 	run := testkit.Run(t, app)
 	run.Ready(t)
-	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 200 || strings.TrimSpace(r.Body) != "ready" {
-		t.Fatalf("readiness: %v", r)
-	}
-	var wg sync.WaitGroup
-	failed := make(chan string, n)
-	for range n {
-		wg.Go(func() {
-			if r := testkit.Fetch(c, base+"/work"); r.Status != 200 || r.Body != "done" {
-				failed <- r.String()
-			}
-		})
-	}
-	for range n {
-		testkit.Recv(t, entered, 10*time.Second, "requests to enter the handler")
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 200, "ready")
+	streams := testkit.FetchHeld(t, c, base+"/work", n, entered)
 	app.Stop("test")
 	testkit.Await(t, srv.Draining(), 10*time.Second, "the drain")
-	if r := testkit.Fetch(c, base+"/readyz"); r.Status != 503 {
-		t.Errorf("readiness while draining: %v", r)
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 503, "draining")
+	testkit.Fetch(c, base+"/livez").Want(t, 200, "draining")
 	testkit.Await(t, app.Await(grace.PhaseStopping), 10*time.Second, "the stop")
 	close(release)
-	wg.Wait()
-	close(failed)
-	for f := range failed {
-		t.Errorf("a request in flight failed: %s", f)
-	}
+	streams.Expect(t, 30*time.Second, 200, "done")
 	rep := run.Wait(t).Report
 	testkit.StoppedWithin(t, rep, "h3", 10*time.Second)
 	if rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
@@ -105,16 +84,10 @@ func TestSlowStreamIsCutNamedAndCounted(t *testing.T) {
 	}
 	rep := run.Wait(t).Report
 	var cut *gracehttp3.CutError
-	if !errors.As(rep.Err, &cut) || cut.Total != 1 || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow" {
+	if !errors.As(rep.Err, &cut) || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow" {
 		t.Errorf("cut: %v", rep.Err)
 	}
-	// The one vocabulary of cut work: the root's sentinel and interface, not a timeout.
-	var ce grace.CutError
-	if !errors.Is(rep.Err, grace.ErrCut) || !errors.As(rep.Err, &ce) || errors.Is(rep.Err, grace.ErrTimeout) {
-		t.Errorf("cut error %v: want it to match grace.ErrCut and be a grace.CutError, not a timeout", rep.Err)
-	} else if n, unit := ce.Cut(); n != 1 || unit != "requests" {
-		t.Errorf("Cut() = %d %q, want 1 requests", n, unit)
-	}
+	testkit.WantCut(t, rep.Err, 1, "requests")
 	if rep.ExitCode != grace.ExitLost || rep.Lost != 1 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}
@@ -126,15 +99,6 @@ func TestBadOptions(t *testing.T) {
 	app := testkit.NewApp()
 	app.Add("h3", gracehttp3.New(&http3.Server{}, gracehttp3.WithCutMargin(0), gracehttp3.WithPacketConn(nil)))
 	_, err := app.Run(t.Context())
-	var ce *grace.ConfigError
-	if !errors.Is(err, grace.ErrInvalid) || !errors.As(err, &ce) {
-		t.Fatalf("err %v, want a *grace.ConfigError", err)
-	}
-	const at = `component "h3": `
-	for _, want := range []string{"cut margin must be positive, got 0s", "WithPacketConn: nil connection",
-		"the *http3.Server has no TLSConfig (HTTP/3 needs TLS)", "no address: give WithAddr, WithPacketConn or the server's Addr"} {
-		if !slices.Contains(ce.Problems, at+want) {
-			t.Errorf("problems %q do not list %q", ce.Problems, at+want)
-		}
-	}
+	testkit.WantProblems(t, err, "h3", "cut margin must be positive, got 0s", "WithPacketConn: nil connection",
+		"the *http3.Server has no TLSConfig (HTTP/3 needs TLS)", "no address: give WithAddr, WithPacketConn or the server's Addr")
 }

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutpoint"
 )
 
 // Stop sends every connection a GOAWAY (the server's Shutdown), lets streams in flight finish,
@@ -14,8 +14,8 @@ import (
 // cancelled (cause [ErrHardStop]), named in a [*CutError] and counted as lost; half a margin later
 // every connection is closed. The UDP socket is closed before Stop returns. Stop is idempotent.
 func (s *Server) Stop(ctx context.Context) error {
-	if !s.stopping.CompareAndSwap(false, true) {
-		return nil
+	if s.stopping.Swap(true) {
+		return nil // stopped already, or stopping
 	}
 	s.Drain(ctx)
 	if !s.started.Load() {
@@ -25,29 +25,24 @@ func (s *Server) Stop(ctx context.Context) error {
 	shutCtx, cancelShut := context.WithCancel(context.Background())
 	defer cancelShut()
 	shut := make(chan error, 1)
-	go func() { shut <- s.srv.Shutdown(shutCtx) }() // returns once every connection has closed
-	var cut <-chan time.Time
-	if at, ok := grace.CutAt(ctx, s.cfg.cutMargin); ok {
-		t := time.NewTimer(time.Until(at))
-		defer t.Stop()
-		cut = t.C
-	}
+	go func() { shut <- s.srv.Shutdown(shutCtx) }()          // returns once every connection has closed
+	cut, cancelCut := cutpoint.Context(ctx, s.cfg.CutMargin) // ends at the cut point, or with ctx
+	defer cancelCut()
 	select {
 	case err := <-shut:
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil
-	case <-cut:
-	case <-ctx.Done():
+	case <-cut.Done():
 	}
 	cutErr := s.hardStop()
 	// Half a margin for the cancelled handlers to return, then close every connection.
-	grace := time.NewTimer(s.cfg.cutMargin / 2)
-	defer grace.Stop()
+	settle := time.NewTimer(s.cfg.CutMargin / 2)
+	defer settle.Stop()
 	select {
 	case <-s.waitIdle():
-	case <-grace.C:
+	case <-settle.C:
 	case <-ctx.Done():
 	}
 	cancelShut() // Shutdown closes the server, and with it every connection

@@ -26,37 +26,33 @@ type DrillStop struct {
 	Killed   bool `json:"killed"`
 }
 
-var drills sync.Map // directory → *builtDrill
-
-type builtDrill struct {
-	once sync.Once
-	path string
-	err  error
+// drillBuilds holds the gracedrill binaries built by this process, by source directory.
+var drillBuilds struct {
+	sync.Mutex
+	paths map[string]string
 }
 
 // Gracedrill builds the gracedrill command in dir (relative to the test's package, as
-// "../cmd/gracedrill"), once per test process, and returns the binary's path.
+// "../cmd/gracedrill"), once per test process, and returns the binary's path. The binary lives
+// in the system's temporary directory, named for this process.
 func Gracedrill(tb testing.TB, dir string) string {
 	tb.Helper()
-	v, _ := drills.LoadOrStore(dir, &builtDrill{})
-	b := v.(*builtDrill)
-	b.once.Do(func() {
-		tmp, err := os.MkdirTemp("", "gracedrill")
-		if err != nil {
-			b.err = err
-			return
-		}
-		b.path = filepath.Join(tmp, "gracedrill")
-		cmd := exec.Command("go", "build", "-o", b.path, ".")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go build gracedrill in %s: %v\n%s", dir, err, out)
-		}
-	})
-	if b.err != nil {
-		tb.Fatal(b.err)
+	drillBuilds.Lock()
+	defer drillBuilds.Unlock()
+	if path, ok := drillBuilds.paths[dir]; ok {
+		return path
 	}
-	return b.path
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("gracedrill-%d-%d", os.Getpid(), len(drillBuilds.paths)))
+	build := exec.Command("go", "build", "-o", path, ".")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("go build gracedrill in %s: %v\n%s", dir, err, out)
+	}
+	if drillBuilds.paths == nil {
+		drillBuilds.paths = map[string]string{}
+	}
+	drillBuilds.paths[dir] = path
+	return path
 }
 
 // Drill runs the gracedrill binary drill with the subcommand sub and args (--json and --quiet
