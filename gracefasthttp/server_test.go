@@ -1,6 +1,7 @@
 package gracefasthttp_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -189,7 +190,9 @@ func TestBadOptionsAreReportedFirst(t *testing.T) {
 	app := testkit.NewApp()
 	app.Add("http", gracefasthttp.New(&fasthttp.Server{}, gracefasthttp.WithQuietPeriod(-time.Second),
 		gracefasthttp.WithCutMargin(-time.Second), gracefasthttp.WithLinger(0), gracefasthttp.WithMaxTracked(-1)))
-	_, err := app.Run(t.Context())
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // an app that starts fails the test
+	defer cancel()
+	_, err := app.Run(ctx)
 	testkit.WantProblems(t, err, "http", "the *fasthttp.Server has no Handler", "quiet period must be positive, got -1s",
 		"cut margin must be positive, got -1s", "linger must be positive, got 0s",
 		"max tracked must be positive, got -1", "no address: give WithAddr or WithListener")

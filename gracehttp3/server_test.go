@@ -98,7 +98,9 @@ func TestSlowStreamIsCutNamedAndCounted(t *testing.T) {
 func TestBadOptions(t *testing.T) {
 	app := testkit.NewApp()
 	app.Add("h3", gracehttp3.New(&http3.Server{}, gracehttp3.WithCutMargin(0), gracehttp3.WithPacketConn(nil)))
-	_, err := app.Run(t.Context())
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // an app that starts fails the test
+	defer cancel()
+	_, err := app.Run(ctx)
 	testkit.WantProblems(t, err, "h3", "cut margin must be positive, got 0s", "WithPacketConn: nil connection",
 		"the *http3.Server has no TLSConfig (HTTP/3 needs TLS)", "no address: give WithAddr, WithPacketConn or the server's Addr")
 }
