@@ -1,7 +1,6 @@
 package gracefasthttp_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -190,9 +189,8 @@ func TestBadOptionsAreReportedFirst(t *testing.T) {
 	app := testkit.NewApp()
 	app.Add("http", gracefasthttp.New(&fasthttp.Server{}, gracefasthttp.WithQuietPeriod(-time.Second),
 		gracefasthttp.WithCutMargin(-time.Second), gracefasthttp.WithLinger(0), gracefasthttp.WithMaxTracked(-1)))
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second) // an app that starts fails the test
-	defer cancel()
-	_, err := app.Run(ctx)
+	defer time.AfterFunc(10*time.Second, func() { app.Stop("test: the app started") }).Stop() // and fails the test
+	_, err := app.Run(t.Context())
 	testkit.WantProblems(t, err, "http", "the *fasthttp.Server has no Handler", "quiet period must be positive, got -1s",
 		"cut margin must be positive, got -1s", "linger must be positive, got 0s",
 		"max tracked must be positive, got -1", "no address: give WithAddr or WithListener")
