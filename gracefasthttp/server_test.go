@@ -87,7 +87,7 @@ func TestSlowRequestIsCutNamedAndCounted(t *testing.T) {
 	if !errors.As(rep.Err, &cut) || cut.Total != 1 || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow/report" || cut.Requests[0].Method != "GET" {
 		t.Errorf("cut error: %v", rep.Err)
 	}
-	testkit.WantCut(t, rep.Err, 1, "requests")
+	testkit.CutErrors(t, 1, "requests", rep.Err)
 	if rep.ExitCode != grace.ExitLost || cr.Lost != 1 || cr.Unit != "requests" || !errors.Is(rep.Err, grace.ErrLost) {
 		t.Errorf("exit %d, account %+v: a cut request is lost work\n%s", rep.ExitCode, cr.Account, rep)
 	}
@@ -205,4 +205,11 @@ func TestHealthHandler(t *testing.T) {
 	if ctx.Response.StatusCode() != 503 || strings.TrimSpace(string(ctx.Response.Body())) != "idle" {
 		t.Errorf("readiness before the start: %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
 	}
+}
+
+// The Server is every component interface its doc names; its cut error is the root's.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracefasthttp.Server{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Drainer)(nil),
+		(*grace.Quieter)(nil), (*grace.Stopper)(nil), (*grace.Validator)(nil), (*grace.Accounter)(nil))
+	testkit.CutErrors(t, 3, "requests", &gracefasthttp.CutError{Total: 3})
 }

@@ -86,7 +86,7 @@ func TestFiberSlowRequestIsCut(t *testing.T) {
 	if !errors.As(rep.Err, &cut) || cut.Total != 1 || cut.Requests[0].Path != "/slow" {
 		t.Errorf("cut: %v", rep.Err)
 	}
-	testkit.WantCut(t, rep.Err, 1, "requests")
+	testkit.CutErrors(t, 1, "requests", rep.Err)
 	if rep.ExitCode != grace.ExitLost || rep.Lost != 1 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}

@@ -1,7 +1,7 @@
 package gracehttp3
 
 import (
-	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -9,8 +9,9 @@ import (
 	"github.com/gracekit/grace/internal/httpdrain"
 )
 
-// ErrHardStop is the cause given to the context of a request cut at the deadline.
-var ErrHardStop = errors.New("gracehttp3: request cut at the stop deadline")
+// ErrHardStop is the cause given to the context of a request cut at the deadline. It matches
+// [grace.ErrCut], the cause every adapter gives the work it cuts.
+var ErrHardStop = fmt.Errorf("gracehttp3: request cut at the stop deadline: %w", grace.ErrCut)
 
 // InFlightRequest is a request that was running when the stop cut it.
 type InFlightRequest struct {

@@ -7,14 +7,15 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/httpdrain"
+	"github.com/gracekit/grace/internal/option"
 )
 
 // Option configures a [Server].
 type Option interface{ apply(*config) }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (o optionFunc) apply(c *config) { o(c) }
 
 // config is a Server's configuration: the settings every HTTP adapter has (health, cut margin,
 // logger, name, the problems found) and where to serve.
@@ -26,19 +27,15 @@ type config struct {
 
 func newConfig(opts []Option) config {
 	c := config{Settings: httpdrain.Defaults("http3")}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
 // WithPacketConn serves on pc, which the server then owns: it is closed once the stop is over.
 func WithPacketConn(pc net.PacketConn) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if pc == nil {
-			c.Problem("WithPacketConn: nil connection")
+			c.Addf("WithPacketConn: nil connection")
 		}
 		c.conn = pc
 	})
@@ -46,19 +43,19 @@ func WithPacketConn(pc net.PacketConn) Option {
 
 // WithAddr makes Start listen on UDP address addr. Without it or [WithPacketConn], Start uses the
 // server's Addr field, and fails if that is empty too.
-func WithAddr(addr string) Option { return option(func(c *config) { c.addr = addr }) }
+func WithAddr(addr string) Option { return optionFunc(func(c *config) { c.addr = addr }) }
 
 // WithHealth answers liveness and readiness from app's phase, ahead of the handler, at
 // [DefaultLivePath] and [DefaultReadyPath]. The body names the phase and nothing else.
-func WithHealth(app *grace.App) Option { return option(func(c *config) { c.App = app }) }
+func WithHealth(app *grace.App) Option { return optionFunc(func(c *config) { c.App = app }) }
 
 // WithCutMargin sets the margin given to [grace.CutAt]: how long before Stop's deadline the
 // requests still running are cut (clamped to a tenth of the time left); default
 // [grace.DefaultCutMargin].
-func WithCutMargin(d time.Duration) Option { return option(func(c *config) { c.SetCutMargin(d) }) }
+func WithCutMargin(d time.Duration) Option { return optionFunc(func(c *config) { c.SetCutMargin(d) }) }
 
 // WithLogger sets the logger for the requests cut; default (and for nil) slog.Default().
-func WithLogger(l *slog.Logger) Option { return option(func(c *config) { c.SetLogger(l) }) }
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.SetLogger(l) }) }
 
 // WithName names the server in its log lines; default "http3".
-func WithName(name string) Option { return option(func(c *config) { c.Name = name }) }
+func WithName(name string) Option { return optionFunc(func(c *config) { c.Name = name }) }

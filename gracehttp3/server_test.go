@@ -79,15 +79,15 @@ func TestSlowStreamIsCutNamedAndCounted(t *testing.T) {
 	go testkit.Fetch(c, base+"/slow")
 	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
 	app.Stop("test")
-	if err := testkit.Recv(t, cause, 10*time.Second, "the handler's context to end"); !errors.Is(err, gracehttp3.ErrHardStop) {
-		t.Errorf("cause %v, want ErrHardStop", err)
+	if err := testkit.Recv(t, cause, 10*time.Second, "the handler's context to end"); !errors.Is(err, gracehttp3.ErrHardStop) || !errors.Is(err, grace.ErrCut) {
+		t.Errorf("cause %v, want ErrHardStop, a grace.ErrCut", err)
 	}
 	rep := run.Wait(t).Report
 	var cut *gracehttp3.CutError
 	if !errors.As(rep.Err, &cut) || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow" {
 		t.Errorf("cut: %v", rep.Err)
 	}
-	testkit.WantCut(t, rep.Err, 1, "requests")
+	testkit.CutErrors(t, 1, "requests", rep.Err)
 	if rep.ExitCode != grace.ExitLost || rep.Lost != 1 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}
@@ -103,4 +103,11 @@ func TestBadOptions(t *testing.T) {
 	_, err := app.Run(ctx)
 	testkit.WantProblems(t, err, "h3", "cut margin must be positive, got 0s", "WithPacketConn: nil connection",
 		"the *http3.Server has no TLSConfig (HTTP/3 needs TLS)", "no address: give WithAddr, WithPacketConn or the server's Addr")
+}
+
+// The Server is every component interface its doc names; its cut error is the root's.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracehttp3.Server{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Drainer)(nil),
+		(*grace.Stopper)(nil), (*grace.Validator)(nil), (*grace.Accounter)(nil))
+	testkit.CutErrors(t, 2, "requests", &gracehttp3.CutError{Requests: make([]gracehttp3.InFlightRequest, 2)})
 }

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gracekit/grace/internal/cutpoint"
+	"github.com/gracekit/grace/internal/cutctx"
 )
 
 // Stop sends every connection a GOAWAY (the server's Shutdown), lets streams in flight finish,
@@ -25,8 +25,8 @@ func (s *Server) Stop(ctx context.Context) error {
 	shutCtx, cancelShut := context.WithCancel(context.Background())
 	defer cancelShut()
 	shut := make(chan error, 1)
-	go func() { shut <- s.srv.Shutdown(shutCtx) }()          // returns once every connection has closed
-	cut, cancelCut := cutpoint.Context(ctx, s.cfg.CutMargin) // ends at the cut point, or with ctx
+	go func() { shut <- s.srv.Shutdown(shutCtx) }()      // returns once every connection has closed
+	cut, cancelCut := cutctx.Until(ctx, s.cfg.CutMargin) // ends at the cut point, or with ctx
 	defer cancelCut()
 	select {
 	case err := <-shut:

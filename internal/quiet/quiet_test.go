@@ -13,17 +13,10 @@ func TestQuietAfterThePeriodWithoutArrivals(t *testing.T) {
 	const d = 100 * time.Millisecond
 	p := quiet.New(d)
 	defer p.Stop()
-	isQuiet := func() bool {
-		select {
-		case <-p.Done():
-			return true
-		default:
-			return false
-		}
-	}
-	time.Sleep(2 * d) // before Begin, time does not count
-	if isQuiet() {
+	select { // before Begin, time does not count
+	case <-p.Done():
 		t.Fatal("quiet before the drain began")
+	case <-time.After(2 * d):
 	}
 	begun := time.Now()
 	p.Begin()
@@ -32,8 +25,10 @@ func TestQuietAfterThePeriodWithoutArrivals(t *testing.T) {
 	for time.Since(begun) < 3*d {
 		last = time.Now()
 		p.Arrived(last)
-		if isQuiet() {
+		select {
+		case <-p.Done():
 			t.Fatalf("quiet %v after the drain began, with work arriving", time.Since(begun))
+		default:
 		}
 		time.Sleep(d / 5)
 	}

@@ -2,7 +2,6 @@ package testkit_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -11,25 +10,6 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/testkit"
 )
-
-type cutErr struct{ n int }
-
-func (e cutErr) Error() string             { return fmt.Sprintf("%d cut", e.n) }
-func (e cutErr) Is(target error) bool      { return target == grace.ErrCut }
-func (e cutErr) Cut() (n int, unit string) { return e.n, "requests" }
-
-func TestWantCut(t *testing.T) {
-	testkit.WantCut(t, fmt.Errorf("stop: %w", cutErr{2}), 2, "requests")
-	for err, want := range map[error]string{
-		cutErr{1}:                `Cut() = 1 "requests", want 2 "requests"`,
-		context.DeadlineExceeded: "want it to match grace.ErrCut",
-		fmt.Errorf("%w and %w", cutErr{2}, grace.ErrTimeout): "matches grace.ErrTimeout",
-	} {
-		if msg := failures(t, func(tb testing.TB) { testkit.WantCut(tb, err, 2, "requests") }); !strings.Contains(msg, want) {
-			t.Errorf("WantCut(%v) failed with %q, want %q", err, msg, want)
-		}
-	}
-}
 
 // A component's problems, listed by the app under its name, one by one.
 func TestWantProblems(t *testing.T) {
