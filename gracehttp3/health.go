@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/httpdrain"
 )
 
@@ -12,6 +13,10 @@ const (
 	DefaultLivePath  = httpdrain.LivePath
 	DefaultReadyPath = httpdrain.ReadyPath
 )
+
+// WithHealth answers liveness and readiness from app's phase, ahead of the handler, at
+// [DefaultLivePath] and [DefaultReadyPath]. The body names the phase and nothing else.
+func WithHealth(app *grace.App) Option { return optionFunc(func(c *config) { c.App = app }) }
 
 // serveHealth answers r if it asks for a health path and the server serves health
 // ([WithHealth]): liveness 200 while the app is live, readiness 200 while it is ready, 503

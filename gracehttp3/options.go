@@ -5,7 +5,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/httpdrain"
 	"github.com/gracekit/grace/internal/option"
 )
@@ -44,10 +43,6 @@ func WithPacketConn(pc net.PacketConn) Option {
 // WithAddr makes Start listen on UDP address addr. Without it or [WithPacketConn], Start uses the
 // server's Addr field, and fails if that is empty too.
 func WithAddr(addr string) Option { return optionFunc(func(c *config) { c.addr = addr }) }
-
-// WithHealth answers liveness and readiness from app's phase, ahead of the handler, at
-// [DefaultLivePath] and [DefaultReadyPath]. The body names the phase and nothing else.
-func WithHealth(app *grace.App) Option { return optionFunc(func(c *config) { c.App = app }) }
 
 // WithCutMargin sets the margin given to [grace.CutAt]: how long before Stop's deadline the
 // requests still running are cut (clamped to a tenth of the time left); default
