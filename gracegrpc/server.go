@@ -5,12 +5,12 @@ import (
 	"errors"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/cutctx"
 	"github.com/gracekit/grace/internal/option"
+	"github.com/gracekit/grace/internal/quiet"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
@@ -52,13 +52,9 @@ type Server struct {
 	drainCh   chan struct{} // closed when the drain begins
 	drainOnce sync.Once
 
-	epoch   time.Time
-	arrival atomic.Int64 // when the last RPC (health aside) arrived, since epoch
-	quietCh chan struct{}
+	quiet *quiet.Period // the quiet period, counted from the drain's start
 
 	mu       sync.Mutex
-	quietT   *time.Timer
-	quietSet bool
 	draining bool
 	stopping bool
 	cut      bool  // the hard stop has begun: RPCs ending from now on were cut
@@ -77,12 +73,11 @@ func New(lis net.Listener, opts ...Option) *Server {
 		lis:     lis,
 		health:  health.NewServer(),
 		drainCh: make(chan struct{}),
-		epoch:   time.Now(),
-		quietCh: make(chan struct{}),
 		calls:   map[*call]struct{}{},
 		watches: map[*watchStream]struct{}{},
 	}
 	option.Apply(&s.cfg, opts)
+	s.quiet = quiet.New(s.cfg.quiet)
 	serverOpts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
@@ -202,9 +197,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	begin := time.Now()
 	s.mu.Lock()
 	s.stopping = true
-	if s.quietT != nil {
-		s.quietT.Stop()
-	}
+	s.quiet.Stop()
 	s.mu.Unlock()
 	s.beginDrain()
 
@@ -245,27 +238,7 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // Quiet returns a channel that closes once no RPC (health service calls aside) has arrived for
 // the quiet period since the drain began, or nil when [WithQuietPeriod] is not set.
-func (s *Server) Quiet() <-chan struct{} {
-	if s.cfg.quiet <= 0 {
-		return nil
-	}
-	return s.quietCh
-}
-
-func (s *Server) checkQuiet() {
-	since := time.Since(s.epoch) - time.Duration(s.arrival.Load())
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.quietSet || s.stopping {
-		return
-	}
-	if since >= s.cfg.quiet {
-		s.quietSet = true
-		close(s.quietCh)
-		return
-	}
-	s.quietT.Reset(s.cfg.quiet - since)
-}
+func (s *Server) Quiet() <-chan struct{} { return s.quiet.Done() }
 
 // beginDrain closes the drain channel and turns health to NOT_SERVING, once.
 func (s *Server) beginDrain() {
@@ -273,11 +246,8 @@ func (s *Server) beginDrain() {
 		s.mu.Lock()
 		s.draining = true
 		close(s.drainCh)
-		if s.cfg.quiet > 0 && !s.stopping {
-			s.arrival.Store(int64(time.Since(s.epoch)))
-			s.quietT = time.AfterFunc(s.cfg.quiet, s.checkQuiet)
-		}
 		s.mu.Unlock()
+		s.quiet.Begin() // nothing after Stop's s.quiet.Stop
 		for _, name := range s.serviceNames() {
 			s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
 		}
