@@ -11,6 +11,7 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracepgx"
 	"github.com/gracekit/grace/internal/testkit"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func newPool(t *testing.T, addr string, opts ...gracepgx.Option) *gracepgx.Pool {
@@ -21,6 +22,21 @@ func newPool(t *testing.T, addr string, opts ...gracepgx.Option) *gracepgx.Pool 
 	}
 	t.Cleanup(p.Pool().Close)
 	return p
+}
+
+// holding is a worker that acquires a connection of pool, ignoring its own stop, and runs use
+// on it; the acquire's error, or use's, goes to done.
+func holding(pool *gracepgx.Pool, done chan<- error, use func(*pgxpool.Conn) error) grace.RunFunc {
+	return func(context.Context) error {
+		conn, err := pool.Pool().Acquire(context.Background())
+		if err != nil {
+			done <- err
+			return err
+		}
+		defer conn.Release()
+		done <- use(conn)
+		return nil
+	}
 }
 
 // table creates a fresh table for one test and returns its name.
@@ -220,19 +236,12 @@ func TestSlowQueryIsCancelledAtTheHardDeadline(t *testing.T) {
 	var pid uint32
 	app := testkit.NewApp()
 	app.Add("pg", pool, grace.StopTimeout(2*time.Second))
-	app.Add("worker", grace.RunFunc(func(context.Context) error {
-		conn, err := pool.Pool().Acquire(context.Background())
-		if err != nil {
-			queryErr <- err
-			return err
-		}
-		defer conn.Release()
+	app.Add("worker", holding(pool, queryErr, func(conn *pgxpool.Conn) error {
 		pid = conn.Conn().PgConn().PID()
 		close(began)
 		// Ignores the stop: only the pool's hard stop ends it.
-		_, err = conn.Exec(context.Background(), "select pg_sleep(60)")
-		queryErr <- err
-		return nil
+		_, err := conn.Exec(context.Background(), "select pg_sleep(60)")
+		return err
 	}), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, began)
 	if !errors.Is(err, grace.ErrInUse) {
@@ -259,18 +268,11 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	app := testkit.NewApp()
 	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole
 	app.Add("pg", pool, grace.StopTimeout(limit))
-	app.Add("worker", grace.RunFunc(func(context.Context) error {
-		conn, err := pool.Pool().Acquire(context.Background())
-		if err != nil {
-			queryErr <- err
-			return err
-		}
-		defer conn.Release()
+	app.Add("worker", holding(pool, queryErr, func(conn *pgxpool.Conn) error {
 		close(began)
 		<-go_
-		_, err = conn.Exec(context.Background(), "select 1") // the server is unreachable by now
-		queryErr <- err
-		return nil
+		_, err := conn.Exec(context.Background(), "select 1") // the server is unreachable by now
+		return err
 	}), grace.StopTimeout(50*time.Millisecond))
 	go func() {
 		<-began

@@ -122,6 +122,22 @@ func (s *notifySocket) expectLast(skip func(string) bool) {
 	s.expect(skip, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
 }
 
+// runToReady adds n to app as "systemd" and then a component called name whose start waits for
+// the test to have seen STATUS=starting, runs the app, and checks READY=1 (skipping the
+// notifications for which skip is true). It returns the run and the gate the component's stop
+// waits on.
+func (s *notifySocket) runToReady(app *grace.App, n *gracesystemd.Notifier, name string, skip func(string) bool) (*testkit.Running, gate) {
+	s.t.Helper()
+	started, stopped := make(gate), make(gate)
+	app.Add("systemd", n)
+	app.Add(name, grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
+	run := testkit.Run(s.t, app)
+	s.expect(skip, "STATUS=starting")
+	close(started)
+	s.expect(skip, "READY=1\nSTATUS=ready")
+	return run, stopped
+}
+
 // expectEnd is expectLast, then the end of the app's run, which must succeed.
 func (s *notifySocket) expectEnd(run *testkit.Running, skip func(string) bool) testkit.Result {
 	s.t.Helper()
@@ -264,16 +280,9 @@ func isExtend(m string) bool   { return strings.HasPrefix(m, "EXTEND_TIMEOUT_USE
 func TestNotifierExtendTimeout(t *testing.T) {
 	sock := listenNotify(t, false)
 	const stopTimeout, extend = 150 * time.Millisecond, 100 * time.Millisecond
-	stopped := make(gate)
 	app := newApp()
-	app.Add("systemd", gracesystemd.New(app,
-		gracesystemd.WithTimeoutStopSec(stopTimeout), gracesystemd.WithExtendTimeout(extend)))
-	started := make(gate)
-	app.Add("slow", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
-	run := testkit.Run(t, app)
-	sock.expect(nil, "STATUS=starting")
-	close(started)
-	sock.expect(nil, "READY=1\nSTATUS=ready")
+	run, stopped := sock.runToReady(app, gracesystemd.New(app,
+		gracesystemd.WithTimeoutStopSec(stopTimeout), gracesystemd.WithExtendTimeout(extend)), "slow", nil)
 	stopping := time.Now() // the stop timer cannot start before this
 	app.Stop("test")
 	sock.expectStopping(nil, drainingStatus("stop (test)"), gracesystemd.StatusStopping+", waiting for 2: slow, systemd")
@@ -293,15 +302,8 @@ func TestNotifierWatchdog(t *testing.T) {
 	const interval = 100 * time.Millisecond
 	t.Setenv("WATCHDOG_USEC", strconv.FormatInt(interval.Microseconds(), 10))
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
-	stopped := make(gate)
 	app := newApp()
-	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour)))
-	started := make(gate)
-	app.Add("worker", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
-	run := testkit.Run(t, app)
-	sock.expect(isWatchdog, "STATUS=starting")
-	close(started)
-	sock.expect(isWatchdog, "READY=1\nSTATUS=ready")
+	run, stopped := sock.runToReady(app, gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour)), "worker", isWatchdog)
 	var at []time.Time
 	for len(at) < 6 {
 		if m := sock.next(); m == "WATCHDOG=1" {
