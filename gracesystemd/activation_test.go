@@ -31,31 +31,6 @@ const childEnv = "GRACESYSTEMD_TEST_CHILD"
 // it execs the service; here /bin/sh plays that part — $$ is the shell's pid, and exec keeps
 // the pid — so the service sees exactly what systemd would give it and nothing is faked inside
 // it.
-// answer reads the answer to the request sent on conn and returns its body; out is the
-// service's output, for the failure message.
-func answer(t *testing.T, conn net.Conn, out fmt.Stringer) string {
-	t.Helper()
-	conn.SetDeadline(time.Now().Add(waitFor))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("read the answer to the queued request: %v\nservice output:\n%s", err, out)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return string(body)
-}
-
-// listenTCP listens on a free loopback port; the listener is closed when the test ends.
-func listenTCP(t *testing.T) *net.TCPListener {
-	t.Helper()
-	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l
-}
-
 func activate(t *testing.T, mode string, files []*os.File, env ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" "$@"`, os.Args[0], "-test.run=^$")
@@ -93,6 +68,31 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 		t.Fatal("the service did not exit")
 		return -1
 	}
+}
+
+// answer reads the answer to the request sent on conn and returns its body; out is the
+// service's output, for the failure message.
+func answer(t *testing.T, conn net.Conn, out fmt.Stringer) string {
+	t.Helper()
+	conn.SetDeadline(time.Now().Add(waitFor))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read the answer to the queued request: %v\nservice output:\n%s", err, out)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// listenTCP listens on a free loopback port; the listener is closed when the test ends.
+func listenTCP(t *testing.T) *net.TCPListener {
+	t.Helper()
+	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
 }
 
 // TestSocketActivation hands a real listening socket to a child process as systemd would. A
