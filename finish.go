@@ -80,8 +80,11 @@ func (r *run) finish(startErr error) (*Report, error) {
 	budgetOut := r.budget != nil && r.budget.Err() != nil // endStop has not run yet
 
 	// Forensics: stacks of abandoned components, goroutines left behind by stopped ones, and on a
-	// forced end or an exhausted budget, every labelled goroutine.
-	if len(r.nodes) > 0 && cfgErr == nil {
+	// forced end or an exhausted budget, every labelled goroutine. The goroutine profile costs
+	// a stop of the world and more than the rest of an idle exit: it is taken only when there can
+	// be something to find.
+	if len(r.nodes) > 0 && cfgErr == nil &&
+		(r.forced || budgetOut || len(abandoned) > 0 || len(stopped) > 0 && r.othersStarted()) {
 		groups := labelledGoroutines(r.id)
 		// Goroutines usually end within microseconds of the stop that ended them: look again
 		// soon, then less often.

@@ -3,6 +3,7 @@ package grace
 import (
 	"bytes"
 	"context"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -34,6 +35,28 @@ func (r *run) labels(n *node, op string) context.Context {
 }
 
 var ops = [4]string{"start", "run", "drain", "stop"}
+
+// goroutinesCreated reads the runtime's count of goroutines created since the program started;
+// ok is false if the runtime does not offer it.
+func goroutinesCreated() (n uint64, ok bool) {
+	s := [1]metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s[:])
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0, false
+	}
+	return s[0].Value.Uint64(), true
+}
+
+// othersStarted reports whether any goroutine other than the engine's own may have been started
+// since the run's first start. If none was, no goroutine of a component can be alive — a
+// component's goroutines, and an SDK's it called, are all started after that point, from the
+// engine's goroutines or their descendants — and the goroutine profile has nothing to find.
+// Goroutines the engine started but did not count (the runtime's timers, a context's AfterFunc)
+// only make it answer true: a profile taken for nothing, never a goroutine missed.
+func (r *run) othersStarted() bool {
+	now, ok := goroutinesCreated()
+	return !r.counted || !ok || now-r.created0 > uint64(r.spawned.Load())
+}
 
 // goroutineGroup is one entry of the goroutine profile (debug=1): identical stacks with identical
 // labels, counted.
@@ -155,7 +178,7 @@ func renderGroups(gs []goroutineGroup) string {
 func engineFrame(fn string) bool {
 	switch fn {
 	case "github.com/gracekit/grace.safely",
-		"github.com/gracekit/grace.invoke.func1", "github.com/gracekit/grace.(*run).launchRun.func1",
+		"github.com/gracekit/grace.(*run).invoke.func1", "github.com/gracekit/grace.(*run).launchRun.func1",
 		"github.com/gracekit/grace.(*run).supervise":
 		return true
 	}

@@ -105,29 +105,6 @@ func TestStopErrorsAreJoinedAndOthersStillStop(t *testing.T) {
 	}
 }
 
-func TestGoroutinesLeftBehindAreReported(t *testing.T) {
-	stopLeak := make(chan struct{})
-	defer close(stopLeak)
-	app := newApp()
-	app.Add("sdk", grace.Hook{
-		OnStart: func(context.Context) error {
-			go func() { <-stopLeak }() // an SDK goroutine that Close does not wait for
-			return nil
-		},
-	})
-	app.Add("clean", grace.Hook{})
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
-	c := rep.Component("sdk")
-	if c.LeftBehind != 1 || !strings.Contains(c.LeftBehindStacks, "stop_test.go") {
-		t.Errorf("left behind %d:\n%s", c.LeftBehind, c.LeftBehindStacks)
-	}
-	if rep.Component("clean").LeftBehind != 0 {
-		t.Error("clean component blamed")
-	}
-}
-
 func TestReportRendersAsTextAndJSON(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		hung := gracetest.Hang("stop")
