@@ -2,8 +2,10 @@ package grace_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -72,4 +74,17 @@ func sleeper(d time.Duration) grace.StopFunc {
 			return ctx.Err()
 		}
 	}
+}
+
+// exitCode is the exit code in a child's Wait error (nil: 0); any other error fails t.
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
 }
