@@ -3,7 +3,6 @@ package grace_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracetest"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -29,12 +29,10 @@ func TestMain(m *testing.M) {
 	gracetest.Main(m)
 }
 
-var quiet = slog.New(slog.DiscardHandler)
+var quiet = testkit.QuietLogger()
 
 // newApp returns an app with no OS signals, a silent logger and the given options.
-func newApp(opts ...grace.Option) *grace.App {
-	return grace.New(append([]grace.Option{grace.WithSignals(), grace.WithLogger(quiet)}, opts...)...)
-}
+func newApp(opts ...grace.Option) *grace.App { return testkit.NewApp(opts...) }
 
 // runUntilReady runs app in a goroutine and waits for PhaseReady (or a later phase).
 func runUntilReady(t *testing.T, app *grace.App) <-chan *grace.Report {
@@ -52,6 +50,15 @@ func runUntilReady(t *testing.T, app *grace.App) <-chan *grace.Report {
 	return out
 }
 
+// stopReady runs app until ready, stops it ("test") and returns the report (see wait).
+func stopReady(t *testing.T, app *grace.App) *grace.Report {
+	t.Helper()
+	done := runUntilReady(t, app)
+	app.Stop("test")
+	return wait(t, done)
+}
+
+// wait receives from ch, at most 30 s (inside a synctest bubble, 30 s of its clock).
 func wait[T any](t *testing.T, ch <-chan T) T {
 	t.Helper()
 	select {

@@ -13,14 +13,6 @@ import (
 // The report looks for them only when a goroutine other than the engine's was started during
 // the run; these tests leave goroutines behind in each way a component can.
 
-// stopAndReport runs app until ready, stops it and returns the report.
-func stopAndReport(t *testing.T, app *grace.App) *grace.Report {
-	t.Helper()
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	return wait(t, done)
-}
-
 // leftBehind checks that component name left exactly one goroutine behind, shown at frame.
 func leftBehind(t *testing.T, rep *grace.Report, name, frame string) {
 	t.Helper()
@@ -44,7 +36,7 @@ func TestGoroutinesLeftBehindAreReported(t *testing.T) {
 		},
 	})
 	app.Add("clean", grace.Hook{})
-	rep := stopAndReport(t, app)
+	rep := stopReady(t, app)
 	leftBehind(t, rep, "sdk", "leftbehind_test.go")
 	if rep.Component("clean").LeftBehind != 0 {
 		t.Error("clean component blamed")
@@ -62,7 +54,7 @@ func TestGoroutineStartedByCloseIsLeftBehind(t *testing.T) {
 		go flusher(release)
 		return nil
 	}))
-	leftBehind(t, stopAndReport(t, app), "client", "grace_test.flusher")
+	leftBehind(t, stopReady(t, app), "client", "grace_test.flusher")
 }
 
 // A goroutine started by a goroutine the component started, while another goroutine of the
@@ -89,7 +81,7 @@ func TestGoroutineLeftBehindWhileAnotherEnds(t *testing.T) {
 		},
 		OnStop: func(context.Context) error { <-unrelated; return nil },
 	})
-	leftBehind(t, stopAndReport(t, app), "pool", "grace_test.flusher")
+	leftBehind(t, stopReady(t, app), "pool", "grace_test.flusher")
 }
 
 func TestGoroutinesThatEndAtTheStopAreNotLeftBehind(t *testing.T) {
@@ -102,7 +94,7 @@ func TestGoroutinesThatEndAtTheStopAreNotLeftBehind(t *testing.T) {
 		},
 		OnStop: func(context.Context) error { close(quit); <-ended; return nil },
 	})
-	rep := stopAndReport(t, app)
+	rep := stopReady(t, app)
 	if c := rep.Component("server"); c.LeftBehind != 0 {
 		t.Errorf("server blamed for %d goroutines:\n%s", c.LeftBehind, c.LeftBehindStacks)
 	}

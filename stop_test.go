@@ -26,9 +26,7 @@ func TestHungComponentIsAbandonedAndEverythingElseStops(t *testing.T) {
 		app.Add("exporter", hung, grace.DependsOn("broker"), grace.StopTimeout(2*time.Second))
 		app.Add("http", rec.Hook("http", grace.Hook{}), grace.DependsOn("db"))
 		app.Add("metrics", rec.Hook("metrics", grace.Hook{}), grace.Independent())
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 
 		// Everything else stopped, including what the hung component depends on (closers of
 		// infrastructure always run), and only once the hung one was given up on.
@@ -68,9 +66,7 @@ func TestBudgetBoundsTheWholeStop(t *testing.T) {
 		app := newApp(grace.WithBudget(3*time.Second), grace.WithDrainDelay(time.Second))
 		app.Add("a", sleeper(time.Hour))
 		app.Add("b", hung, grace.Independent())
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if rep.StopDuration != 3*time.Second {
 			t.Errorf("stop took %v, want the 3s budget", rep.StopDuration)
 		}
@@ -91,9 +87,7 @@ func TestStopErrorsAreJoinedAndOthersStillStop(t *testing.T) {
 	app.Add("db", rec.Hook("db", grace.Hook{OnStop: func(context.Context) error { return errors.New("db close failed") }}))
 	app.Add("cache", rec.Hook("cache", grace.Hook{OnStop: func(context.Context) error { panic("cache") }}))
 	app.Add("http", rec.Hook("http", grace.Hook{}))
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
+	rep := stopReady(t, app)
 	if got := rec.Order("stop"); !slices.Equal(got, []string{"http", "cache", "db"}) {
 		t.Errorf("stop order %v", got)
 	}
@@ -153,9 +147,7 @@ func TestAbandonedComponentsStacksAreLogged(t *testing.T) {
 		defer hung.Release()
 		app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 		app.Add("exporter", hung, grace.StopTimeout(time.Second))
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		<-done
+		stopReady(t, app)
 		hung.Release()
 		if !strings.Contains(logs.String(), `msg="grace: where the abandoned component hangs" component=exporter`) ||
 			!strings.Contains(logs.String(), "gracetest.(*Hung).block") {

@@ -22,9 +22,7 @@ func TestWorkerRunsUntilItsTurn(t *testing.T) {
 		rec.Record("stop", "worker")
 		return ctx.Err() // the cancellation is not an error
 	}))
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
+	rep := stopReady(t, app)
 	rec.Before(t, "stop", "worker", "db")
 	if rep.ExitCode != grace.ExitClean || rep.Component("worker").State != grace.StateStopped {
 		t.Errorf("report:\n%s", rep)
@@ -179,9 +177,7 @@ func TestConsumeExitsOnCancelAndOnClose(t *testing.T) {
 	app := newApp()
 	var handled []string
 	app.Add("consumer", grace.Consume(closed, func(ctx context.Context, v string) error { handled = append(handled, v); return nil }))
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
+	rep := stopReady(t, app)
 	if rep.ExitCode != grace.ExitClean {
 		t.Errorf("exit %d", rep.ExitCode)
 	}
@@ -205,9 +201,7 @@ func TestWorkerFailingDuringTheDrainFailsTheStop(t *testing.T) {
 			<-app.Await(grace.PhaseDraining)
 			return errBoom // fails while the app drains, before its turn to stop
 		}))
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if !errors.Is(rep.Err, errBoom) || rep.ExitCode != grace.ExitStopFailed || rep.Trigger.Kind != grace.TriggerStop {
 			t.Errorf("err %v exit %d trigger %+v", rep.Err, rep.ExitCode, rep.Trigger)
 		}
