@@ -14,7 +14,7 @@ import (
 
 func TestInvalidConfigurationIsReportedBeforeAnythingStarts(t *testing.T) {
 	var rec gracetest.Recorder
-	app := newApp(grace.WithBudget(-time.Second), grace.WithStartTimeout(0), grace.WithDrainDelay(-1))
+	app := newApp(grace.WithBudget(-time.Second), grace.WithStartTimeout(0), grace.WithDrainDelay(-1), grace.WithEscalatedBudget(0))
 	app.Add("db", rec.Hook("db", grace.Hook{}))
 	app.Add("db", rec.Hook("db2", grace.Hook{}))
 	app.Add("a", rec.Hook("a", grace.Hook{}), grace.DependsOn("b"))
@@ -37,7 +37,8 @@ func TestInvalidConfigurationIsReportedBeforeAnythingStarts(t *testing.T) {
 	for _, want := range []string{
 		"budget must be positive, got -1s",
 		"start timeout must be positive, got 0s",
-		"drain delay must not be negative",
+		"drain delay must not be negative, got -1ns",
+		"escalated budget must be positive, got 0s",
 		`duplicate component name "db"`,
 		"dependency cycle: a -> b -> a",
 		`component "c" depends on unknown component "nope"`,
