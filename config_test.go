@@ -3,6 +3,7 @@ package grace_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -110,3 +111,16 @@ func TestComponentConfigErrorsListedOneByOne(t *testing.T) {
 		t.Errorf("problems %q, want the budget's and the component's two", ce.Problems)
 	}
 }
+
+func TestValidatorProblemsAreConfigErrors(t *testing.T) {
+	app := newApp()
+	app.Add("http", selfChecking{})
+	_, err := app.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `component "http": address "nope" is not host:port`) {
+		t.Errorf("err %v", err)
+	}
+}
+
+type selfChecking struct{ grace.Hook }
+
+func (selfChecking) Validate() error { return fmt.Errorf("address %q is not host:port", "nope") }

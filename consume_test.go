@@ -38,10 +38,7 @@ func TestConsumeDrainsAClosedChannelAtItsTurn(t *testing.T) {
 			handled.Add(1)
 			return nil
 		}), grace.StopTimeout(10*time.Second))
-		done := runUntilReady(t, app)
-		<-started
-		app.Stop("test")
-		rep := <-done
+		rep := stopAfter(t, app, started)
 		if handled.Load() != 1000 || rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
 			t.Errorf("handled %d of 1000, exit %d, lost %d:\n%s", handled.Load(), rep.ExitCode, rep.Lost, rep)
 		}
@@ -260,4 +257,45 @@ func TestConsumeFailureEndsTheDrain(t *testing.T) {
 			t.Errorf("handled %d (want 2), lost %d (want 3: the failed value and two left), err %v, exit %d", h.handled.Load(), rep.Lost, rep.Err, rep.ExitCode)
 		}
 	})
+}
+
+func TestConsumeExitsOnCancelAndOnClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan int) // nobody ever closes it: the stop must not hang
+		var got []int
+		app := newApp()
+		app.Add("consumer", grace.Consume(ch, func(ctx context.Context, v int) error {
+			got = append(got, v)
+			return nil
+		}))
+		done := runUntilReady(t, app)
+		ch <- 1
+		ch <- 2
+		app.Stop("test")
+		rep := <-done
+		if len(got) != 2 || rep.ExitCode != grace.ExitClean || rep.StopDuration != 0 {
+			t.Errorf("got %v exit %d stop %v", got, rep.ExitCode, rep.StopDuration)
+		}
+	})
+	closed := make(chan string, 1)
+	closed <- "last"
+	close(closed)
+	app := newApp()
+	var handled []string
+	app.Add("consumer", grace.Consume(closed, func(ctx context.Context, v string) error { handled = append(handled, v); return nil }))
+	rep := stopReady(t, app)
+	if rep.ExitCode != grace.ExitClean {
+		t.Errorf("exit %d", rep.ExitCode)
+	}
+}
+
+func TestConsumeHandlerErrorStopsTheApp(t *testing.T) {
+	ch := make(chan int, 1)
+	ch <- 7
+	app := newApp()
+	app.Add("consumer", grace.Consume(ch, func(ctx context.Context, v int) error { return errBoom }))
+	rep, err := app.Run(context.Background())
+	if !errors.Is(err, errBoom) || rep.ExitCode != grace.ExitCrashed {
+		t.Errorf("err %v exit %d", err, rep.ExitCode)
+	}
 }

@@ -51,11 +51,28 @@ func runUntilReady(t *testing.T, app *grace.App) <-chan *grace.Report {
 }
 
 // stopReady runs app until ready, stops it ("test") and returns the report (see wait).
-func stopReady(t *testing.T, app *grace.App) *grace.Report {
+func stopReady(t *testing.T, app *grace.App) *grace.Report { t.Helper(); return stopAfter(t, app, nil) }
+
+// stopAfter runs app until ready, waits until ch is closed (if not nil), stops the app ("test")
+// and returns the report (see wait).
+func stopAfter(t *testing.T, app *grace.App, ch <-chan struct{}) *grace.Report {
 	t.Helper()
 	done := runUntilReady(t, app)
+	if ch != nil {
+		wait(t, ch)
+	}
 	app.Stop("test")
 	return wait(t, done)
+}
+
+// recordedApp is a new app with a recorded, empty Hook for each name (see newApp).
+func recordedApp(names ...string) (*grace.App, *gracetest.Recorder) {
+	var rec gracetest.Recorder
+	app := newApp()
+	for _, n := range names {
+		app.Add(n, rec.Hook(n, grace.Hook{}))
+	}
+	return app, &rec
 }
 
 // wait receives from ch, at most 30 s (inside a synctest bubble, 30 s of its clock).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -118,18 +117,5 @@ func TestStopsLastComponentOutlivesEverything(t *testing.T) {
 	for _, n := range []string{"db", "http", "cache"} {
 		rec.Before(t, "start", "telemetry", n)
 		rec.Before(t, "stop", n, "telemetry")
-	}
-}
-
-type selfChecking struct{ grace.Hook }
-
-func (selfChecking) Validate() error { return fmt.Errorf("address %q is not host:port", "nope") }
-
-func TestValidatorProblemsAreConfigErrors(t *testing.T) {
-	app := newApp()
-	app.Add("http", selfChecking{})
-	_, err := app.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), `component "http": address "nope" is not host:port`) {
-		t.Errorf("err %v", err)
 	}
 }

@@ -2,9 +2,7 @@ package grace_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -97,61 +95,4 @@ func TestStopErrorsAreJoinedAndOthersStillStop(t *testing.T) {
 	if rep.ExitCode != grace.ExitStopFailed {
 		t.Errorf("exit %d", rep.ExitCode)
 	}
-}
-
-func TestReportRendersAsTextAndJSON(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		hung := gracetest.Hang("stop")
-		app := newApp(grace.WithDrainDelay(time.Second))
-		app.Add("db", grace.Hook{})
-		app.Add("exporter", hung, grace.StopTimeout(time.Second))
-		done := runUntilReady(t, app)
-		app.Stop("deploy")
-		rep := <-done
-		hung.Release()
-		text := rep.String()
-		for _, want := range []string{"stopped by stop (deploy)", "exit 1 (stop failed)", "exporter", "abandoned (timed out)", "drain delay 1s, ended by elapsed"} {
-			if !strings.Contains(text, want) {
-				t.Errorf("text lacks %q:\n%s", want, text)
-			}
-		}
-		b, err := json.Marshal(rep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back struct {
-			ExitCode   int    `json:"exit_code"`
-			Delay      string `json:"delay_ended_by"`
-			Trigger    struct{ Kind, Reason string }
-			Phases     []struct{ Phase string }
-			Components []struct {
-				Name     string
-				State    string
-				TimedOut bool `json:"timed_out"`
-			}
-		}
-		if err := json.Unmarshal(b, &back); err != nil {
-			t.Fatal(err)
-		}
-		if back.ExitCode != 1 || back.Delay != "elapsed" || back.Trigger.Kind != "stop" || len(back.Components) != 2 ||
-			!back.Components[1].TimedOut || back.Phases[len(back.Phases)-1].Phase != "stopped" {
-			t.Errorf("json: %s", b)
-		}
-	})
-}
-
-func TestAbandonedComponentsStacksAreLogged(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var logs strings.Builder
-		hung := gracetest.Hang("stop")
-		defer hung.Release()
-		app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-		app.Add("exporter", hung, grace.StopTimeout(time.Second))
-		stopReady(t, app)
-		hung.Release()
-		if !strings.Contains(logs.String(), `msg="grace: where the abandoned component hangs" component=exporter`) ||
-			!strings.Contains(logs.String(), "gracetest.(*Hung).block") {
-			t.Errorf("log lacks the hung component's stacks:\n%s", logs.String())
-		}
-	})
 }
