@@ -87,10 +87,21 @@ func (r *run) finish(startErr error) (*Report, error) {
 		(r.forced || budgetOut || len(abandoned) > 0 || len(stopped) > 0 && r.othersStarted()) {
 		groups := labelledGoroutines(r.id)
 		// Goroutines usually end within microseconds of the stop that ended them: look again
-		// soon, then less often.
+		// soon, then less often — with a new profile only if a goroutine ended or began since
+		// the last look (the counts are cheap; a profile stops the world), and once more at the
+		// end if the last one is older than the last pause.
 		pause := 20 * time.Microsecond
+		stale := false
 		for deadline := time.Now().Add(leftBehindWait); time.Now().Before(deadline) && hasAny(groups, stopped); pause = min(2*pause, 5*time.Millisecond) {
+			before := goroutineCounts()
 			time.Sleep(min(pause, time.Until(deadline)))
+			if now := goroutineCounts(); now.ok && now == before {
+				stale = true
+				continue
+			}
+			groups, stale = labelledGoroutines(r.id), false
+		}
+		if stale {
 			groups = labelledGoroutines(r.id)
 		}
 		for i := range rep.Components {

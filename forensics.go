@@ -3,6 +3,7 @@ package grace
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
@@ -45,6 +46,19 @@ func goroutinesCreated() (n uint64, ok bool) {
 		return 0, false
 	}
 	return s[0].Value.Uint64(), true
+}
+
+// counts is how many goroutines are alive and how many were ever created: equal counts at two
+// moments mean no goroutine ended or began in between.
+type counts struct {
+	live    int
+	created uint64
+	ok      bool
+}
+
+func goroutineCounts() counts {
+	created, ok := goroutinesCreated()
+	return counts{runtime.NumGoroutine(), created, ok}
 }
 
 // othersStarted reports whether any goroutine other than the engine's own may have been started

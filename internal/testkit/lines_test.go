@@ -53,6 +53,7 @@ func TestChildReadUntilFailsWhenTheChildExitsOrTimeIsUp(t *testing.T) {
 	}
 	got = failures(t, func(tb testing.TB) {
 		c := testkit.StartChildLines(tb, childModeEnv+"=lines")
+		c.ReadUntil(tb, 20*time.Second, "ready", func(l string) bool { return l == "ready" })
 		c.ReadUntil(tb, 50*time.Millisecond, "a line never written", func(string) bool { return false })
 	})
 	if !strings.Contains(got, "waited 50ms for a line never written") || !strings.Contains(got, "ready") {
