@@ -62,11 +62,12 @@ func goroutineCounts() counts {
 }
 
 // othersStarted reports whether any goroutine other than the engine's own may have been started
-// since the run's first start. If none was, no goroutine of a component can be alive — a
-// component's goroutines, and an SDK's it called, are all started after that point, from the
-// engine's goroutines or their descendants — and the goroutine profile has nothing to find.
-// Goroutines the engine started but did not count (the runtime's timers, a context's AfterFunc)
-// only make it answer true: a profile taken for nothing, never a goroutine missed.
+// since the run's first start. If none was, the profile has nothing to find: the goroutines it
+// looks for carry the run's labels, and only goroutines started after that point — by the
+// engine's goroutines, which a component's calls run on, or by their descendants — carry them.
+// Goroutines started that the engine did not count (a timer's or a context's AfterFunc, another
+// app, anything else in the process) only make it answer true: a profile taken for nothing,
+// never a goroutine missed.
 func (r *run) othersStarted() bool {
 	now, ok := goroutinesCreated()
 	return !r.counted || !ok || now-r.created0 > uint64(r.spawned.Load())
