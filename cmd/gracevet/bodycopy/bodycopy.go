@@ -10,12 +10,11 @@ package bodycopy
 import (
 	"fmt"
 	"go/ast"
-	"go/token"
 	"go/types"
-	"path/filepath"
 
 	"golang.org/x/tools/go/analysis"
 
+	"github.com/gracekit/grace/cmd/gracevet/internal/analyzer"
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
 	"github.com/gracekit/grace/cmd/gracevet/internal/funcs"
 	"github.com/gracekit/grace/cmd/gracevet/internal/handler"
@@ -37,13 +36,7 @@ no grace import) is not checked: nothing waits for a slow read there. The fix is
 github.com/gracekit/grace/gracehttp.CopyContext(r.Context(), dst, src).`
 
 // Analyzer reports request-body reads that ignore the request context.
-var Analyzer = &analysis.Analyzer{
-	Name:      "bodycopy",
-	Doc:       doc,
-	URL:       "https://github.com/gracekit/grace/tree/main/cmd/gracevet#bodycopy",
-	Run:       run,
-	FactTypes: []analysis.Fact{new(ReadsBody)},
-}
+var Analyzer = analyzer.New("bodycopy", doc, analyzer.TypesOnly, run, new(ReadsBody))
 
 // ReadsBody is the fact that a function reads, without a context, the body of the reader or
 // request it takes as parameter Param (a receiver is not counted).
@@ -110,31 +103,19 @@ func exportFacts(pass *analysis.Pass) {
 		params []*types.Var
 	}
 	var fns []fn
-	for _, f := range pass.Files {
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
-			obj, _ := info.Defs[fd.Name].(*types.Func)
-			if obj == nil || contextAware(info, fd.Body) {
-				continue
-			}
-			if _, _, isHandler := handler.Shape(info, fd.Recv, fd.Type); isHandler {
-				continue // its own reads are reported where they are
-			}
-			var params []*types.Var
-			for _, field := range fd.Type.Params.List {
-				if len(field.Names) == 0 {
-					params = append(params, nil)
-				}
-				for _, name := range field.Names {
-					v, _ := info.Defs[name].(*types.Var)
-					params = append(params, v)
-				}
-			}
-			fns = append(fns, fn{obj, fd, params})
+	for _, d := range funcs.Declared(pass) {
+		if contextAware(info, d.Decl.Body) {
+			continue
 		}
+		if _, _, isHandler := handler.Shape(info, d.Decl.Recv, d.Decl.Type); isHandler {
+			continue // its own reads are reported where they are
+		}
+		var params []*types.Var
+		for _, p := range funcs.Params(info, d.Decl.Type) {
+			v, _ := p.(*types.Var)
+			params = append(params, v)
+		}
+		fns = append(fns, fn{d.Obj, d.Decl, params})
 	}
 	for changed := true; changed; {
 		changed = false
@@ -170,7 +151,7 @@ func exportFacts(pass *analysis.Pass) {
 				})
 				if found != nil {
 					if found.Where == "" {
-						found.Where = where(pass, f.decl.Pos())
+						found.Where = analyzer.Where(pass, f.decl.Pos())
 					}
 					pass.ExportObjectFact(f.obj, found)
 					changed = true
@@ -222,7 +203,7 @@ func reads(pass *analysis.Pass, s *scope, report func(*ast.CallExpr, read)) {
 		if !ok {
 			return true
 		}
-		pos := where(pass, call.Pos())
+		pos := analyzer.Where(pass, call.Pos())
 		if src, what := source(info, call); src != nil && s.from(src) {
 			report(call, read{what: what, where: pos, src: src})
 			return true
@@ -380,10 +361,4 @@ func render(e ast.Expr) string {
 		}
 	}
 	return "src"
-}
-
-// where renders a position as file:line with the file's base name.
-func where(pass *analysis.Pass, pos token.Pos) string {
-	p := pass.Fset.Position(pos)
-	return fmt.Sprintf("%s:%d", filepath.Base(p.Filename), p.Line)
 }
