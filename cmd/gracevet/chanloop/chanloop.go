@@ -9,10 +9,10 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 
 	"github.com/gracekit/grace/cmd/gracevet/internal/analyzer"
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/flow"
 	"github.com/gracekit/grace/cmd/gracevet/internal/funcs"
 )
 
@@ -36,7 +36,7 @@ var Analyzer = analyzer.New("chanloop", doc, analyzer.ControlFlow, run, new(Loop
 
 type checker struct {
 	pass     *analysis.Pass
-	cfgs     *ctrlflow.CFGs
+	noReturn func(*ast.CallExpr) bool // panic, os.Exit, log.Fatal and what always calls them
 	declared []funcs.Decl
 	decls    map[*types.Func]*ast.FuncDecl
 	closed   map[types.Object]bool
@@ -51,7 +51,7 @@ type checker struct {
 func run(pass *analysis.Pass) (any, error) {
 	c := &checker{
 		pass:     pass,
-		cfgs:     analyzer.CFGs(pass),
+		noReturn: flow.NoReturn(pass.TypesInfo, analyzer.CFGs(pass)),
 		declared: funcs.Declared(pass),
 		decls:    map[*types.Func]*ast.FuncDecl{},
 		closed:   map[types.Object]bool{},

@@ -3,8 +3,6 @@ package chanloop
 import (
 	"go/ast"
 	"go/token"
-
-	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
 )
 
 // hasExit reports whether control can leave loop from inside body: a return, a goto, a break of
@@ -69,12 +67,4 @@ func children(s ast.Node) []ast.Node {
 		return []ast.Node{s.Body}
 	}
 	return nil
-}
-
-func (c *checker) noReturn(call *ast.CallExpr) bool {
-	if callee.IsBuiltin(c.pass.TypesInfo, call, "panic") {
-		return true
-	}
-	fn := callee.Func(c.pass.TypesInfo, call)
-	return fn != nil && c.cfgs.NoReturn(fn)
 }

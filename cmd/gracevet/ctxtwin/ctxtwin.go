@@ -16,6 +16,7 @@ import (
 
 	"github.com/gracekit/grace/cmd/gracevet/internal/analyzer"
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/funcs"
 	"github.com/gracekit/grace/cmd/gracevet/internal/handler"
 )
 
@@ -38,6 +39,24 @@ or a package building its own http.Server, with no Shutdown/GracefulStop and no 
 
 // Analyzer reports context-less blocking calls in HTTP handlers.
 var Analyzer = analyzer.New("ctxtwin", doc, analyzer.TypesOnly, run, new(DropsContext))
+
+// DropsContext is the fact that a function makes, directly or one call further down, a
+// blocking call that ignores any context (one that ctxtwin reports in a handler).
+type DropsContext struct {
+	What  string // the call: "(*sql.DB).QueryRow"
+	Where string // file:line of the call
+	Via   string // the helper the call is in, when it is one call further down; "" if direct
+}
+
+// AFact marks DropsContext as an analysis fact.
+func (*DropsContext) AFact() {}
+
+func (f *DropsContext) String() string {
+	if f.Via != "" {
+		return fmt.Sprintf("drops the context: %s at %s via %s", f.What, f.Where, f.Via)
+	}
+	return fmt.Sprintf("drops the context: %s at %s", f.What, f.Where)
+}
 
 func run(pass *analysis.Pass) (any, error) {
 	exportFacts(pass)
@@ -64,77 +83,99 @@ func run(pass *analysis.Pass) (any, error) {
 	return nil, nil
 }
 
-// helperSites gathers the handler calls of helpers that drop the context: the fix is in the
-// helper, so each helper is reported once, at its first call, with the number of calls.
-type helperSites struct {
-	first []analysis.Diagnostic
-	fns   []*types.Func
-	count map[*types.Func]int
-}
-
-func (s *helperSites) add(fn *types.Func, d analysis.Diagnostic) {
-	if s.count[fn] == 0 {
-		s.first = append(s.first, d)
-		s.fns = append(s.fns, fn)
-	}
-	s.count[fn]++
-}
-
-func (s *helperSites) report(pass *analysis.Pass) {
-	for i, d := range s.first {
-		if n := s.count[s.fns[i]] - 1; n > 0 {
-			d.Message += fmt.Sprintf(" (%d more handler calls of %s in this package)", n, s.fns[i].Name())
+// exportFacts records DropsContext for each declared function that is not a handler and makes a
+// context-less blocking call outside function literals, or calls a function that does so
+// directly (two levels: deeper chains are usually layers that pass a context along somewhere).
+func exportFacts(pass *analysis.Pass) {
+	info := pass.TypesInfo
+	var fns []funcs.Decl
+	hasCtx := map[*types.Func]bool{}
+	for _, d := range handler.Helpers(pass) {
+		if !d.Test {
+			fns = append(fns, d)
+			hasCtx[d.Obj] = hasContext(info, d.Decl.Type)
 		}
-		pass.Report(d)
 	}
-}
-
-func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func, sites *helperSites) {
-	if localDB(pass, fn) {
-		return
+	// raw holds every function's own context-less blocking call; which of them become facts
+	// is decided below.
+	type rawDrop struct {
+		fact   *DropsContext
+		hasCtx bool
+		out    bool
 	}
-	ctx := handler.ContextExpr(pass, h, call.Pos())
-	sel, isSel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	if !isSel {
-		helper(pass, h, call, fn, ctx, sites) // a dot-imported or same-package function: no twin table for it
-		return
+	raw := map[*types.Func]rawDrop{}
+	for _, f := range fns {
+		handler.Inspect(f.Decl.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || raw[f.Obj].out {
+				return !raw[f.Obj].out
+			}
+			// The first such call, or the first outbound one after a database call.
+			if c := callee.Func(info, call); c != nil && blocking(pass, call, c) && (raw[f.Obj].fact == nil || outbound(c)) {
+				raw[f.Obj] = rawDrop{&DropsContext{What: describe(c), Where: analyzer.Where(pass, call.Pos())}, hasCtx[f.Obj], outbound(c)}
+			}
+			return true
+		})
 	}
-	name := describe(fn)
-	if msg, fix := special(pass, call, sel, fn, ctx); msg != "" {
-		d := analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf("%s in %s ignores the request context, so Shutdown waits for it: %s", name, handler.Describe(h.Kind), msg)}
-		if fix != nil {
-			d.SuggestedFixes = []analysis.SuggestedFix{*fix}
+	// A data layer written without contexts is a design, not a slip: a database call counts
+	// only where a function had a context (or the request) at hand and dropped it, itself or by
+	// calling a helper without it. Outbound network calls and commands, whose duration a remote
+	// party or another program decides, count in any helper.
+	for _, f := range fns {
+		if r := raw[f.Obj]; r.fact != nil {
+			if r.hasCtx || r.out {
+				pass.ExportObjectFact(f.Obj, r.fact)
+			}
+			continue
 		}
-		pass.Report(d)
-		return
+		var found *DropsContext
+		handler.Inspect(f.Decl.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || found != nil {
+				return found == nil
+			}
+			c := callee.Func(info, call)
+			if c == nil || c == f.Obj {
+				return true
+			}
+			var d *DropsContext
+			if r := raw[c]; r.fact != nil && (hasCtx[f.Obj] || r.hasCtx || r.out) {
+				d = r.fact
+			} else if c.Pkg() != pass.Pkg {
+				var imported DropsContext
+				if pass.ImportObjectFact(c, &imported) && imported.Via == "" {
+					d = &imported
+				}
+			}
+			if d != nil {
+				found = &DropsContext{What: d.What, Where: d.Where, Via: c.Name()}
+			}
+			return true
+		})
+		if found != nil {
+			pass.ExportObjectFact(f.Obj, found)
+		}
 	}
-	twin := twinOf(fn)
-	if twin == "" || logging(fn) {
-		helper(pass, h, call, fn, ctx, sites)
-		return
-	}
-	pass.Report(analysis.Diagnostic{
-		Pos:     call.Pos(),
-		End:     call.End(),
-		Message: fmt.Sprintf("%s in %s ignores the request context, so Shutdown waits for it: use %s(%s, ...)", name, handler.Describe(h.Kind), twin, ctx),
-		SuggestedFixes: []analysis.SuggestedFix{{
-			Message:   fmt.Sprintf("Call %s with %s", twin, ctx),
-			TextEdits: append([]analysis.TextEdit{{Pos: sel.Sel.Pos(), End: sel.Sel.End(), NewText: []byte(twin)}}, ctxArg(call, ctx)),
-		}},
-	})
 }
 
-// helper reports a call of a function with the DropsContext fact.
-func helper(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func, ctx string, sites *helperSites) {
-	var fact DropsContext
-	if !pass.ImportObjectFact(fn, &fact) {
-		return
+// hasContext reports whether a function takes a context.Context or an *http.Request.
+func hasContext(info *types.Info, ft *ast.FuncType) bool {
+	for _, field := range ft.Params.List {
+		if t := info.TypeOf(field.Type); t != nil && (callee.IsContext(t) || handler.IsRequestType(t)) {
+			return true
+		}
 	}
-	via := ""
-	if fact.Via != "" {
-		via = " through " + fact.Via
+	return false
+}
+
+// outbound reports whether fn talks to another machine or program: net/http, net, os/exec.
+func outbound(fn *types.Func) bool {
+	if fn.Pkg() == nil {
+		return false
 	}
-	sites.add(fn, analysis.Diagnostic{Pos: call.Pos(), End: call.End(), Message: fmt.Sprintf(
-		"%s in %s drops the request context: it runs %s (%s%s) without one, so Shutdown waits for it; give %s the context (%s) and use the call's context-taking form",
-		fn.Name(), handler.Describe(h.Kind), fact.What, fact.Where, via, fn.Name(), ctx)})
+	switch fn.Pkg().Path() {
+	case "net/http", "net", "os/exec":
+		return true
+	}
+	return false
 }

@@ -137,3 +137,36 @@ func render(fset *token.FileSet, e ast.Expr) string {
 	}
 	return buf.String()
 }
+
+// blocking reports whether call is one that ctxtwin reports in a handler.
+func blocking(pass *analysis.Pass, call *ast.CallExpr, fn *types.Func) bool {
+	if localDB(pass, fn) {
+		return false
+	}
+	sel, isSel := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !isSel {
+		return false
+	}
+	if msg, _ := special(pass, call, sel, fn, "ctx"); msg != "" {
+		return true
+	}
+	return twinOf(fn) != "" && !logging(fn)
+}
+
+// localDB reports a database/sql call in a package that uses SQLite.
+func localDB(pass *analysis.Pass, fn *types.Func) bool {
+	return fn.Pkg() != nil && fn.Pkg().Path() == "database/sql" && sqlite(pass.Pkg)
+}
+
+// sqlite reports whether the package imports a SQLite driver: its database/sql calls work on a
+// local file and finish in milliseconds; a context changes nothing at shutdown.
+func sqlite(pkg *types.Package) bool {
+	for _, imp := range pkg.Imports() {
+		switch imp.Path() {
+		case "github.com/mattn/go-sqlite3", "modernc.org/sqlite", "github.com/glebarez/go-sqlite",
+			"github.com/glebarez/sqlite", "github.com/ncruces/go-sqlite3/driver", "gorm.io/driver/sqlite":
+			return true
+		}
+	}
+	return false
+}

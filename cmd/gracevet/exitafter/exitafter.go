@@ -49,18 +49,14 @@ func run(pass *analysis.Pass) (any, error) {
 		exportFacts(pass, cfgs, state)
 	}
 	for _, f := range pass.Files {
-		isTest := analyzer.InTest(pass, f.Pos())
-		for _, decl := range f.Decls {
-			fd, ok := decl.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
+		for _, d := range funcs.DeclaredIn(pass, f) {
+			fd := d.Decl
 			// os.Exit in library code is reported except in command code (packages under a
 			// cmd or cli directory), TestMain, an entry point that a main calls (func Main),
 			// and generated code.
 			// A program's own exit helper (func Fatal, exitWithError, die) is where it exits on
 			// purpose; its callers are checked instead.
-			library := pass.Pkg.Name() != "main" && !funcs.Command(pass.Pkg.Path()) && !isTest && !ast.IsGenerated(f) &&
+			library := pass.Pkg.Name() != "main" && !funcs.Command(pass.Pkg.Path()) && !d.Test && !ast.IsGenerated(f) &&
 				fd.Name.Name != "TestMain" && fd.Name.Name != "Main" && !exitLike(fd.Name.Name)
 			checkFunc(pass, state, cfgs, fd.Body, library)
 			ast.Inspect(fd.Body, func(n ast.Node) bool {

@@ -23,15 +23,22 @@ type Decl struct {
 func Declared(pass *analysis.Pass) []Decl {
 	var ds []Decl
 	for _, f := range pass.Files {
-		test := analyzer.InTest(pass, f.Pos())
-		for _, d := range f.Decls {
-			fd, ok := d.(*ast.FuncDecl)
-			if !ok || fd.Body == nil {
-				continue
-			}
-			if obj, _ := pass.TypesInfo.Defs[fd.Name].(*types.Func); obj != nil {
-				ds = append(ds, Decl{Obj: obj, Decl: fd, Test: test})
-			}
+		ds = append(ds, DeclaredIn(pass, f)...)
+	}
+	return ds
+}
+
+// DeclaredIn returns the functions with a body that file f of the package declares, in order.
+func DeclaredIn(pass *analysis.Pass, f *ast.File) []Decl {
+	var ds []Decl
+	test := analyzer.InTest(pass, f.Pos())
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok || fd.Body == nil {
+			continue
+		}
+		if obj, _ := pass.TypesInfo.Defs[fd.Name].(*types.Func); obj != nil {
+			ds = append(ds, Decl{Obj: obj, Decl: fd, Test: test})
 		}
 	}
 	return ds
