@@ -37,29 +37,25 @@ func (f *Loops) String() string {
 // facts computes Loops for this package's declared functions, and exports it (other packages
 // than main).
 func (c *checker) facts() {
-	type fn struct {
-		obj  *types.Func
-		decl *ast.FuncDecl
-	}
-	var fns []fn
+	var fns []funcs.Decl
 	for _, d := range c.declared {
 		if !d.Test {
-			fns = append(fns, fn{d.Obj, d.Decl})
+			fns = append(fns, d)
 		}
 	}
-	sort.Slice(fns, func(i, j int) bool { return fns[i].decl.Pos() < fns[j].decl.Pos() })
+	sort.Slice(fns, func(i, j int) bool { return fns[i].Decl.Pos() < fns[j].Decl.Pos() })
 	for _, f := range fns {
-		if l := c.ownLoop(f.decl); l != nil {
-			c.loops[f.obj] = l
+		if l := c.ownLoop(f.Decl); l != nil {
+			c.loops[f.Obj] = l
 		}
 	}
 	for round := 0; round < 3; round++ {
 		for _, f := range fns {
-			if c.loops[f.obj] != nil {
+			if c.loops[f.Obj] != nil {
 				continue
 			}
-			if l := c.viaHelper(f.decl); l != nil {
-				c.loops[f.obj] = l
+			if l := c.viaHelper(f.Decl); l != nil {
+				c.loops[f.Obj] = l
 			}
 		}
 	}
@@ -67,8 +63,8 @@ func (c *checker) facts() {
 		return
 	}
 	for _, f := range fns {
-		if l := c.loops[f.obj]; l != nil {
-			c.pass.ExportObjectFact(f.obj, l)
+		if l := c.loops[f.Obj]; l != nil {
+			c.pass.ExportObjectFact(f.Obj, l)
 		}
 	}
 }

@@ -35,6 +35,9 @@ func (s *helperSites) report(pass *analysis.Pass) {
 	}
 }
 
+// check reports call, made in handler h, when it ignores the request context: a call with a
+// context-taking twin (with the fix), a well-known one whose twin has another shape, or a call
+// of a helper with the DropsContext fact.
 func check(pass *analysis.Pass, h handler.Handler, call *ast.CallExpr, fn *types.Func, sites *helperSites) {
 	if localDB(pass, fn) {
 		return
