@@ -66,7 +66,7 @@ func New(app *grace.App, client *clientv3.Client, key, value string, opts ...Opt
 		stopCh: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	option.Apply(&r.cfg, opts)
+	option.Each(opts, func(o Option) { o.apply(&r.cfg) })
 	return r
 }
 

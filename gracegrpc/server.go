@@ -76,7 +76,7 @@ func New(lis net.Listener, opts ...Option) *Server {
 		calls:   map[*call]struct{}{},
 		watches: map[*watchStream]struct{}{},
 	}
-	option.Apply(&s.cfg, opts)
+	option.Each(opts, func(o Option) { o.apply(&s.cfg) })
 	s.quiet = quiet.New(s.cfg.quiet)
 	serverOpts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),

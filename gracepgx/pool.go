@@ -9,7 +9,6 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/cutctx"
-	"github.com/gracekit/grace/internal/option"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -18,7 +17,7 @@ import (
 // [grace.Stopper] and a [grace.Accounter] (see [Pool.Account]).
 type Pool struct {
 	pool    *pgxpool.Pool
-	cfg     option.Cut
+	cfg     config
 	tracker *tracker
 
 	mu      sync.Mutex
@@ -41,7 +40,7 @@ type CloseStats struct {
 // connect: [Pool.Start] does. New fails for a nil cfg, and when pgxpool refuses cfg; problems
 // with opts are returned by [Pool.Validate], which the app calls before anything starts.
 func New(ctx context.Context, cfg *pgxpool.Config, opts ...Option) (*Pool, error) {
-	c := option.NewCut(grace.DefaultCutMargin, opts)
+	c := newConfig(opts)
 	if cfg == nil {
 		return nil, errors.New("gracepgx: nil pool config")
 	}
@@ -132,7 +131,7 @@ func (p *Pool) Stop(ctx context.Context) error {
 	closed := p.closed
 	p.mu.Unlock()
 
-	hard, cancel := cutctx.Until(ctx, p.cfg.Margin)
+	hard, cancel := cutctx.Until(ctx, p.cfg.cutMargin)
 	defer cancel()
 	select {
 	case <-closed:

@@ -82,7 +82,7 @@ type Notifier struct {
 // starts, and by Run.
 func New(app *grace.App, opts ...Option) *Notifier {
 	cfg := config{timeoutStopSec: DefaultTimeoutStopSec, extendTimeout: DefaultExtendTimeout}
-	option.Apply(&cfg, opts)
+	option.Each(opts, func(o Option) { o.apply(&cfg) })
 	return &Notifier{app: app, cfg: cfg, wake: make(chan struct{}, 1)}
 }
 

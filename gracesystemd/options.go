@@ -17,7 +17,13 @@ const (
 )
 
 // Option configures a [Notifier]. Only the With functions of this package make one.
-type Option = option.Func[config]
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (o optionFunc) apply(c *config) { o(c) }
 
 type config struct {
 	timeoutStopSec time.Duration
@@ -32,7 +38,7 @@ type config struct {
 // own stop, so systemd does not SIGKILL a service whose grace budget is longer than
 // TimeoutStopSec. Must be positive; default [DefaultTimeoutStopSec].
 func WithTimeoutStopSec(d time.Duration) Option {
-	return func(c *config) { c.timeoutStopSec = c.Positive("TimeoutStopSec", d) }
+	return optionFunc(func(c *config) { c.timeoutStopSec = c.Positive("TimeoutStopSec", d) })
 }
 
 // WithExtendTimeout sets the value of EXTEND_TIMEOUT_USEC: each message moves systemd's stop
@@ -40,11 +46,11 @@ func WithTimeoutStopSec(d time.Duration) Option {
 // service that hangs is therefore killed at most this long after its last message. Must be
 // positive; default [DefaultExtendTimeout].
 func WithExtendTimeout(d time.Duration) Option {
-	return func(c *config) { c.extendTimeout = c.Positive("extend timeout", d) }
+	return optionFunc(func(c *config) { c.extendTimeout = c.Positive("extend timeout", d) })
 }
 
 // WithLogger sets where failures to reach the notify socket are logged. The default is
 // slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.SetLogger(l) }
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }

@@ -1,8 +1,8 @@
-// Package option is the option plumbing the adapters of this repository share. An adapter's
-// Option is either an alias of [Func] over its own unexported config (applied with [Apply]), or
-// an interface with an unexported apply method over it (applied with [Each]). The config embeds a
-// [Problems] (or a [Logged]), and each option checks its value through it as it is applied
-// instead of failing: the constructor never fails for an option, and the adapter's Validate
+// Package option is the option plumbing the packages of this repository share. A package's
+// Option is its own exported interface type with an unexported apply method over its own
+// unexported config, applied with [Each]. The config embeds a [Problems] (or a [Logged]), and
+// each option checks its value through it as it is applied instead of failing: the constructor
+// never fails for an option, and the adapter's Validate
 // (grace.Validator) returns what was collected as a *grace.ConfigError, which the engine lists
 // problem by problem under the component's name before anything starts.
 //

@@ -53,17 +53,3 @@ func TestLoggedDefaultsToTheDefaultLogger(t *testing.T) {
 		t.Fatal("Logged does not carry its Problems")
 	}
 }
-
-func TestCutAppliesItsOptionsInOrder(t *testing.T) {
-	c := option.NewCut(time.Second, []option.Func[option.Cut]{nil, option.CutMargin(2 * time.Second), option.CutMargin(-time.Millisecond)})
-	if c.Margin != -time.Millisecond {
-		t.Fatalf("margin = %v, want the last one given", c.Margin)
-	}
-	var ce *grace.ConfigError
-	if err := c.Err(); !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0] != "cut margin must be positive, got -1ms" {
-		t.Fatalf("Err = %v, want the bad margin named", err)
-	}
-	if c := option.NewCut(time.Second, nil); c.Margin != time.Second || c.Err() != nil {
-		t.Fatalf("no option: %+v, %v; want the default margin and no problem", c, c.Err())
-	}
-}
