@@ -1,7 +1,8 @@
 // Package conformance holds the tests that hold every adapter of this repository to the
 // vocabulary they share (issue 14): each error that says work was cut at a hard deadline
-// matches grace.ErrCut and implements grace.CutError — a scan of the source finds them all, so a
-// new adapter's cannot be forgotten — and no package redeclares what the root defines once. (That
+// matches grace.ErrCut and implements grace.CutError (a scan of the source finds them all, so a
+// new adapter's cannot be forgotten); no package redeclares what the root defines once; and
+// every exported Option type is an interface of its own package (one option style). (That
 // each component is the grace interfaces its documentation names is each package's own
 // TestContracts, with internal/testkit's Implements.)
 //
