@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
-	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
@@ -42,7 +41,8 @@ func (in *instance) addr() string { return net.JoinHostPort(in.host, strconv.Ito
 
 // startInstance starts the command on port and waits until its readiness URL answers 200. On
 // error the process is killed and reaped.
-func startInstance(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, id int, host string, port int, readyURL string, out io.Writer) (*instance, error) {
+func (s *session) startInstance(ctx context.Context, id int, host string, port int, readyURL string) (*instance, error) {
+	c, rec, out := s.c, s.rec, s.serviceOutput()
 	argv, env := c.CommandFor(port)
 	catcher := new(servicereport.Catcher)
 	w := io.Writer(catcher)
@@ -54,7 +54,7 @@ func startInstance(ctx context.Context, c config.Config, rec *record.Recording, 
 		return nil, err
 	}
 	in := &instance{id: id, host: host, port: port, readyURL: readyURL, proc: proc, reports: catcher}
-	if err := prober.WaitReady(ctx, readyURL, proc.Done(), c.StartTimeout); err != nil {
+	if err := s.prober.WaitReady(ctx, readyURL, proc.Done(), c.StartTimeout); err != nil {
 		exitedByItself := proc.Exited()
 		proc.Kill()
 		if exitedByItself {
@@ -76,31 +76,22 @@ type stopping struct {
 }
 
 // signal sends the stop signal to in and starts following it.
-func signal(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, in *instance) (*stopping, error) {
+func (s *session) signal(ctx context.Context, in *instance) (*stopping, error) {
+	rec := s.rec
 	at := rec.Now()
 	in.signalled.Store(true)
-	if err := in.proc.Signal(c.Signal); err != nil {
+	if err := in.proc.Signal(s.c.Signal); err != nil {
 		return nil, err
 	}
-	rec.MarkAt(record.Signal, at, in.id, c.SignalName)
+	rec.MarkAt(record.Signal, at, in.id, s.c.SignalName)
 	wctx, cancel := context.WithCancel(ctx)
-	s := &stopping{in: in, cancel: cancel, exited: make(chan struct{})}
-	s.watched.Add(1)
-	go func() {
-		defer s.watched.Done()
-		prober.Watch(wctx, in.readyURL, in.addr(), lb.DefaultWatchInterval, func(what string, t time.Time) {
-			name := record.NotReady
-			if what == "listener closed" {
-				name = record.ListenerClosed
-			}
-			rec.MarkAt(name, rec.Since(t), in.id, "")
-		})
-	}()
+	st := &stopping{in: in, cancel: cancel, exited: make(chan struct{})}
+	s.watchStop(wctx, &st.watched, in.readyURL, in.addr(), in.id)
 	go func() {
 		rec.Add(in.exitEvent(rec)) // returns: every path ends with the process reaped or killed
-		close(s.exited)
+		close(st.exited)
 	}()
-	return s, nil
+	return st, nil
 }
 
 // wait waits until the instance exits, killing it when the budget (counted from the signal at
