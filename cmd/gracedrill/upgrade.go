@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/htmlreport"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/jsonreport"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/load"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
@@ -183,26 +184,10 @@ type upgradeJSON struct {
 }
 
 type upgradeReport struct {
-	Mode         string             `json:"mode"`
-	Requests     int                `json:"requests"`
-	OK           int                `json:"ok"`
-	Failed       int                `json:"failed"`
-	FailedByKind map[string]int     `json:"failed_by_kind"`
-	AskedRate    int                `json:"asked_rate"`
-	AchievedRate float64            `json:"achieved_rate"`
-	Behind       bool               `json:"behind"`
-	LatencyMS    map[string]float64 `json:"latency_ms"`
-	Upgrades     []upgradeJSON      `json:"upgrades"`
-	Verdict      string             `json:"verdict"`
-	Reasons      []string           `json:"reasons"`
-}
-
-func msp(d *time.Duration) *float64 {
-	if d == nil {
-		return nil
-	}
-	v := float64(d.Microseconds()) / 1000
-	return &v
+	jsonreport.Traffic
+	Upgrades []upgradeJSON `json:"upgrades"`
+	Verdict  string        `json:"verdict"`
+	Reasons  []string      `json:"reasons"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -274,14 +259,12 @@ func writeUpgradeText(w io.Writer, rows []upgradeRow) {
 }
 
 func writeUpgradeJSON(path string, s summary.Summary, rows []upgradeRow) error {
-	r := upgradeReport{Mode: "upgrade", Requests: s.Requests, OK: s.OK, Failed: s.Failed, FailedByKind: s.FailedByKind,
-		AskedRate: s.AskedRate, AchievedRate: s.AchievedRate, Behind: s.Behind, Verdict: s.Verdict, Reasons: s.Reasons,
-		LatencyMS: map[string]float64{"p50": ms(s.Latency.P50), "p90": ms(s.Latency.P90), "p99": ms(s.Latency.P99), "max": ms(s.Latency.Max)}}
+	r := upgradeReport{Traffic: jsonreport.TrafficOf(s), Verdict: s.Verdict, Reasons: s.Reasons}
 	if r.Reasons == nil {
 		r.Reasons = []string{}
 	}
 	for _, row := range rows {
-		r.Upgrades = append(r.Upgrades, upgradeJSON{upgradeRow: row, SignalAtMS: ms(row.SignalAt), ReadyMS: msp(row.Ready), GoneMS: msp(row.Gone)})
+		r.Upgrades = append(r.Upgrades, upgradeJSON{upgradeRow: row, SignalAtMS: ms(row.SignalAt), ReadyMS: jsonreport.MS(row.Ready), GoneMS: jsonreport.MS(row.Gone)})
 	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

@@ -138,7 +138,10 @@ func TestTimeoutIsClassified(t *testing.T) {
 	}
 }
 
-func TestStopSendsNothingMore(t *testing.T) {
+// loadOnEmptyServer starts sending rate requests per second to a server, closed at the test's
+// end, that answers 200 with nothing; done closes once the generator's Run returned.
+func loadOnEmptyServer(t *testing.T, rate int) (*record.Recording, *load.Generator, <-chan struct{}) {
+	t.Helper()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -146,13 +149,17 @@ func TestStopSendsNothingMore(t *testing.T) {
 	}
 	served := make(chan struct{})
 	go func() { defer close(served); _ = srv.Serve(ln) }()
-	defer func() { srv.Close(); <-served }()
-
+	t.Cleanup(func() { srv.Close(); <-served })
 	rec := record.New(time.Now())
-	g := load.New(load.Config{Base: &url.URL{Scheme: "http", Host: ln.Addr().String()}, Rate: 1000,
+	g := load.New(load.Config{Base: &url.URL{Scheme: "http", Host: ln.Addr().String()}, Rate: rate,
 		Targets: []load.Target{{Weight: 1, Method: "GET", Path: "/"}}}, rec)
 	done := make(chan struct{})
 	go func() { defer close(done); g.Run() }()
+	return rec, g, done
+}
+
+func TestStopSendsNothingMore(t *testing.T) {
+	rec, g, done := loadOnEmptyServer(t, 1000)
 	time.Sleep(300 * time.Millisecond) // let it send for a while; the test checks what follows Stop
 	g.Stop()
 	stopAt := rec.Now()
@@ -170,20 +177,7 @@ func TestStopSendsNothingMore(t *testing.T) {
 
 // The drill never lies: asked for far more than one process can send, it says it fell behind.
 func TestFallingBehindIsReported(t *testing.T) {
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() { defer close(served); _ = srv.Serve(ln) }()
-	defer func() { srv.Close(); <-served }()
-
-	rec := record.New(time.Now())
-	g := load.New(load.Config{Base: &url.URL{Scheme: "http", Host: ln.Addr().String()}, Rate: 100_000,
-		Targets: []load.Target{{Weight: 1, Method: "GET", Path: "/"}}}, rec)
-	done := make(chan struct{})
-	go func() { defer close(done); g.Run() }()
+	_, g, done := loadOnEmptyServer(t, 100_000)
 	time.Sleep(200 * time.Millisecond) // the window the rate is judged over
 	g.Stop()
 	<-done

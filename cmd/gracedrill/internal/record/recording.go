@@ -47,9 +47,7 @@ func (r *Recording) Mark(name EventName, instance int, detail string) time.Durat
 
 // MarkAt records an event at a given offset. Safe for concurrent use.
 func (r *Recording) MarkAt(name EventName, at time.Duration, instance int, detail string) {
-	r.mu.Lock()
-	r.events = append(r.events, Event{Name: name, At: at, Instance: instance, Detail: detail})
-	r.mu.Unlock()
+	r.Add(Event{Name: name, At: at, Instance: instance, Detail: detail})
 }
 
 // Requests returns a copy of the requests sorted by start.
