@@ -26,7 +26,7 @@ import (
 // parent exits cleanly, and each generation served.
 func TestOverlapUpgradesLoseNothing(t *testing.T) {
 	s := startService(t)
-	l := startLoad(s.addr, 300)
+	l := startLoad(t, s.addr, 300)
 	time.Sleep(300 * time.Millisecond) // steady load before the first upgrade
 	gens := []int{s.first}
 	for range 3 {
@@ -67,7 +67,7 @@ func TestOverlapUpgradesLoseNothing(t *testing.T) {
 // instead of being refused.
 func TestSequentialUpgradeWaitsForParent(t *testing.T) {
 	s := startService(t, "GU_MODE=sequential", "GU_LOCK="+filepath.Join(t.TempDir(), "store.lock"))
-	l := startLoad(s.addr, 300)
+	l := startLoad(t, s.addr, 300)
 	time.Sleep(300 * time.Millisecond)
 	gens := []int{s.first}
 	for range 2 {
@@ -94,7 +94,7 @@ func TestSequentialUpgradeWaitsForParent(t *testing.T) {
 // next attempt succeeds.
 func TestFailedSuccessorLeavesParentServing(t *testing.T) {
 	s := startService(t, "GU_READY_TIMEOUT=3s")
-	l := startLoad(s.addr, 300)
+	l := startLoad(t, s.addr, 300)
 	for i, plan := range []string{"exit", "hang"} {
 		s.setPlan(plan)
 		if err := syscall.Kill(s.first, syscall.SIGHUP); err != nil {
