@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,16 +37,11 @@ const pidPollInterval = 10 * time.Millisecond
 // An error means the drill could not be carried out (the service was not ready, the process
 // did not exist); a failed verdict is not an error.
 func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
-	base, err := url.Parse(c.URL)
-	if err != nil {
-		return Result{}, fmt.Errorf("--url: %w", err)
-	}
-	s := newSession(c, stderr)
-	rec := s.rec
-	src, err := openReport(c, rec)
+	s, err := newSession(c, stderr)
 	if err != nil {
 		return Result{}, err
 	}
+	rec := s.rec
 	pid := c.PID
 	if c.PIDFile != "" {
 		if pid, err = config.ReadPIDFile(c.PIDFile); err != nil {
@@ -64,7 +58,9 @@ func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, e
 		rec.Mark(record.Ready, 0, "")
 	}
 
-	s.startLoad(base)
+	if err := s.startLoad(c.URL); err != nil {
+		return Result{}, err
+	}
 	defer s.stopLoad()
 	defer s.stopProgress()
 	watchCtx, stopWatch := context.WithCancel(ctx)
@@ -160,9 +156,9 @@ wait:
 		}
 	}
 	var service *summary.Service
-	if src != nil {
+	if s.src != nil {
 		s.setPhase("reading the service's report")
-		service = serviceReport(ctx, rec, src, nil, stopAt+c.Budget)
+		service = s.serviceReport(ctx, nil, stopAt+c.Budget)
 	}
 	s.stopProgress()
 	stopWatch()

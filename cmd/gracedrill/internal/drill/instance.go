@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
@@ -123,7 +122,8 @@ func (s *stopping) wait(rec *record.Recording, signalAt, budget time.Duration) {
 // serviceReport is the service's own word on its stops: read from src when the user named one
 // (waiting for it until the offset deadline, at least 2 s), else from the output of the
 // signalled instances; nil when neither holds a report.
-func serviceReport(ctx context.Context, rec *record.Recording, src *servicereport.Source, ins []*instance, deadline time.Duration) *summary.Service {
+func (s *session) serviceReport(ctx context.Context, ins []*instance, deadline time.Duration) *summary.Service {
+	rec, src := s.rec, s.src
 	if src != nil {
 		reports, err := src.Wait(ctx, max(deadline-rec.Now(), 2*time.Second), 100*time.Millisecond, 500*time.Millisecond)
 		return summary.ServiceFrom(src.String(), reports, err)
@@ -138,12 +138,4 @@ func serviceReport(ctx context.Context, rec *record.Recording, src *servicerepor
 		return nil
 	}
 	return summary.ServiceFrom("service output", reports, nil)
-}
-
-// openReport opens --service-report, if given.
-func openReport(c config.Config, rec *record.Recording) (*servicereport.Source, error) {
-	if c.ServiceReport == "" {
-		return nil, nil
-	}
-	return servicereport.Open(c.ServiceReport, rec.Start())
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
@@ -34,12 +33,11 @@ const rolloutTail = 500 * time.Millisecond
 //
 // Every process (instances and HAProxy) is killed and reaped before Rollout returns.
 func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
-	s := newSession(c, stderr)
-	rec := s.rec
-	src, err := openReport(c, rec)
+	s, err := newSession(c, stderr)
 	if err != nil {
 		return Result{}, err
 	}
+	rec := s.rec
 
 	listen := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 	if c.Port == 0 {
@@ -103,7 +101,9 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	}
 	defer hap.Stop()
 
-	s.startLoad(&url.URL{Scheme: "http", Host: listen})
+	if err := s.startLoad("http://" + listen); err != nil {
+		return Result{}, err
+	}
 	defer s.stopLoad()
 	defer s.stopProgress()
 	loadEnd := time.Now().Add(c.Duration)
@@ -149,7 +149,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	mu.Lock()
 	ins := slices.Clone(all)
 	mu.Unlock()
-	service := serviceReport(ctx, rec, src, ins, rec.Now()+c.Budget)
+	service := s.serviceReport(ctx, ins, rec.Now()+c.Budget)
 	return s.result(problems, service), nil
 }
 

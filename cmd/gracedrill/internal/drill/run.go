@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -40,23 +39,20 @@ func Run(ctx context.Context, c config.Config, stderr io.Writer) (Result, error)
 	if err := process.CheckPortFree(net.JoinHostPort(c.Host, strconv.Itoa(c.Port))); err != nil {
 		return Result{}, err
 	}
-	base, err := url.Parse(c.URL)
-	if err != nil {
-		return Result{}, fmt.Errorf("--url: %w", err)
-	}
-	s := newSession(c, stderr)
-	rec := s.rec
-	src, err := openReport(c, rec)
+	s, err := newSession(c, stderr)
 	if err != nil {
 		return Result{}, err
 	}
+	rec := s.rec
 	in, err := s.startInstance(ctx, 0, c.Host, c.Port, c.ReadyURL)
 	if err != nil {
 		return Result{}, err
 	}
 	defer in.proc.Kill() // reap the group on every path
 
-	s.startLoad(base)
+	if err := s.startLoad(c.URL); err != nil {
+		return Result{}, err
+	}
 	defer s.stopLoad()
 	defer s.stopProgress()
 	// The drill's load balancer.
@@ -125,7 +121,7 @@ wait:
 		sig, _ := record.First(rec.Events(), record.Signal, 0, 0)
 		stop.wait(rec, sig.At, c.Budget)
 		s.setPhase("reading the service's report")
-		service = serviceReport(ctx, rec, src, []*instance{in}, sig.At+c.Budget)
+		service = s.serviceReport(ctx, []*instance{in}, sig.At+c.Budget)
 	}
 	s.stopProgress()
 	stopLB()

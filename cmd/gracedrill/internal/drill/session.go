@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/url"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/load"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
 )
 
@@ -27,15 +29,28 @@ type session struct {
 	genDone chan struct{}
 	phase   atomic.Value
 	prog    *progress
+	src     *servicereport.Source // --service-report, or nil
 }
 
-func newSession(c config.Config, stderr io.Writer) *session {
-	return &session{c: c, stderr: stderr, rec: record.New(time.Now()), prober: lb.NewProber(lb.DefaultProbeTimeout)}
+// newSession begins the recording now and opens --service-report, if given.
+func newSession(c config.Config, stderr io.Writer) (*session, error) {
+	s := &session{c: c, stderr: stderr, rec: record.New(time.Now()), prober: lb.NewProber(lb.DefaultProbeTimeout)}
+	if c.ServiceReport != "" {
+		var err error
+		if s.src, err = servicereport.Open(c.ServiceReport, s.rec.Start()); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
-// startLoad starts the open-loop load on base and the progress line.
-func (s *session) startLoad(base *url.URL) {
+// startLoad starts the open-loop load on the base URL and the progress line.
+func (s *session) startLoad(baseURL string) error {
 	c := s.c
+	base, err := url.Parse(baseURL)
+	if err != nil {
+		return fmt.Errorf("--url: %w", err)
+	}
 	s.gen = load.New(load.Config{Base: base, Rate: c.Rate, Targets: c.Targets, Timeout: c.Timeout}, s.rec)
 	s.genDone = make(chan struct{})
 	go func() { defer close(s.genDone); s.gen.Run() }()
@@ -45,6 +60,7 @@ func (s *session) startLoad(base *url.URL) {
 		out = s.stderr
 	}
 	s.prog = startProgress(out, s.rec, s.gen, func() string { return s.phase.Load().(string) })
+	return nil
 }
 
 // stopLoad stops sending and waits for the requests in flight. It may be called more than once.
