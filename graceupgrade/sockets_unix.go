@@ -44,16 +44,8 @@ func (s sock) syscallConn() (syscall.RawConn, error) {
 // closing it closes this process's descriptor only, and a successor holding the same socket
 // keeps it, with its accept queue, open. Call Listen before the app runs.
 func (u *Upgrader) Listen(name, network, address string) (net.Listener, error) {
-	f, err := u.claim(name)
-	if err != nil {
-		return nil, err
-	}
-	var ln net.Listener
-	if f != nil {
-		ln, err = inherit(f, name, network, net.FileListener, net.Listener.Addr, syscall.SOCK_STREAM, syscall.SOCK_SEQPACKET)
-	} else {
-		ln, err = listen(network, address)
-	}
+	ln, err := socket(u, name, network, net.FileListener, net.Listener.Addr,
+		func() (net.Listener, error) { return listen(network, address) }, syscall.SOCK_STREAM, syscall.SOCK_SEQPACKET)
 	if err != nil {
 		return nil, fmt.Errorf("listener %q: %w", name, err)
 	}
@@ -68,17 +60,10 @@ func (u *Upgrader) Listen(name, network, address string) (net.Listener, error) {
 // "unixgram". Datagrams queued on the socket are read by whichever process reads first; state
 // kept per peer (QUIC connections, say) does not move.
 func (u *Upgrader) ListenPacket(name, network, address string) (net.PacketConn, error) {
-	f, err := u.claim(name)
-	if err != nil {
-		return nil, err
-	}
-	var pc net.PacketConn
-	if f != nil {
-		pc, err = inherit(f, name, network, net.FilePacketConn, net.PacketConn.LocalAddr, syscall.SOCK_DGRAM)
-	} else {
+	pc, err := socket(u, name, network, net.FilePacketConn, net.PacketConn.LocalAddr, func() (net.PacketConn, error) {
 		var lc net.ListenConfig
-		pc, err = lc.ListenPacket(context.Background(), network, address)
-	}
+		return lc.ListenPacket(context.Background(), network, address)
+	}, syscall.SOCK_DGRAM)
 	if err != nil {
 		return nil, fmt.Errorf("packet socket %q: %w", name, err)
 	}
@@ -86,15 +71,24 @@ func (u *Upgrader) ListenPacket(name, network, address string) (net.PacketConn, 
 	return pc, nil
 }
 
-// inherit turns the inherited descriptor f, which it closes, into a socket of network, one of
-// the socket types: open wraps it (net.FileListener, net.FilePacketConn), local gives its
-// address. Another kind of socket is an error matching [ErrWrongType].
-func inherit[S io.Closer](f *os.File, name, network string, open func(*os.File) (S, error), local func(S) net.Addr, types ...int) (S, error) {
+// socket claims name and returns the socket inherited under it, or a new one from fresh when
+// none was. The inherited descriptor, which it closes, is turned into S by fromFile once it is
+// checked to be a socket of one of the types; local gives its address, whose family must be
+// network's. Another kind of socket is an error matching [ErrWrongType].
+func socket[S io.Closer](u *Upgrader, name, network string, fromFile func(*os.File) (S, error), local func(S) net.Addr,
+	fresh func() (S, error), types ...int) (S, error) {
 	var none S
+	f, err := u.claim(name)
+	if err != nil {
+		return none, err
+	}
+	if f == nil {
+		return fresh()
+	}
 	if err := checkType(f, network, types...); err != nil {
 		return none, err
 	}
-	s, err := open(f)
+	s, err := fromFile(f)
 	_ = f.Close()
 	if err != nil {
 		return none, fmt.Errorf("inherited descriptor: %w", err)
@@ -144,13 +138,13 @@ func family(network string) string {
 // claim checks name and returns the inherited descriptor of that name, or nil.
 func (u *Upgrader) claim(name string) (*os.File, error) {
 	if err := sdnotify.CheckName(name); err != nil {
-		return nil, fmt.Errorf("listener name: %w", err)
+		return nil, err
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for _, s := range u.socks {
 		if s.name == name {
-			return nil, fmt.Errorf("%q: %w", name, ErrDuplicateName)
+			return nil, ErrDuplicateName
 		}
 	}
 	for i, nf := range u.spare {
