@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"syscall"
@@ -75,7 +74,7 @@ func (u *Upgrader) ListenPacket(name, network, address string) (net.PacketConn, 
 // none was. The inherited descriptor, which it closes, is turned into S by fromFile once it is
 // checked to be a socket of one of the types; local gives its address, whose family must be
 // network's. Another kind of socket is an error matching [ErrWrongType].
-func socket[S io.Closer](u *Upgrader, name, network string, fromFile func(*os.File) (S, error), local func(S) net.Addr,
+func socket[S interface{ Close() error }](u *Upgrader, name, network string, fromFile func(*os.File) (S, error), local func(S) net.Addr,
 	fresh func() (S, error), types ...int) (S, error) {
 	var none S
 	f, err := u.claim(name)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 )
 
 // watched is a process the drill waits for: the first one (its child), or a successor adopted
@@ -33,14 +35,7 @@ func watch(p *os.Process) *watched {
 	return w
 }
 
-func (w *watched) exited() bool {
-	select {
-	case <-w.done:
-		return true
-	default:
-		return false
-	}
-}
+func (w *watched) exited() bool { return process.Closed(w.done) }
 
 func becomeSubreaper() error {
 	const prSetChildSubreaper = 36
