@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
@@ -37,7 +36,7 @@ const pidPollInterval = 10 * time.Millisecond
 // An error means the drill could not be carried out (the service was not ready, the process
 // did not exist); a failed verdict is not an error.
 func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
-	s, err := newSession(c, stderr)
+	s, err := newSession(ctx, c, stderr)
 	if err != nil {
 		return Result{}, err
 	}
@@ -63,15 +62,13 @@ func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, e
 	}
 	defer s.stopLoad()
 	defer s.stopProgress()
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	var watchWG sync.WaitGroup
-	defer func() { stopWatch(); watchWG.Wait() }()
+	defer s.stopWatching()
 	var lbOut <-chan struct{}
 	switch {
 	case c.Trigger != "" && c.ReadyURL != "":
-		watchWG.Go(func() { watchReadiness(watchCtx, s.prober, c.ReadyURL, rec) })
+		s.watch(func(ctx context.Context) { watchReadiness(ctx, s.prober, c.ReadyURL, rec) })
 	case c.Trigger == "" && !c.IgnoreReadiness:
-		lbOut = s.pollLB(watchCtx, &watchWG)
+		lbOut = s.pollLB()
 	}
 
 	var problems []string
@@ -117,9 +114,9 @@ wait:
 			}
 			rec.MarkAt(record.Signal, stopAt, 0, c.SignalName)
 			s.setPhase("signalled")
-			goneCh = watchGone(watchCtx, &watchWG, pid, rec)
+			goneCh = s.watchGone(pid)
 			gone = goneCh
-			s.watchStop(watchCtx, &watchWG, c.ReadyURL, net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), 0)
+			s.watchStop(s.watchCtx, &s.watchers, c.ReadyURL, net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), 0)
 		case <-triggerBudget: // the trigger hangs: wait ends it
 			break wait
 		case <-triggerDone:
@@ -161,16 +158,16 @@ wait:
 		service = s.serviceReport(ctx, nil, stopAt+c.Budget)
 	}
 	s.stopProgress()
-	stopWatch()
-	watchWG.Wait()
+	s.stopWatching()
 	return s.result(problems, service), nil
 }
 
-// watchGone records an Exit event (code unknown) when the process goes away, and closes the
+// watchGone watches pid and records an Exit event (code unknown) when the process goes away, and closes the
 // returned channel then.
-func watchGone(ctx context.Context, wg *sync.WaitGroup, pid int, rec *record.Recording) <-chan struct{} {
+func (s *session) watchGone(pid int) <-chan struct{} {
+	rec := s.rec
 	done := make(chan struct{})
-	wg.Go(func() {
+	s.watch(func(ctx context.Context) {
 		tick := time.NewTicker(pidPollInterval)
 		defer tick.Stop()
 		for process.Alive(pid) {

@@ -33,7 +33,7 @@ const rolloutTail = 500 * time.Millisecond
 //
 // Every process (instances and HAProxy) is killed and reaped before Rollout returns.
 func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
-	s, err := newSession(c, stderr)
+	s, err := newSession(ctx, c, stderr)
 	if err != nil {
 		return Result{}, err
 	}
@@ -110,9 +110,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 
 	// HAProxy watchers outlive their restart: a server may be marked down only after its
 	// process exited. They end with the drill.
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	var watchers sync.WaitGroup
-	defer func() { stopWatch(); watchers.Wait() }()
+	defer s.stopWatching()
 
 	var problems []string
 	select {
@@ -123,7 +121,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	for k := 1; k <= c.Restarts; k++ {
 		id := c.Instances + k
 		s.setPhase(fmt.Sprintf("restart %d/%d: starting", k, c.Restarts))
-		err := s.restart(ctx, watchCtx, &watchers, hap, live, k, func() (*instance, error) { return start(id) })
+		err := s.restart(ctx, hap, live, k, func() (*instance, error) { return start(id) })
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("restart %d: %v", k, err))
 			break
@@ -155,7 +153,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 
 // restart replaces live[(k-1) mod len] with a new instance: start, wait ready, add to HAProxy,
 // wait until HAProxy routes to it, signal the old one, wait for its exit, delete it.
-func (s *session) restart(ctx, watchCtx context.Context, watchers *sync.WaitGroup, hap *haproxy.HAProxy,
+func (s *session) restart(ctx context.Context, hap *haproxy.HAProxy,
 	live []*instance, k int, start func() (*instance, error)) error {
 	c, rec := s.c, s.rec
 	slot := (k - 1) % len(live)
@@ -180,7 +178,7 @@ func (s *session) restart(ctx, watchCtx context.Context, watchers *sync.WaitGrou
 	}
 	sig, _ := record.First(rec.Events(), record.Signal, old.id, 0)
 	marked := make(chan struct{})
-	watchers.Go(func() { // when does HAProxy take the old server out?
+	s.watch(func(watchCtx context.Context) { // when does HAProxy take the old server out?
 		if waitRouted(watchCtx, hap, serverName(old.id), false, c.Budget) == nil {
 			rec.Mark(record.LBNotReady, old.id, "haproxy marked it down")
 		}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
@@ -39,7 +38,7 @@ func Run(ctx context.Context, c config.Config, stderr io.Writer) (Result, error)
 	if err := process.CheckPortFree(net.JoinHostPort(c.Host, strconv.Itoa(c.Port))); err != nil {
 		return Result{}, err
 	}
-	s, err := newSession(c, stderr)
+	s, err := newSession(ctx, c, stderr)
 	if err != nil {
 		return Result{}, err
 	}
@@ -55,13 +54,10 @@ func Run(ctx context.Context, c config.Config, stderr io.Writer) (Result, error)
 	}
 	defer s.stopLoad()
 	defer s.stopProgress()
-	// The drill's load balancer.
-	lbCtx, stopLB := context.WithCancel(ctx)
-	var lbWG sync.WaitGroup
-	defer func() { stopLB(); lbWG.Wait() }()
+	defer s.stopWatching()
 	var lbOut <-chan struct{} // closed when the drill's load balancer takes the service out
 	if !c.IgnoreReadiness {
-		lbOut = s.pollLB(lbCtx, &lbWG)
+		lbOut = s.pollLB() // the drill's load balancer
 	}
 
 	var problems []string
@@ -124,8 +120,7 @@ wait:
 		service = s.serviceReport(ctx, []*instance{in}, sig.At+c.Budget)
 	}
 	s.stopProgress()
-	stopLB()
-	lbWG.Wait()
+	s.stopWatching()
 	return s.result(problems, service), nil
 }
 

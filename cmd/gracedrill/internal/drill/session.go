@@ -19,7 +19,7 @@ import (
 
 // session is what every drill runs on: the recording, the prober, the load generator with its
 // progress line, and the phase that line shows. Its goroutines end with stopLoad, stopProgress
-// and the context given to pollLB.
+// and stopWatching.
 type session struct {
 	c       config.Config
 	stderr  io.Writer
@@ -30,10 +30,17 @@ type session struct {
 	phase   atomic.Value
 	prog    *progress
 	src     *servicereport.Source // --service-report, or nil
+
+	// The watchers — the load balancer's poll, readiness and exit watchers — run with watchCtx
+	// until stopWatching.
+	watchCtx  context.Context
+	stopWatch context.CancelFunc
+	watchers  sync.WaitGroup
 }
 
-// newSession begins the recording now and opens --service-report, if given.
-func newSession(c config.Config, stderr io.Writer) (*session, error) {
+// newSession begins the recording now and opens --service-report, if given. Its watchers end
+// with ctx or at stopWatching.
+func newSession(ctx context.Context, c config.Config, stderr io.Writer) (*session, error) {
 	s := &session{c: c, stderr: stderr, rec: record.New(time.Now()), prober: lb.NewProber(lb.DefaultProbeTimeout)}
 	if c.ServiceReport != "" {
 		var err error
@@ -41,7 +48,17 @@ func newSession(c config.Config, stderr io.Writer) (*session, error) {
 			return nil, err
 		}
 	}
+	s.watchCtx, s.stopWatch = context.WithCancel(ctx)
 	return s, nil
+}
+
+// watch runs f as a watcher: its context ends at stopWatching, which waits for it.
+func (s *session) watch(f func(ctx context.Context)) { s.watchers.Go(func() { f(s.watchCtx) }) }
+
+// stopWatching ends the watchers and waits for them. It may be called more than once.
+func (s *session) stopWatching() {
+	s.stopWatch()
+	s.watchers.Wait()
 }
 
 // startLoad starts the open-loop load on the base URL and the progress line.
@@ -89,13 +106,13 @@ func (s *session) serviceOutput() io.Writer {
 	return nil
 }
 
-// pollLB plays the load balancer on wg until ctx ends: from the first probe on (see
-// lb.FirstProbe) it polls readiness every LBInterval and, at the first "not ready", stops
-// sending, records it and closes the returned channel.
-func (s *session) pollLB(ctx context.Context, wg *sync.WaitGroup) <-chan struct{} {
+// pollLB plays the load balancer, as a watcher: from the first probe on (see lb.FirstProbe) it
+// polls readiness every LBInterval and, at the first "not ready", stops sending, records it and
+// closes the returned channel.
+func (s *session) pollLB() <-chan struct{} {
 	out := make(chan struct{})
 	c := s.c
-	wg.Go(func() {
+	s.watch(func(ctx context.Context) {
 		s.prober.Poll(ctx, c.ReadyURL, lb.FirstProbe(c.SignalAt, c.LBInterval), c.LBInterval, func(at time.Time, why error) {
 			s.gen.Stop()
 			s.rec.MarkAt(record.LBNotReady, s.rec.Since(at), 0, why.Error())

@@ -91,26 +91,10 @@ func TestFailuresAreClassifiedFromRealSockets(t *testing.T) {
 			c.Close()
 		}), time.Second, record.Reset},
 		{"eof", rawServer(t, func(c net.Conn) { readRequest(c); c.Close() }), time.Second, record.EOF},
-		{"truncated body", rawServer(t, func(c net.Conn) {
-			readRequest(c)
-			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"))
-			c.Close()
-		}), time.Second, record.EOF},
-		{"5xx", rawServer(t, func(c net.Conn) {
-			readRequest(c)
-			_, _ = c.Write([]byte("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			c.Close()
-		}), time.Second, record.Status5xx},
-		{"4xx is other", rawServer(t, func(c net.Conn) {
-			readRequest(c)
-			_, _ = c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			c.Close()
-		}), time.Second, record.Other},
-		{"ok", rawServer(t, func(c net.Conn) {
-			readRequest(c)
-			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
-			c.Close()
-		}), time.Second, record.OK},
+		{"truncated body", rawServer(t, answer("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")), time.Second, record.EOF},
+		{"5xx", rawServer(t, answer("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")), time.Second, record.Status5xx},
+		{"4xx is other", rawServer(t, answer("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")), time.Second, record.Other},
+		{"ok", rawServer(t, answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")), time.Second, record.OK},
 	} {
 		reqs := drive(t, tc.addr, tc.timeout)
 		got := kinds(reqs)
@@ -156,6 +140,15 @@ func loadOnEmptyServer(t *testing.T, rate int) (*record.Recording, *load.Generat
 	done := make(chan struct{})
 	go func() { defer close(done); g.Run() }()
 	return rec, g, done
+}
+
+// answer is a raw server's handler: it reads the request, writes resp as it is, and closes.
+func answer(resp string) func(net.Conn) {
+	return func(c net.Conn) {
+		readRequest(c)
+		_, _ = c.Write([]byte(resp))
+		c.Close()
+	}
 }
 
 func TestStopSendsNothingMore(t *testing.T) {
