@@ -52,7 +52,7 @@ func (r *Recording) MarkAt(name EventName, at time.Duration, instance int, detai
 
 // Requests returns a copy of the requests sorted by start.
 func (r *Recording) Requests() []Request {
-	return sortedCopy(&r.mu, r.requests, func(q Request) time.Duration { return q.Start })
+	return sortedCopy(&r.mu, &r.requests, func(q Request) time.Duration { return q.Start })
 }
 
 // Add records an event as given. Safe for concurrent use.
@@ -64,13 +64,13 @@ func (r *Recording) Add(e Event) {
 
 // Events returns a copy of the events sorted by time.
 func (r *Recording) Events() []Event {
-	return sortedCopy(&r.mu, r.events, func(e Event) time.Duration { return e.At })
+	return sortedCopy(&r.mu, &r.events, func(e Event) time.Duration { return e.At })
 }
 
-// sortedCopy copies s under mu and sorts the copy by at, keeping the order of equal times.
-func sortedCopy[T any](mu *sync.Mutex, s []T, at func(T) time.Duration) []T {
+// sortedCopy copies *s under mu and sorts the copy by at, keeping the order of equal times.
+func sortedCopy[T any](mu *sync.Mutex, s *[]T, at func(T) time.Duration) []T {
 	mu.Lock()
-	out := slices.Clone(s)
+	out := slices.Clone(*s)
 	mu.Unlock()
 	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(at(a), at(b)) })
 	return out
