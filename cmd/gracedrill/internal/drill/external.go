@@ -40,6 +40,7 @@ func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
+	defer s.stopWatching()
 	rec := s.rec
 	pid := c.PID
 	if c.PIDFile != "" {
@@ -62,7 +63,6 @@ func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, e
 	}
 	defer s.stopLoad()
 	defer s.stopProgress()
-	defer s.stopWatching()
 	var lbOut <-chan struct{}
 	switch {
 	case c.Trigger != "" && c.ReadyURL != "":

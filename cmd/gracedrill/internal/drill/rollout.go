@@ -37,6 +37,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	if err != nil {
 		return Result{}, err
 	}
+	defer s.stopWatching()
 	rec := s.rec
 
 	listen := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
@@ -110,7 +111,6 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 
 	// HAProxy watchers outlive their restart: a server may be marked down only after its
 	// process exited. They end with the drill.
-	defer s.stopWatching()
 
 	var problems []string
 	select {

@@ -42,6 +42,7 @@ func Run(ctx context.Context, c config.Config, stderr io.Writer) (Result, error)
 	if err != nil {
 		return Result{}, err
 	}
+	defer s.stopWatching()
 	rec := s.rec
 	in, err := s.startInstance(ctx, 0, c.Host, c.Port, c.ReadyURL)
 	if err != nil {
@@ -54,7 +55,6 @@ func Run(ctx context.Context, c config.Config, stderr io.Writer) (Result, error)
 	}
 	defer s.stopLoad()
 	defer s.stopProgress()
-	defer s.stopWatching()
 	var lbOut <-chan struct{} // closed when the drill's load balancer takes the service out
 	if !c.IgnoreReadiness {
 		lbOut = s.pollLB() // the drill's load balancer
