@@ -178,13 +178,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // runUpgrade is "gracedrill upgrade".
 func runUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseUpgrade(args, stderr)
-	var ue *config.UsageError
-	switch {
-	case errors.Is(err, config.ErrHelp):
-		return exitPass
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "gracedrill upgrade: %s\n(run \"gracedrill upgrade -h\" for help)\n", ue.Msg)
-		return exitUsage
+	if code, done := parsed(stderr, "gracedrill upgrade", err); done {
+		return code
 	}
 	if c.ServiceOutput {
 		c.serviceStderr = stderr
