@@ -10,12 +10,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 )
 
 // Upgrader hands a process's named sockets to its successor. It is a grace component: add it
@@ -27,7 +27,7 @@ type Upgrader struct {
 	app      *grace.App
 	cfg      config
 	log      *slog.Logger
-	problems []string
+	problems []string // what New found besides the options
 
 	in      inherited
 	readyW  *os.File // a successor's pipe to its parent (descriptor 3)
@@ -70,11 +70,7 @@ var _ interface {
 func New(app *grace.App, opts ...Option) *Upgrader {
 	u := &Upgrader{app: app, quit: make(chan struct{})}
 	u.cfg = config{readyTimeout: DefaultReadyTimeout, killGrace: DefaultKillGrace, notify: true}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&u.cfg)
-		}
-	}
+	option.Each(opts, func(o Option) { o.apply(&u.cfg) })
 	if !u.cfg.signalsSet {
 		u.cfg.signals = []os.Signal{syscall.SIGHUP}
 	}
@@ -82,7 +78,6 @@ func New(app *grace.App, opts ...Option) *Upgrader {
 	if u.log == nil {
 		u.log = slog.Default()
 	}
-	u.problems = append(u.problems, u.cfg.problems...)
 	if app == nil {
 		u.problems = append(u.problems, "app must not be nil")
 	}
@@ -130,10 +125,7 @@ func takeFD(fd int, name string) (*os.File, error) {
 // variables, a nil app — all at once, as a *grace.ConfigError, or nil. Each problem names the
 // option or variable and the bad value.
 func (u *Upgrader) Validate() error {
-	if len(u.problems) == 0 {
-		return nil
-	}
-	return &grace.ConfigError{Problems: slices.Clone(u.problems)}
+	return u.cfg.Err(u.problems...)
 }
 
 // Successor reports whether this process was started by its parent's upgrade.
