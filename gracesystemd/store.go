@@ -4,35 +4,26 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"syscall"
+	"time"
+
+	"github.com/gracekit/grace/internal/sdnotify"
 )
 
 // ErrBadName is matched by the error of [Store], [Unstore] and [FDStore]'s methods when a
 // descriptor name is one systemd would refuse: empty, longer than 255 bytes, or holding a ':' or
 // a character outside printable ASCII.
-var ErrBadName = errors.New("bad file-descriptor name")
+var ErrBadName = sdnotify.ErrBadName
 
 // ErrUnsupported is returned by [Store], [Unstore] and [FDStore]'s methods where descriptors
 // cannot be passed over a Unix socket (Windows), and when NOTIFY_SOCKET is an address family
 // other than a Unix socket path or an abstract "@" name (such as systemd's vsock: form).
 var ErrUnsupported = errors.New("gracesystemd: file-descriptor store not supported here")
 
-// maxNameLen is systemd's limit for FDNAME= (FDNAME_MAX).
-const maxNameLen = 255
-
 // checkName reports whether systemd accepts name as an FDNAME= (fdname_is_valid).
 func checkName(name string) error {
-	if name == "" {
-		return fmt.Errorf("gracesystemd: %w: empty", ErrBadName)
-	}
-	if len(name) > maxNameLen {
-		return fmt.Errorf("gracesystemd: %w: %d bytes, more than %d", ErrBadName, len(name), maxNameLen)
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c < ' ' || c > '~' || c == ':' {
-			return fmt.Errorf("gracesystemd: %w: %q holds %q", ErrBadName, name, c)
-		}
+	if err := sdnotify.CheckName(name); err != nil {
+		return fmt.Errorf("gracesystemd: %w", err)
 	}
 	return nil
 }
@@ -79,22 +70,18 @@ func Unstore(name string) error {
 
 // notifyFDs sends state with the descriptors of conns to $NOTIFY_SOCKET.
 func notifyFDs(state string, conns []syscall.Conn) error {
-	addr := os.Getenv("NOTIFY_SOCKET")
-	if addr == "" {
-		return nil
-	}
-	if !strings.HasPrefix(addr, "/") && !strings.HasPrefix(addr, "@") {
-		return fmt.Errorf("%w: NOTIFY_SOCKET=%q", ErrUnsupported, addr)
-	}
-	if err := sendFDs(addr, state, conns); err != nil {
-		return fmt.Errorf("gracesystemd: send %q to NOTIFY_SOCKET %s: %w", firstLine(state), addr, err)
+	err := sdnotify.Send(os.Getenv("NOTIFY_SOCKET"), state, conns...)
+	switch {
+	case errors.Is(err, sdnotify.ErrAddress):
+		return fmt.Errorf("%w: %w", ErrUnsupported, err)
+	case err != nil:
+		return fmt.Errorf("gracesystemd: %w", err)
 	}
 	return nil
 }
 
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
+// barrier waits, at most timeout, until the service manager has processed every message sent
+// before (sd_notify_barrier(3)). Nothing is sent outside systemd.
+func barrier(timeout time.Duration) error {
+	return sdnotify.Barrier(os.Getenv("NOTIFY_SOCKET"), timeout)
 }

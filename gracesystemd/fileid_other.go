@@ -1,0 +1,9 @@
+//go:build !unix
+
+package gracesystemd
+
+import "os"
+
+type fileID struct{}
+
+func idOf(*os.File) (fileID, bool) { return fileID{}, false }
