@@ -117,8 +117,10 @@ func (c *Conn) Start(ctx context.Context) error {
 
 // Stop drains the connection (nats.Conn.Drain): every subscription stops receiving and its
 // handler finishes the messages already received, then the buffered publishes are flushed and
-// the connection closes. Stop waits for the closed handler to have run, so it returns once
-// everything is released.
+// the connection closes. Stop waits for the closed handler to have run and for the goroutine
+// nats.go drains in to have ended — nats.go runs the closed handler before it closes the socket —
+// so it returns once everything is released and nothing of the drain is left running. That last
+// wait ends at the cut point too.
 //
 // The drain ends at whichever comes first: the connection's own drain timeout
 // (nats.DrainTimeout, default 30 s, reported as nats.ErrDrainTimeout) or the cut point,
@@ -138,6 +140,7 @@ func (c *Conn) Stop(ctx context.Context) error {
 	c.mu.Unlock()
 	buffered, _ := c.nc.Buffered()
 	out := int64(c.nc.Stats().OutMsgs)
+	drain := spawnedBy("(*Conn).Drain")
 	err := c.nc.Drain()
 	switch {
 	case errors.Is(err, nats.ErrConnectionClosed):
@@ -157,6 +160,7 @@ func (c *Conn) Stop(ctx context.Context) error {
 		c.nc.Close()
 		return &CutError{What: "drain", Err: context.Cause(cutCtx)}
 	}
+	drain.wait(cutCtx)
 	c.mu.Lock()
 	errs := c.drainErrs
 	c.mu.Unlock()
