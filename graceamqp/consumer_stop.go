@@ -35,7 +35,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	if ch == nil {
 		return nil // never started
 	}
-	cutCtx, cancel := cutctx.Until(ctx, c.cfg.cutMargin)
+	cutCtx, cancel := cutctx.Until(ctx, c.cfg.CutMargin)
 	defer cancel()
 	var errs []error
 	cancelled := make(chan error, 1)
@@ -79,7 +79,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	}
 	switch {
 	case !cancelDone:
-		c.cfg.logger.Warn("graceamqp: the broker did not confirm the consumer's cancel by the cut point", "queue", c.queue, "consumer", tag)
+		c.cfg.Logger.Warn("graceamqp: the broker did not confirm the consumer's cancel by the cut point", "queue", c.queue, "consumer", tag)
 		errs = append(errs, fmt.Errorf("cancel amqp consumer %q: no answer from the broker: %w", tag, context.Cause(cutCtx)))
 	case cancelErr != nil && !errors.Is(cancelErr, amqp.ErrClosed):
 		errs = append(errs, fmt.Errorf("cancel amqp consumer %q: %w", tag, cancelErr))

@@ -1,11 +1,9 @@
 package graceamqp
 
 import (
-	"cmp"
 	"log/slog"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/option"
 )
 
@@ -21,12 +19,10 @@ type Option interface {
 }
 
 type config struct {
-	prefetch  int
-	autoAck   bool
-	tag       string
-	logger    *slog.Logger
-	cutMargin time.Duration
-	option.Problems
+	prefetch int
+	autoAck  bool
+	tag      string
+	option.Common
 }
 
 type optionFunc func(*config)
@@ -34,9 +30,7 @@ type optionFunc func(*config)
 func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{prefetch: DefaultPrefetch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
-	return c
+	return option.Apply(config{prefetch: DefaultPrefetch, Common: option.Defaults()}, opts, Option.apply)
 }
 
 // WithPrefetch sets the consumer's prefetch count (default [DefaultPrefetch]): how many
@@ -75,12 +69,12 @@ func WithConsumerTag(tag string) Option {
 // handler's ctx and stops waiting for the broker, the publisher stops waiting for confirms. The
 // margin is what is left to close the channel in an orderly way. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
+	return optionFunc(func(c *config) { c.SetCutMargin(d) })
 }
 
 // WithLogger sets where the component logs what it gets past: a failed ack, a blocked
 // connection, a broker that did not answer at the stop. The default is slog.Default(); nil
 // keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }

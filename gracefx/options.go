@@ -24,9 +24,7 @@ type optionFunc func(*config)
 func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{logger: slog.Default()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
-	return c
+	return option.Apply(config{logger: slog.Default()}, opts, Option.apply)
 }
 
 // WithStopTimeout limits each hook's OnStop to d (grace.StopTimeout on every hook's component).

@@ -1,12 +1,10 @@
 package gracekafka
 
 import (
-	"cmp"
 	"log/slog"
 	"slices"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/option"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -24,11 +22,9 @@ type Option interface {
 }
 
 type config struct {
-	client    []kgo.Opt
-	maxPoll   int
-	cutMargin time.Duration
-	logger    *slog.Logger
-	option.Problems
+	client  []kgo.Opt
+	maxPoll int
+	option.Common
 }
 
 type optionFunc func(*config)
@@ -36,9 +32,7 @@ type optionFunc func(*config)
 func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{maxPoll: DefaultMaxPollRecords, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
-	return c
+	return option.Apply(config{maxPoll: DefaultMaxPollRecords, Common: option.Defaults()}, opts, Option.apply)
 }
 
 // WithClientOptions adds options for the consumer's franz-go client: at least the seed brokers
@@ -64,11 +58,11 @@ func WithMaxPollRecords(n int) Option {
 // group and close; the producer stops flushing and closes its client, failing the records still
 // buffered. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
+	return optionFunc(func(c *config) { c.SetCutMargin(d) })
 }
 
 // WithLogger sets where the consumer logs fetch and commit errors that it retries rather than
 // returns. The default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }

@@ -106,13 +106,7 @@ func (c *Conn) Validate() error {
 // hand, give it one (context.WithTimeout), or Start fails with nats' "context requires a
 // deadline".
 func (c *Conn) Start(ctx context.Context) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if err := c.nc.FlushWithContext(ctx); err != nil {
-		return fmt.Errorf("reach nats server: %w", err)
-	}
-	return nil
+	return option.Start(c.Validate, "nats server", func() error { return c.nc.FlushWithContext(ctx) })
 }
 
 // Stop drains the connection (nats.Conn.Drain): every subscription stops receiving and its
@@ -154,7 +148,7 @@ func (c *Conn) Stop(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("drain: %w", err)
 	}
-	cutCtx, cancel := cutctx.Until(ctx, c.cfg.cutMargin)
+	cutCtx, cancel := cutctx.Until(ctx, c.cfg.CutMargin)
 	defer cancel()
 	if !c.waitClosed(cutCtx) {
 		c.nc.Close()

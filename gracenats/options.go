@@ -1,11 +1,9 @@
 package gracenats
 
 import (
-	"cmp"
 	"log/slog"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/option"
 )
 
@@ -21,10 +19,8 @@ type Option interface {
 }
 
 type config struct {
-	batch     int
-	cutMargin time.Duration
-	logger    *slog.Logger
-	option.Problems
+	batch int
+	option.Common
 }
 
 type optionFunc func(*config)
@@ -32,9 +28,7 @@ type optionFunc func(*config)
 func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{batch: DefaultBatch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
-	return c
+	return option.Apply(config{batch: DefaultBatch, Common: option.Defaults()}, opts, Option.apply)
 }
 
 // WithBatch sets how many messages the consumer pulls ahead of its handler (jetstream's
@@ -53,11 +47,11 @@ func WithBatch(n int) Option {
 // draining and closes, the publisher stops waiting for acknowledgements, the consumer drains its
 // pull while its handler is still busy. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
+	return optionFunc(func(c *config) { c.SetCutMargin(d) })
 }
 
 // WithLogger sets where the consumer logs errors it gets past (a failed ack, a pull error). The
 // default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }
