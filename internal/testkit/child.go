@@ -1,10 +1,8 @@
 package testkit
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
-	"sync"
 	"testing"
 	"time"
 )
@@ -18,7 +16,7 @@ const ChildKillWait = 10 * time.Second
 // runs the program instead of the tests.
 type Child struct {
 	cmd    *exec.Cmd
-	stderr lockedBuffer
+	stderr Buffer
 	exited chan struct{} // closed once the process was reaped and err is set
 	err    error
 }
@@ -109,22 +107,4 @@ func (c *Child) kill(t testing.TB) {
 	case <-timer.C:
 		t.Errorf("killed child not reaped after %v", ChildKillWait)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer the child's output can be written to while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
