@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/chans"
 	"github.com/gracekit/grace/internal/cutctx"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -60,7 +61,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 		case <-cutCtx.Done():
 		}
 	}
-	if done != nil && !closed(done) {
+	if done != nil && !chans.Closed(done) {
 		// Past the cut point: cut the handler. If the broker confirmed the cancel, the
 		// subscription's last deliveries are already here and Run still counts them; if not,
 		// Run stops waiting for them.
@@ -100,7 +101,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 func (c *Consumer) abandon() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !closed(c.abandonCh) {
+	if !chans.Closed(c.abandonCh) {
 		close(c.abandonCh)
 	}
 }
