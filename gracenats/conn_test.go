@@ -178,14 +178,3 @@ func TestStartFailsOnClosedConn(t *testing.T) {
 	}
 	t.Logf("start error: %v", err)
 }
-
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-var _ = context.Background
