@@ -15,17 +15,13 @@ import (
 
 // The test binary doubles as an fx service: with childEnv set, TestMain runs childMain instead
 // of the tests. Its fx app (three constructors with hooks, wired through gracefx) runs under
-// grace's real signal handling; each hook appends a line to the file named by childEnv as it
-// runs, and the process exits with the App's code.
-const childEnv = "GRACEFX_CHILD_OUT"
+// grace's real signal handling; each hook writes a line to standard output as it runs, and the
+// process exits with the App's code.
+const childEnv = "GRACEFX_CHILD"
 
 func childMain() int {
 	return testkit.ChildMain(func(app *grace.App, _ *slog.Logger) error {
-		out, err := os.OpenFile(os.Getenv(childEnv), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		if err != nil {
-			return err
-		}
-		line := func(s string) { fmt.Fprintln(out, s) } // the process's exit closes out
+		line := func(s string) { fmt.Fprintln(os.Stdout, s) }
 		hook := func(name string) func(fx.Lifecycle) {
 			return func(lc fx.Lifecycle) {
 				lc.Append(fx.Hook{
