@@ -17,9 +17,7 @@ const DefaultMaxPollRecords = 100
 // Option configures a [Consumer] or a [Producer]. Each takes the options that apply to it and
 // ignores the others. A bad option does not fail the constructor: the component's Validate
 // reports it, with every other problem, before anything starts.
-type Option interface {
-	apply(*config)
-}
+type Option = option.Func[config]
 
 type config struct {
 	client  []kgo.Opt
@@ -27,12 +25,10 @@ type config struct {
 	option.Common
 }
 
-type optionFunc func(*config)
-
-func (o optionFunc) apply(c *config) { o(c) }
-
 func newConfig(opts []Option) config {
-	return option.Apply(config{maxPoll: DefaultMaxPollRecords, Common: option.Defaults()}, opts, Option.apply)
+	c := config{maxPoll: DefaultMaxPollRecords, Common: option.Defaults()}
+	option.Apply(&c, opts)
+	return c
 }
 
 // WithClientOptions adds options for the consumer's franz-go client: at least the seed brokers
@@ -42,14 +38,14 @@ func newConfig(opts []Option) config {
 // The consumer sets kgo.AutoCommitMarks, kgo.BlockRebalanceOnPoll, kgo.OnPartitionsRevoked and
 // kgo.WithContext itself, after these options, so passing them here has no effect.
 func WithClientOptions(opts ...kgo.Opt) Option {
-	return optionFunc(func(c *config) { c.client = append(c.client, slices.Clone(opts)...) })
+	return func(c *config) { c.client = append(c.client, slices.Clone(opts)...) }
 }
 
 // WithMaxPollRecords sets how many records one poll returns at most (default
 // [DefaultMaxPollRecords]). A smaller batch means a quicker soft stop and fewer records handled
 // twice after a crash; a larger one, fewer offset commits. Must be positive.
 func WithMaxPollRecords(n int) Option {
-	return optionFunc(func(c *config) { c.maxPoll = c.Count("max poll records", n) })
+	return func(c *config) { c.maxPoll = c.Count("max poll records", n) }
 }
 
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
@@ -58,11 +54,11 @@ func WithMaxPollRecords(n int) Option {
 // group and close; the producer stops flushing and closes its client, failing the records still
 // buffered. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.SetCutMargin(d) })
+	return func(c *config) { c.SetCutMargin(d) }
 }
 
 // WithLogger sets where the consumer logs fetch and commit errors that it retries rather than
 // returns. The default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.SetLogger(l) })
+	return func(c *config) { c.SetLogger(l) }
 }

@@ -21,12 +21,3 @@ func (p *Problems) Count(what string, n int) int {
 	}
 	return n
 }
-
-// Apply returns c with each of opts applied in order, nil ones skipped: an adapter's newConfig,
-// from the config's defaults, as in
-//
-//	return option.Apply(config{batch: DefaultBatch, Common: option.Defaults()}, opts, Option.apply)
-func Apply[C any, O comparable](c C, opts []O, apply func(O, *C)) C {
-	Each(opts, func(o O) { apply(o, &c) })
-	return c
-}

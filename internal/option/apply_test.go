@@ -35,11 +35,3 @@ func TestCount(t *testing.T) {
 		t.Fatalf("Err = %v, want the one problem", err)
 	}
 }
-
-func TestApplyStartsFromTheDefaults(t *testing.T) {
-	add := func(v string) opt { return optFunc(func(s *[]string) { *s = append(*s, v) }) }
-	got := option.Apply([]string{"default"}, []opt{add("a"), nil, add("b")}, opt.apply)
-	if want := []string{"default", "a", "b"}; !reflect.DeepEqual(got, want) {
-		t.Fatalf("Apply = %q, want %q", got, want)
-	}
-}
