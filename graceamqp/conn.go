@@ -100,7 +100,7 @@ func (c *Conn) Run(ctx context.Context) error {
 			if ok {
 				e.Err = reason
 			}
-			c.cfg.logger.Error("graceamqp: connection closed by the broker or the network", "error", e)
+			c.cfg.Logger.Error("graceamqp: connection closed by the broker or the network", "error", e)
 			return e
 		case b, ok := <-blocks:
 			if !ok {
@@ -111,9 +111,9 @@ func (c *Conn) Run(ctx context.Context) error {
 			c.blocked, c.reason = b.Active, b.Reason
 			c.mu.Unlock()
 			if b.Active {
-				c.cfg.logger.Warn("graceamqp: the broker blocked the connection; publishes wait", "reason", b.Reason)
+				c.cfg.Logger.Warn("graceamqp: the broker blocked the connection; publishes wait", "reason", b.Reason)
 			} else {
-				c.cfg.logger.Info("graceamqp: the broker unblocked the connection")
+				c.cfg.Logger.Info("graceamqp: the broker unblocked the connection")
 			}
 		case <-c.stopped:
 			return nil
@@ -152,7 +152,7 @@ func (c *Conn) Stop(ctx context.Context) error {
 	// The close handshake gets half the time to the cut point: a broker that answers does so in
 	// milliseconds. Past the socket's deadline amqp091-go still tears the connection down (its
 	// channels and their consumers), which Stop waits for until the cut point, not beyond.
-	cut, ok := grace.CutAt(ctx, c.cfg.cutMargin)
+	cut, ok := grace.CutAt(ctx, c.cfg.CutMargin)
 	if !ok {
 		cut = time.Now().Add(closeWithoutDeadline)
 	}

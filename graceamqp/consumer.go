@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/chans"
 	"github.com/gracekit/grace/internal/option"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -160,16 +161,7 @@ func (c *Consumer) isStopping() bool {
 	return c.stopping
 }
 
-func (c *Consumer) cutClosed() bool { return closed(c.cutCh) }
-
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Consumer) cutClosed() bool { return chans.Closed(c.cutCh) }
 
 // closedError describes why the deliveries ended while the app runs: the broker cancelled the
 // subscription (the queue was deleted, or its node went down), or the channel closed, with the

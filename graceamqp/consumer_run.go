@@ -112,7 +112,7 @@ func (c *Consumer) process(hctx context.Context, ch *amqp.Channel, d amqp.Delive
 		return nil
 	}
 	if err := ch.Ack(d.DeliveryTag, false); err != nil {
-		c.cfg.logger.Warn("graceamqp: ack failed; the broker will deliver the message again", "queue", c.queue, "tag", d.DeliveryTag, "error", err)
+		c.cfg.Logger.Warn("graceamqp: ack failed; the broker will deliver the message again", "queue", c.queue, "tag", d.DeliveryTag, "error", err)
 		c.settle(&c.handedBack)
 		return nil
 	}
@@ -136,7 +136,7 @@ func (c *Consumer) giveUp(ch *amqp.Channel, d amqp.Delivery, tr *tracker) {
 		return
 	}
 	if err := ch.Nack(d.DeliveryTag, false, true); err != nil {
-		c.cfg.logger.Warn("graceamqp: nack failed; the broker will deliver the message again when the channel closes", "queue", c.queue, "tag", d.DeliveryTag, "error", err)
+		c.cfg.Logger.Warn("graceamqp: nack failed; the broker will deliver the message again when the channel closes", "queue", c.queue, "tag", d.DeliveryTag, "error", err)
 	}
 	c.settle(&c.handedBack)
 }
@@ -153,7 +153,7 @@ func (c *Consumer) handBack(ch *amqp.Channel, held []amqp.Delivery, drained bool
 		// One nack for all: every delivery up to the last tag not yet acked is requeued, and the
 		// deliveries in hand were settled before.
 		if err := ch.Nack(held[len(held)-1].DeliveryTag, true, true); err != nil {
-			c.cfg.logger.Warn("graceamqp: nack of the prefetched deliveries failed; the broker requeues them when the channel closes", "queue", c.queue, "error", err)
+			c.cfg.Logger.Warn("graceamqp: nack of the prefetched deliveries failed; the broker requeues them when the channel closes", "queue", c.queue, "error", err)
 		}
 	}
 	c.mu.Lock()

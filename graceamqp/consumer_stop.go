@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/chans"
 	"github.com/gracekit/grace/internal/cutctx"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
@@ -35,7 +36,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	if ch == nil {
 		return nil // never started
 	}
-	cutCtx, cancel := cutctx.Until(ctx, c.cfg.cutMargin)
+	cutCtx, cancel := cutctx.Until(ctx, c.cfg.CutMargin)
 	defer cancel()
 	var errs []error
 	cancelled := make(chan error, 1)
@@ -60,7 +61,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 		case <-cutCtx.Done():
 		}
 	}
-	if done != nil && !closed(done) {
+	if done != nil && !chans.Closed(done) {
 		// Past the cut point: cut the handler. If the broker confirmed the cancel, the
 		// subscription's last deliveries are already here and Run still counts them; if not,
 		// Run stops waiting for them.
@@ -79,7 +80,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	}
 	switch {
 	case !cancelDone:
-		c.cfg.logger.Warn("graceamqp: the broker did not confirm the consumer's cancel by the cut point", "queue", c.queue, "consumer", tag)
+		c.cfg.Logger.Warn("graceamqp: the broker did not confirm the consumer's cancel by the cut point", "queue", c.queue, "consumer", tag)
 		errs = append(errs, fmt.Errorf("cancel amqp consumer %q: no answer from the broker: %w", tag, context.Cause(cutCtx)))
 	case cancelErr != nil && !errors.Is(cancelErr, amqp.ErrClosed):
 		errs = append(errs, fmt.Errorf("cancel amqp consumer %q: %w", tag, cancelErr))
@@ -100,7 +101,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 func (c *Consumer) abandon() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !closed(c.abandonCh) {
+	if !chans.Closed(c.abandonCh) {
 		close(c.abandonCh)
 	}
 }

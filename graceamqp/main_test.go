@@ -93,23 +93,19 @@ func (a *admin) queue(t *testing.T) string {
 
 // ready returns how many messages of queue wait for a consumer (not counting those delivered
 // and not yet acked).
-func (a *admin) ready(t *testing.T, queue string) int {
-	t.Helper()
-	q, err := a.ch.QueueDeclarePassive(queue, true, false, false, false, nil)
-	if err != nil {
-		t.Fatalf("inspect queue %s: %v", queue, err)
-	}
-	return q.Messages
-}
+func (a *admin) ready(t *testing.T, queue string) int { return a.inspect(t, queue).Messages }
 
 // consumers returns how many consumers queue has.
-func (a *admin) consumers(t *testing.T, queue string) int {
+func (a *admin) consumers(t *testing.T, queue string) int { return a.inspect(t, queue).Consumers }
+
+// inspect returns what the broker says of queue now.
+func (a *admin) inspect(t *testing.T, queue string) amqp.Queue {
 	t.Helper()
 	q, err := a.ch.QueueDeclarePassive(queue, true, false, false, false, nil)
 	if err != nil {
 		t.Fatalf("inspect queue %s: %v", queue, err)
 	}
-	return q.Consumers
+	return q
 }
 
 // waitReady waits until queue has exactly n messages ready, at most 20 s.

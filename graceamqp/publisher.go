@@ -176,7 +176,7 @@ func (p *Publisher) Stop(ctx context.Context) error {
 	if again || ch == nil {
 		return nil
 	}
-	cutCtx, cancel := cutctx.Until(ctx, p.cfg.cutMargin)
+	cutCtx, cancel := cutctx.Until(ctx, p.cfg.CutMargin)
 	defer cancel()
 	for {
 		p.mu.Lock()
@@ -195,7 +195,7 @@ func (p *Publisher) Stop(ctx context.Context) error {
 		case <-first:
 		case <-changed:
 		case <-cutCtx.Done():
-			p.cfg.logger.Warn("graceamqp: publishes not confirmed by the broker at the cut point; counted as lost", "outstanding", n)
+			p.cfg.Logger.Warn("graceamqp: publishes not confirmed by the broker at the cut point; counted as lost", "outstanding", n)
 			go ch.Close() // the broker does not answer: returns when the connection closes
 			return &CutError{What: "confirms", Messages: n}
 		}

@@ -23,15 +23,15 @@ func TestComponentRunsWholeApp(t *testing.T) {
 	app := testkit.NewApp(grace.WithLogger(testkit.QuietLogger()))
 	app.Add("fx", gracefx.NewComponent(fxApp), grace.StopTimeout(2*time.Second))
 	app.Add("worker", grace.Hook{
-		OnStart: func(context.Context) error { j.add("start worker"); return nil },
-		OnStop:  func(context.Context) error { j.add("stop worker"); return nil },
+		OnStart: func(context.Context) error { j.Line("start worker"); return nil },
+		OnStop:  func(context.Context) error { j.Line("stop worker"); return nil },
 	})
 	rep, err := testkit.RunAndStop(t, app)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, rep)
 	}
 	want := []string{"start db", "start cache", "start worker", "stop worker", "stop cache", "stop db"}
-	if got := j.get(); !slices.Equal(got, want) {
+	if got := j.Lines(); !slices.Equal(got, want) {
 		t.Errorf("ran %q, want %q", got, want)
 	}
 }

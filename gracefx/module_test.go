@@ -1,7 +1,6 @@
 package gracefx_test
 
 import (
-	"bytes"
 	"context"
 
 	"io"
@@ -21,40 +20,8 @@ import (
 	"go.uber.org/fx"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// journal records which hooks ran, in order.
-type journal struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (j *journal) add(s string) {
-	j.mu.Lock()
-	j.lines = append(j.lines, s)
-	j.mu.Unlock()
-}
-
-func (j *journal) get() []string {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return slices.Clone(j.lines)
-}
+// journal records which hooks ran, in order, a line each.
+type journal = testkit.Buffer
 
 // Constructors as an fx user writes them: each takes the fx.Lifecycle and appends a hook.
 type (
@@ -69,20 +36,20 @@ type release chan struct{}
 
 func NewDB(lc fx.Lifecycle, j *journal) *DB {
 	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error { j.add("start db"); return nil },
-		OnStop:  func(context.Context) error { j.add("stop db"); return nil },
+		OnStart: func(context.Context) error { j.Line("start db"); return nil },
+		OnStop:  func(context.Context) error { j.Line("stop db"); return nil },
 	})
 	return &DB{}
 }
 
 func NewCache(lc fx.Lifecycle, j *journal, _ *DB) *Cache {
-	lc.Append(fx.StartStopHook(func() { j.add("start cache") }, func() { j.add("stop cache") }))
+	lc.Append(fx.StartStopHook(func() { j.Line("start cache") }, func() { j.Line("stop cache") }))
 	return &Cache{}
 }
 
 func NewHung(lc fx.Lifecycle, j *journal, r release, _ *Cache) *Hung {
 	lc.Append(fx.Hook{OnStop: func(context.Context) error {
-		j.add("stop hung")
+		j.Line("stop hung")
 		<-r // ignores its ctx: hangs until the test ends
 		return nil
 	}})
@@ -91,8 +58,8 @@ func NewHung(lc fx.Lifecycle, j *journal, r release, _ *Cache) *Hung {
 
 func NewQueue(lc fx.Lifecycle, j *journal, _ *Hung) *Queue {
 	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error { j.add("start queue"); return nil },
-		OnStop:  func(context.Context) error { j.add("stop queue"); return nil },
+		OnStart: func(context.Context) error { j.Line("start queue"); return nil },
+		OnStop:  func(context.Context) error { j.Line("stop queue"); return nil },
 	})
 	return &Queue{}
 }
@@ -128,7 +95,7 @@ func TestHungOnStopDoesNotSkipOthers(t *testing.T) {
 		t.Errorf("the stop took %v, more than the budget", took)
 	}
 	want := []string{"start db", "start cache", "start queue", "stop queue", "stop hung", "stop cache", "stop db"}
-	if got := j.get(); !slices.Equal(got, want) {
+	if got := j.Lines(); !slices.Equal(got, want) {
 		t.Errorf("hooks ran %q, want %q", got, want)
 	}
 	hung := res.Report.Component("gracefx_test.NewHung")
@@ -156,10 +123,10 @@ func TestStartTimeoutStillStops(t *testing.T) {
 		fx.Provide(NewDB, NewCache),
 		fx.Invoke(func(lc fx.Lifecycle, _ *Cache) {
 			lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
-				j.add("start slow")
+				j.Line("start slow")
 				<-ctx.Done() // longer than its start limit
 				return ctx.Err()
-			}, OnStop: func(context.Context) error { j.add("stop slow"); return nil }})
+			}, OnStop: func(context.Context) error { j.Line("stop slow"); return nil }})
 		}),
 	)
 	if err := fxApp.Err(); err != nil {
@@ -170,7 +137,7 @@ func TestStartTimeoutStillStops(t *testing.T) {
 		t.Fatalf("exit %d, error %v; want a failed start", rep.ExitCode, err)
 	}
 	want := []string{"start db", "start cache", "start slow", "stop cache", "stop db"}
-	if got := j.get(); !slices.Equal(got, want) {
+	if got := j.Lines(); !slices.Equal(got, want) {
 		t.Errorf("hooks ran %q, want %q", got, want)
 	}
 	if !strings.Contains(err.Error(), "gracefx_test.TestStartTimeoutStillStops") {
@@ -300,7 +267,7 @@ func twoHooks(lc fx.Lifecycle) {
 // TestHookAppendedWhileRunningIsReported: a hook appended from an OnStart comes too late to
 // become a component: it is logged as an error and not run.
 func TestHookAppendedWhileRunningIsReported(t *testing.T) {
-	var logs syncBuffer
+	var logs testkit.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	app := testkit.NewApp(grace.WithLogger(testkit.QuietLogger()))
 	ran := false

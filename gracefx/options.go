@@ -10,22 +10,16 @@ import (
 )
 
 // Option configures [Module].
-type Option interface {
-	apply(*config)
-}
+type Option = option.Func[config]
 
 type config struct {
 	hookOpts []grace.ComponentOption
 	logger   *slog.Logger
 }
 
-type optionFunc func(*config)
-
-func (o optionFunc) apply(c *config) { o(c) }
-
 func newConfig(opts []Option) config {
 	c := config{logger: slog.Default()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
+	option.Apply(&c, opts)
 	return c
 }
 
@@ -34,17 +28,17 @@ func newConfig(opts []Option) config {
 // after it still run. Without it each hook may use what is left of the app's budget. A limit
 // above the budget is a configuration error, reported by the App's Run before anything starts.
 func WithStopTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.hookOpts = append(c.hookOpts, grace.StopTimeout(d)) })
+	return func(c *config) { c.hookOpts = append(c.hookOpts, grace.StopTimeout(d)) }
 }
 
 // WithStartTimeout limits each hook's OnStart to d (grace.StartTimeout on every hook's
 // component). Without it, the App's start timeout bounds the whole start.
 func WithStartTimeout(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.hookOpts = append(c.hookOpts, grace.StartTimeout(d)) })
+	return func(c *config) { c.hookOpts = append(c.hookOpts, grace.StartTimeout(d)) }
 }
 
 // WithLogger sets where [Module] logs a hook appended too late for the App to run it. The
 // default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
+	return func(c *config) { c.logger = cmp.Or(l, c.logger) }
 }

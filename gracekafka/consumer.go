@@ -123,7 +123,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 // left. BlockRebalanceOnPoll guarantees no batch is in hand while it runs.
 func (c *Consumer) revoked(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
 	if err := cl.CommitMarkedOffsets(ctx); err != nil && ctx.Err() == nil {
-		c.cfg.logger.Warn("gracekafka: commit at revoke failed; records handled since the last commit will be delivered again",
+		c.cfg.Logger.Warn("gracekafka: commit at revoke failed; records handled since the last commit will be delivered again",
 			"group", c.group, "error", err)
 	}
 }
@@ -176,11 +176,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 			if pollCtx.Err() != nil && errors.Is(err, pollCtx.Err()) {
 				return
 			}
-			c.cfg.logger.Warn("gracekafka: fetch error", "group", c.group, "topic", topic, "partition", partition, "error", err)
+			c.cfg.Logger.Warn("gracekafka: fetch error", "group", c.group, "topic", topic, "partition", partition, "error", err)
 		})
 		err := c.handleBatch(hctx, cl, fetches.Records())
 		if cerr := cl.CommitMarkedOffsets(ctx); cerr != nil && ctx.Err() == nil {
-			c.cfg.logger.Warn("gracekafka: commit failed; records handled since the last commit will be delivered again",
+			c.cfg.Logger.Warn("gracekafka: commit failed; records handled since the last commit will be delivered again",
 				"group", c.group, "error", cerr)
 		}
 		cl.AllowRebalance()

@@ -35,7 +35,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 	}
 	var errs []error
 	if runDone != nil {
-		cutCtx, cancel := cutctx.Until(ctx, c.cfg.cutMargin)
+		cutCtx, cancel := cutctx.Until(ctx, c.cfg.CutMargin)
 		select {
 		case <-runDone:
 		case <-cutCtx.Done():
@@ -91,7 +91,7 @@ func (c *Consumer) abort(ctx context.Context, cl *kgo.Client, step string) error
 		started = true
 		c.countLeft(cl)
 		go func() {
-			leaveCtx, cancelLeave := context.WithTimeout(context.Background(), c.cfg.cutMargin)
+			leaveCtx, cancelLeave := context.WithTimeout(context.Background(), c.cfg.CutMargin)
 			_ = cl.LeaveGroupContext(leaveCtx) // best effort: a failed leave costs a session timeout
 			cancelLeave()
 			c.cancel()

@@ -65,15 +65,6 @@ func produceN(t *testing.T, addrs []string, n int) {
 	}
 }
 
-func atoiT(t *testing.T, s string) int {
-	t.Helper()
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 // cutRecords reports whether err is a cut error (grace.ErrCut, grace.CutError) counting n records.
 func cutRecords(err error, n int64) bool {
 	got, unit, ok := testkit.Cut(err)

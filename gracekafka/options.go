@@ -1,12 +1,10 @@
 package gracekafka
 
 import (
-	"cmp"
 	"log/slog"
 	"slices"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/option"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -19,25 +17,17 @@ const DefaultMaxPollRecords = 100
 // Option configures a [Consumer] or a [Producer]. Each takes the options that apply to it and
 // ignores the others. A bad option does not fail the constructor: the component's Validate
 // reports it, with every other problem, before anything starts.
-type Option interface {
-	apply(*config)
-}
+type Option = option.Func[config]
 
 type config struct {
-	client    []kgo.Opt
-	maxPoll   int
-	cutMargin time.Duration
-	logger    *slog.Logger
-	option.Problems
+	client  []kgo.Opt
+	maxPoll int
+	option.Common
 }
 
-type optionFunc func(*config)
-
-func (o optionFunc) apply(c *config) { o(c) }
-
 func newConfig(opts []Option) config {
-	c := config{maxPoll: DefaultMaxPollRecords, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
+	c := config{maxPoll: DefaultMaxPollRecords, Common: option.Defaults()}
+	option.Apply(&c, opts)
 	return c
 }
 
@@ -48,14 +38,14 @@ func newConfig(opts []Option) config {
 // The consumer sets kgo.AutoCommitMarks, kgo.BlockRebalanceOnPoll, kgo.OnPartitionsRevoked and
 // kgo.WithContext itself, after these options, so passing them here has no effect.
 func WithClientOptions(opts ...kgo.Opt) Option {
-	return optionFunc(func(c *config) { c.client = append(c.client, slices.Clone(opts)...) })
+	return func(c *config) { c.client = append(c.client, slices.Clone(opts)...) }
 }
 
 // WithMaxPollRecords sets how many records one poll returns at most (default
 // [DefaultMaxPollRecords]). A smaller batch means a quicker soft stop and fewer records handled
 // twice after a crash; a larger one, fewer offset commits. Must be positive.
 func WithMaxPollRecords(n int) Option {
-	return optionFunc(func(c *config) { c.maxPoll = c.Count("max poll records", n) })
+	return func(c *config) { c.maxPoll = c.Count("max poll records", n) }
 }
 
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
@@ -64,11 +54,11 @@ func WithMaxPollRecords(n int) Option {
 // group and close; the producer stops flushing and closes its client, failing the records still
 // buffered. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
+	return func(c *config) { c.SetCutMargin(d) }
 }
 
 // WithLogger sets where the consumer logs fetch and commit errors that it retries rather than
 // returns. The default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
+	return func(c *config) { c.SetLogger(l) }
 }

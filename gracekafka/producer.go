@@ -46,13 +46,7 @@ func (p *Producer) Closed() <-chan struct{} { return p.closed }
 // "reach kafka brokers: ...". A configuration that Validate rejects fails too. A failed Start
 // leaves the client open: the caller created it.
 func (p *Producer) Start(ctx context.Context) error {
-	if err := p.Validate(); err != nil {
-		return err
-	}
-	if err := p.cl.Ping(ctx); err != nil {
-		return fmt.Errorf("reach kafka brokers: %w", err)
-	}
-	return nil
+	return option.Start(p.Validate, "kafka brokers", func() error { return p.cl.Ping(ctx) })
 }
 
 // Stop flushes every buffered record — waiting for the brokers to acknowledge each, or for it to
@@ -67,7 +61,7 @@ func (p *Producer) Stop(ctx context.Context) error {
 		return nil
 	}
 	var err error
-	flushCtx, cancel := cutctx.Until(ctx, p.cfg.cutMargin)
+	flushCtx, cancel := cutctx.Until(ctx, p.cfg.CutMargin)
 	defer cancel()
 	if ferr := p.cl.Flush(flushCtx); ferr != nil {
 		why := ferr

@@ -13,12 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
-// TestSIGTERMChildProcess runs the consumer as a separate process (this test binary, see
-// childMain) under grace's real os/signal handling, sends it a real SIGTERM mid-stream, again and
-// again, and checks the records it wrote: every record at least once, and no run handling more
-// than one batch of records an earlier run had handled. Each child must exit 0 (a clean stop).
-// One run is ended by SIGKILL instead — a crash, with no stop at all — to check the bound on what
-// a crash makes the next run handle again.
+// TestSIGTERMChildProcess is the restart test across processes ([testkit.Ledger.ChildRuns]) for
+// the consumer (childMain) on a kfake cluster: after each SIGTERM the child has left its group;
+// across the runs, the SIGKILL among them included, no run handles more than one poll's records
+// again, and the committed offsets account for every record.
 func TestSIGTERMChildProcess(t *testing.T) {
 	const n = 2000
 	signals := []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}

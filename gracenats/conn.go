@@ -106,19 +106,15 @@ func (c *Conn) Validate() error {
 // hand, give it one (context.WithTimeout), or Start fails with nats' "context requires a
 // deadline".
 func (c *Conn) Start(ctx context.Context) error {
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	if err := c.nc.FlushWithContext(ctx); err != nil {
-		return fmt.Errorf("reach nats server: %w", err)
-	}
-	return nil
+	return option.Start(c.Validate, "nats server", func() error { return c.nc.FlushWithContext(ctx) })
 }
 
 // Stop drains the connection (nats.Conn.Drain): every subscription stops receiving and its
 // handler finishes the messages already received, then the buffered publishes are flushed and
-// the connection closes. Stop waits for the closed handler to have run, so it returns once
-// everything is released.
+// the connection closes. Stop waits for the closed handler to have run and for the goroutine
+// nats.go drains in to have ended — nats.go runs the closed handler before it closes the socket —
+// so it returns once everything is released and nothing of the drain is left running. That last
+// wait ends at the cut point too.
 //
 // The drain ends at whichever comes first: the connection's own drain timeout
 // (nats.DrainTimeout, default 30 s, reported as nats.ErrDrainTimeout) or the cut point,
@@ -138,6 +134,7 @@ func (c *Conn) Stop(ctx context.Context) error {
 	c.mu.Unlock()
 	buffered, _ := c.nc.Buffered()
 	out := int64(c.nc.Stats().OutMsgs)
+	drain := spawnedBy("(*Conn).Drain")
 	err := c.nc.Drain()
 	switch {
 	case errors.Is(err, nats.ErrConnectionClosed):
@@ -151,12 +148,13 @@ func (c *Conn) Stop(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("drain: %w", err)
 	}
-	cutCtx, cancel := cutctx.Until(ctx, c.cfg.cutMargin)
+	cutCtx, cancel := cutctx.Until(ctx, c.cfg.CutMargin)
 	defer cancel()
 	if !c.waitClosed(cutCtx) {
 		c.nc.Close()
 		return &CutError{What: "drain", Err: context.Cause(cutCtx)}
 	}
+	drain.wait(cutCtx)
 	c.mu.Lock()
 	errs := c.drainErrs
 	c.mu.Unlock()

@@ -3,7 +3,9 @@ package gracenats_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -131,6 +133,40 @@ func TestDrainTimeoutReported(t *testing.T) {
 	}
 }
 
+// TestStopLeavesNothingRunning: when Stop returns, the drain has ended — the goroutine nats.go
+// drains in included, which runs the closed handler before it closes the socket — so an app's
+// report finds nothing of the connection left behind, however loaded the machine. Stop is
+// called in this goroutine, so nats.go's drain goroutine is the one "created by (*Conn).Drain"
+// in it; a few rounds make a Stop that returns at the closed handler fail here.
+func TestStopLeavesNothingRunning(t *testing.T) {
+	url := serverURL(t)
+	var me [64]byte
+	id, _, _ := strings.Cut(strings.TrimPrefix(string(me[:runtime.Stack(me[:], false)]), "goroutine "), " ")
+	drainer := "(*Conn).Drain in goroutine " + id + "\n"
+	for round := range 20 {
+		nc := connect(t, url)
+		if _, err := nc.Subscribe(uniqueName("idle."), func(*nats.Msg) {}); err != nil {
+			t.Fatal(err)
+		}
+		conn := gracenats.NewConn(nc)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := conn.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		err := conn.Stop(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("round %d: stop: %v", round, err)
+		}
+		all := make([]byte, 1<<20)
+		for _, g := range strings.Split(string(all[:runtime.Stack(all, true)]), "\n\n") {
+			if strings.Contains(g, drainer) {
+				t.Fatalf("round %d: Stop returned with nats.go's drain still running:\n%s", round, g)
+			}
+		}
+	}
+}
+
 func TestStartFailsOnClosedConn(t *testing.T) {
 	nc := connect(t, serverURL(t))
 	nc.Close()
@@ -142,14 +178,3 @@ func TestStartFailsOnClosedConn(t *testing.T) {
 	}
 	t.Logf("start error: %v", err)
 }
-
-func atoi(t *testing.T, s string) int {
-	t.Helper()
-	v, err := strconv.Atoi(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
-var _ = context.Background

@@ -44,7 +44,7 @@ func (c *Consumer) handBack(ctx context.Context, it jetstream.MessagesContext, b
 		// Step 0: a round trip, so the server has every pull request sent so far and has had
 		// the chance to serve them while the subscription still listens.
 		if err := c.js.Conn().FlushWithContext(hctx); err != nil {
-			c.cfg.logger.Warn("gracenats: no round trip before the hand-back", "consumer", c.name, "error", err)
+			c.cfg.Logger.Warn("gracenats: no round trip before the hand-back", "consumer", c.name, "error", err)
 		}
 	}
 	it.Drain()
@@ -70,11 +70,11 @@ func (c *Consumer) handBack(ctx context.Context, it jetstream.MessagesContext, b
 		if _, err := c.cons.Info(hctx); err != nil {
 			// Rather wait for the AckWait than risk a duplicate.
 			nak = false
-			c.cfg.logger.Warn("gracenats: pulled messages not handed back at once (no consumer info); the server delivers them again after the ack wait",
+			c.cfg.Logger.Warn("gracenats: pulled messages not handed back at once (no consumer info); the server delivers them again after the ack wait",
 				"consumer", c.name, "messages", len(back), "error", err)
 		}
 	} else {
-		c.cfg.logger.Warn("gracenats: pull not drained in time; the server delivers the messages pulled ahead again after the ack wait",
+		c.cfg.Logger.Warn("gracenats: pull not drained in time; the server delivers the messages pulled ahead again after the ack wait",
 			"consumer", c.name, "messages", len(back))
 	}
 	if nak {
@@ -104,6 +104,6 @@ const handBackHardWait = 100 * time.Millisecond
 
 func (c *Consumer) nak(msg jetstream.Msg) {
 	if err := msg.Nak(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
-		c.cfg.logger.Warn("gracenats: nak failed; the message will be delivered again after the ack wait", "consumer", c.name, "error", err)
+		c.cfg.Logger.Warn("gracenats: nak failed; the message will be delivered again after the ack wait", "consumer", c.name, "error", err)
 	}
 }

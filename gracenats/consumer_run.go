@@ -61,7 +61,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrBadRequest):
 				return fmt.Errorf("pull from jetstream consumer %q: %w", c.name, err)
 			}
-			c.cfg.logger.Warn("gracenats: pull error", "consumer", c.name, "error", err)
+			c.cfg.Logger.Warn("gracenats: pull error", "consumer", c.name, "error", err)
 			continue
 		}
 		back = append(back, msg)
@@ -82,7 +82,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		back = back[:0]
 		c.hold(-1)
 		if err := msg.Ack(); err != nil && !errors.Is(err, jetstream.ErrMsgAlreadyAckd) {
-			c.cfg.logger.Warn("gracenats: ack failed; the message will be delivered again", "consumer", c.name, "error", err)
+			c.cfg.Logger.Warn("gracenats: ack failed; the message will be delivered again", "consumer", c.name, "error", err)
 		}
 		if acks++; acks >= c.cfg.batch {
 			acks = 0
@@ -99,14 +99,14 @@ func (c *Consumer) Run(ctx context.Context) error {
 // server deliver again.
 func (c *Consumer) confirmAcks(ctx context.Context) {
 	if !c.js.Conn().IsConnected() {
-		c.cfg.logger.Warn("gracenats: acks not confirmed, the server is out of reach; if the process dies now, their messages will be delivered again",
+		c.cfg.Logger.Warn("gracenats: acks not confirmed, the server is out of reach; if the process dies now, their messages will be delivered again",
 			"consumer", c.name)
 		return
 	}
 	fctx, cancel := context.WithTimeout(ctx, confirmAcksTimeout)
 	defer cancel()
 	if err := c.js.Conn().FlushWithContext(fctx); err != nil && ctx.Err() == nil {
-		c.cfg.logger.Warn("gracenats: acks not confirmed; if the process dies now, their messages will be delivered again",
+		c.cfg.Logger.Warn("gracenats: acks not confirmed; if the process dies now, their messages will be delivered again",
 			"consumer", c.name, "error", err)
 	}
 }

@@ -40,7 +40,7 @@ func (c *Consumer) Stop(ctx context.Context) error {
 		// subscription so that the server has forgotten it by the hard stop, when Run has little
 		// time left to hand back what it pulled ahead.
 		var cutC <-chan time.Time
-		if cut, ok := grace.CutAt(ctx, c.cfg.cutMargin); ok && it != nil {
+		if cut, ok := grace.CutAt(ctx, c.cfg.CutMargin); ok && it != nil {
 			timer := time.NewTimer(time.Until(cut))
 			defer timer.Stop()
 			cutC = timer.C

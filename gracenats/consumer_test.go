@@ -34,6 +34,22 @@ func handler(l *testkit.Ledger) gracenats.Handler {
 	return func(_ context.Context, msg jetstream.Msg) error { return l.Add(msg.Data()) }
 }
 
+// nextRun starts the next run of tl: the consumer again, with a handler that only records, until
+// all n messages were handled (at most wait) — and, with settle above 0, until the server has
+// nothing pending or unacked for the consumer (at most settle) — and stops it.
+func nextRun(t *testing.T, url, stream, consumer string, batch int, tl *testkit.Ledger, n int, wait, settle time.Duration) {
+	t.Helper()
+	tl.NextRun()
+	_, _, cs := service(t, url, stream, consumer, batch, handler(tl), 10*time.Second)
+	r := testkit.RunComponents(t, cs...)
+	tl.WaitDistinct(t, n, wait)
+	if settle > 0 {
+		settledSoon(t, url, stream, consumer, settle)
+	}
+	r.App.Stop("test")
+	r.Wait(t)
+}
+
 // TestSoftStopFinishesMessageInHand stops while the handler holds a message: its ctx stays live,
 // it is acked, the messages pulled ahead are handed back at once (the next run gets them without
 // waiting for the ack wait), and nothing is handled twice.
@@ -67,12 +83,7 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 		t.Fatalf("first run handled %d messages, want the one in hand and not all", handled[0])
 	}
 
-	tl.NextRun()
-	_, _, cs = service(t, url, stream, consumer, 50, handler(tl), 10*time.Second)
-	r = testkit.RunComponents(t, cs...)
-	tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
-	r.App.Stop("test")
-	r.Wait(t)
+	nextRun(t, url, stream, consumer, 50, tl, n, 10*time.Second, 0) // well within the one-minute ack wait
 	if _, dups, _, _ := tl.Snapshot(); dups[1] != 0 {
 		t.Errorf("second run handled %d messages again, want 0 after a clean stop", dups[1])
 	}
@@ -111,13 +122,8 @@ func TestHardStopRedelivers(t *testing.T) {
 		t.Errorf("handler's ctx cause %v, want the stop deadline", err)
 	}
 
-	tl.NextRun()
-	_, _, cs = service(t, url, stream, consumer, 5, handler(tl), 10*time.Second)
-	r = testkit.RunComponents(t, cs...)
-	tl.WaitDistinct(t, n, 10*time.Second) // the nak makes it come back at once, not after a minute
-	r.App.Stop("test")
-	r.Wait(t)
-	if _, _, _, counts := tl.Snapshot(); counts[atoi(t, stuck.Load().(string))] != 1 {
+	nextRun(t, url, stream, consumer, 5, tl, n, 10*time.Second, 0) // the nak makes it come back at once, not after a minute
+	if tl.Times(t, stuck.Load().(string)) != 1 {
 		t.Errorf("message cut off at the hard stop not handled by the next run")
 	}
 }
@@ -142,13 +148,8 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	if rep.ExitCode != grace.ExitCrashed || !errors.As(res.Err, &he) || !errors.Is(res.Err, boom) || he.Sequence == 0 {
 		t.Fatalf("exit %d, error %v; want a crash with a HandlerError naming the message", rep.ExitCode, res.Err)
 	}
-	tl.NextRun()
-	_, _, cs = service(t, url, stream, consumer, 10, handler(tl), 5*time.Second)
-	r = testkit.RunComponents(t, cs...)
-	tl.WaitDistinct(t, n, 10*time.Second)
-	r.App.Stop("test")
-	r.Wait(t)
-	if _, _, _, counts := tl.Snapshot(); counts[atoi(t, failed.Load().(string))] != 1 {
+	nextRun(t, url, stream, consumer, 10, tl, n, 10*time.Second, 0)
+	if tl.Times(t, failed.Load().(string)) != 1 {
 		t.Errorf("failed message not handled by the next run")
 	}
 }
@@ -294,13 +295,7 @@ func TestRandomStopsExactlyOnce(t *testing.T) {
 		}
 	})
 	// A last run handles what is left — at once: nothing may wait for the AckWait.
-	tl.NextRun()
-	_, _, cs := service(t, url, stream, consumer, batch, handler(tl), 10*time.Second)
-	r := testkit.RunComponents(t, cs...)
-	tl.WaitDistinct(t, n, 20*time.Second)
-	settledSoon(t, url, stream, consumer, 5*time.Second)
-	r.App.Stop("test")
-	r.Wait(t)
+	nextRun(t, url, stream, consumer, batch, tl, n, 20*time.Second, 5*time.Second)
 	tl.ExactlyOnce(t, n, handedBack)
 }
 
@@ -345,13 +340,7 @@ func TestHandBackWithPullRequestOpen(t *testing.T) {
 
 		// The next run gets the rest at once and handles each once; the message handled before
 		// the stop is not handled again.
-		tl.NextRun()
-		_, _, cs = service(t, url, stream, consumer, batch, handler(tl), 10*time.Second)
-		r = testkit.RunComponents(t, cs...)
-		tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
-		settledSoon(t, url, stream, consumer, 2*time.Second)
-		r.App.Stop("test")
-		r.Wait(t)
+		nextRun(t, url, stream, consumer, batch, tl, n, 10*time.Second, 2*time.Second) // well within the one-minute ack wait
 		if _, dups, _, counts := tl.Snapshot(); dups[1] != 0 {
 			t.Fatalf("round %d: %d messages handled twice after a clean stop (counts %v)", round, dups[1], counts)
 		}

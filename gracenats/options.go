@@ -1,11 +1,9 @@
 package gracenats
 
 import (
-	"cmp"
 	"log/slog"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/option"
 )
 
@@ -16,24 +14,16 @@ const DefaultBatch = 100
 // Option configures a [Conn], a [Consumer] or a [Publisher]. Each takes the options that apply
 // to it and ignores the others. A bad option does not fail the constructor: the component's
 // Validate reports it, with every other problem, before anything starts.
-type Option interface {
-	apply(*config)
-}
+type Option = option.Func[config]
 
 type config struct {
-	batch     int
-	cutMargin time.Duration
-	logger    *slog.Logger
-	option.Problems
+	batch int
+	option.Common
 }
 
-type optionFunc func(*config)
-
-func (o optionFunc) apply(c *config) { o(c) }
-
 func newConfig(opts []Option) config {
-	c := config{batch: DefaultBatch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
+	c := config{batch: DefaultBatch, Common: option.Defaults()}
+	option.Apply(&c, opts)
 	return c
 }
 
@@ -45,7 +35,7 @@ func newConfig(opts []Option) config {
 // under the consumer's AckWait, or messages waiting in the buffer are redelivered while they
 // wait. Must be positive.
 func WithBatch(n int) Option {
-	return optionFunc(func(c *config) { c.batch = c.Count("batch", n) })
+	return func(c *config) { c.batch = c.Count("batch", n) }
 }
 
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
@@ -53,11 +43,11 @@ func WithBatch(n int) Option {
 // draining and closes, the publisher stops waiting for acknowledgements, the consumer drains its
 // pull while its handler is still busy. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
+	return func(c *config) { c.SetCutMargin(d) }
 }
 
 // WithLogger sets where the consumer logs errors it gets past (a failed ack, a pull error). The
 // default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
+	return func(c *config) { c.SetLogger(l) }
 }

@@ -43,7 +43,7 @@ func (p *Publisher) Stop(ctx context.Context) error {
 	if p.js == nil {
 		return nil
 	}
-	cutCtx, cancel := cutctx.Until(ctx, p.cfg.cutMargin)
+	cutCtx, cancel := cutctx.Until(ctx, p.cfg.CutMargin)
 	defer cancel()
 	select {
 	case <-p.js.PublishAsyncComplete():

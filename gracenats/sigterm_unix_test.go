@@ -12,12 +12,10 @@ import (
 	"github.com/gracekit/grace/internal/testkit"
 )
 
-// TestSIGTERMChildProcess runs the consumer as a separate process (this test binary, see
-// childMain) under grace's real os/signal handling, sends it a real SIGTERM mid-stream, again and
-// again, and checks the messages it wrote: every message at least once, and no run handling more
-// than one batch of messages an earlier run had handled. Each child must exit 0 (a clean stop).
-// One run is ended by SIGKILL instead — a crash, with no stop at all — to measure what a crash
-// makes the next runs handle again.
+// TestSIGTERMChildProcess is the restart test across processes ([testkit.Ledger.ChildRuns]) for
+// the consumer (childMain) on the real nats-server: every message is handled, no run handles
+// more than one batch again — the SIGKILL among the signals included, after which what the dead
+// child pulled comes back after a short ack wait — and the consumer is left settled.
 func TestSIGTERMChildProcess(t *testing.T) {
 	const n = 2000
 	signals := []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}

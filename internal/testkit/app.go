@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/chans"
 )
 
 // Deadlines of the app helpers. They only matter when a test fails: a healthy app becomes ready
@@ -91,21 +92,12 @@ func (r *Running) Ready(t testing.TB, also ...<-chan struct{}) {
 		select {
 		case <-ch:
 		case <-r.ended:
-			if !closed(ch) {
+			if !chans.Closed(ch) {
 				t.Fatalf("app stopped before channel %d of %d was closed: %v\n%s", i+1, len(also), r.res.Err, r.res.Report)
 			}
 		case <-timer.C:
 			t.Fatalf("app ready, but channel %d of %d not closed after %v", i+1, len(also), ReadyWait)
 		}
-	}
-}
-
-func closed(ch <-chan struct{}) bool {
-	select {
-	case <-ch:
-		return true
-	default:
-		return false
 	}
 }
 

@@ -1,11 +1,9 @@
 package testkit
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
-	"sync"
 	"testing"
 	"time"
 )
@@ -19,7 +17,7 @@ const ChildKillWait = 10 * time.Second
 // runs the program instead of the tests.
 type Child struct {
 	cmd    *exec.Cmd
-	stderr lockedBuffer
+	stderr Buffer
 	out    *Lines        // its output, line by line, if started to read it (lines.go)
 	exited chan struct{} // closed once the process was reaped and err is set
 	err    error
@@ -131,22 +129,4 @@ func (c *Child) Kill() error {
 	case <-timer.C:
 		return fmt.Errorf("killed child not reaped after %v", ChildKillWait)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer the child's output can be written to while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/gracekit/grace/internal/chans"
 )
 
 // ClosedAddr returns a 127.0.0.1 address where nothing listens: a port the system just handed
@@ -53,7 +55,7 @@ func (l *Listener) Close() error {
 func (l *Listener) Closed() <-chan struct{} { return l.closed }
 
 // IsClosed reports whether Close has been called.
-func (l *Listener) IsClosed() bool { return closed(l.closed) }
+func (l *Listener) IsClosed() bool { return chans.Closed(l.closed) }
 
 // Proxy forwards TCP connections from a 127.0.0.1 port to a target until [Proxy.Blackhole]:
 // from then on it keeps every connection open and accepts new ones, but forwards nothing in
