@@ -14,7 +14,13 @@ const DefaultPrefetch = 50
 // Option configures a [Conn], a [Consumer] or a [Publisher]. Each takes the options that apply
 // to it and ignores the others. A bad option does not fail the constructor: the component's
 // Validate reports it, with every other problem, before anything starts.
-type Option = option.Func[config]
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (o optionFunc) apply(c *config) { o(c) }
 
 type config struct {
 	prefetch int
@@ -25,7 +31,7 @@ type config struct {
 
 func newConfig(opts []Option) config {
 	c := config{prefetch: DefaultPrefetch, Common: option.Defaults()}
-	option.Apply(&c, opts)
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -36,7 +42,7 @@ func newConfig(opts []Option) config {
 // deliveries prefetched but not started are handed back (nack with requeue). Must be positive.
 // It does not apply with [WithAutoAck]: the broker then sends without limit.
 func WithPrefetch(n int) Option {
-	return func(c *config) { c.prefetch = c.Count("prefetch", n) }
+	return optionFunc(func(c *config) { c.prefetch = c.Count("prefetch", n) })
 }
 
 // WithAutoAck makes the consumer consume with automatic acknowledgement: the broker forgets each
@@ -45,19 +51,19 @@ func WithPrefetch(n int) Option {
 // handle — and a delivery whose handler failed or was cut — are counted as lost in the report.
 // Without it (the default) every delivery is acked after its handler returns.
 func WithAutoAck() Option {
-	return func(c *config) { c.autoAck = true }
+	return optionFunc(func(c *config) { c.autoAck = true })
 }
 
 // WithConsumerTag sets the consumer tag the consumer subscribes with (the default is one made
 // up from the queue's name and random bytes). Tags are unique per channel; the consumer has a
 // channel of its own, so any tag will do: it is what the broker's management tools show.
 func WithConsumerTag(tag string) Option {
-	return func(c *config) {
+	return optionFunc(func(c *config) {
 		if tag == "" {
 			c.Addf("consumer tag must not be empty")
 		}
 		c.tag = tag
-	}
+	})
 }
 
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
@@ -65,12 +71,12 @@ func WithConsumerTag(tag string) Option {
 // handler's ctx and stops waiting for the broker, the publisher stops waiting for confirms. The
 // margin is what is left to close the channel in an orderly way. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return func(c *config) { c.SetCutMargin(d) }
+	return optionFunc(func(c *config) { c.SetCutMargin(d) })
 }
 
 // WithLogger sets where the component logs what it gets past: a failed ack, a blocked
 // connection, a broker that did not answer at the stop. The default is slog.Default(); nil
 // keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.SetLogger(l) }
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }

@@ -10,7 +10,13 @@ import (
 )
 
 // Option configures [Module].
-type Option = option.Func[config]
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (o optionFunc) apply(c *config) { o(c) }
 
 type config struct {
 	hookOpts []grace.ComponentOption
@@ -19,7 +25,7 @@ type config struct {
 
 func newConfig(opts []Option) config {
 	c := config{logger: slog.Default()}
-	option.Apply(&c, opts)
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -28,17 +34,17 @@ func newConfig(opts []Option) config {
 // after it still run. Without it each hook may use what is left of the app's budget. A limit
 // above the budget is a configuration error, reported by the App's Run before anything starts.
 func WithStopTimeout(d time.Duration) Option {
-	return func(c *config) { c.hookOpts = append(c.hookOpts, grace.StopTimeout(d)) }
+	return optionFunc(func(c *config) { c.hookOpts = append(c.hookOpts, grace.StopTimeout(d)) })
 }
 
 // WithStartTimeout limits each hook's OnStart to d (grace.StartTimeout on every hook's
 // component). Without it, the App's start timeout bounds the whole start.
 func WithStartTimeout(d time.Duration) Option {
-	return func(c *config) { c.hookOpts = append(c.hookOpts, grace.StartTimeout(d)) }
+	return optionFunc(func(c *config) { c.hookOpts = append(c.hookOpts, grace.StartTimeout(d)) })
 }
 
 // WithLogger sets where [Module] logs a hook appended too late for the App to run it. The
 // default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = cmp.Or(l, c.logger) }
+	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
 }

@@ -17,7 +17,13 @@ const DefaultMaxPollRecords = 100
 // Option configures a [Consumer] or a [Producer]. Each takes the options that apply to it and
 // ignores the others. A bad option does not fail the constructor: the component's Validate
 // reports it, with every other problem, before anything starts.
-type Option = option.Func[config]
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (o optionFunc) apply(c *config) { o(c) }
 
 type config struct {
 	client  []kgo.Opt
@@ -27,7 +33,7 @@ type config struct {
 
 func newConfig(opts []Option) config {
 	c := config{maxPoll: DefaultMaxPollRecords, Common: option.Defaults()}
-	option.Apply(&c, opts)
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -38,14 +44,14 @@ func newConfig(opts []Option) config {
 // The consumer sets kgo.AutoCommitMarks, kgo.BlockRebalanceOnPoll, kgo.OnPartitionsRevoked and
 // kgo.WithContext itself, after these options, so passing them here has no effect.
 func WithClientOptions(opts ...kgo.Opt) Option {
-	return func(c *config) { c.client = append(c.client, slices.Clone(opts)...) }
+	return optionFunc(func(c *config) { c.client = append(c.client, slices.Clone(opts)...) })
 }
 
 // WithMaxPollRecords sets how many records one poll returns at most (default
 // [DefaultMaxPollRecords]). A smaller batch means a quicker soft stop and fewer records handled
 // twice after a crash; a larger one, fewer offset commits. Must be positive.
 func WithMaxPollRecords(n int) Option {
-	return func(c *config) { c.maxPoll = c.Count("max poll records", n) }
+	return optionFunc(func(c *config) { c.maxPoll = c.Count("max poll records", n) })
 }
 
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
@@ -54,11 +60,11 @@ func WithMaxPollRecords(n int) Option {
 // group and close; the producer stops flushing and closes its client, failing the records still
 // buffered. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return func(c *config) { c.SetCutMargin(d) }
+	return optionFunc(func(c *config) { c.SetCutMargin(d) })
 }
 
 // WithLogger sets where the consumer logs fetch and commit errors that it retries rather than
 // returns. The default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.SetLogger(l) }
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }

@@ -14,7 +14,13 @@ const DefaultBatch = 100
 // Option configures a [Conn], a [Consumer] or a [Publisher]. Each takes the options that apply
 // to it and ignores the others. A bad option does not fail the constructor: the component's
 // Validate reports it, with every other problem, before anything starts.
-type Option = option.Func[config]
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (o optionFunc) apply(c *config) { o(c) }
 
 type config struct {
 	batch int
@@ -23,7 +29,7 @@ type config struct {
 
 func newConfig(opts []Option) config {
 	c := config{batch: DefaultBatch, Common: option.Defaults()}
-	option.Apply(&c, opts)
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -35,7 +41,7 @@ func newConfig(opts []Option) config {
 // under the consumer's AckWait, or messages waiting in the buffer are redelivered while they
 // wait. Must be positive.
 func WithBatch(n int) Option {
-	return func(c *config) { c.batch = c.Count("batch", n) }
+	return optionFunc(func(c *config) { c.batch = c.Count("batch", n) })
 }
 
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
@@ -43,11 +49,11 @@ func WithBatch(n int) Option {
 // draining and closes, the publisher stops waiting for acknowledgements, the consumer drains its
 // pull while its handler is still busy. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return func(c *config) { c.SetCutMargin(d) }
+	return optionFunc(func(c *config) { c.SetCutMargin(d) })
 }
 
 // WithLogger sets where the consumer logs errors it gets past (a failed ack, a pull error). The
 // default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.SetLogger(l) }
+	return optionFunc(func(c *config) { c.SetLogger(l) })
 }
