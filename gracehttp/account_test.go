@@ -34,7 +34,7 @@ func slowOK(d time.Duration, entered chan<- struct{}) http.Handler {
 
 // TestShortStopTimeoutLetsShortRequestFinish is issue 12's scenario: a server added with
 // grace.StopTimeout(300ms) and a 100 ms request in flight at the stop. The request finishes with
-// 200, nothing is lost, the exit code is clean. With the cancel margin unclamped (500 ms before
+// 200, nothing is lost, the exit code is clean. With the cut margin unclamped (500 ms before
 // a 300 ms deadline), the request was cancelled at once and answered 503.
 func TestShortStopTimeoutLetsShortRequestFinish(t *testing.T) {
 	const n = 4

@@ -65,11 +65,12 @@ func closeAll(cs []*trackedConn, closeOne func(*trackedConn)) {
 
 func closeConn(c *trackedConn) { _ = c.Close() }
 
-func (s *Server) closeConns(keep func(*trackedConn) bool) {
+// closeWhere closes the tracked connections for which closes returns true (it runs under s.mu).
+func (s *Server) closeWhere(closes func(*trackedConn) bool) {
 	s.mu.Lock()
 	var cs []*trackedConn
 	for c := range s.conns {
-		if keep(c) {
+		if closes(c) {
 			cs = append(cs, c)
 		}
 	}

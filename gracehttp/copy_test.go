@@ -74,7 +74,7 @@ func TestCopyContextUpload(t *testing.T) {
 		close(reading)
 		_, err := gracehttp.CopyContext(r.Context(), io.Discard, gracehttp.Body(w, r))
 		result <- err
-	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCancelMargin(300*time.Millisecond))
+	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCutMargin(300*time.Millisecond))
 	startServer(t, s)
 	c, err := net.Dial("tcp", s.Addrs()[0].String())
 	if err != nil {

@@ -140,7 +140,7 @@ func TestHardCancelAndCutReport(t *testing.T) {
 		close(entered)
 		<-r.Context().Done()
 		causes <- context.Cause(r.Context())
-	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCancelMargin(400*time.Millisecond),
+	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCutMargin(400*time.Millisecond),
 		gracehttp.WithSlowDrain(50*time.Millisecond), gracehttp.WithLogger(logger))
 	base := startServer(t, s)
 	c := client(t)
@@ -171,6 +171,12 @@ func TestHardCancelAndCutReport(t *testing.T) {
 	if !strings.Contains(err.Error(), "GET /hang/here") {
 		t.Errorf("error %q does not name the request", err)
 	}
+	var ce grace.CutError
+	if !errors.Is(err, grace.ErrCut) || !errors.As(err, &ce) {
+		t.Errorf("Stop = %v, want an error matching grace.ErrCut and a grace.CutError", err)
+	} else if n, unit := ce.Cut(); n != 1 || unit != "requests" {
+		t.Errorf("Cut() = %d %q, want 1 requests", n, unit)
+	}
 	if took >= limit {
 		t.Errorf("Stop took %v, past its deadline", took)
 	}
@@ -197,13 +203,13 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // TestCutRequestsInAppReport: the requests cut at the deadline land in the app's report.
 func TestCutRequestsInAppReport(t *testing.T) {
 	entered := make(chan struct{})
-	// 3 s: grace.CutAt keeps the 300 ms cancel margin whole (a tenth of the budget).
+	// 3 s: grace.CutAt keeps the 300 ms cut margin whole (a tenth of the budget).
 	app := grace.New(grace.WithBudget(3*time.Second), grace.WithSignals())
 	ln := listen(t)
 	app.Add("http", gracehttp.New(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
 		<-r.Context().Done()
-	})}, gracehttp.WithListener(ln), gracehttp.WithCancelMargin(300*time.Millisecond)))
+	})}, gracehttp.WithListener(ln), gracehttp.WithCutMargin(300*time.Millisecond)))
 	wait := runApp(t, app)
 	c := client(t)
 	done := make(chan error, 1)
@@ -216,8 +222,11 @@ func TestCutRequestsInAppReport(t *testing.T) {
 		t.Fatalf("report does not list the cut request:\n%s", rep)
 	}
 	var cut *gracehttp.CutError
-	if !errors.As(rep.Err, &cut) {
-		t.Errorf("report error %v does not wrap a CutError", rep.Err)
+	if !errors.As(rep.Err, &cut) || !errors.Is(rep.Err, grace.ErrCut) {
+		t.Errorf("report error %v does not wrap a CutError matching grace.ErrCut", rep.Err)
+	}
+	if want := "stop http: 1 in-flight requests cut"; !strings.Contains(rep.Err.Error(), want) {
+		t.Errorf("report error %q does not read %q (said once, nothing between)", rep.Err, want)
 	}
 	within(t, done, 5*time.Second, "client")
 	t.Logf("report:\n%s", rep)

@@ -107,7 +107,7 @@ func TestHijackedGoAway(t *testing.T) {
 func TestHijackedForceClosed(t *testing.T) {
 	gotClose := make(chan struct{}, 1)
 	s := gracehttp.New(&http.Server{Handler: wsHandler(gotClose)}, gracehttp.WithListener(listen(t)),
-		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithCancelMargin(200*time.Millisecond))
+		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithCutMargin(200*time.Millisecond))
 	startServer(t, s)
 	_, br := dialWS(t, s.Addrs()[0].String())
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gracekit/grace"
@@ -16,10 +17,6 @@ const (
 	// DefaultLivePath and DefaultReadyPath are where the health handlers answer.
 	DefaultLivePath  = "/livez"
 	DefaultReadyPath = "/readyz"
-	// DefaultCancelMargin is how long before Stop's deadline request contexts are cancelled —
-	// clamped, like every margin in grace, to a tenth of the time left (grace.CutAt); half of it
-	// later, connections are force-closed, leaving the other half for Stop to return.
-	DefaultCancelMargin = grace.DefaultCutMargin
 	// DefaultLinger is how long, once no request runs any more, Stop lets connections that do not
 	// close on their own (HTTP/2 after GOAWAY, accepted connections that never sent a request)
 	// stay open before closing them. An accepted connection on which a request has arrived but
@@ -51,7 +48,7 @@ type config struct {
 	quiet        time.Duration
 	spread       time.Duration
 	retryAfter   time.Duration
-	cancelMargin time.Duration
+	cutMargin    time.Duration
 	linger       time.Duration
 	slowDrain    time.Duration
 	maxTracked   int
@@ -71,7 +68,7 @@ func newConfig(opts []Option) config {
 	c := config{
 		livePath:     DefaultLivePath,
 		readyPath:    DefaultReadyPath,
-		cancelMargin: DefaultCancelMargin,
+		cutMargin:    grace.DefaultCutMargin,
 		linger:       DefaultLinger,
 		slowDrain:    DefaultSlowDrain,
 		maxTracked:   DefaultMaxTracked,
@@ -93,6 +90,22 @@ func (c *config) positive(what string, d time.Duration) {
 	if d <= 0 {
 		c.problems = append(c.problems, fmt.Sprintf("%s must be positive, got %v", what, d))
 	}
+}
+
+// Validate reports every problem with the options given to [New] and with the http.Server, as a
+// *grace.ConfigError listing each (the app adds the component's name), or nil. It returns the
+// same answer every time and has no effect.
+func (s *Server) Validate() error {
+	p := slices.Clone(s.cfg.problems)
+	if s.srv == nil {
+		p = append(p, "http.Server must not be nil")
+	} else if tc := s.srv.TLSConfig; tc != nil && len(tc.Certificates) == 0 && tc.GetCertificate == nil && tc.GetConfigForClient == nil {
+		p = append(p, "http.Server.TLSConfig has no certificate (set Certificates or GetCertificate)")
+	}
+	if len(p) > 0 {
+		return &grace.ConfigError{Problems: p}
+	}
+	return nil
 }
 
 // WithListener serves on ln (a plain listener: TLS is configured through http.Server.TLSConfig,
@@ -161,12 +174,13 @@ func WithRetryAfter(d time.Duration) Option {
 	return option(func(c *config) { c.positive("retry-after", d); c.retryAfter = d })
 }
 
-// WithCancelMargin sets how long before Stop's deadline request contexts are cancelled; default
-// [DefaultCancelMargin]. The margin is clamped to a tenth of the time left when Stop is called
-// (grace.CutAt): with grace.StopTimeout(300*time.Millisecond) requests are cancelled 30 ms
-// before the deadline, so a request shorter than 270 ms finishes.
-func WithCancelMargin(d time.Duration) Option {
-	return option(func(c *config) { c.positive("cancel margin", d); c.cancelMargin = d })
+// WithCutMargin sets how long before Stop's deadline the stop cuts the requests still running
+// (cancels their contexts); half of it later, connections are force-closed, leaving the other
+// half for Stop to return. Default grace.DefaultCutMargin. The margin is clamped to a tenth of
+// the time left when Stop is called (grace.CutAt): with grace.StopTimeout(300*time.Millisecond)
+// requests are cut 30 ms before the deadline, so a request shorter than 270 ms finishes.
+func WithCutMargin(d time.Duration) Option {
+	return option(func(c *config) { c.positive("cut margin", d); c.cutMargin = d })
 }
 
 // WithLinger sets how long connections that do not close on their own stay open once no request

@@ -8,16 +8,20 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
@@ -298,23 +302,49 @@ func TestSafeDefaults(t *testing.T) {
 	}
 }
 
-// TestBadOptions: bad options are reported by Start, all at once, naming each problem.
+// TestBadOptions: bad options are reported by Validate as a *grace.ConfigError listing each
+// problem, and again by Start for a server run outside an app; New never fails.
 func TestBadOptions(t *testing.T) {
-	s := gracehttp.New(&http.Server{}, gracehttp.WithQuietPeriod(-time.Second), gracehttp.WithListener(nil), gracehttp.WithMaxTracked(0))
-	err := s.Start(context.Background())
-	if err == nil {
-		t.Fatal("no error")
+	want := []string{"quiet period must be positive, got -1s", "listener must not be nil", "max tracked must be positive, got 0", "cut margin must be positive, got -1s"}
+	s := gracehttp.New(&http.Server{}, gracehttp.WithQuietPeriod(-time.Second), gracehttp.WithListener(nil),
+		gracehttp.WithMaxTracked(0), gracehttp.WithCutMargin(-time.Second))
+	var ce *grace.ConfigError
+	if err := s.Validate(); !errors.As(err, &ce) || !errors.Is(err, grace.ErrInvalid) || !slices.Equal(ce.Problems, want) {
+		t.Fatalf("Validate = %#v, want a ConfigError listing %q", err, want)
 	}
-	for _, want := range []string{"quiet period must be positive, got -1s", "listener must not be nil", "max tracked must be positive, got 0"} {
-		if !contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
-		}
+	if err := s.Start(context.Background()); !errors.As(err, &ce) || !slices.Equal(ce.Problems, want) {
+		t.Fatalf("Start = %v, want Validate's error", err)
 	}
 	if err := gracehttp.New(&http.Server{Addr: "127.0.0.1:notaport"}).Start(context.Background()); err == nil || !contains(err.Error(), "notaport") {
 		t.Errorf("bad address: %v", err)
 	}
-	if err := gracehttp.New(&http.Server{TLSConfig: &tls.Config{}}).Start(context.Background()); err == nil || !contains(err.Error(), "TLSConfig has no certificate") {
+	if err := gracehttp.New(&http.Server{TLSConfig: &tls.Config{}}).Validate(); err == nil || !contains(err.Error(), "TLSConfig has no certificate") {
 		t.Errorf("TLS without a certificate: %v", err)
+	}
+	if err := gracehttp.New(nil).Validate(); err == nil || !contains(err.Error(), "http.Server must not be nil") {
+		t.Errorf("nil server: %v", err)
+	}
+	if err := gracehttp.New(&http.Server{}, gracehttp.WithListener(listen(t))).Validate(); err != nil {
+		t.Errorf("good options: %v", err)
+	}
+}
+
+// TestBadOptionsInApp: the app reports every problem of the server's options before anything
+// starts, each on its own line under the component's name, and nothing is served.
+func TestBadOptionsInApp(t *testing.T) {
+	ln := listen(t)
+	defer ln.Close()
+	app := testkit.NewApp()
+	app.Add("web", gracehttp.New(&http.Server{}, gracehttp.WithListener(ln), gracehttp.WithCutMargin(0), gracehttp.WithLinger(-time.Millisecond)))
+	_, err := app.Run(context.Background())
+	var ce *grace.ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Run = %v, want a ConfigError", err)
+	}
+	for _, want := range []string{`component "web": cut margin must be positive, got 0s`, `component "web": linger must be positive, got -1ms`} {
+		if !slices.Contains(ce.Problems, want) {
+			t.Errorf("problems %q lack %q", ce.Problems, want)
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package gracehttp
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,9 +11,6 @@ import (
 
 	"github.com/gracekit/grace"
 )
-
-// ErrHardStop is the cause of request contexts cancelled because Stop's deadline drew near.
-var ErrHardStop = errors.New("http server stop deadline reached")
 
 // Server drains an *http.Server without losing a request. It is a grace component: add it to an
 // app with app.Add. It implements grace.Starter, grace.Runner, grace.Drainer, grace.Quieter and
@@ -84,13 +80,15 @@ var _ interface {
 	grace.Quieter
 	grace.Stopper
 	grace.Accounter
+	grace.Validator
 } = (*Server)(nil)
 
 type serverKey struct{}
 
 type connKey struct{}
 
-// New wraps srv. Nothing happens until Start. Problems with opts are returned by Start.
+// New wraps srv. Nothing happens until Start. New never fails: problems with srv or opts are
+// reported by [Server.Validate] (which the app calls before anything starts) and by Start.
 func New(srv *http.Server, opts ...Option) *Server {
 	s := &Server{
 		srv:     srv,
@@ -101,9 +99,6 @@ func New(srv *http.Server, opts ...Option) *Server {
 		failed:  make(chan struct{}),
 		done:    make(chan struct{}),
 		conns:   map[*trackedConn]struct{}{},
-	}
-	if srv == nil {
-		s.cfg.problems = append(s.cfg.problems, "http.Server must not be nil")
 	}
 	s.log = s.cfg.logger
 	if s.log == nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 )
 
 // Start applies safe defaults where the http.Server has none (ReadHeaderTimeout
@@ -15,22 +14,21 @@ import (
 // on http.Server.Addr unless listeners were given (returning the error if it cannot), and starts
 // serving on each listener in a goroutine, over TLS when http.Server.TLSConfig is set. It returns
 // once every listener is bound: connections are accepted from then on. Start may be called once.
+// A server run outside an app, which has not called [Server.Validate], gets Validate's error from
+// Start, before anything is bound.
 func (s *Server) Start(ctx context.Context) error {
-	if len(s.cfg.problems) > 0 {
-		return fmt.Errorf("start %s server: invalid options: %s", s.cfg.name, strings.Join(s.cfg.problems, "; "))
+	if err := s.Validate(); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	if s.started {
 		s.mu.Unlock()
-		return fmt.Errorf("start %s server: already started", s.cfg.name)
+		return errors.New("already started")
 	}
 	s.started = true
 	s.mu.Unlock()
 
 	srv := s.srv
-	if tc := srv.TLSConfig; tc != nil && len(tc.Certificates) == 0 && tc.GetCertificate == nil && tc.GetConfigForClient == nil {
-		return fmt.Errorf("start %s server: http.Server.TLSConfig has no certificate (set Certificates or GetCertificate)", s.cfg.name)
-	}
 	if !s.cfg.noDefaults && srv.ReadHeaderTimeout == 0 && srv.ReadTimeout == 0 {
 		srv.ReadHeaderTimeout = DefaultReadHeaderTimeout
 	}
@@ -49,7 +47,7 @@ func (s *Server) Start(ctx context.Context) error {
 		var lc net.ListenConfig
 		ln, err := lc.Listen(ctx, "tcp", addr)
 		if err != nil {
-			return fmt.Errorf("start %s server: %w", s.cfg.name, err)
+			return err // net's error names the address
 		}
 		lns = []net.Listener{ln}
 	}
@@ -117,7 +115,7 @@ func (s *Server) serve(l *listener, tlsOn bool) {
 	s.serving--
 	unexpected := !s.stopping.Load() && err != nil && !errors.Is(err, http.ErrServerClosed)
 	if unexpected && s.serveErr == nil {
-		s.serveErr = fmt.Errorf("serve %s on %v: %w", s.cfg.name, l.Addr(), err)
+		s.serveErr = fmt.Errorf("serve on %v: %w", l.Addr(), err)
 		close(s.failed)
 	}
 	s.mu.Unlock()

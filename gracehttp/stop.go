@@ -3,7 +3,6 @@ package gracehttp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -20,7 +19,7 @@ import (
 //     Hijacked connections are handed to the [WithGoAway] hook.
 //  3. Wait for running requests and open connections. Once no request runs, connections that do
 //     not close on their own are closed after the linger ([WithLinger]).
-//  4. At the cut point — the deadline minus the cancel margin ([WithCancelMargin]), the margin
+//  4. At the cut point — the deadline minus the cut margin ([WithCutMargin]), the margin
 //     clamped to a tenth of the time left when Stop began (grace.CutAt) — cancel every request
 //     context (cause [ErrHardStop]) and log the requests cut; at the deadline minus half the
 //     margin, close every connection, hijacked ones included. What was cut is counted as lost
@@ -53,7 +52,7 @@ func (s *Server) stop(ctx context.Context) error {
 	defer s.cancelContexts(context.Canceled)
 
 	var hardC, forceC <-chan time.Time
-	if cutAt, ok := grace.CutAt(ctx, s.cfg.cancelMargin); ok {
+	if cutAt, ok := grace.CutAt(ctx, s.cfg.cutMargin); ok {
 		deadline, _ := ctx.Deadline()
 		hard := time.NewTimer(time.Until(cutAt))
 		defer hard.Stop()
@@ -119,7 +118,7 @@ func (s *Server) stop(ctx context.Context) error {
 			linger, lingerC, lingered = nil, nil, true
 			if s.flight.active.Load() == 0 {
 				waiting := false
-				s.closeConns(func(c *trackedConn) bool {
+				s.closeWhere(func(c *trackedConn) bool {
 					closeIt, wait := closesAtLinger(c)
 					waiting = waiting || wait
 					return closeIt
@@ -161,10 +160,10 @@ func (s *Server) stopError(cut *CutError, ctxErr error) error {
 		errs = append(errs, s.serveErr)
 	}
 	s.mu.Unlock()
-	if len(errs) == 0 {
-		return nil
+	if len(errs) == 1 {
+		return errs[0] // the app names the component and the stop: nothing to add
 	}
-	return fmt.Errorf("stop %s server: %w", s.cfg.name, errors.Join(errs...))
+	return errors.Join(errs...)
 }
 
 // closeIntake closes the listeners and, for HTTP/2, sends GOAWAY on every connection.
@@ -230,31 +229,6 @@ func (s *Server) goAwayHijacked(hooks *sync.WaitGroup, abort <-chan struct{}) {
 	})
 }
 
-// hardStop cancels every request context and returns what it cut.
-func (s *Server) hardStop() *CutError {
-	var cut *CutError
-	if n := s.flight.active.Load(); n > 0 {
-		cut = &CutError{Server: s.cfg.name, Requests: s.flight.list(), Total: int(n)}
-		s.log.Error("gracehttp: stop deadline near, cancelling requests", "server", s.cfg.name,
-			"count", n, "requests", cut.Requests)
-	}
-	s.ending.Or(endCut)
-	s.cancelContexts(ErrHardStop)
-	return cut
-}
-
-func (s *Server) cancelContexts(cause error) {
-	s.mu.Lock()
-	if s.hardErr == nil {
-		s.hardErr = cause
-	}
-	cancels := s.cancels
-	s.mu.Unlock()
-	for _, c := range cancels {
-		c(cause)
-	}
-}
-
 // forceClose closes every connection, hijacked ones included.
 //
 // A connection counts as ended from then on as soon as it is closed, without waiting for
@@ -265,7 +239,7 @@ func (s *Server) forceClose() {
 	s.forced = true
 	s.cutConns.Add(s.openDetachedLocked())
 	s.mu.Unlock()
-	s.closeConns(func(*trackedConn) bool { return true })
+	s.closeWhere(func(*trackedConn) bool { return true })
 	_ = s.srv.Close()
 	s.mu.Lock()
 	for c := range s.conns {
