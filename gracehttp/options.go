@@ -66,13 +66,13 @@ func (o option) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
 	c := config{
-		livePath:     DefaultLivePath,
-		readyPath:    DefaultReadyPath,
-		cutMargin:    grace.DefaultCutMargin,
-		linger:       DefaultLinger,
-		slowDrain:    DefaultSlowDrain,
-		maxTracked:   DefaultMaxTracked,
-		name:         "http",
+		livePath:   DefaultLivePath,
+		readyPath:  DefaultReadyPath,
+		cutMargin:  grace.DefaultCutMargin,
+		linger:     DefaultLinger,
+		slowDrain:  DefaultSlowDrain,
+		maxTracked: DefaultMaxTracked,
+		name:       "http",
 	}
 	for _, o := range opts {
 		if o != nil {
