@@ -119,7 +119,7 @@ func TestHTTP2Drain(t *testing.T) {
 				b, err := io.ReadAll(resp.Body)
 				slow <- result{string(b), err}
 			}()
-			within(t, entered, 5*time.Second, "slow handler")
+			testkit.Recv(t, entered, 5*time.Second, "slow handler")
 
 			s.Drain(context.Background())
 			// While draining, a response asks the client to go away: the request after it
@@ -152,11 +152,11 @@ func TestHTTP2Drain(t *testing.T) {
 			}()
 			time.Sleep(50 * time.Millisecond) // Stop is now waiting on the slow stream
 			close(release)
-			r := within(t, slow, 5*time.Second, "slow response")
+			r := testkit.Recv(t, slow, 5*time.Second, "slow response")
 			if r.err != nil || r.body != payload("slow", 256<<10) {
 				t.Fatalf("slow stream: %d bytes, %v", len(r.body), r.err)
 			}
-			if err := within(t, stopped, 10*time.Second, "Stop"); err != nil {
+			if err := testkit.Recv(t, stopped, 10*time.Second, "Stop"); err != nil {
 				t.Fatalf("Stop: %v", err)
 			}
 			t.Logf("%s: Stop took %v", mode, time.Since(stopBegin))
@@ -180,13 +180,13 @@ func TestRetryAfter(t *testing.T) {
 	c := client(t)
 	slow := make(chan error, 1)
 	go func() {
-		status, body, err := get(c, base+"/slow")
+		status, body, err := testkit.Get(c, base+"/slow")
 		if err == nil && (status != 200 || body != "ok") {
 			err = fmt.Errorf("status %d body %q", status, body)
 		}
 		slow <- err
 	}()
-	within(t, entered, 5*time.Second, "slow handler")
+	testkit.Recv(t, entered, 5*time.Second, "slow handler")
 	stopped := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -219,10 +219,10 @@ func TestRetryAfter(t *testing.T) {
 	default:
 	}
 	close(release)
-	if err := within(t, slow, 5*time.Second, "slow"); err != nil {
+	if err := testkit.Recv(t, slow, 5*time.Second, "slow"); err != nil {
 		t.Fatal(err)
 	}
-	if err := within(t, stopped, 5*time.Second, "Stop"); err != nil {
+	if err := testkit.Recv(t, stopped, 5*time.Second, "Stop"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := net.DialTimeout("tcp", s.Addrs()[0].String(), time.Second); err == nil {
@@ -249,12 +249,12 @@ func TestSpreadAndDrainingSignal(t *testing.T) {
 	base := startServer(t, s)
 	c := client(t)
 	polled := make(chan int, 1)
-	go func() { status, _, _ := get(c, base+"/poll"); polled <- status }()
-	within(t, waiting, 5*time.Second, "long poll")
+	go func() { status, _, _ := testkit.Get(c, base+"/poll"); polled <- status }()
+	testkit.Recv(t, waiting, 5*time.Second, "long poll")
 	if err := s.Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := within(t, polled, 5*time.Second, "long poll answer"); got != http.StatusNoContent {
+	if got := testkit.Recv(t, polled, 5*time.Second, "long poll answer"); got != http.StatusNoContent {
 		t.Fatalf("long poll status %d, want 204", got)
 	}
 	closes := 0
