@@ -20,13 +20,20 @@ func closesAtLinger(c *trackedConn) (closeIt, wait bool) {
 	return true, false
 }
 
-// closeIdle closes the idle HTTP/1 connections, on as many goroutines as there are CPUs. They
-// leave the server's set in the same pass that finds them, so neither their Close nor net/http's
-// last state change for them takes the server's lock again: closing thousands costs what
-// closing their sockets costs.
+// closeIdle ends the idle HTTP/1 connections in the one pass over the server's set that finds
+// them, with no goroutine and no allocation of its own. Each leaves the set (so neither its
+// Close nor net/http's last state change for it takes the server's lock again), is counted in
+// idleClosing, and gets a read deadline in the past: net/http's goroutine for it, blocked
+// waiting for the next request, wakes and closes the socket itself, as on its own idle timeout,
+// and the last one to close wakes the stop. Closing the sockets from here instead would make
+// each Close wait for that goroutine to let go of its socket, one connection after the other.
 func (s *Server) closeIdle() {
 	s.mu.Lock()
-	idle := make([]*trackedConn, 0, len(s.conns))
+	// Counted before the pass, as many as there may be, so that the count cannot reach zero
+	// while the connections marked first close during the pass.
+	bound := int64(len(s.conns))
+	s.idleClosing.Add(bound)
+	var n int64
 	for c := range s.conns {
 		// The claim is settled here, in the pass that finds the connection: a request read on it
 		// from now on is not run (see serveHTTP); one that claimed it first keeps it tracked.
@@ -34,11 +41,21 @@ func (s *Server) closeIdle() {
 			c.claim.CompareAndSwap(claimNone, claimClose) {
 			c.flags.Or(connUntracked)
 			delete(s.conns, c)
-			idle = append(idle, c)
+			n++
+			c.endRead()
 		}
 	}
 	s.mu.Unlock()
-	closeAll(idle, closeConn)
+	if s.idleClosing.Add(n-bound) == 0 {
+		s.poke()
+	}
+}
+
+// idleClosed counts down a connection closeIdle took out of the set, once it is closed.
+func (s *Server) idleClosed() {
+	if s.idleClosing.Add(-1) == 0 {
+		s.poke()
+	}
 }
 
 // closeIdleConn closes an idle connection during the stop unless a request read on it has

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // trackedConn is every connection the server accepts. It is what net/http sees as the
@@ -34,8 +35,8 @@ const (
 	connH2 uint32 = 1 << iota
 	// connDetached: hijacked, and the handler that hijacked it returned before the hard stop.
 	connDetached
-	// connUntracked: Stop took it out of the server's set to close it (idle at the stop): its
-	// Close and its last state change need not touch the set again.
+	// connUntracked: Stop took it out of the server's set to end it (idle at the stop, see
+	// closeIdle): its Close and its last state change need not touch the set again.
 	connUntracked
 )
 
@@ -54,8 +55,39 @@ func (c *trackedConn) Close() error {
 		return nil
 	}
 	err := c.Conn.Close()
-	if !c.is(connUntracked) {
+	if c.is(connUntracked) {
+		c.s.idleClosed()
+	} else {
 		c.s.connClosed(c)
+	}
+	return err
+}
+
+// aLongTimeAgo is a read deadline that has passed: a read waiting on the connection returns.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// endRead wakes the read net/http's goroutine waits in, on a connection the stop ends while it
+// is idle: the read fails with a timeout and net/http closes the connection, as on its own idle
+// timeout. The deadline stays in the past (see SetReadDeadline).
+func (c *trackedConn) endRead() { _ = c.Conn.SetReadDeadline(aLongTimeAgo) }
+
+// SetReadDeadline sets the read deadline, except on a connection the stop is ending (endRead):
+// there every deadline net/http sets — it sets one before each wait for a request, and clears
+// it while reading one — stays in the past. Checked after setting it, so that a deadline set
+// just as the stop marks the connection cannot outlast endRead's.
+func (c *trackedConn) SetReadDeadline(t time.Time) error {
+	err := c.Conn.SetReadDeadline(t)
+	if c.is(connUntracked) {
+		c.endRead()
+	}
+	return err
+}
+
+// SetDeadline sets both deadlines, the read one as SetReadDeadline does.
+func (c *trackedConn) SetDeadline(t time.Time) error {
+	err := c.Conn.SetDeadline(t)
+	if c.is(connUntracked) {
+		c.endRead()
 	}
 	return err
 }

@@ -15,6 +15,11 @@ func (s *Server) InFlight() []InFlightRequest { return s.flight.list() }
 
 // serveHTTP is the tracking middleware around the user's handler.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	stopping := s.stopping.Load()
+	if stopping {
+		// Keep-alives are over: net/http closes the connection after this response.
+		w.Header().Set("Connection", "close")
+	}
 	if s.health != nil && (r.URL.Path == s.cfg.livePath || r.URL.Path == s.cfg.readyPath) {
 		s.health.ServeHTTP(w, r)
 		return
@@ -30,7 +35,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			c.flags.Or(connH2)
 		}
 	}
-	if s.stopping.Load() {
+	if stopping {
 		// An idle keep-alive connection may be closed by the stop just as a request is read on
 		// it: either the request claims the connection and is served (the stop leaves the
 		// connection to close after the response), or the stop claimed it first and the request

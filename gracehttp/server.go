@@ -60,6 +60,8 @@ type Server struct {
 	cutEnded atomic.Int64  // requests that ended after the hard stop: cut
 	cutConns atomic.Int64  // hijacked connections whose handler had returned, closed by Stop
 
+	idleClosing atomic.Int64 // connections closeIdle took out of the set, not closed yet
+
 	mu       sync.Mutex
 	lns      []*listener
 	conns    map[*trackedConn]struct{}

@@ -67,10 +67,15 @@ func (s *Server) stop(ctx context.Context) error {
 	defer hooks.Wait() // hooks end at the latest when the force-close closes their connections
 	abort := make(chan struct{})
 	defer close(abort) // hooks spread over time and not yet called are not called
-	// Idle connections first, in parallel (SetKeepAlivesEnabled would close them one by one);
-	// a connection that turns idle from now on is closed by connState.
+	// Idle connections first, all at once (see closeIdle); a connection that turns idle from
+	// now on is closed by connState, and every response from now on says "Connection: close"
+	// (serveHTTP).
 	s.closeIdle()
-	s.srv.SetKeepAlivesEnabled(false) // every response from now on says Connection: close
+	if s.h2 {
+		// With keep-alives off, Go's HTTP/2 server sends GOAWAY on a connection whose last
+		// stream ends.
+		s.srv.SetKeepAlivesEnabled(false)
+	}
 	s.goAwayHijacked(&hooks, abort)
 	if s.cfg.retryAfter > 0 {
 		s.rejecting.Store(true)
@@ -98,7 +103,7 @@ func (s *Server) stop(ctx context.Context) error {
 		s.mu.Lock()
 		conns, serving := len(s.conns), s.serving
 		s.mu.Unlock()
-		if active == 0 && conns == 0 && serving == 0 {
+		if active == 0 && conns == 0 && serving == 0 && s.idleClosing.Load() == 0 {
 			break
 		}
 		switch {
