@@ -10,7 +10,7 @@ import (
 // request has arrived on a never-used one that net/http has not read yet (a busy machine) —
 // closing it would reset that request, so the stop waits for it (wait), bounded by the deadline.
 func closesAtLinger(c *trackedConn) (closeIt, wait bool) {
-	st := http.ConnState(c.state.Load())
+	st := c.connState()
 	if c.hijacked || (st != http.StateNew && st != http.StateIdle) {
 		return false, false
 	}
@@ -37,7 +37,7 @@ func (s *Server) closeIdle() {
 	for c := range s.conns {
 		// The claim is settled here, in the pass that finds the connection: a request read on it
 		// from now on is not run (see serveHTTP); one that claimed it first keeps it tracked.
-		if http.ConnState(c.state.Load()) == http.StateIdle && !c.hijacked && !c.is(connH2) &&
+		if c.connState() == http.StateIdle && !c.hijacked && !c.is(connH2) &&
 			c.claim.CompareAndSwap(claimNone, claimClose) {
 			c.flags.Or(connUntracked)
 			delete(s.conns, c)

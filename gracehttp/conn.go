@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,7 +17,12 @@ type trackedConn struct {
 	net.Conn
 	s      *Server
 	closed atomic.Bool
-	state  atomic.Int32  // the last http.ConnState net/http reported (StateNew is 0)
+	// state is the last http.ConnState net/http reported (StateNew is 0) in its low stateBits,
+	// and the watch's tick when it was reported above them (see watch).
+	state atomic.Uint32
+	// readAt is, once the connection has turned idle, the watch's tick when the first bytes of
+	// the next request arrived, with readSet; 0 until then.
+	readAt atomic.Uint32
 	flags  atomic.Uint32 // connH2, connDetached, connUntracked
 	// claim settles, once the stop has begun, who has an idle connection: a request that was
 	// read on it (claimRequest) or the stop closing it (claimClose). See Server.closeIdleConn.
@@ -41,6 +47,29 @@ const (
 )
 
 func (c *trackedConn) is(flag uint32) bool { return c.flags.Load()&flag != 0 }
+
+// stateBits hold an http.ConnState in trackedConn.state; the tick is above them.
+const (
+	stateBits = 3
+	stateMask = 1<<stateBits - 1
+)
+
+func (c *trackedConn) connState() http.ConnState { return http.ConnState(c.state.Load() & stateMask) }
+
+// setState records st, reported at tick.
+func (c *trackedConn) setState(st http.ConnState, tick uint32) {
+	c.state.Store(tick<<stateBits | uint32(st))
+}
+
+// Read reads from the connection and, for the watch, notes when the first bytes of a request
+// arrive on an idle connection: its header's time starts then.
+func (c *trackedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && c.s.watch.header > 0 && c.readAt.Load() == 0 && c.connState() == http.StateIdle {
+		c.readAt.Store(readSet | c.s.watch.now()&tickMask)
+	}
+	return n, err
+}
 
 // Claims on a connection while the server stops.
 const (
@@ -135,6 +164,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	tc := &trackedConn{Conn: c, s: l.s}
+	tc.setState(http.StateNew, l.s.watch.now())
 	tc.outer = tc
 	l.s.connOpened(tc)
 	return tc, nil

@@ -16,7 +16,7 @@ func (s *Server) connOpened(c *trackedConn) {
 // goroutine then has nothing left to do but notice and exit, and waiting for thousands of them to
 // be scheduled would double the time to close idle connections.
 func (s *Server) connClosed(c *trackedConn) {
-	st := http.ConnState(c.state.Load())
+	st := c.connState()
 	s.mu.Lock()
 	finished := c.hijacked || c.served || s.forced || st == http.StateIdle || st == http.StateNew
 	if finished {
@@ -35,11 +35,16 @@ func (s *Server) connState(nc net.Conn, st http.ConnState) {
 	if c == nil {
 		return
 	}
-	c.state.Store(int32(st))
+	c.setState(st, s.watch.now())
 	if c.is(connUntracked) {
 		return // closed by Stop while idle: nothing left to track
 	}
 	switch st {
+	case http.StateActive:
+		if c.readAt.Load() != 0 {
+			c.readAt.Store(0) // the request's header is in: the next one's time starts afresh
+		}
+		return
 	case http.StateIdle:
 		if s.stopping.Load() && !c.is(connH2) {
 			closeIdleConn(c)

@@ -94,7 +94,7 @@ func RaceIdleCloseAll(closeFirst bool) (handlerRan, closedDuring, tracked bool) 
 	var ended bool
 	c := &trackedConn{s: s, Conn: nopConn{ended: &ended}}
 	c.outer = c
-	c.state.Store(int32(http.StateIdle))
+	c.setState(http.StateIdle, 0)
 	s.connOpened(c)
 	s.handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		handlerRan = true
@@ -134,4 +134,9 @@ func EndedConnKeepsPastDeadline(nc net.Conn) error {
 	_ = c.SetReadDeadline(time.Time{})
 	_, err := c.Read(make([]byte, 1))
 	return err
+}
+
+// WithSafeTimeouts shortens the safe-default read-header and idle timeouts, for tests.
+func WithSafeTimeouts(header, idle time.Duration) Option {
+	return option(func(c *config) { c.headerTO, c.idleTO = header, idle })
 }

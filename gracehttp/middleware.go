@@ -85,7 +85,7 @@ func (s *Server) endAccounted(f uint32, r *http.Request) {
 		return
 	}
 	if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil &&
-		http.ConnState(c.state.Load()) == http.StateHijacked {
+		c.connState() == http.StateHijacked {
 		c.flags.Or(connDetached)
 	}
 }

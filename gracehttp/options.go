@@ -53,6 +53,8 @@ type config struct {
 	slowDrain    time.Duration
 	maxTracked   int
 	noDefaults   bool
+	headerTO     time.Duration // the safe defaults (tests shorten them)
+	idleTO       time.Duration
 	goAway       func(net.Conn)
 	goAwaySpread time.Duration
 	logger       *slog.Logger
@@ -72,6 +74,8 @@ func newConfig(opts []Option) config {
 		linger:     DefaultLinger,
 		slowDrain:  DefaultSlowDrain,
 		maxTracked: DefaultMaxTracked,
+		headerTO:   DefaultReadHeaderTimeout,
+		idleTO:     DefaultIdleTimeout,
 		name:       "http",
 	}
 	for _, o := range opts {

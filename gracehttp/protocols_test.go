@@ -277,31 +277,6 @@ func TestSpreadAndDrainingSignal(t *testing.T) {
 	}
 }
 
-// TestSafeDefaults: defaults fill only what the user left unset.
-func TestSafeDefaults(t *testing.T) {
-	mine := &http.Server{ReadHeaderTimeout: 3 * time.Second}
-	s := gracehttp.New(mine, gracehttp.WithListener(listen(t)))
-	startServer(t, s)
-	if mine.ReadHeaderTimeout != 3*time.Second || mine.IdleTimeout != gracehttp.DefaultIdleTimeout {
-		t.Errorf("ReadHeaderTimeout %v IdleTimeout %v", mine.ReadHeaderTimeout, mine.IdleTimeout)
-	}
-	bare := &http.Server{ReadTimeout: time.Second}
-	startServer(t, gracehttp.New(bare, gracehttp.WithListener(listen(t))))
-	if bare.ReadHeaderTimeout != 0 || bare.IdleTimeout != 0 {
-		t.Errorf("ReadTimeout set, yet defaults applied: %v %v", bare.ReadHeaderTimeout, bare.IdleTimeout)
-	}
-	none := &http.Server{}
-	startServer(t, gracehttp.New(none, gracehttp.WithListener(listen(t))))
-	if none.ReadHeaderTimeout != gracehttp.DefaultReadHeaderTimeout {
-		t.Errorf("ReadHeaderTimeout %v", none.ReadHeaderTimeout)
-	}
-	off := &http.Server{}
-	startServer(t, gracehttp.New(off, gracehttp.WithListener(listen(t)), gracehttp.WithSafeDefaults(false)))
-	if off.ReadHeaderTimeout != 0 || off.IdleTimeout != 0 {
-		t.Errorf("WithSafeDefaults(false), yet %v %v", off.ReadHeaderTimeout, off.IdleTimeout)
-	}
-}
-
 // TestBadOptions: bad options are reported by Validate as a *grace.ConfigError listing each
 // problem, and again by Start for a server run outside an app; New never fails.
 func TestBadOptions(t *testing.T) {

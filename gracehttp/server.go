@@ -62,6 +62,8 @@ type Server struct {
 
 	idleClosing atomic.Int64 // connections closeIdle took out of the set, not closed yet
 
+	watch watch // the safe-default timeouts, when Start leaves them to it
+
 	mu       sync.Mutex
 	lns      []*listener
 	conns    map[*trackedConn]struct{}

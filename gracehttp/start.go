@@ -29,12 +29,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.mu.Unlock()
 
 	srv := s.srv
-	if !s.cfg.noDefaults && srv.ReadHeaderTimeout == 0 && srv.ReadTimeout == 0 {
-		srv.ReadHeaderTimeout = DefaultReadHeaderTimeout
-	}
-	if !s.cfg.noDefaults && srv.IdleTimeout == 0 && srv.ReadTimeout == 0 {
-		srv.IdleTimeout = DefaultIdleTimeout
-	}
+	tlsOn := srv.TLSConfig != nil
+	s.h2 = (tlsOn && (srv.Protocols == nil || srv.Protocols.HTTP2()) && (srv.TLSNextProto == nil || len(srv.TLSNextProto) > 0)) ||
+		(srv.Protocols != nil && srv.Protocols.UnencryptedHTTP2())
+	s.safeDefaults()
 	lns := s.cfg.listeners
 	if len(lns) == 0 {
 		addr := srv.Addr
@@ -86,10 +84,6 @@ func (s *Server) Start(ctx context.Context) error {
 		}
 		return context.WithValue(ctx, connKey{}, unwrapConn(c))
 	}
-	tlsOn := srv.TLSConfig != nil
-	s.h2 = (tlsOn && (srv.Protocols == nil || srv.Protocols.HTTP2()) && (srv.TLSNextProto == nil || len(srv.TLSNextProto) > 0)) ||
-		(srv.Protocols != nil && srv.Protocols.UnencryptedHTTP2())
-
 	s.mu.Lock()
 	for _, ln := range lns {
 		l := &listener{Listener: ln, s: s}
@@ -98,10 +92,34 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	mine := s.lns
 	s.mu.Unlock()
+	s.startWatch()
 	for _, l := range mine {
 		go s.serve(l, tlsOn)
 	}
 	return nil
+}
+
+// safeDefaults applies the read-header and idle timeouts where the http.Server has none: to the
+// http.Server's fields on a server that speaks HTTP/2, else to the watch (see watch).
+func (s *Server) safeDefaults() {
+	srv := s.srv
+	if s.cfg.noDefaults || srv.ReadTimeout != 0 {
+		return
+	}
+	if srv.ReadHeaderTimeout == 0 {
+		if s.h2 {
+			srv.ReadHeaderTimeout = s.cfg.headerTO
+		} else {
+			s.watch.header = s.cfg.headerTO
+		}
+	}
+	if srv.IdleTimeout == 0 {
+		if s.h2 {
+			srv.IdleTimeout = s.cfg.idleTO
+		} else {
+			s.watch.idle = s.cfg.idleTO
+		}
+	}
 }
 
 func (s *Server) serve(l *listener, tlsOn bool) {

@@ -42,6 +42,7 @@ func (s *Server) stop(ctx context.Context) error {
 	if s.srv == nil {
 		return nil
 	}
+	defer s.stopWatch()
 	s.beginDrain()
 	s.stopping.Store(true)
 	s.mu.Lock()
