@@ -15,7 +15,11 @@ import (
 // hijacked it, or by Stop — is the event that ends it.
 type trackedConn struct {
 	net.Conn
-	s      *Server
+	s *Server
+	// outer, hijacked and served are guarded by s.mu. (The fields are in this order so that the
+	// struct stays within 64 bytes, an allocation size class.)
+	outer net.Conn // what handlers see: the *tls.Conn over TLS, else the conn itself
+
 	closed atomic.Bool
 	// state is the last http.ConnState net/http reported (StateNew is 0) in its low stateBits,
 	// and the watch's tick when it was reported above them (see watch).
@@ -28,8 +32,6 @@ type trackedConn struct {
 	// read on it (claimRequest) or the stop closing it (claimClose). See Server.closeIdleConn.
 	claim atomic.Int32
 
-	// guarded by s.mu
-	outer    net.Conn // what handlers see: the *tls.Conn over TLS, else the conn itself
 	hijacked bool
 	served   bool // net/http's goroutine for it has ended (StateClosed) or handed it over
 }

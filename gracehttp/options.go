@@ -210,11 +210,17 @@ func WithMaxTracked(n int) Option {
 	})
 }
 
-// WithSafeDefaults(false) keeps Start from setting ReadHeaderTimeout and IdleTimeout on an
-// http.Server that has none (see [Server.Start]). The timeouts protect against slow and idle
-// clients holding connections, and a drain from waiting on them; they cost two deadline updates
-// per request (a few percent of a trivial handler's throughput where reading the clock is slow).
-// Default true.
+// WithSafeDefaults(false) keeps Start from applying a read-header timeout
+// ([DefaultReadHeaderTimeout]) and an idle timeout ([DefaultIdleTimeout]) to an http.Server
+// that has none (see [Server.Start]). They protect against slow and idle clients holding
+// connections (slowloris), and a drain from waiting on them. On a server that speaks HTTP/2 they
+// are set in the http.Server's ReadHeaderTimeout and IdleTimeout. On an HTTP/1 server the Server
+// enforces them itself, with the same effect as net/http's fields — an overstaying connection's
+// read fails and net/http closes it — without their cost per request (net/http sets and clears
+// a read deadline two or three times per request for them): a pass over the connections every
+// tenth of the shorter timeout closes a connection between its timeout and the timeout plus a
+// fifth, never before; the http.Server's fields stay as they were. A timeout set in the
+// http.Server is left to net/http. Default true.
 func WithSafeDefaults(on bool) Option { return option(func(c *config) { c.noDefaults = !on }) }
 
 // WithGoAway sets the hook Stop calls, each in a goroutine of its own, for every hijacked

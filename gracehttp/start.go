@@ -8,8 +8,8 @@ import (
 	"net/http"
 )
 
-// Start applies safe defaults where the http.Server has none (ReadHeaderTimeout
-// [DefaultReadHeaderTimeout] unless ReadTimeout or ReadHeaderTimeout is set; IdleTimeout
+// Start applies safe defaults where the http.Server has none (a read-header timeout of
+// [DefaultReadHeaderTimeout] unless ReadTimeout or ReadHeaderTimeout is set; an idle timeout of
 // [DefaultIdleTimeout] unless IdleTimeout or ReadTimeout is set; see [WithSafeDefaults]), listens
 // on http.Server.Addr unless listeners were given (returning the error if it cannot), and starts
 // serving on each listener in a goroutine, over TLS when http.Server.TLSConfig is set. It returns
