@@ -18,18 +18,7 @@ import (
 // TestCopyContextBlockedConn: a copy from a connection that sends nothing returns promptly with
 // the cause when ctx is cancelled.
 func TestCopyContextBlockedConn(t *testing.T) {
-	ln := listen(t)
-	defer ln.Close()
-	peer, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	peer, conn := testkit.ConnPair(t)
 	peer.Write([]byte("hello "))
 	errTestCancel := errors.New("test cancel")
 	ctx, cancel := context.WithCancelCause(context.Background())

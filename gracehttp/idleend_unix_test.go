@@ -82,17 +82,7 @@ func peerClosed(t *testing.T, c *net.TCPConn) bool {
 // sets afterwards: its goroutine may reach its wait for the next request just after the stop
 // marked it.
 func TestEndedIdleConnectionIgnoresLaterDeadlines(t *testing.T) {
-	l := testkit.Listen(t)
-	client, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	_, server := testkit.ConnPair(t)
 	done := make(chan error, 1)
 	go func() { done <- gracehttp.EndedConnKeepsPastDeadline(server) }()
 	if err := testkit.Recv(t, done, 5*time.Second, "the read on the ended connection"); !errors.Is(err, os.ErrDeadlineExceeded) {
