@@ -28,9 +28,10 @@ import (
 //   - Account (a grace.Accounter) counts the requests the stop cut as lost: the app's report
 //     shows them, and its exit code is grace.ExitLost.
 //
-// Start takes over the http.Server's Handler (wrapping it), ConnState, ConnContext, BaseContext
-// and keep-alive setting; the user's ConnState, ConnContext and BaseContext still run. Use the
-// http.Server only through the Server from then on.
+// Start takes over the http.Server's Handler (wrapping it), ConnState, ConnContext and
+// BaseContext, and, on a server that speaks HTTP/2, its keep-alive setting; the user's
+// ConnState, ConnContext and BaseContext still run. Use the http.Server only through the Server
+// from then on.
 type Server struct {
 	srv     *http.Server
 	cfg     config
