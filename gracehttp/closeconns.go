@@ -29,6 +29,11 @@ func closesAtLinger(c *trackedConn) (closeIt, wait bool) {
 // each Close wait for that goroutine to let go of its socket, one connection after the other.
 func (s *Server) closeIdle() {
 	s.mu.Lock()
+	s.closeIdleLocked()
+	s.mu.Unlock()
+}
+
+func (s *Server) closeIdleLocked() {
 	// Counted before the pass, as many as there may be, so that the count cannot reach zero
 	// while the connections marked first close during the pass.
 	bound := int64(len(s.conns))
@@ -39,13 +44,15 @@ func (s *Server) closeIdle() {
 		// from now on is not run (see serveHTTP); one that claimed it first keeps it tracked.
 		if c.connState() == http.StateIdle && !c.hijacked && !c.is(connH2) &&
 			c.claim.CompareAndSwap(claimNone, claimClose) {
-			c.flags.Or(connUntracked)
 			delete(s.conns, c)
-			n++
-			c.endRead()
+			// A connection net/http is closing right now (its Close has marked it shut) is not
+			// counted: its Close did not see it taken out, and counts nothing down (see Close).
+			if c.flags.Or(connUntracked)&connShut == 0 {
+				n++
+				c.endRead()
+			}
 		}
 	}
-	s.mu.Unlock()
 	if s.idleClosing.Add(n-bound) == 0 {
 		s.poke()
 	}

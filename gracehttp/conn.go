@@ -27,7 +27,7 @@ type trackedConn struct {
 	// readAt is, once the connection has turned idle, the watch's tick when the first bytes of
 	// the next request arrived, with readSet; 0 until then.
 	readAt atomic.Uint32
-	flags  atomic.Uint32 // connH2, connDetached, connUntracked
+	flags  atomic.Uint32 // connH2, connDetached, connUntracked, connShut
 	// claim settles, once the stop has begun, who has an idle connection: a request that was
 	// read on it (claimRequest) or the stop closing it (claimClose). See Server.closeIdleConn.
 	claim atomic.Int32
@@ -46,6 +46,8 @@ const (
 	// connUntracked: Stop took it out of the server's set to end it (idle at the stop, see
 	// closeIdle): its Close and its last state change need not touch the set again.
 	connUntracked
+	// connShut: Close has closed it.
+	connShut
 )
 
 func (c *trackedConn) is(flag uint32) bool { return c.flags.Load()&flag != 0 }
@@ -86,7 +88,10 @@ func (c *trackedConn) Close() error {
 		return nil
 	}
 	err := c.Conn.Close()
-	if c.is(connUntracked) {
+	// One atomic step both marks the connection shut and reads whether the stop's pass took it
+	// out of the set (closeIdle does the converse): exactly one of the two sees the other, so a
+	// connection closed as the pass finds it is counted down once or not counted at all.
+	if c.flags.Or(connShut)&connUntracked != 0 {
 		c.s.idleClosed()
 	} else {
 		c.s.connClosed(c)

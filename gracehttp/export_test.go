@@ -140,3 +140,29 @@ func EndedConnKeepsPastDeadline(nc net.Conn) error {
 func WithSafeTimeouts(header, idle time.Duration) Option {
 	return option(func(c *config) { c.headerTO, c.idleTO = header, idle })
 }
+
+// CloseDuringIdlePass plays a connection that net/http closes just as the stop's pass over the
+// idle connections finds it: its Close has marked it shut and waits for the server's lock,
+// which the pass holds. It returns how many connections the stop still waits for afterwards
+// (none may be left: the connection is closed) and whether Close returned.
+func CloseDuringIdlePass() (waitedFor int64, closed bool) {
+	s := New(&http.Server{})
+	c := &trackedConn{s: s, Conn: nopConn{}}
+	c.outer = c
+	c.setState(http.StateIdle, 0)
+	s.connOpened(c)
+	s.mu.Lock()
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	for !c.is(connShut) {
+		runtime.Gosched()
+	}
+	s.closeIdleLocked()
+	s.mu.Unlock()
+	select {
+	case <-done:
+		closed = true
+	case <-time.After(5 * time.Second):
+	}
+	return s.idleClosing.Load(), closed
+}
