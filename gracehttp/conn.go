@@ -99,13 +99,10 @@ func (c *trackedConn) Close() error {
 	return err
 }
 
-// aLongTimeAgo is a read deadline that has passed: a read waiting on the connection returns.
-var aLongTimeAgo = time.Unix(1, 0)
-
-// endRead wakes the read net/http's goroutine waits in, on a connection the stop ends while it
-// is idle: the read fails with a timeout and net/http closes the connection, as on its own idle
-// timeout. The deadline stays in the past (see SetReadDeadline).
-func (c *trackedConn) endRead() { _ = c.Conn.SetReadDeadline(aLongTimeAgo) }
+// endRead makes the read net/http's goroutine waits in fail at once, with a read deadline in the
+// past: net/http closes the connection, as when its own deadline expires. On a connection the
+// stop took out of the set, the deadline stays in the past (see SetReadDeadline).
+func (c *trackedConn) endRead() { _ = c.Conn.SetReadDeadline(time.Unix(1, 0)) }
 
 // SetReadDeadline sets the read deadline, except on a connection the stop is ending (endRead):
 // there every deadline net/http sets — it sets one before each wait for a request, and clears

@@ -117,7 +117,7 @@ func (s *Server) sweep(now uint32) {
 			// As net/http's own deadline: the read fails and net/http closes the connection.
 			// A deadline net/http sets afterwards (a request just read) clears it; if the
 			// connection still overstays, the next pass sets it again.
-			_ = c.Conn.SetReadDeadline(aLongTimeAgo)
+			c.endRead()
 		}
 	}
 }
