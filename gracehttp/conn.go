@@ -69,7 +69,7 @@ func (c *trackedConn) setState(st http.ConnState, tick uint32) {
 // arrive on an idle connection: its header's time starts then.
 func (c *trackedConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.s.watch.header > 0 && c.readAt.Load() == 0 && c.connState() == http.StateIdle {
+	if n > 0 && c.s.watch.tick > 0 && c.readAt.Load() == 0 && c.connState() == http.StateIdle {
 		c.readAt.Store(readSet | c.s.watch.now()&tickMask)
 	}
 	return n, err

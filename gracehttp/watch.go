@@ -25,7 +25,7 @@ import (
 // out itself, with a GOAWAY), and so does a timeout the user set.
 type watch struct {
 	header, idle time.Duration // 0: not watched
-	tick         time.Duration
+	tick         time.Duration // 0: the watch is off
 	ticks        atomic.Uint32
 	stop         chan struct{} // closed to end the watch; nil when it never started
 	done         chan struct{} // closed when it has ended
@@ -108,6 +108,8 @@ func (s *Server) sweep(now uint32) {
 				continue
 			}
 			if r := c.readAt.Load(); r != 0 {
+				// A request is on its way: the idle time is over, the header's is running (or
+				// net/http's own ReadHeaderTimeout, when the user set it).
 				late = w.overstayed(now, r&tickMask, w.header)
 			} else {
 				late = w.overstayed(now, st>>stateBits, w.idle)
