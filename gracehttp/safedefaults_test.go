@@ -44,8 +44,8 @@ func TestSafeDefaults(t *testing.T) {
 
 const (
 	shortHeader = 300 * time.Millisecond
-	shortIdle   = 600 * time.Millisecond
-	closeBound  = 3 * time.Second // a closed connection is seen well within this
+	shortIdle   = 1500 * time.Millisecond
+	closeBound  = 10 * time.Second // a closed connection is seen well within this
 )
 
 // slowServer starts an HTTP/1 server with the safe defaults shortened (or off) and returns its
@@ -150,10 +150,10 @@ func TestIdleConnectionTimesOut(t *testing.T) {
 	}
 	defer c.Close()
 	br := bufio.NewReader(c)
-	// Requests a third of the timeout apart, for twice the timeout: the connection stays.
-	for range 6 {
+	// Requests a tenth of the timeout apart, for longer than the timeout: the connection stays.
+	for range 12 {
 		request(t, c, br)
-		time.Sleep(shortIdle / 3)
+		time.Sleep(shortIdle / 10)
 	}
 	request(t, c, br)
 	begin := time.Now()
@@ -173,7 +173,7 @@ func TestSafeDefaultsOff(t *testing.T) {
 	stop := make(chan struct{})
 	defer close(stop)
 	go trickle(c, stop)
-	c.SetReadDeadline(time.Now().Add(4 * shortIdle))
+	c.SetReadDeadline(time.Now().Add(5 * shortHeader))
 	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("read = %v, want the connection still open", err)
 	}
