@@ -35,9 +35,7 @@ func TestLostWorkIsCountedAndChangesTheExitCode(t *testing.T) {
 		}))
 		app.Add("writer", w)
 		app.Add("clean", &counted{})
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 
 		if rep.ExitCode != grace.ExitLost {
 			t.Errorf("exit code %d (%s), want %d: a stop that lost work is never clean", rep.ExitCode, grace.ExitCodeName(rep.ExitCode), grace.ExitLost)
@@ -83,9 +81,7 @@ func TestHandedBackAloneIsAClean(t *testing.T) {
 		w.OnStop = func(ctx context.Context) error { w.back.Store(5); return nil }
 		app := newApp()
 		app.Add("consumer", w)
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if rep.ExitCode != grace.ExitClean || rep.Err != nil || rep.HandedBack != 5 {
 			t.Errorf("exit %d, err %v, handed back %d: redelivered work is not lost", rep.ExitCode, rep.Err, rep.HandedBack)
 		}
@@ -98,9 +94,7 @@ func TestLossWithATimeoutStillSaysLost(t *testing.T) {
 		w.OnStop = func(ctx context.Context) error { w.lost.Store(1); return errors.New("flush failed") }
 		app := newApp()
 		app.Add("writer", w)
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if rep.ExitCode != grace.ExitLost || !strings.Contains(rep.Error, "flush failed") || !errors.Is(rep.Err, grace.ErrLost) {
 			t.Errorf("exit %d, err %v", rep.ExitCode, rep.Err)
 		}
@@ -115,9 +109,7 @@ func TestAPanicInAccountIsReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		app := newApp()
 		app.Add("writer", panicky{})
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if rep.ExitCode == grace.ExitClean || !errors.Is(rep.Err, grace.ErrPanic) || !strings.Contains(rep.Error, "account writer") {
 			t.Errorf("exit %d, err %v: unknown figures must not look clean", rep.ExitCode, rep.Err)
 		}

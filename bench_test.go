@@ -1,11 +1,9 @@
 package grace_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"slices"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // BenchmarkStopPlan: 20 independent components whose stop takes 100 ms, stopped by grace
@@ -72,18 +71,11 @@ func BenchmarkStopWide(b *testing.B) {
 // pattern (signal.Notify, then return from main), alternating in the same run.
 func BenchmarkIdleExit(b *testing.B) {
 	measure := func(mode string) time.Duration {
-		cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
-		cmd.Env = append(os.Environ(), idleEnv+"="+mode)
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := bufio.NewReader(out).ReadString('\n'); err != nil { // "ready"
-			b.Fatal(err)
-		}
+		c := testkit.StartChildLines(b, idleEnv+"="+mode)
+		c.ReadUntil(b, 20*time.Second, "ready", func(l string) bool { return l == "ready" })
 		begin := time.Now()
-		cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
+		c.Signal(b, syscall.SIGTERM)
+		if err := c.Wait(b, 20*time.Second); err != nil {
 			b.Fatalf("%s: %v", mode, err)
 		}
 		return time.Since(begin)

@@ -7,16 +7,21 @@ import (
 	"runtime/pprof"
 )
 
-// invoke calls f in a goroutine labelled for the component (labels, from run.labels) and waits for it until ctx is done.
-// A panic becomes a *PanicError. If ctx ends first, invoke returns context.Cause(ctx) at once and
-// the call is abandoned: its goroutine finishes on its own, and abandoned is true.
-func invoke(ctx, labels context.Context, f func(context.Context) error) (err error, abandoned bool) {
+// invoke calls f in a goroutine of the engine's (counted in spawned) labelled for the
+// component's operation op, and waits for it until ctx is done. A panic becomes a *PanicError.
+// If ctx ends first, invoke returns context.Cause(ctx) at once and the call is abandoned: its
+// goroutine finishes on its own, and abandoned is true.
+func (r *run) invoke(ctx context.Context, n *node, op string, f func(context.Context) error) (err error, abandoned bool) {
+	if n.nothingToCall(op) {
+		return nil, false
+	}
 	done := make(chan error, 1) // buffered: an abandoned call must still be able to finish
-	go func() {
+	labels := r.labels(n, op)
+	r.spawn(func() {
 		pprof.SetGoroutineLabels(labels)
 		// A Goexit ends this goroutine before safely returns: its error is sent from the unwind.
 		done <- safely(ctx, f, func(err error) { done <- err })
-	}()
+	})
 	select {
 	case err := <-done:
 		return explain(ctx, err), false
@@ -29,6 +34,32 @@ func invoke(ctx, labels context.Context, f func(context.Context) error) (err err
 		}
 		return context.Cause(ctx), true
 	}
+}
+
+// nothingToCall reports whether the component's op is a [Hook]'s nil field: nothing to call,
+// so no goroutine to start.
+func (n *node) nothingToCall(op string) bool {
+	var h Hook
+	switch c := n.c.(type) {
+	case Hook:
+		h = c
+	case *Hook:
+		if c == nil {
+			return false
+		}
+		h = *c
+	default:
+		return false
+	}
+	switch op {
+	case "start":
+		return h.OnStart == nil
+	case "drain":
+		return h.OnDrain == nil
+	case "stop":
+		return h.OnStop == nil
+	}
+	return false
 }
 
 // explain replaces a bare context error from a call whose ctx ended with the ctx's cause (a

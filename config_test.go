@@ -3,6 +3,7 @@ package grace_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ import (
 
 func TestInvalidConfigurationIsReportedBeforeAnythingStarts(t *testing.T) {
 	var rec gracetest.Recorder
-	app := newApp(grace.WithBudget(-time.Second), grace.WithStartTimeout(0), grace.WithDrainDelay(-1))
+	app := newApp(grace.WithBudget(-time.Second), grace.WithStartTimeout(0), grace.WithDrainDelay(-1), grace.WithEscalatedBudget(0))
 	app.Add("db", rec.Hook("db", grace.Hook{}))
 	app.Add("db", rec.Hook("db2", grace.Hook{}))
 	app.Add("a", rec.Hook("a", grace.Hook{}), grace.DependsOn("b"))
@@ -37,7 +38,8 @@ func TestInvalidConfigurationIsReportedBeforeAnythingStarts(t *testing.T) {
 	for _, want := range []string{
 		"budget must be positive, got -1s",
 		"start timeout must be positive, got 0s",
-		"drain delay must not be negative",
+		"drain delay must not be negative, got -1ns",
+		"escalated budget must be positive, got 0s",
 		`duplicate component name "db"`,
 		"dependency cycle: a -> b -> a",
 		`component "c" depends on unknown component "nope"`,
@@ -109,3 +111,16 @@ func TestComponentConfigErrorsListedOneByOne(t *testing.T) {
 		t.Errorf("problems %q, want the budget's and the component's two", ce.Problems)
 	}
 }
+
+func TestValidatorProblemsAreConfigErrors(t *testing.T) {
+	app := newApp()
+	app.Add("http", selfChecking{})
+	_, err := app.Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `component "http": address "nope" is not host:port`) {
+		t.Errorf("err %v", err)
+	}
+}
+
+type selfChecking struct{ grace.Hook }
+
+func (selfChecking) Validate() error { return fmt.Errorf("address %q is not host:port", "nope") }

@@ -12,15 +12,21 @@ import (
 	"github.com/gracekit/grace"
 )
 
+// closedWith returns a closed channel holding the values 0 to n-1.
+func closedWith(n int) chan int {
+	ch := make(chan int, n)
+	for i := range n {
+		ch <- i
+	}
+	close(ch)
+	return ch
+}
+
 // The second case, from Consume's doc: a channel already closed with 1,000 values, a
 // handler at 5 ms a value. With room in its limit, every value is handled and the stop is clean.
 func TestConsumeDrainsAClosedChannelAtItsTurn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ch := make(chan int, 1000)
-		for i := range 1000 {
-			ch <- i
-		}
-		close(ch)
+		ch := closedWith(1000)
 		var handled atomic.Int64
 		started := make(chan struct{})
 		app := newApp()
@@ -32,10 +38,7 @@ func TestConsumeDrainsAClosedChannelAtItsTurn(t *testing.T) {
 			handled.Add(1)
 			return nil
 		}), grace.StopTimeout(10*time.Second))
-		done := runUntilReady(t, app)
-		<-started
-		app.Stop("test")
-		rep := <-done
+		rep := stopAfter(t, app, started)
 		if handled.Load() != 1000 || rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
 			t.Errorf("handled %d of 1000, exit %d, lost %d:\n%s", handled.Load(), rep.ExitCode, rep.Lost, rep)
 		}
@@ -46,11 +49,7 @@ func TestConsumeDrainsAClosedChannelAtItsTurn(t *testing.T) {
 // the stop is not clean.
 func TestConsumeCountsWhatItCannotFinish(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ch := make(chan int, 1000)
-		for i := range 1000 {
-			ch <- i
-		}
-		close(ch)
+		ch := closedWith(1000)
 		var handled atomic.Int64
 		app := newApp()
 		app.Add("writer", grace.Consume(ch, func(ctx context.Context, v int) error {
@@ -62,9 +61,7 @@ func TestConsumeCountsWhatItCannotFinish(t *testing.T) {
 				return ctx.Err() // cut: not written
 			}
 		}), grace.StopTimeout(500*time.Millisecond))
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		c := rep.Component("writer")
 		if handled.Load() == 0 || handled.Load() == 1000 {
 			t.Fatalf("handled %d: the test wants a writer that gets some way and no further", handled.Load())
@@ -78,31 +75,54 @@ func TestConsumeCountsWhatItCannotFinish(t *testing.T) {
 	})
 }
 
+// holding is an app whose Consume writer holds value 0 until the stop (stopWhileHeld), fails
+// value fail with errBoom, and counts the values it handles.
+type holding struct {
+	app     *grace.App
+	done    <-chan *grace.Report
+	release chan struct{}
+	handled atomic.Int64
+}
+
+// holdFirst runs, in a synctest bubble, an app with a writer consuming ch as holding says, and
+// sends it the values 0 to n-1 (0 is then in hand, the others wait in ch).
+func holdFirst(t *testing.T, ch chan int, n, fail int, opts ...grace.ConsumeOption) *holding {
+	t.Helper()
+	h := &holding{app: newApp(), release: make(chan struct{})}
+	h.app.Add("writer", grace.Consume(ch, func(ctx context.Context, v int) error {
+		switch v {
+		case 0:
+			<-h.release
+		case fail:
+			return errBoom
+		}
+		h.handled.Add(1)
+		return nil
+	}, opts...))
+	h.done = runUntilReady(t, h.app)
+	for i := range n {
+		ch <- i
+	}
+	return h
+}
+
+// stopWhileHeld stops the app while the writer holds value 0, then lets it go, and returns the
+// report.
+func (h *holding) stopWhileHeld() *grace.Report {
+	synctest.Wait()
+	h.app.Stop("test")
+	synctest.Wait()
+	close(h.release)
+	return <-h.done
+}
+
 // A channel nobody closes: at its turn the consumer handles what is buffered, then returns.
 func TestConsumeDrainsWhatIsBufferedWhenNobodyCloses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ch := make(chan int, 10)
-		block := make(chan struct{})
-		var handled atomic.Int64
-		app := newApp()
-		app.Add("writer", grace.Consume(ch, func(ctx context.Context, v int) error {
-			if v == 0 {
-				<-block
-			}
-			handled.Add(1)
-			return nil
-		}))
-		done := runUntilReady(t, app)
-		for i := range 6 {
-			ch <- i // 0 is in hand, blocked; 1..5 are buffered
-		}
-		synctest.Wait()
-		app.Stop("test")
-		synctest.Wait()
-		close(block)
-		rep := <-done
-		if handled.Load() != 6 || rep.ExitCode != grace.ExitClean {
-			t.Errorf("handled %d of 6, exit %d:\n%s", handled.Load(), rep.ExitCode, rep)
+		h := holdFirst(t, make(chan int, 10), 6, -1) // 0 is in hand, blocked; 1..5 are buffered
+		rep := h.stopWhileHeld()
+		if h.handled.Load() != 6 || rep.ExitCode != grace.ExitClean {
+			t.Errorf("handled %d of 6, exit %d:\n%s", h.handled.Load(), rep.ExitCode, rep)
 		}
 	})
 }
@@ -111,56 +131,23 @@ func TestConsumeDrainsWhatIsBufferedWhenNobodyCloses(t *testing.T) {
 func TestConsumeServesASenderBlockedOnAnUnbufferedChannel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ch := make(chan int)
-		block := make(chan struct{})
-		var handled atomic.Int64
-		app := newApp()
-		app.Add("writer", grace.Consume(ch, func(ctx context.Context, v int) error {
-			if v == 0 {
-				<-block
-			}
-			handled.Add(1)
-			return nil
-		}))
-		done := runUntilReady(t, app)
-		ch <- 0
+		h := holdFirst(t, ch, 1, -1)
 		sent := make(chan struct{})
 		go func() { ch <- 1; close(sent) }() // blocked: the consumer is busy with 0
-		synctest.Wait()
-		app.Stop("test")
-		synctest.Wait()
-		close(block)
-		rep := <-done
+		rep := h.stopWhileHeld()
 		<-sent
-		if handled.Load() != 2 || rep.ExitCode != grace.ExitClean {
-			t.Errorf("handled %d of 2, exit %d", handled.Load(), rep.ExitCode)
+		if h.handled.Load() != 2 || rep.ExitCode != grace.ExitClean {
+			t.Errorf("handled %d of 2, exit %d", h.handled.Load(), rep.ExitCode)
 		}
 	})
 }
 
 func TestConsumeLeaveBufferedCountsWhatItLeaves(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ch := make(chan int, 10)
-		block := make(chan struct{})
-		var handled atomic.Int64
-		app := newApp()
-		app.Add("writer", grace.Consume(ch, func(ctx context.Context, v int) error {
-			if v == 0 {
-				<-block
-			}
-			handled.Add(1)
-			return nil
-		}, grace.LeaveBuffered()))
-		done := runUntilReady(t, app)
-		for i := range 5 {
-			ch <- i
-		}
-		synctest.Wait()
-		app.Stop("test")
-		synctest.Wait()
-		close(block)
-		rep := <-done
-		if handled.Load() != 1 || rep.Lost != 4 || rep.ExitCode != grace.ExitLost {
-			t.Errorf("handled %d (want the one in hand), lost %d (want 4), exit %d", handled.Load(), rep.Lost, rep.ExitCode)
+		h := holdFirst(t, make(chan int, 10), 5, -1, grace.LeaveBuffered())
+		rep := h.stopWhileHeld()
+		if h.handled.Load() != 1 || rep.Lost != 4 || rep.ExitCode != grace.ExitLost {
+			t.Errorf("handled %d (want the one in hand), lost %d (want 4), exit %d", h.handled.Load(), rep.Lost, rep.ExitCode)
 		}
 	})
 }
@@ -264,31 +251,51 @@ func TestConsumeNilIsAConfigError(t *testing.T) {
 // value and those left behind it are counted.
 func TestConsumeFailureEndsTheDrain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		ch := make(chan int, 10)
-		block := make(chan struct{})
-		var handled atomic.Int64
+		h := holdFirst(t, make(chan int, 10), 5, 2)
+		rep := h.stopWhileHeld()
+		if h.handled.Load() != 2 || rep.Lost != 3 || !errors.Is(rep.Err, errBoom) || rep.ExitCode != grace.ExitLost {
+			t.Errorf("handled %d (want 2), lost %d (want 3: the failed value and two left), err %v, exit %d", h.handled.Load(), rep.Lost, rep.Err, rep.ExitCode)
+		}
+	})
+}
+
+func TestConsumeExitsOnCancelAndOnClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ch := make(chan int) // nobody ever closes it: the stop must not hang
+		var got []int
 		app := newApp()
-		app.Add("writer", grace.Consume(ch, func(ctx context.Context, v int) error {
-			switch v {
-			case 0:
-				<-block
-			case 2:
-				return errBoom
-			}
-			handled.Add(1)
+		app.Add("consumer", grace.Consume(ch, func(ctx context.Context, v int) error {
+			got = append(got, v)
 			return nil
 		}))
 		done := runUntilReady(t, app)
-		for i := range 5 {
-			ch <- i
-		}
-		synctest.Wait()
+		ch <- 1
+		ch <- 2
 		app.Stop("test")
-		synctest.Wait()
-		close(block)
 		rep := <-done
-		if handled.Load() != 2 || rep.Lost != 3 || !errors.Is(rep.Err, errBoom) || rep.ExitCode != grace.ExitLost {
-			t.Errorf("handled %d (want 2), lost %d (want 3: the failed value and two left), err %v, exit %d", handled.Load(), rep.Lost, rep.Err, rep.ExitCode)
+		if len(got) != 2 || rep.ExitCode != grace.ExitClean || rep.StopDuration != 0 {
+			t.Errorf("got %v exit %d stop %v", got, rep.ExitCode, rep.StopDuration)
 		}
 	})
+	closed := make(chan string, 1)
+	closed <- "last"
+	close(closed)
+	app := newApp()
+	var handled []string
+	app.Add("consumer", grace.Consume(closed, func(ctx context.Context, v string) error { handled = append(handled, v); return nil }))
+	rep := stopReady(t, app)
+	if rep.ExitCode != grace.ExitClean {
+		t.Errorf("exit %d", rep.ExitCode)
+	}
+}
+
+func TestConsumeHandlerErrorStopsTheApp(t *testing.T) {
+	ch := make(chan int, 1)
+	ch <- 7
+	app := newApp()
+	app.Add("consumer", grace.Consume(ch, func(ctx context.Context, v int) error { return errBoom }))
+	rep, err := app.Run(context.Background())
+	if !errors.Is(err, errBoom) || rep.ExitCode != grace.ExitCrashed {
+		t.Errorf("err %v exit %d", err, rep.ExitCode)
+	}
 }

@@ -27,7 +27,7 @@
 // SIGTERM and SIGINT by default ([WithSignals]). The first starts the graceful stop; the second
 // skips what is left of the drain delay and cuts the budget ([WithEscalatedBudget]); the third
 // makes Run return at once with [ExitForced] and a goroutine dump. Handling is restored when
-// Run returns.
+// Run returns; [App.Main] keeps it until the process exits.
 //
 // # What grace is not
 //

@@ -99,9 +99,7 @@ func TestQuietNeverComesDelayElapses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		app := newApp(grace.WithDrainDelay(3 * time.Second))
 		app.Add("a", quietComponent{make(chan struct{})})
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if rep.DelayEndedBy != "elapsed" || rep.Delay != 3*time.Second {
 			t.Errorf("delay ended by %q after %v", rep.DelayEndedBy, rep.Delay)
 		}
@@ -116,9 +114,7 @@ func TestDrainHooksRunConcurrentlyAndAreBounded(t *testing.T) {
 			return ctx.Err()
 		}}, grace.StopTimeout(4*time.Second))
 		app.Add("http", grace.Hook{})
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if rep.StopDuration != 4*time.Second {
 			t.Errorf("stop took %v; the drain hook's 4s limit should bound it", rep.StopDuration)
 		}

@@ -40,8 +40,12 @@ func ExitCodeName(code int) string {
 // Main runs the app until it stops, logs the report and exits the process with the report's
 // exit code — once, after everything returned, so deferred cleanup in components has run. Call
 // it last in func main; deferred functions in main do not run (put cleanup in components).
+// Unlike [App.Run], Main keeps the signals caught until the process exits, so a late signal
+// cannot end the process while the report is logged, nor change its exit code; if the exit
+// function ([WithExit]) returns, their handling is restored then.
 func (a *App) Main() {
-	rep, _ := a.Run(context.Background())
+	rep, restore, _ := a.execute(context.Background())
+	defer restore()
 	a.mu.Lock()
 	exit := a.cfg.exit
 	a.mu.Unlock()

@@ -80,14 +80,28 @@ func (r *run) finish(startErr error) (*Report, error) {
 	budgetOut := r.budget != nil && r.budget.Err() != nil // endStop has not run yet
 
 	// Forensics: stacks of abandoned components, goroutines left behind by stopped ones, and on a
-	// forced end or an exhausted budget, every labelled goroutine.
-	if len(r.nodes) > 0 && cfgErr == nil {
+	// forced end or an exhausted budget, every labelled goroutine. The goroutine profile costs
+	// a stop of the world and more than the rest of an idle exit: it is taken only when there can
+	// be something to find.
+	if len(r.nodes) > 0 && cfgErr == nil &&
+		(r.forced || budgetOut || len(abandoned) > 0 || len(stopped) > 0 && r.othersStarted()) {
 		groups := labelledGoroutines(r.id)
 		// Goroutines usually end within microseconds of the stop that ended them: look again
-		// soon, then less often.
+		// soon, then less often — with a new profile only if a goroutine ended or began since
+		// the last look (the counts are cheap; a profile stops the world), and once more at the
+		// end if the last one is older than the last pause.
 		pause := 20 * time.Microsecond
+		stale := false
 		for deadline := time.Now().Add(leftBehindWait); time.Now().Before(deadline) && hasAny(groups, stopped); pause = min(2*pause, 5*time.Millisecond) {
+			before := goroutineCounts()
 			time.Sleep(min(pause, time.Until(deadline)))
+			if now := goroutineCounts(); now.ok && now == before {
+				stale = true
+				continue
+			}
+			groups, stale = labelledGoroutines(r.id), false
+		}
+		if stale {
 			groups = labelledGoroutines(r.id)
 		}
 		for i := range rep.Components {

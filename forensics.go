@@ -3,6 +3,8 @@ package grace
 import (
 	"bytes"
 	"context"
+	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -34,6 +36,42 @@ func (r *run) labels(n *node, op string) context.Context {
 }
 
 var ops = [4]string{"start", "run", "drain", "stop"}
+
+// goroutinesCreated reads the runtime's count of goroutines created since the program started;
+// ok is false if the runtime does not offer it.
+func goroutinesCreated() (n uint64, ok bool) {
+	s := [1]metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s[:])
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0, false
+	}
+	return s[0].Value.Uint64(), true
+}
+
+// counts is how many goroutines are alive and how many were ever created: equal counts at two
+// moments mean no goroutine ended or began in between.
+type counts struct {
+	live    int
+	created uint64
+	ok      bool
+}
+
+func goroutineCounts() counts {
+	created, ok := goroutinesCreated()
+	return counts{runtime.NumGoroutine(), created, ok}
+}
+
+// othersStarted reports whether any goroutine other than the engine's own may have been started
+// since the run's first start. If none was, the profile has nothing to find: the goroutines it
+// looks for carry the run's labels, and only goroutines started after that point — by the
+// engine's goroutines, which a component's calls run on, or by their descendants — carry them.
+// Goroutines started that the engine did not count (a timer's or a context's AfterFunc, another
+// app, anything else in the process) only make it answer true: a profile taken for nothing,
+// never a goroutine missed.
+func (r *run) othersStarted() bool {
+	now, ok := goroutinesCreated()
+	return !r.counted || !ok || now-r.created0 > uint64(r.spawned.Load())
+}
 
 // goroutineGroup is one entry of the goroutine profile (debug=1): identical stacks with identical
 // labels, counted.
@@ -155,7 +193,7 @@ func renderGroups(gs []goroutineGroup) string {
 func engineFrame(fn string) bool {
 	switch fn {
 	case "github.com/gracekit/grace.safely",
-		"github.com/gracekit/grace.invoke.func1", "github.com/gracekit/grace.(*run).launchRun.func1",
+		"github.com/gracekit/grace.(*run).invoke.func1", "github.com/gracekit/grace.(*run).launchRun.func1",
 		"github.com/gracekit/grace.(*run).supervise":
 		return true
 	}

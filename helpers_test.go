@@ -2,13 +2,15 @@ package grace_test
 
 import (
 	"context"
-	"log/slog"
+	"errors"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracetest"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -27,12 +29,10 @@ func TestMain(m *testing.M) {
 	gracetest.Main(m)
 }
 
-var quiet = slog.New(slog.DiscardHandler)
+var quiet = testkit.QuietLogger()
 
 // newApp returns an app with no OS signals, a silent logger and the given options.
-func newApp(opts ...grace.Option) *grace.App {
-	return grace.New(append([]grace.Option{grace.WithSignals(), grace.WithLogger(quiet)}, opts...)...)
-}
+func newApp(opts ...grace.Option) *grace.App { return testkit.NewApp(opts...) }
 
 // runUntilReady runs app in a goroutine and waits for PhaseReady (or a later phase).
 func runUntilReady(t *testing.T, app *grace.App) <-chan *grace.Report {
@@ -50,6 +50,32 @@ func runUntilReady(t *testing.T, app *grace.App) <-chan *grace.Report {
 	return out
 }
 
+// stopReady runs app until ready, stops it ("test") and returns the report (see wait).
+func stopReady(t *testing.T, app *grace.App) *grace.Report { t.Helper(); return stopAfter(t, app, nil) }
+
+// stopAfter runs app until ready, waits until ch is closed (if not nil), stops the app ("test")
+// and returns the report (see wait).
+func stopAfter(t *testing.T, app *grace.App, ch <-chan struct{}) *grace.Report {
+	t.Helper()
+	done := runUntilReady(t, app)
+	if ch != nil {
+		wait(t, ch)
+	}
+	app.Stop("test")
+	return wait(t, done)
+}
+
+// recordedApp is a new app with a recorded, empty Hook for each name (see newApp).
+func recordedApp(names ...string) (*grace.App, *gracetest.Recorder) {
+	var rec gracetest.Recorder
+	app := newApp()
+	for _, n := range names {
+		app.Add(n, rec.Hook(n, grace.Hook{}))
+	}
+	return app, &rec
+}
+
+// wait receives from ch, at most 30 s (inside a synctest bubble, 30 s of its clock).
 func wait[T any](t *testing.T, ch <-chan T) T {
 	t.Helper()
 	select {
@@ -72,4 +98,17 @@ func sleeper(d time.Duration) grace.StopFunc {
 			return ctx.Err()
 		}
 	}
+}
+
+// exitCode is the exit code in a child's Wait error (nil: 0); any other error fails t.
+func exitCode(t *testing.T, err error) int {
+	t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0
 }

@@ -20,9 +20,7 @@ func TestObserverSeesPhasesAndComponents(t *testing.T) {
 	}), grace.WithObserver(func(grace.Event) { mu.Lock(); second++; mu.Unlock() }))
 	app.Add("db", grace.Hook{OnStop: func(context.Context) error { return errBoom }})
 	app.Add("http", grace.Hook{})
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	wait(t, done)
+	stopReady(t, app)
 	mu.Lock()
 	defer mu.Unlock()
 	var phases []grace.Phase

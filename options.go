@@ -73,54 +73,45 @@ type componentOption struct {
 func (o componentOption) applyComponent(c *componentConfig) { o.f(c) }
 func (o componentOption) String() string                    { return o.name }
 
-func durationProblem(what string, d time.Duration) string {
-	return fmt.Sprintf("%s must be positive, got %v", what, d)
+// durationOption is an option that sets one duration of the config (field) and checks it: it
+// must be positive, or, with zeroOK, not negative. name is the option's, what the value's name
+// in the problem ("budget must be positive, got 0s").
+func durationOption(name, what string, d time.Duration, zeroOK bool, field func(*config) *time.Duration) Option {
+	return option{fmt.Sprintf("%s(%v)", name, d), func(c *config) {
+		switch {
+		case zeroOK && d < 0:
+			c.problems = append(c.problems, fmt.Sprintf("%s must not be negative, got %v", what, d))
+		case !zeroOK && d <= 0:
+			c.problems = append(c.problems, errNonPositive(what, d).Error())
+		}
+		*field(c) = d
+	}}
 }
 
 // WithBudget sets the whole stop's budget, counted from the trigger (a signal, [App.Stop], a
 // failure) and including the drain delay. Past it every component still stopping is abandoned
 // and Run returns with [ExitStopFailed]. Must be positive; default [DefaultBudget].
 func WithBudget(d time.Duration) Option {
-	return option{fmt.Sprintf("WithBudget(%v)", d), func(c *config) {
-		if d <= 0 {
-			c.problems = append(c.problems, durationProblem("budget", d))
-		}
-		c.budget = d
-	}}
+	return durationOption("WithBudget", "budget", d, false, func(c *config) *time.Duration { return &c.budget })
 }
 
 // WithDrainDelay sets how long the app stays in PhaseDraining — not ready, still serving — before
 // anything stops, so load balancers can take the instance out. It ends early when every
 // [Quieter] is quiet, or on a second signal. Zero (the default) means no delay; negative is an error.
 func WithDrainDelay(d time.Duration) Option {
-	return option{fmt.Sprintf("WithDrainDelay(%v)", d), func(c *config) {
-		if d < 0 {
-			c.problems = append(c.problems, fmt.Sprintf("drain delay must not be negative, got %v", d))
-		}
-		c.drainDelay = d
-	}}
+	return durationOption("WithDrainDelay", "drain delay", d, true, func(c *config) *time.Duration { return &c.drainDelay })
 }
 
 // WithEscalatedBudget sets what is left of the budget after a second signal, if less was left
 // already nothing changes. Must be positive; default [DefaultEscalatedBudget].
 func WithEscalatedBudget(d time.Duration) Option {
-	return option{fmt.Sprintf("WithEscalatedBudget(%v)", d), func(c *config) {
-		if d <= 0 {
-			c.problems = append(c.problems, durationProblem("escalated budget", d))
-		}
-		c.escalatedBudget = d
-	}}
+	return durationOption("WithEscalatedBudget", "escalated budget", d, false, func(c *config) *time.Duration { return &c.escalatedBudget })
 }
 
 // WithStartTimeout bounds the whole start. A start that overruns is rolled back. Must be
 // positive; default [DefaultStartTimeout].
 func WithStartTimeout(d time.Duration) Option {
-	return option{fmt.Sprintf("WithStartTimeout(%v)", d), func(c *config) {
-		if d <= 0 {
-			c.problems = append(c.problems, durationProblem("start timeout", d))
-		}
-		c.startTimeout = d
-	}}
+	return durationOption("WithStartTimeout", "start timeout", d, false, func(c *config) *time.Duration { return &c.startTimeout })
 }
 
 // WithSignals sets the signals that stop the app. The default is SIGTERM and SIGINT (os.Interrupt

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -21,9 +20,7 @@ func TestStopsInReverseDependencyOrder(t *testing.T) {
 	app.Add("repo", rec.Hook("repo", grace.Hook{}), grace.DependsOn("db", "cache"))
 	app.Add("http", rec.Hook("http", grace.Hook{}), grace.DependsOn("repo"))
 	app.Add("consumer", rec.Hook("consumer", grace.Hook{}), grace.DependsOn("repo"))
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
+	rep := stopReady(t, app)
 	if rep.ExitCode != grace.ExitClean {
 		t.Fatalf("exit code %d, want clean:\n%s", rep.ExitCode, rep)
 	}
@@ -40,9 +37,7 @@ func TestRegistrationOrderIsTheSafeDefault(t *testing.T) {
 	for _, n := range names {
 		app.Add(n, rec.Hook(n, grace.Hook{OnStop: func(context.Context) error { return nil }}))
 	}
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	wait(t, done)
+	stopReady(t, app)
 	if got := rec.Order("start"); !slices.Equal(got, names) {
 		t.Errorf("start order %v, want %v", got, names)
 	}
@@ -61,41 +56,35 @@ func TestSafeDefaultCoversIndependentPredecessors(t *testing.T) {
 	app.Add("pool", rec.Hook("pool", grace.Hook{}), grace.Independent())
 	app.Add("metrics", rec.Hook("metrics", grace.Hook{}), grace.Independent())
 	app.Add("http", rec.Hook("http", grace.Hook{}))
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	wait(t, done)
+	stopReady(t, app)
 	rec.Before(t, "stop", "http", "pool")
 	rec.Before(t, "stop", "http", "metrics")
 }
 
-func TestIndependentComponentsStopInParallel(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		app := newApp()
-		for i := range 20 {
-			app.Add(fmt.Sprintf("c%d", i), sleeper(100*time.Millisecond), grace.Independent())
-		}
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
-		if rep.StopDuration != 100*time.Millisecond {
-			t.Errorf("20 independent 100ms stops took %v, want 100ms (parallel)", rep.StopDuration)
-		}
-	})
-}
-
-func TestDependentChainStopsSequentially(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		app := newApp()
-		for i := range 5 {
-			app.Add(fmt.Sprintf("c%d", i), sleeper(100*time.Millisecond))
-		}
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
-		if rep.StopDuration != 500*time.Millisecond {
-			t.Errorf("a chain of five 100ms stops took %v, want 500ms", rep.StopDuration)
-		}
-	})
+// Twenty independent 100 ms stops run in parallel; a chain of five (each depends on the one
+// added before it, the safe default) runs one after another.
+func TestStopTimeFollowsDependencies(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		n    int
+		opts []grace.ComponentOption
+		want time.Duration
+	}{
+		{"independent in parallel", 20, []grace.ComponentOption{grace.Independent()}, 100 * time.Millisecond},
+		{"a chain one by one", 5, nil, 500 * time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				app := newApp()
+				for i := range c.n {
+					app.Add(fmt.Sprintf("c%d", i), sleeper(100*time.Millisecond), c.opts...)
+				}
+				if rep := stopReady(t, app); rep.StopDuration != c.want {
+					t.Errorf("%d stops of 100ms took %v, want %v", c.n, rep.StopDuration, c.want)
+				}
+			})
+		})
+	}
 }
 
 func TestIndependentComponentsStartInParallel(t *testing.T) {
@@ -124,24 +113,9 @@ func TestStopsLastComponentOutlivesEverything(t *testing.T) {
 	app.Add("http", rec.Hook("http", grace.Hook{}), grace.DependsOn("db"))
 	app.Add("cache", rec.Hook("cache", grace.Hook{}), grace.Independent())
 	app.Add("telemetry", rec.Hook("telemetry", grace.Hook{}), grace.StopsLast()) // added late, still last
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	wait(t, done)
+	stopReady(t, app)
 	for _, n := range []string{"db", "http", "cache"} {
 		rec.Before(t, "start", "telemetry", n)
 		rec.Before(t, "stop", n, "telemetry")
-	}
-}
-
-type selfChecking struct{ grace.Hook }
-
-func (selfChecking) Validate() error { return fmt.Errorf("address %q is not host:port", "nope") }
-
-func TestValidatorProblemsAreConfigErrors(t *testing.T) {
-	app := newApp()
-	app.Add("http", selfChecking{})
-	_, err := app.Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), `component "http": address "nope" is not host:port`) {
-		t.Errorf("err %v", err)
 	}
 }

@@ -1,7 +1,6 @@
 package grace_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -9,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // The first shape of issue 12, as a built binary (this test binary, re-run as a child): an HTTP
@@ -94,78 +93,37 @@ type queueRun struct {
 func runQueueChild(t *testing.T, perMs, limitMs int, pace, loadFor time.Duration, keepAlive bool) queueRun {
 	t.Helper()
 	journal := filepath.Join(t.TempDir(), "journal")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%d,%d", queueEnv, journal, perMs, limitMs))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	c := testkit.StartChildLines(t, fmt.Sprintf("%s=%s,%d,%d", queueEnv, journal, perMs, limitMs))
 	type line struct {
 		Msg    string          `json:"msg"`
 		Addr   string          `json:"addr"`
 		Report json.RawMessage `json:"report"`
 	}
-	lines := make(chan line, 16)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(out)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var l line
-			if json.Unmarshal(sc.Bytes(), &l) == nil && (l.Msg == "listening" || l.Msg == "grace: shutdown report") {
-				lines <- l
-			}
-		}
-	}()
-	var addr string
-	select {
-	case l := <-lines:
-		addr = l.Addr
-	case <-time.After(20 * time.Second):
-		t.Fatal("the service never said where it listens")
-	}
-	if addr == "" {
-		t.Fatal("the service did not start")
-	}
+	parse := func(s string) (l line) { json.Unmarshal([]byte(s), &l); return l }
+	said := c.ReadUntil(t, 20*time.Second, "where the service listens", func(s string) bool { return parse(s).Msg == "listening" })
+	addr := parse(said[len(said)-1]).Addr
 
 	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableKeepAlives: !keepAlive}}
 	defer client.CloseIdleConnections()
 	var accepted atomic.Int64
 	var acceptedIDs sync.Map
 	var requests sync.WaitGroup
-	exited := make(chan struct{})
-	var rep line
-	go func() {
-		for l := range lines {
-			if l.Msg == "grace: shutdown report" {
-				rep = l
-			}
-		}
-		close(exited)
-	}()
 	tick := time.NewTicker(pace)
 	defer tick.Stop()
 	signalAt := time.After(loadFor)
 	for id := 1; ; id++ {
 		select {
 		case <-signalAt:
-			if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				t.Fatal(err)
-			}
+			c.Signal(t, syscall.SIGTERM)
 			signalAt = nil
-		case <-exited:
+		case <-c.Exited():
 			requests.Wait()
-			err := cmd.Wait()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
+			code := exitCode(t, c.Err())
+			var rep line
+			for _, s := range c.Output() {
+				if l := parse(s); l.Msg == "grace: shutdown report" {
+					rep = l
+				}
 			}
 			data, err := os.ReadFile(journal)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,11 +37,21 @@ import (
 // third makes Run return at once with [ExitForced], dumping the engine's goroutines into the
 // report. Run may be called once; later calls return [ErrAlreadyRun].
 func (a *App) Run(ctx context.Context) (*Report, error) {
+	rep, restore, err := a.execute(ctx)
+	restore()
+	return rep, err
+}
+
+// execute is Run, but leaves the signals caught when it returns: restore gives their handling
+// back. [App.Main] restores them only if its exit function returns, so the process exits with
+// the report's code without paying for the restore (os/signal's Stop waits for the signal loop).
+func (a *App) execute(ctx context.Context) (rep *Report, restore func(), err error) {
+	restore = func() {}
 	a.mu.Lock()
 	a.initLocked()
 	if a.ran {
 		a.mu.Unlock()
-		return &Report{ExitCode: ExitStartFailed, Err: ErrAlreadyRun, Error: ErrAlreadyRun.Error()}, ErrAlreadyRun
+		return &Report{ExitCode: ExitStartFailed, Err: ErrAlreadyRun, Error: ErrAlreadyRun.Error()}, restore, ErrAlreadyRun
 	}
 	a.ran = true
 	cfg, cerr := a.configureLocked()
@@ -52,13 +63,14 @@ func (a *App) Run(ctx context.Context) (*Report, error) {
 	if cerr != nil {
 		a.log().Error("grace: invalid configuration", "error", cerr)
 		a.setPhase(PhaseStopped)
-		return r.finish(cerr)
+		rep, err = r.finish(cerr)
+		return rep, restore, err
 	}
 
 	sigs := make(chan os.Signal, 3) // one slot per step of the signal ladder
 	if len(cfg.signals) > 0 {
 		cfg.signalSource.Notify(sigs, cfg.signals...)
-		defer cfg.signalSource.Stop(sigs)
+		restore = func() { cfg.signalSource.Stop(sigs) }
 	}
 	quit := make(chan struct{})
 	var watchers sync.WaitGroup
@@ -69,6 +81,7 @@ func (a *App) Run(ctx context.Context) (*Report, error) {
 	})
 	defer stopCtxWatch()
 
+	r.created0, r.counted = goroutinesCreated()
 	a.setPhase(PhaseStarting)
 	startErr := r.startAll()
 	if startErr == nil && a.triggered() == nil {
@@ -85,7 +98,8 @@ func (a *App) Run(ctx context.Context) (*Report, error) {
 	a.setPhase(PhaseStopping)
 	r.stopAll()
 	a.setPhase(PhaseStopped)
-	return r.finish(startErr)
+	rep, err = r.finish(startErr)
+	return rep, restore, err
 }
 
 // run is the state of one Run.
@@ -105,6 +119,19 @@ type run struct {
 	delay        time.Duration
 	failMu       sync.Mutex
 	failures     []error
+
+	// created0 is the runtime's count of goroutines created, read before the first start
+	// (counted: the runtime offers it), and spawned counts the goroutines the engine itself
+	// started since; see othersStarted.
+	created0 uint64
+	counted  bool
+	spawned  atomic.Int64
+}
+
+// spawn runs f in a goroutine of the engine's own, counted in spawned.
+func (r *run) spawn(f func()) {
+	r.spawned.Add(1)
+	go f()
 }
 
 func (r *run) stoppedDuringStart() bool { return r.readyAt.IsZero() }
@@ -119,7 +146,7 @@ func (r *run) beginStop() {
 	r.budget = budget
 	r.cancelBudget = func(cause error) { cancel(cause); cancelDeadline() }
 	r.budgetDone = make(chan struct{})
-	go func() {
+	r.spawn(func() {
 		defer close(r.budgetDone)
 		esc := a.escCh
 		var cut *time.Timer
@@ -145,7 +172,7 @@ func (r *run) beginStop() {
 				return
 			}
 		}
-	}()
+	})
 }
 
 func (r *run) endStop() {
@@ -170,13 +197,16 @@ func (r *run) drain() {
 		if !n.isStarted() {
 			continue
 		}
-		if d, ok := n.c.(Drainer); ok {
+		if d, ok := n.c.(Drainer); ok && n.nothingToCall("drain") {
+			a.emit(Event{Kind: EventDrained, Component: n.name})
+		} else if ok {
+			r.spawned.Add(1)
 			drains.Go(func() {
 				ctx, cancel := context.WithTimeoutCause(r.budget, n.stopLimit(r.cfg),
 					&TimeoutError{Limit: n.stopLimit(r.cfg), Cause: "component limit"})
 				defer cancel()
 				begin := time.Now()
-				err, _ := invoke(ctx, r.labels(n, "drain"), d.Drain)
+				err, _ := r.invoke(ctx, n, "drain", d.Drain)
 				if err != nil {
 					n.addErr(wrap(n.name, "drain", err))
 					a.log().Warn("grace: drain hook failed", "component", n.name, "error", err)
@@ -198,6 +228,7 @@ func (r *run) drain() {
 		abort := make(chan struct{})
 		var waiter sync.WaitGroup
 		if len(quiet) > 0 {
+			r.spawned.Add(1)
 			waiter.Go(func() {
 				for _, q := range quiet {
 					select {

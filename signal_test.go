@@ -114,3 +114,23 @@ func TestNoSignalsWhenDisabled(t *testing.T) {
 	wait(t, done)
 	_ = context.Background()
 }
+
+// Main keeps the signals caught until the process exits (a signal while the report is logged
+// cannot end the process with another code), and gives them back if its exit function returns.
+func TestMainKeepsSignalsUntilExit(t *testing.T) {
+	sigs := &gracetest.Signals{}
+	caughtAtExit := -1
+	app := signalApp(sigs, grace.WithExit(func(int) { caughtAtExit = sigs.Listening() }))
+	app.Add("a", grace.Hook{})
+	go func() {
+		<-app.Await(grace.PhaseReady)
+		sigs.Send(syscall.SIGTERM)
+	}()
+	app.Main()
+	if caughtAtExit != 1 {
+		t.Errorf("%d channels listening when exit was called, want 1", caughtAtExit)
+	}
+	if !sigs.Restored() {
+		t.Error("signal handling not restored after the exit function returned")
+	}
+}

@@ -29,7 +29,7 @@ func (r *run) startAll() error {
 	calls, cancelCalls := context.WithCancelCause(all)
 	defer cancelCalls(nil)
 	watched := make(chan struct{})
-	go func() {
+	r.spawn(func() {
 		defer close(watched)
 		select {
 		case <-a.trigCh:
@@ -46,7 +46,7 @@ func (r *run) startAll() error {
 			cancelOuter(&TimeoutError{Limit: r.cfg.budget / 2, Cause: causeStartsInFlight})
 		case <-outer.Done():
 		}
-	}()
+	})
 	defer func() { cancelOuter(nil); <-watched }()
 
 	type result struct {
@@ -58,7 +58,7 @@ func (r *run) startAll() error {
 	inFlight := 0
 	launch := func(n *node) {
 		inFlight++
-		go func() { results <- result{n, r.startOne(all, calls, n)} }()
+		r.spawn(func() { results <- result{n, r.startOne(all, calls, n)} })
 	}
 	for _, n := range r.nodes {
 		pending[n.idx] = len(n.deps)
@@ -105,7 +105,7 @@ func (r *run) startOne(all, calls context.Context, n *node) error {
 		defer cancelCall(nil)
 		stopCall := context.AfterFunc(calls, func() { cancelCall(context.Cause(calls)) })
 		defer stopCall()
-		err, _ = invoke(wait, r.labels(n, "start"), func(context.Context) error { return s.Start(call) })
+		err, _ = r.invoke(wait, n, "start", func(context.Context) error { return s.Start(call) })
 	}
 	n.repMu.Lock()
 	n.rep.StartedAt = begin

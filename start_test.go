@@ -15,6 +15,22 @@ import (
 
 var errBoom = errors.New("boom")
 
+// failAfterDB runs an app of a recorded "db" and then the component c named name, whose start
+// fails, and returns the report and Run's error once db was rolled back — stopped, as the only
+// component that was — or fails t.
+func failAfterDB(t *testing.T, name string, c any, opts ...grace.ComponentOption) (*grace.Report, error) {
+	t.Helper()
+	var rec gracetest.Recorder
+	app := newApp()
+	app.Add("db", rec.Hook("db", grace.Hook{}))
+	app.Add(name, c, opts...)
+	rep, err := app.Run(context.Background())
+	if got := rec.Order("stop"); !slices.Equal(got, []string{"db"}) {
+		t.Errorf("rolled back %v, want [db]", got)
+	}
+	return rep, err
+}
+
 func TestFailedStartRollsBackWhatStarted(t *testing.T) {
 	var rec gracetest.Recorder
 	app := newApp()
@@ -55,13 +71,9 @@ func TestFailedStartRollsBackWhatStarted(t *testing.T) {
 
 func TestStartTimeoutRollsBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var rec gracetest.Recorder
-		app := newApp()
-		app.Add("db", rec.Hook("db", grace.Hook{}))
-		app.Add("slow", grace.Hook{OnStart: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }},
-			grace.StartTimeout(2*time.Second))
 		begin := time.Now()
-		rep, err := app.Run(context.Background())
+		rep, err := failAfterDB(t, "slow", grace.Hook{OnStart: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }},
+			grace.StartTimeout(2*time.Second))
 		if !errors.Is(err, grace.ErrTimeout) {
 			t.Fatalf("err = %v, want ErrTimeout", err)
 		}
@@ -71,27 +83,17 @@ func TestStartTimeoutRollsBack(t *testing.T) {
 		if !rep.Component("slow").TimedOut || rep.ExitCode != grace.ExitStartFailed {
 			t.Errorf("report:\n%s", rep)
 		}
-		if got := rec.Order("stop"); !slices.Equal(got, []string{"db"}) {
-			t.Errorf("rolled back %v, want [db]", got)
-		}
 	})
 }
 
 func TestStartPanicRollsBack(t *testing.T) {
-	var rec gracetest.Recorder
-	app := newApp()
-	app.Add("db", rec.Hook("db", grace.Hook{}))
-	app.Add("bad", grace.Hook{OnStart: func(context.Context) error { panic("start exploded") }})
-	rep, err := app.Run(context.Background())
+	rep, err := failAfterDB(t, "bad", grace.Hook{OnStart: func(context.Context) error { panic("start exploded") }})
 	var pe *grace.PanicError
 	if !errors.As(err, &pe) || pe.Value != "start exploded" || !errors.Is(err, grace.ErrPanic) {
 		t.Fatalf("err = %v, want the PanicError", err)
 	}
 	if c := rep.Component("bad"); !c.Panicked || !strings.Contains(c.Stack, "start_test.go") {
 		t.Errorf("report lacks the panic stack: %+v", c)
-	}
-	if got := rec.Order("stop"); !slices.Equal(got, []string{"db"}) {
-		t.Errorf("rolled back %v, want [db]", got)
 	}
 }
 

@@ -13,12 +13,12 @@ func (r *run) stopAll() {
 	results := make(chan *node, len(r.nodes)) // one slot per node: a late stop never blocks
 	pending := make([]int, len(r.nodes))
 	launch := func(n *node) {
-		if _, ok := n.c.(Stopper); !ok && n.runDone == nil {
+		if _, ok := n.c.(Stopper); (!ok || n.nothingToCall("stop")) && n.runDone == nil {
 			r.stopOne(n) // nothing to wait for: no goroutine needed
 			results <- n
 			return
 		}
-		go func() { r.stopOne(n); results <- n }()
+		r.spawn(func() { r.stopOne(n); results <- n })
 	}
 	for _, n := range r.nodes {
 		pending[n.idx] = len(n.dependents)
@@ -72,7 +72,7 @@ func (r *run) stopOne(n *node) {
 	abandoned := false
 	stopper, isStopper := n.c.(Stopper)
 	if isStopper {
-		err, abandoned = invoke(ctx, r.labels(n, "stop"), stopper.Stop)
+		err, abandoned = r.invoke(ctx, n, "stop", stopper.Stop)
 	}
 	if n.runDone != nil {
 		if !isStopper {

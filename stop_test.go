@@ -2,9 +2,7 @@ package grace_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -26,9 +24,7 @@ func TestHungComponentIsAbandonedAndEverythingElseStops(t *testing.T) {
 		app.Add("exporter", hung, grace.DependsOn("broker"), grace.StopTimeout(2*time.Second))
 		app.Add("http", rec.Hook("http", grace.Hook{}), grace.DependsOn("db"))
 		app.Add("metrics", rec.Hook("metrics", grace.Hook{}), grace.Independent())
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 
 		// Everything else stopped, including what the hung component depends on (closers of
 		// infrastructure always run), and only once the hung one was given up on.
@@ -68,9 +64,7 @@ func TestBudgetBoundsTheWholeStop(t *testing.T) {
 		app := newApp(grace.WithBudget(3*time.Second), grace.WithDrainDelay(time.Second))
 		app.Add("a", sleeper(time.Hour))
 		app.Add("b", hung, grace.Independent())
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if rep.StopDuration != 3*time.Second {
 			t.Errorf("stop took %v, want the 3s budget", rep.StopDuration)
 		}
@@ -91,9 +85,7 @@ func TestStopErrorsAreJoinedAndOthersStillStop(t *testing.T) {
 	app.Add("db", rec.Hook("db", grace.Hook{OnStop: func(context.Context) error { return errors.New("db close failed") }}))
 	app.Add("cache", rec.Hook("cache", grace.Hook{OnStop: func(context.Context) error { panic("cache") }}))
 	app.Add("http", rec.Hook("http", grace.Hook{}))
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
+	rep := stopReady(t, app)
 	if got := rec.Order("stop"); !slices.Equal(got, []string{"http", "cache", "db"}) {
 		t.Errorf("stop order %v", got)
 	}
@@ -103,86 +95,4 @@ func TestStopErrorsAreJoinedAndOthersStillStop(t *testing.T) {
 	if rep.ExitCode != grace.ExitStopFailed {
 		t.Errorf("exit %d", rep.ExitCode)
 	}
-}
-
-func TestGoroutinesLeftBehindAreReported(t *testing.T) {
-	stopLeak := make(chan struct{})
-	defer close(stopLeak)
-	app := newApp()
-	app.Add("sdk", grace.Hook{
-		OnStart: func(context.Context) error {
-			go func() { <-stopLeak }() // an SDK goroutine that Close does not wait for
-			return nil
-		},
-	})
-	app.Add("clean", grace.Hook{})
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
-	c := rep.Component("sdk")
-	if c.LeftBehind != 1 || !strings.Contains(c.LeftBehindStacks, "stop_test.go") {
-		t.Errorf("left behind %d:\n%s", c.LeftBehind, c.LeftBehindStacks)
-	}
-	if rep.Component("clean").LeftBehind != 0 {
-		t.Error("clean component blamed")
-	}
-}
-
-func TestReportRendersAsTextAndJSON(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		hung := gracetest.Hang("stop")
-		app := newApp(grace.WithDrainDelay(time.Second))
-		app.Add("db", grace.Hook{})
-		app.Add("exporter", hung, grace.StopTimeout(time.Second))
-		done := runUntilReady(t, app)
-		app.Stop("deploy")
-		rep := <-done
-		hung.Release()
-		text := rep.String()
-		for _, want := range []string{"stopped by stop (deploy)", "exit 1 (stop failed)", "exporter", "abandoned (timed out)", "drain delay 1s, ended by elapsed"} {
-			if !strings.Contains(text, want) {
-				t.Errorf("text lacks %q:\n%s", want, text)
-			}
-		}
-		b, err := json.Marshal(rep)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var back struct {
-			ExitCode   int    `json:"exit_code"`
-			Delay      string `json:"delay_ended_by"`
-			Trigger    struct{ Kind, Reason string }
-			Phases     []struct{ Phase string }
-			Components []struct {
-				Name     string
-				State    string
-				TimedOut bool `json:"timed_out"`
-			}
-		}
-		if err := json.Unmarshal(b, &back); err != nil {
-			t.Fatal(err)
-		}
-		if back.ExitCode != 1 || back.Delay != "elapsed" || back.Trigger.Kind != "stop" || len(back.Components) != 2 ||
-			!back.Components[1].TimedOut || back.Phases[len(back.Phases)-1].Phase != "stopped" {
-			t.Errorf("json: %s", b)
-		}
-	})
-}
-
-func TestAbandonedComponentsStacksAreLogged(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var logs strings.Builder
-		hung := gracetest.Hang("stop")
-		defer hung.Release()
-		app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-		app.Add("exporter", hung, grace.StopTimeout(time.Second))
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		<-done
-		hung.Release()
-		if !strings.Contains(logs.String(), `msg="grace: where the abandoned component hangs" component=exporter`) ||
-			!strings.Contains(logs.String(), "gracetest.(*Hung).block") {
-			t.Errorf("log lacks the hung component's stacks:\n%s", logs.String())
-		}
-	})
 }

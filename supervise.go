@@ -15,11 +15,11 @@ func (r *run) launchRun(n *node) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	n.runCancel = cancel
 	n.runDone = make(chan struct{})
-	go func() {
+	r.spawn(func() {
 		pprof.SetGoroutineLabels(r.labels(n, "run"))
 		defer close(n.runDone)
 		r.supervise(ctx, n)
-	}()
+	})
 }
 
 func (r *run) supervise(ctx context.Context, n *node) {

@@ -10,21 +10,16 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
-	"github.com/gracekit/grace/gracetest"
 )
 
 func TestWorkerRunsUntilItsTurn(t *testing.T) {
-	var rec gracetest.Recorder
-	app := newApp()
-	app.Add("db", rec.Hook("db", grace.Hook{}))
+	app, rec := recordedApp("db")
 	app.Add("worker", grace.RunFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		rec.Record("stop", "worker")
 		return ctx.Err() // the cancellation is not an error
 	}))
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
+	rep := stopReady(t, app)
 	rec.Before(t, "stop", "worker", "db")
 	if rep.ExitCode != grace.ExitClean || rep.Component("worker").State != grace.StateStopped {
 		t.Errorf("report:\n%s", rep)
@@ -32,9 +27,7 @@ func TestWorkerRunsUntilItsTurn(t *testing.T) {
 }
 
 func TestWorkerErrorStopsTheApp(t *testing.T) {
-	var rec gracetest.Recorder
-	app := newApp()
-	app.Add("db", rec.Hook("db", grace.Hook{}))
+	app, rec := recordedApp("db")
 	app.Add("consumer", grace.RunFunc(func(ctx context.Context) error { return errBoom }))
 	rep, err := app.Run(context.Background())
 	if !errors.Is(err, errBoom) || rep.ExitCode != grace.ExitCrashed {
@@ -145,57 +138,11 @@ func TestTickerIsCutAtTheDeadline(t *testing.T) {
 			<-ctx.Done() // a tick that would never end on its own
 			return nil
 		}), grace.StopTimeout(2*time.Second))
-		done := runUntilReady(t, app)
-		<-inTick
-		app.Stop("test")
-		rep := <-done
+		rep := stopAfter(t, app, inTick)
 		if c := rep.Component("expire"); !c.TimedOut || c.Stop != 2*time.Second {
 			t.Errorf("expire: %+v", c)
 		}
 	})
-}
-
-func TestConsumeExitsOnCancelAndOnClose(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		ch := make(chan int) // nobody ever closes it: the stop must not hang
-		var got []int
-		app := newApp()
-		app.Add("consumer", grace.Consume(ch, func(ctx context.Context, v int) error {
-			got = append(got, v)
-			return nil
-		}))
-		done := runUntilReady(t, app)
-		ch <- 1
-		ch <- 2
-		app.Stop("test")
-		rep := <-done
-		if len(got) != 2 || rep.ExitCode != grace.ExitClean || rep.StopDuration != 0 {
-			t.Errorf("got %v exit %d stop %v", got, rep.ExitCode, rep.StopDuration)
-		}
-	})
-	closed := make(chan string, 1)
-	closed <- "last"
-	close(closed)
-	app := newApp()
-	var handled []string
-	app.Add("consumer", grace.Consume(closed, func(ctx context.Context, v string) error { handled = append(handled, v); return nil }))
-	done := runUntilReady(t, app)
-	app.Stop("test")
-	rep := wait(t, done)
-	if rep.ExitCode != grace.ExitClean {
-		t.Errorf("exit %d", rep.ExitCode)
-	}
-}
-
-func TestConsumeHandlerErrorStopsTheApp(t *testing.T) {
-	ch := make(chan int, 1)
-	ch <- 7
-	app := newApp()
-	app.Add("consumer", grace.Consume(ch, func(ctx context.Context, v int) error { return errBoom }))
-	rep, err := app.Run(context.Background())
-	if !errors.Is(err, errBoom) || rep.ExitCode != grace.ExitCrashed {
-		t.Errorf("err %v exit %d", err, rep.ExitCode)
-	}
 }
 
 func TestWorkerFailingDuringTheDrainFailsTheStop(t *testing.T) {
@@ -205,9 +152,7 @@ func TestWorkerFailingDuringTheDrainFailsTheStop(t *testing.T) {
 			<-app.Await(grace.PhaseDraining)
 			return errBoom // fails while the app drains, before its turn to stop
 		}))
-		done := runUntilReady(t, app)
-		app.Stop("test")
-		rep := <-done
+		rep := stopReady(t, app)
 		if !errors.Is(rep.Err, errBoom) || rep.ExitCode != grace.ExitStopFailed || rep.Trigger.Kind != grace.TriggerStop {
 			t.Errorf("err %v exit %d trigger %+v", rep.Err, rep.ExitCode, rep.Trigger)
 		}

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // styles are the four ways the same service is written (see cmd/benchsvc); withBare adds "bare",
@@ -61,91 +62,39 @@ func gracedrill(tb testing.TB) string {
 	return gracedrillBin.build(tb, "../cmd/gracedrill", "gracedrill")
 }
 
-// service is one running benchsvc process.
+// service is one running benchsvc process: a testkit child whose output (stdout and stderr,
+// merged) is read line by line; it is killed at the end of the test if still running.
 type service struct {
+	*testkit.Child
 	style string
-	cmd   *exec.Cmd
 	addr  string
-	lines chan string
-	mu    sync.Mutex
-	all   []string // every stdout and stderr line
-	done  chan struct{}
-	code  int
-	// killedBy is set when the process died of a signal: it was not listening for it yet, or
-	// it was killed at the limit.
-	killedBy syscall.Signal
 }
 
 // start starts a style and waits until it says "ready".
 func start(tb testing.TB, style string, args ...string) *service {
 	tb.Helper()
-	s, err := launch(tb, style, args...)
-	if err != nil {
-		tb.Fatal(err)
+	s := &service{Child: testkit.StartProgram(tb, binary(tb), append([]string{"-style", style}, args...)), style: style}
+	for _, l := range s.ReadUntil(tb, 20*time.Second, style+" to say ready", func(l string) bool { return l == "ready" }) {
+		if a, ok := strings.CutPrefix(l, "listening "); ok {
+			s.addr = a
+		}
 	}
 	return s
 }
 
-// launch is start without tb.Fatal, for use from several goroutines. The process is killed at
-// the end of the test if still running.
-func launch(tb testing.TB, style string, args ...string) (*service, error) {
-	cmd := exec.Command(binary(tb), append([]string{"-style", style}, args...)...)
-	stdout, _ := cmd.StdoutPipe()
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &service{style: style, cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
-	var readers sync.WaitGroup
-	for _, r := range []*bufio.Scanner{bufio.NewScanner(stdout), bufio.NewScanner(stderr)} {
-		readers.Go(func() {
-			for r.Scan() {
-				s.mu.Lock()
-				s.all = append(s.all, r.Text())
-				s.mu.Unlock()
-				select {
-				case s.lines <- r.Text():
-				default:
-				}
-			}
-		})
-	}
-	go func() {
-		readers.Wait()
-		err := cmd.Wait()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			s.code = ee.ExitCode()
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				s.killedBy = ws.Signal()
-			}
-		}
-		close(s.done)
-	}()
-	tb.Cleanup(func() { cmd.Process.Kill(); <-s.done })
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for {
-		select {
-		case l := <-s.lines:
-			if a, ok := strings.CutPrefix(l, "listening "); ok {
-				s.addr = a
-			}
-			if l == "ready" {
-				return s, nil
-			}
-		case <-s.done:
-			return nil, fmt.Errorf("%s exited before ready: %q", style, s.output())
-		case <-deadline.C:
-			return nil, fmt.Errorf("%s never got ready: %q", style, s.output())
-		}
-	}
-}
+func (s *service) output() []string { return s.Output() }
 
-func (s *service) output() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.all...)
+// exit waits for the exit and returns its code, and the signal that ended the process if one
+// did: it was not listening for it yet, or it was killed at the limit.
+func (s *service) exit() (code int, killedBy syscall.Signal) {
+	var ee *exec.ExitError
+	if errors.As(s.Err(), &ee) {
+		code = ee.ExitCode()
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			killedBy = ws.Signal()
+		}
+	}
+	return code, killedBy
 }
 
 // stop sends SIGTERM and waits up to limit for the exit; it returns the time from the signal to
@@ -163,18 +112,19 @@ func (s *service) stop(tb testing.TB, limit time.Duration) (time.Duration, bool)
 // handling it.
 func (s *service) terminate(limit time.Duration) (time.Duration, bool, error) {
 	begin := time.Now()
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.Send(syscall.SIGTERM)
 	t := time.NewTimer(limit)
 	defer t.Stop()
 	select {
-	case <-s.done:
-		if s.killedBy != 0 {
-			return 0, true, fmt.Errorf("%s died of %v instead of handling it: %q", s.style, s.killedBy, s.output())
+	case <-s.Exited():
+		if _, sig := s.exit(); sig != 0 {
+			return 0, true, fmt.Errorf("%s died of %v instead of handling it: %q", s.style, sig, s.output())
 		}
 		return time.Since(begin), true, nil
 	case <-t.C:
-		s.cmd.Process.Kill()
-		<-s.done
+		if err := s.Kill(); err != nil {
+			return limit, false, err
+		}
 		return limit, false, nil
 	}
 }

@@ -29,16 +29,13 @@ func TestStyles(t *testing.T) {
 				}
 			}
 			if style == "bare" {
-				s.cmd.Process.Signal(syscall.SIGTERM)
-				<-s.done
-				if s.killedBy != syscall.SIGTERM {
-					t.Fatalf("bare should die of SIGTERM, got code %d, signal %v", s.code, s.killedBy)
+				s.Signal(t, syscall.SIGTERM)
+				if code, sig := s.exit(); sig != syscall.SIGTERM {
+					t.Fatalf("bare should die of SIGTERM, got code %d, signal %v", code, sig)
 				}
 				return
 			}
-			if _, exited := s.stop(t, 10*time.Second); !exited || s.code != 0 {
-				t.Fatalf("exited %v with code %d: %q", exited, s.code, s.output())
-			}
+			stopped(t, s)
 			if s.count("closed component-00") != 1 {
 				t.Fatalf("component not closed: %q", s.output())
 			}
@@ -52,7 +49,7 @@ func TestGraceReadiness(t *testing.T) {
 	client := &http.Client{Transport: &http.Transport{}, Timeout: 10 * time.Second}
 	t.Cleanup(client.CloseIdleConnections)
 	s := start(t, "grace", "-drain-delay", "3s", "-budget", "6s")
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.Signal(t, syscall.SIGTERM)
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		resp, err := client.Get("http://" + s.addr + "/readyz")
@@ -78,7 +75,14 @@ func TestGraceReadiness(t *testing.T) {
 			t.Fatalf("GET %s while draining: %d", path, resp.StatusCode)
 		}
 	}
-	if _, exited := s.stop(t, 10*time.Second); !exited || s.code != 0 {
-		t.Fatalf("exited %v with code %d: %q", exited, s.code, s.output())
+	stopped(t, s)
+}
+
+// stopped sends s SIGTERM and fails t unless it exits 0 within 10 s.
+func stopped(t *testing.T, s *service) {
+	t.Helper()
+	_, exited := s.stop(t, 10*time.Second)
+	if code, _ := s.exit(); !exited || code != 0 {
+		t.Fatalf("exited %v with code %d: %q", exited, code, s.output())
 	}
 }

@@ -2,13 +2,13 @@ package graceamqp_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/graceamqp"
+	"github.com/gracekit/grace/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
@@ -24,29 +24,16 @@ const (
 )
 
 func childMain() int {
-	out, err := os.OpenFile(os.Getenv(childOut), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 2
-	}
-	defer out.Close()
-	conn, err := amqp.Dial(os.Getenv(childEnv))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 2
-	}
-	code := -1
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app := grace.New(grace.WithLogger(logger), grace.WithExit(func(c int) { code = c }))
-	app.Add("amqp", graceamqp.NewConn(conn, graceamqp.WithLogger(logger)), grace.StopTimeout(5*time.Second))
-	app.Add("consumer", graceamqp.NewConsumer(conn, os.Getenv(childQueue),
-		func(ctx context.Context, d amqp.Delivery) error {
-			time.Sleep(500 * time.Microsecond) // some work, so the signal lands mid-stream
-			_, err := out.Write(append(d.Body, '\n'))
+	return testkit.ChildConsumer(childOut, func(app *grace.App, logger *slog.Logger, handled func([]byte) error) error {
+		conn, err := amqp.Dial(os.Getenv(childEnv))
+		if err != nil {
 			return err
-		},
-		graceamqp.WithPrefetch(childPrefetch), graceamqp.WithLogger(logger),
-	), grace.StopTimeout(5*time.Second))
-	app.Main()
-	return code
+		}
+		app.Add("amqp", graceamqp.NewConn(conn, graceamqp.WithLogger(logger)), grace.StopTimeout(5*time.Second))
+		app.Add("consumer", graceamqp.NewConsumer(conn, os.Getenv(childQueue),
+			func(ctx context.Context, d amqp.Delivery) error { return handled(d.Body) },
+			graceamqp.WithPrefetch(childPrefetch), graceamqp.WithLogger(logger),
+		), grace.StopTimeout(5*time.Second))
+		return nil
+	})
 }

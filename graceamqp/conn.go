@@ -11,12 +11,6 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
-var (
-	_ grace.Starter = (*Conn)(nil)
-	_ grace.Runner  = (*Conn)(nil)
-	_ grace.Stopper = (*Conn)(nil)
-)
-
 // Conn runs an *amqp.Connection that you dialled as a grace component: a [grace.Starter],
 // [grace.Runner] and [grace.Stopper]. Add it before the consumers and publishers that use the
 // connection (or name it in their grace.DependsOn), so it closes after they have stopped.
@@ -51,18 +45,27 @@ func NewConn(conn *amqp.Connection, opts ...Option) *Conn {
 	return &Conn{conn: conn, cfg: newConfig(opts), stopped: make(chan struct{})}
 }
 
-// Start checks that the connection is open and starts listening for its close and for
-// connection.blocked notifications.
-func (c *Conn) Start(ctx context.Context) error {
-	var problems []string
-	if c.conn == nil {
-		problems = append(problems, "nil *amqp.Connection")
-	} else if c.conn.IsRecoveryEnabled() {
-		problems = append(problems, "the connection has automatic recovery on (amqp.Config.Recovery): grace components cannot account for deliveries and confirms across a reconnect; leave it off and let the app stop and be restarted")
+// Validate reports a nil connection, one with automatic recovery on, and bad options, as a
+// *grace.ConfigError.
+func (c *Conn) Validate() error { return c.cfg.Err(connProblem(c.conn)) }
+
+// connProblem names what makes conn unusable by the components — nil, or automatic recovery on —
+// or returns "".
+func connProblem(conn *amqp.Connection) string {
+	switch {
+	case conn == nil:
+		return "nil *amqp.Connection"
+	case conn.IsRecoveryEnabled():
+		return "the connection has automatic recovery on (amqp.Config.Recovery): grace components cannot account for deliveries and confirms across a reconnect; leave it off and let the app stop and be restarted"
 	}
-	problems = append(problems, c.cfg.problems...)
-	if len(problems) > 0 {
-		return &ConfigError{Problems: problems}
+	return ""
+}
+
+// Start checks the configuration (Validate) and that the connection is open, and starts
+// listening for its close and for connection.blocked notifications.
+func (c *Conn) Start(ctx context.Context) error {
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	if c.conn.IsClosed() {
 		return fmt.Errorf("amqp connection: %w", amqp.ErrClosed)

@@ -19,7 +19,7 @@
 // handled. At its turn to stop it cancels the subscription (no new deliveries), lets the
 // handler finish the delivery in hand and acks it, hands back with a nack and requeue the
 // deliveries prefetched but not started, and closes its channel. At its cut point the handler's
-// ctx is cancelled (cause [ErrCut]) and the consumer stops waiting for the broker.
+// ctx is cancelled (cause grace.ErrCut) and the consumer stops waiting for the broker.
 //
 // Delivery is at least once. A clean stop handles nothing twice and loses nothing: what the
 // handler did not finish goes back to the broker, which delivers it again at once, and the
@@ -43,6 +43,14 @@
 // their own. Every one made here is bounded by the component's limit; one given up on returns
 // when the connection closes, which [Conn] does at its turn, at the latest at its deadline — so
 // a frozen or vanished broker never holds a stop beyond its limit. Connections with amqp091-go's
-// automatic recovery (amqp.Config.Recovery) are refused at Start: across a reconnect, deliveries
-// and confirms cannot be accounted for.
+// automatic recovery (amqp.Config.Recovery) are refused by the components' Validate, before
+// anything starts: across a reconnect, deliveries and confirms cannot be accounted for.
+//
+// # Errors and configuration
+//
+// Options never fail a constructor: each component's Validate reports what is wrong — bad
+// options, a nil connection, empty names, a nil handler — as a *grace.ConfigError, which the app
+// lists with every other problem before anything starts. Every cut at a cut point
+// ([WithCutMargin], grace.CutAt) is reported as a [CutError], which matches grace.ErrCut and
+// implements grace.CutError.
 package graceamqp

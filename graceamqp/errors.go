@@ -3,15 +3,13 @@ package graceamqp
 import (
 	"errors"
 	"fmt"
-	"strings"
 
+	"github.com/gracekit/grace"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // Sentinel errors, for errors.Is.
 var (
-	// ErrInvalid is matched by a [ConfigError].
-	ErrInvalid = errors.New("invalid amqp component configuration")
 	// ErrClosed is matched by a [ClosedError]: the broker or the network closed a connection or
 	// channel while the app was running.
 	ErrClosed = errors.New("amqp closed while running")
@@ -21,23 +19,27 @@ var (
 	// ErrNacked is returned by [Publisher.Publish] when the broker refused the message
 	// (basic.nack): the message is not safe with the broker.
 	ErrNacked = errors.New("amqp publish refused by the broker")
-	// ErrCut is the cause of a [Handler]'s ctx when the consumer's stop reached its cut point
-	// ([grace.CutAt]) with the handler still running.
-	ErrCut = errors.New("amqp consumer cut at its stop deadline")
 )
 
-// ConfigError lists what is wrong with a component's configuration. Start returns it, so a bad
-// option fails the app's start.
-type ConfigError struct {
-	Problems []string
+// CutError says that a component's stop reached its cut point ([grace.CutAt] with
+// [WithCutMargin]) with work in hand: a [Consumer] whose handler was still running (its ctx was
+// cancelled, and the delivery handed back, or lost with [WithAutoAck]), or a [Publisher] with
+// publishes the broker had not confirmed (counted as lost). It matches [grace.ErrCut] and
+// implements [grace.CutError].
+type CutError struct {
+	What     string // what was cut: "handler", "confirms"
+	Messages int    // messages cut
 }
 
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("%s: %s", ErrInvalid, strings.Join(e.Problems, "; "))
+func (e *CutError) Error() string {
+	return fmt.Sprintf("%s cut at the cut point before the stop deadline: %d messages", e.What, e.Messages)
 }
 
-// Is reports whether target is [ErrInvalid].
-func (e *ConfigError) Is(target error) bool { return target == ErrInvalid }
+// Is reports whether target is [grace.ErrCut].
+func (e *CutError) Is(target error) bool { return target == grace.ErrCut }
+
+// Cut returns how many messages were cut.
+func (e *CutError) Cut() (int, string) { return e.Messages, "messages" }
 
 // ClosedError says that the broker (or the network) closed a connection or a channel while the
 // app was running — not at the component's stop. A component's Run returns it, which stops the

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 	"go.uber.org/goleak"
@@ -24,9 +23,7 @@ import (
 // private one from the same package (broker_unix_test.go).
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		os.Exit(childMain())
-	}
+	testkit.RunChild(childEnv, childMain)
 	flag.Parse()
 	run := flag.Lookup("test.run").Value.String()
 	needed, err := regexp.MatchString(strings.Split(run, "/")[0], "TestBrokerUnreachableAtStop")
@@ -125,6 +122,19 @@ func (a *admin) waitReady(t *testing.T, queue string, n int) {
 	})
 }
 
+// queueOf declares a queue of the test's own on the shared broker and publishes the values
+// 0..n-1 to it (nothing if n is 0), waiting for the broker's confirms.
+func queueOf(t *testing.T, n int) (url string, a *admin, q string) {
+	t.Helper()
+	url = brokerURL(t)
+	a = newAdmin(t, url)
+	q = a.queue(t)
+	if n > 0 {
+		publishN(t, url, q, n)
+	}
+	return url, a, q
+}
+
 // publishN publishes the values 0..n-1 to queue, persistent, and waits for the broker to
 // confirm every one.
 func publishN(t *testing.T, url, queue string, n int) {
@@ -157,18 +167,5 @@ func publishN(t *testing.T, url, queue string, n int) {
 	}
 }
 
-type component struct {
-	name string
-	c    any
-	opts []grace.ComponentOption
-}
-
-// runApp runs an app of cs, which takes its signals from the test, and waits until it is ready.
-func runApp(t *testing.T, cs ...component) *testkit.Signalled {
-	t.Helper()
-	return testkit.RunSignalled(t, func(app *grace.App) {
-		for _, c := range cs {
-			app.Add(c.name, c.c, c.opts...)
-		}
-	}, grace.WithBudget(20*time.Second))
-}
+// component is a component of an app a test builds.
+type component = testkit.Component

@@ -1,11 +1,12 @@
 package graceamqp
 
 import (
-	"fmt"
+	"cmp"
 	"log/slog"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 )
 
 // DefaultPrefetch is how many deliveries a [Consumer] lets the broker send ahead of its handler
@@ -13,7 +14,8 @@ import (
 const DefaultPrefetch = 50
 
 // Option configures a [Conn], a [Consumer] or a [Publisher]. Each takes the options that apply
-// to it and ignores the others.
+// to it and ignores the others. A bad option does not fail the constructor: the component's
+// Validate reports it, with every other problem, before anything starts.
 type Option interface {
 	apply(*config)
 }
@@ -24,23 +26,16 @@ type config struct {
 	tag       string
 	logger    *slog.Logger
 	cutMargin time.Duration
-	problems  []string
+	option.Problems
 }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{prefetch: DefaultPrefetch, cutMargin: grace.DefaultCutMargin}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
+	c := config{prefetch: DefaultPrefetch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -51,12 +46,7 @@ func newConfig(opts []Option) config {
 // deliveries prefetched but not started are handed back (nack with requeue). Must be positive.
 // It does not apply with [WithAutoAck]: the broker then sends without limit.
 func WithPrefetch(n int) Option {
-	return option(func(c *config) {
-		if n <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("prefetch must be positive, got %d", n))
-		}
-		c.prefetch = n
-	})
+	return optionFunc(func(c *config) { c.prefetch = c.Count("prefetch", n) })
 }
 
 // WithAutoAck makes the consumer consume with automatic acknowledgement: the broker forgets each
@@ -65,16 +55,16 @@ func WithPrefetch(n int) Option {
 // handle — and a delivery whose handler failed or was cut — are counted as lost in the report.
 // Without it (the default) every delivery is acked after its handler returns.
 func WithAutoAck() Option {
-	return option(func(c *config) { c.autoAck = true })
+	return optionFunc(func(c *config) { c.autoAck = true })
 }
 
 // WithConsumerTag sets the consumer tag the consumer subscribes with (the default is one made
 // up from the queue's name and random bytes). Tags are unique per channel; the consumer has a
 // channel of its own, so any tag will do: it is what the broker's management tools show.
 func WithConsumerTag(tag string) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if tag == "" {
-			c.problems = append(c.problems, "consumer tag must not be empty")
+			c.Addf("consumer tag must not be empty")
 		}
 		c.tag = tag
 	})
@@ -83,18 +73,14 @@ func WithConsumerTag(tag string) Option {
 // WithCutMargin sets how long before its stop deadline the component cuts what it still has in
 // hand (default [grace.DefaultCutMargin]; the rule is [grace.CutAt]): the consumer cancels its
 // handler's ctx and stops waiting for the broker, the publisher stops waiting for confirms. The
-// margin is what is left to close the channel in an orderly way. Must not be negative.
+// margin is what is left to close the channel in an orderly way. Must be positive.
 func WithCutMargin(d time.Duration) Option {
-	return option(func(c *config) {
-		if d < 0 {
-			c.problems = append(c.problems, fmt.Sprintf("cut margin must not be negative, got %v", d))
-		}
-		c.cutMargin = d
-	})
+	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
 }
 
 // WithLogger sets where the component logs what it gets past: a failed ack, a blocked
-// connection, a broker that did not answer at the stop. The default is slog.Default().
+// connection, a broker that did not answer at the stop. The default is slog.Default(); nil
+// keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) { c.logger = l })
+	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
 }

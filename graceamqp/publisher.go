@@ -7,13 +7,8 @@ import (
 	"sync"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
 	amqp "github.com/rabbitmq/amqp091-go"
-)
-
-var (
-	_ grace.Starter   = (*Publisher)(nil)
-	_ grace.Stopper   = (*Publisher)(nil)
-	_ grace.Accounter = (*Publisher)(nil)
 )
 
 // Publisher publishes messages on a channel of its own in confirm mode, as a grace component: a
@@ -47,17 +42,15 @@ func NewPublisher(conn *amqp.Connection, opts ...Option) *Publisher {
 	return &Publisher{conn: conn, cfg: newConfig(opts), changed: make(chan struct{})}
 }
 
-// Start opens the publisher's channel and puts it in confirm mode, bounded by ctx.
+// Validate reports a nil connection, one with automatic recovery on, and bad options, as a
+// *grace.ConfigError.
+func (p *Publisher) Validate() error { return p.cfg.Err(connProblem(p.conn)) }
+
+// Start checks the configuration (Validate), opens the publisher's channel and puts it in
+// confirm mode, bounded by ctx.
 func (p *Publisher) Start(ctx context.Context) error {
-	var problems []string
-	if p.conn == nil {
-		problems = append(problems, "nil *amqp.Connection")
-	} else if p.conn.IsRecoveryEnabled() {
-		problems = append(problems, "the connection has automatic recovery on (amqp.Config.Recovery): the publisher cannot account for confirms across a reconnect; leave it off and let the app stop and be restarted")
-	}
-	problems = append(problems, p.cfg.problems...)
-	if len(problems) > 0 {
-		return &ConfigError{Problems: problems}
+	if err := p.Validate(); err != nil {
+		return err
 	}
 	var ch *amqp.Channel
 	err := bounded(ctx, func() (err error) {
@@ -172,27 +165,19 @@ func (p *Publisher) Outstanding() int {
 
 // Stop refuses new messages, waits until the broker has confirmed every message published, at
 // most until the cut point of ctx ([grace.CutAt] with [WithCutMargin]), and closes the channel,
-// bounded by ctx (not waited for if the broker did not answer). It returns an error if confirms
-// were still outstanding at the cut point or the close failed; the messages never confirmed are
+// bounded by ctx (not waited for if the broker did not answer). It returns a [CutError] if
+// confirms were still outstanding at the cut point, an error if the close failed; the messages never confirmed are
 // counted as lost in [Publisher.Account]. Calling Stop again does nothing more.
 func (p *Publisher) Stop(ctx context.Context) error {
 	p.mu.Lock()
-	if p.stopping {
-		p.mu.Unlock()
-		return nil
-	}
+	again, ch := p.stopping, p.ch
 	p.stopping = true
-	ch := p.ch
 	p.mu.Unlock()
-	if ch == nil {
+	if again || ch == nil {
 		return nil
 	}
-	cutCtx := ctx
-	if at, ok := grace.CutAt(ctx, p.cfg.cutMargin); ok {
-		var cancel context.CancelFunc
-		cutCtx, cancel = context.WithDeadline(ctx, at)
-		defer cancel()
-	}
+	cutCtx, cancel := cutctx.Until(ctx, p.cfg.cutMargin)
+	defer cancel()
 	for {
 		p.mu.Lock()
 		p.prune(true)
@@ -212,7 +197,7 @@ func (p *Publisher) Stop(ctx context.Context) error {
 		case <-cutCtx.Done():
 			p.cfg.logger.Warn("graceamqp: publishes not confirmed by the broker at the cut point; counted as lost", "outstanding", n)
 			go ch.Close() // the broker does not answer: returns when the connection closes
-			return fmt.Errorf("amqp publisher: %d publishes not confirmed: %w", n, context.Cause(cutCtx))
+			return &CutError{What: "confirms", Messages: n}
 		}
 	}
 	if err := bounded(ctx, ch.Close); err != nil && !errors.Is(err, amqp.ErrClosed) {

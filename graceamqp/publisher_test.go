@@ -18,12 +18,10 @@ import (
 // (PublishDeferred) until the stop refuses it: the stop waits for every confirm, so nothing is
 // counted lost, and the queue holds exactly the messages the publisher took.
 func TestPublisherStopWaitsForConfirms(t *testing.T) {
-	url := brokerURL(t)
-	a := newAdmin(t, url)
-	q := a.queue(t)
+	url, a, q := queueOf(t, 0)
 	conn := dial(t, url)
 	pub := graceamqp.NewPublisher(conn)
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "publisher", C: pub})
 
 	var taken int
 	var wg sync.WaitGroup
@@ -55,12 +53,10 @@ func TestPublisherStopWaitsForConfirms(t *testing.T) {
 
 // TestPublishWaitsForConfirm: Publish returns once the broker has the message.
 func TestPublishWaitsForConfirm(t *testing.T) {
-	url := brokerURL(t)
-	a := newAdmin(t, url)
-	q := a.queue(t)
+	url, a, q := queueOf(t, 0)
 	conn := dial(t, url)
 	pub := graceamqp.NewPublisher(conn)
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "publisher", C: pub})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for i := range 3 {
@@ -93,7 +89,7 @@ func TestPublishRefusedIsLost(t *testing.T) {
 	t.Cleanup(func() { a.ch.QueueDelete(q, false, false, false) })
 	conn := dial(t, url)
 	pub := graceamqp.NewPublisher(conn)
-	r := runApp(t, component{"amqp", graceamqp.NewConn(conn), nil}, component{"publisher", pub, nil})
+	r := testkit.RunComponents(t, component{Name: "amqp", C: graceamqp.NewConn(conn)}, component{Name: "publisher", C: pub})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := pub.Publish(ctx, "", q, amqp.Publishing{Body: []byte("1")}); err != nil {

@@ -19,10 +19,7 @@ import (
 func TestSIGTERMChildProcess(t *testing.T) {
 	const n = 2000
 	signals := []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM}
-	url := brokerURL(t)
-	a := newAdmin(t, url)
-	q := a.queue(t)
-	publishN(t, url, q, n)
+	url, a, q := queueOf(t, n)
 	out := filepath.Join(t.TempDir(), "handled")
 
 	tl := testkit.NewLedger("message")

@@ -18,39 +18,28 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/graceamqp"
+	"github.com/gracekit/grace/internal/testkit"
 	amqp "github.com/rabbitmq/amqp091-go"
 )
 
 // strangerRun runs app until next has fired `after` times, stops it, and returns its report.
 func strangerRun(t *testing.T, app *grace.App, next <-chan struct{}, after int) (*grace.Report, error) {
 	t.Helper()
-	type result struct {
-		rep *grace.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- result{rep, err}
-	}()
+	r := testkit.Run(t, app)
 	deadline := time.After(20 * time.Second)
 	for i := 0; i < after; i++ {
 		select {
 		case <-next:
-		case r := <-done:
-			t.Fatalf("app ended early after %d events: %v\n%s", i, r.err, r.rep)
+		case <-r.Ended():
+			res := r.Wait(t)
+			t.Fatalf("app ended early after %d events: %v\n%s", i, res.Err, res.Report)
 		case <-deadline:
 			t.Fatalf("%d events of %d in 20 s", i, after)
 		}
 	}
 	app.Stop("test: mid-stream")
-	select {
-	case r := <-done:
-		return r.rep, r.err
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return 20 s after App.Stop")
-		return nil, nil
-	}
+	res := r.Wait(t)
+	return res.Report, res.Err
 }
 
 func TestStrangerPublishStopConsumeStopRestart(t *testing.T) {

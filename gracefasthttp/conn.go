@@ -5,6 +5,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gracekit/grace/internal/httpdrain"
+	"github.com/valyala/fasthttp"
 )
 
 // Connection states, as fasthttp reports them to ConnState.
@@ -15,27 +18,11 @@ const (
 	connClosed
 )
 
-// Claims on an idle connection while the server stops: a request read on it, or the stop
-// closing it. Exactly one wins.
-const (
-	claimNone int32 = iota
-	claimRequest
-	claimClose
-)
-
-// closeIdleConn closes an idle connection during the stop unless a request read on it has
-// claimed it (see Server.handle).
-func closeIdleConn(c *trackedConn) {
-	if c.claim.CompareAndSwap(claimNone, claimClose) {
-		c.Close()
-	}
-}
-
 // trackedConn is an accepted connection the server knows the state of.
 type trackedConn struct {
 	net.Conn
 	state    atomic.Int32
-	claim    atomic.Int32 // once the stop began: claimRequest or claimClose, see closeIdleConn
+	claim    httpdrain.Claim // once the stop began: a request read on it, or the stop closing it
 	accepted time.Time
 	close    sync.Once
 	onClose  func(*trackedConn)
@@ -50,6 +37,14 @@ func (c *trackedConn) Close() error {
 		c.onClose(c)
 	})
 	return err
+}
+
+// closeIdleConn closes an idle connection during the stop unless a request read on it has
+// claimed it (see Server.handle).
+func closeIdleConn(c *trackedConn) {
+	if c.claim.ForClose() {
+		c.Close()
+	}
 }
 
 // listener hands out tracked connections.
@@ -67,4 +62,67 @@ func (l *listener) Accept() (net.Conn, error) {
 	c := &trackedConn{Conn: nc, accepted: time.Now(), onClose: l.onClose}
 	l.onAccept(c)
 	return c, nil
+}
+
+func (s *Server) connOpened(c *trackedConn) {
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *Server) connClosed(c *trackedConn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.nudge()
+}
+
+func (s *Server) connState(nc net.Conn, st fasthttp.ConnState) {
+	c, ok := nc.(*trackedConn)
+	if !ok {
+		return
+	}
+	switch st {
+	case fasthttp.StateActive:
+		c.state.Store(connActive)
+	case fasthttp.StateIdle:
+		c.state.Store(connIdle)
+		if s.stopping.Load() {
+			closeIdleConn(c) // intake is closed: an idle connection has nothing more to do
+		}
+	case fasthttp.StateClosed, fasthttp.StateHijacked:
+		// Hijacked connections are the handler's; fasthttp closes the others itself, through
+		// trackedConn.Close. Either way the server stops counting it.
+		c.state.Store(connClosed)
+		s.connClosed(c)
+	}
+}
+
+// closeIdle closes idle connections and, with fresh, those that have sent nothing since they were
+// accepted.
+func (s *Server) closeIdle(fresh bool) {
+	for _, c := range s.snapshot() {
+		switch st := c.state.Load(); {
+		case st == connIdle:
+			closeIdleConn(c)
+		case fresh && st == connNew:
+			c.Close()
+		}
+	}
+}
+
+func (s *Server) closeAll() {
+	for _, c := range s.snapshot() {
+		c.Close()
+	}
+}
+
+func (s *Server) snapshot() []*trackedConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*trackedConn, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
 }

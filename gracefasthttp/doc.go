@@ -14,11 +14,15 @@
 //   - At its turn to stop, intake stops (the listener is closed), idle keep-alive connections
 //     are closed at once, connections that become idle are closed as they do, and Stop returns on
 //     the event of the last request and connection ending — no polling.
-//   - At the cut point ([grace.CutAt]: the deadline minus the cancel margin, clamped to a tenth
+//   - At the cut point ([grace.CutAt]: the deadline minus [WithCutMargin], clamped to a tenth
 //     of the limit), requests still running see RequestCtx.Done close (fasthttp's only
 //     cancellation signal); half a margin later their connections are closed. Each request cut
-//     is named (method, path, age) in a [*CutError] and counted as lost in the server's
-//     [grace.Account], so the app's report and exit code show it.
+//     is named (method, path, age) in a [*CutError] (it matches [grace.ErrCut] and is a
+//     [grace.CutError]) and counted as lost in the server's [grace.Account], so the app's
+//     report and exit code show it.
+//
+// Bad options ([WithCutMargin] of zero, a nil listener, …) do not make [New] fail: the Server is a
+// [grace.Validator], and the app reports every problem before anything starts.
 //
 // fasthttp keeps goroutines of its own past a server's end: the clock that dates responses (one
 // per process) and its worker pool's cleaner, which notices the end only after its sleep

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -15,20 +14,21 @@ import (
 )
 
 // A fasthttp server under a grace app: health on the server itself, a drain delay that ends once
-// traffic stops, and a clean stop. Handlers can watch srv.Draining() to wrap up long work.
+// traffic stops, a stop limit whose last second is left for cutting what still runs, and a clean
+// stop. Handlers can watch srv.Draining() to wrap up long work.
 func Example() {
 	app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.DiscardHandler)),
 		grace.WithDrainDelay(5*time.Second))
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	srv := gracefasthttp.New(&fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
 		ctx.SetBodyString("hello")
-	}}, gracefasthttp.WithListener(ln), gracefasthttp.WithHealth(app),
-		gracefasthttp.WithQuietPeriod(100*time.Millisecond))
-	app.Add("http", srv)
+	}}, gracefasthttp.WithAddr("127.0.0.1:0"), gracefasthttp.WithHealth(app),
+		gracefasthttp.WithQuietPeriod(100*time.Millisecond),
+		gracefasthttp.WithCutMargin(time.Second)) // requests still running a second before the limit are cut
+	app.Add("http", srv, grace.StopTimeout(15*time.Second))
 
 	go func() {
 		<-app.Await(grace.PhaseReady)
-		resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+		resp, err := http.Get("http://" + srv.Addr().String() + "/readyz")
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()

@@ -12,7 +12,7 @@ import (
 // Options other than [WithLivePath] and [WithReadyPath] are ignored.
 func Health(app *grace.App, opts ...Option) fasthttp.RequestHandler {
 	c := newConfig(opts)
-	return func(ctx *fasthttp.RequestCtx) { serveHealth(ctx, app, c.livePath, c.readyPath) }
+	return func(ctx *fasthttp.RequestCtx) { serveHealth(ctx, app, c.LivePath, c.ReadyPath) }
 }
 
 // serveHealth answers a health request; it reports whether path was a health path.

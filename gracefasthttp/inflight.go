@@ -1,52 +1,13 @@
 package gracefasthttp
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
 )
-
-// InFlightRequest is a request that was running when the stop cut it.
-type InFlightRequest struct {
-	Method string        `json:"method"`
-	Path   string        `json:"path"`
-	Age    time.Duration `json:"age_ns"`
-}
-
-func (r InFlightRequest) String() string {
-	return fmt.Sprintf("%s %s (%v)", r.Method, r.Path, r.Age.Round(time.Millisecond))
-}
-
-// CutError is returned (wrapped) by [Server.Stop] when requests were still running at the cut
-// point. It lists them, oldest first, so they land in the app's report; the same number is
-// counted as lost in the server's account.
-type CutError struct {
-	Requests []InFlightRequest // those tracked, oldest first
-	Total    int               // every request cut, named or not
-}
-
-func (e *CutError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d in-flight requests cut at the deadline", e.Total)
-	for i, r := range e.Requests {
-		if i == 10 {
-			fmt.Fprintf(&b, ", and %d more", e.Total-i)
-			break
-		}
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString(", ")
-		}
-		b.WriteString(r.String())
-	}
-	return b.String()
-}
 
 // maxPath is how much of a request's path a tracking slot keeps: copying into a fixed array
 // allocates nothing.

@@ -3,12 +3,9 @@ package gracefasthttp_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,16 +32,6 @@ func client() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 100}}
 }
 
-func get(c *http.Client, url string) (int, string, error) {
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
-}
-
 // Requests in flight when the stop comes all finish, and the stop is clean.
 func TestRequestsInFlightFinish(t *testing.T) {
 	const n = 20
@@ -61,33 +48,13 @@ func TestRequestsInFlightFinish(t *testing.T) {
 
 	c := client()
 	defer c.CloseIdleConnections()
-	var wg sync.WaitGroup
-	var ok atomic.Int64
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			code, body, err := get(c, base+"/work")
-			if err == nil && code == 200 && body == "done" {
-				ok.Add(1)
-			} else {
-				errs <- fmt.Errorf("%d %q %v", code, body, err)
-			}
-		})
-	}
-	for range n {
-		testkit.Recv(t, entered, 10*time.Second, "requests to enter the handler")
-	}
+	gets := testkit.FetchHeld(t, c, base+"/work", n, entered)
 	app.Stop("test")
 	testkit.Await(t, app.Await(grace.PhaseStopping), 10*time.Second, "the stop")
 	close(release)
-	wg.Wait()
-	res := run.Wait(t)
-	close(errs)
-	for err := range errs {
-		t.Errorf("request failed: %v", err)
-	}
-	if ok.Load() != n || res.Report.ExitCode != grace.ExitClean || res.Report.Lost != 0 {
-		t.Fatalf("%d of %d ok; exit %d; lost %d\n%s", ok.Load(), n, res.Report.ExitCode, res.Report.Lost, res.Report)
+	gets.Expect(t, 30*time.Second, 200, "done")
+	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
+		t.Fatalf("exit %d; lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}
 }
 
@@ -109,7 +76,7 @@ func TestSlowRequestIsCutNamedAndCounted(t *testing.T) {
 	run.Ready(t)
 	c := client()
 	defer c.CloseIdleConnections()
-	go get(c, base+"/slow/report")
+	go testkit.Fetch(c, base+"/slow/report")
 	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
 	app.Stop("test")
 	testkit.Await(t, sawDone, 10*time.Second, "the handler to see RequestCtx.Done")
@@ -120,6 +87,7 @@ func TestSlowRequestIsCutNamedAndCounted(t *testing.T) {
 	if !errors.As(rep.Err, &cut) || cut.Total != 1 || len(cut.Requests) != 1 || cut.Requests[0].Path != "/slow/report" || cut.Requests[0].Method != "GET" {
 		t.Errorf("cut error: %v", rep.Err)
 	}
+	testkit.CutErrors(t, 1, "requests", rep.Err)
 	if rep.ExitCode != grace.ExitLost || cr.Lost != 1 || cr.Unit != "requests" || !errors.Is(rep.Err, grace.ErrLost) {
 		t.Errorf("exit %d, account %+v: a cut request is lost work\n%s", rep.ExitCode, cr.Account, rep)
 	}
@@ -142,15 +110,12 @@ func TestShortLimitLetsShortRequestsFinish(t *testing.T) {
 	run.Ready(t)
 	c := client()
 	defer c.CloseIdleConnections()
-	got := make(chan string, 1)
-	go func() {
-		code, body, err := get(c, base+"/")
-		got <- fmt.Sprint(code, body, err)
-	}()
+	got := make(chan testkit.Fetched, 1)
+	go func() { got <- testkit.Fetch(c, base+"/") }()
 	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
 	app.Stop("test")
-	if r := testkit.Recv(t, got, 10*time.Second, "the response"); r != "200done<nil>" {
-		t.Errorf("response %q, want 200 done", r)
+	if r := testkit.Recv(t, got, 10*time.Second, "the response"); r.Err != nil || r.Status != 200 || r.Body != "done" {
+		t.Errorf("response %v, want 200 done", r)
 	}
 	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean {
 		t.Errorf("exit %d\n%s", rep.ExitCode, rep)
@@ -204,24 +169,13 @@ func TestDrainKeepsServingAndTurnsReadinessOff(t *testing.T) {
 	run.Ready(t)
 	c := client()
 	defer c.CloseIdleConnections()
-	if code, _, _ := get(c, base+"/readyz"); code != 200 {
-		t.Fatalf("ready: %d", code)
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 200, "ready")
 	app.Stop("test")
 	testkit.Await(t, srv.Draining(), 10*time.Second, "Draining")
-	if code, body, _ := get(c, base+"/readyz"); code != 503 || strings.TrimSpace(body) != "draining" {
-		t.Errorf("readiness while draining: %d %q", code, body)
-	}
-	if code, _, _ := get(c, base+"/livez"); code != 200 {
-		t.Errorf("liveness while draining: %d", code)
-	}
-	resp, err := c.Get(base + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !resp.Close {
-		t.Errorf("a response while draining: %d, close %v; want 200 with Connection: close", resp.StatusCode, resp.Close)
+	testkit.Fetch(c, base+"/readyz").Want(t, 503, "draining")
+	testkit.Fetch(c, base+"/livez").Want(t, 200, "draining")
+	if r := testkit.Fetch(c, base+"/"); r.Err != nil || r.Status != 200 || !r.Close {
+		t.Errorf("a response while draining: %v, close %v; want 200 with Connection: close", r, r.Close)
 	}
 	rep := run.Wait(t).Report
 	if rep.DelayEndedBy != "quiet" || rep.ExitCode != grace.ExitClean {
@@ -229,19 +183,17 @@ func TestDrainKeepsServingAndTurnsReadinessOff(t *testing.T) {
 	}
 }
 
-// Bad options are reported before anything starts.
+// Bad options are reported before anything starts, each problem on its own, naming the option
+// and the bad value, under the component's name (given once, by the app).
 func TestBadOptionsAreReportedFirst(t *testing.T) {
 	app := testkit.NewApp()
-	app.Add("http", gracefasthttp.New(&fasthttp.Server{}, gracefasthttp.WithQuietPeriod(-time.Second)))
+	app.Add("http", gracefasthttp.New(&fasthttp.Server{}, gracefasthttp.WithQuietPeriod(-time.Second),
+		gracefasthttp.WithCutMargin(-time.Second), gracefasthttp.WithLinger(0), gracefasthttp.WithMaxTracked(-1)))
+	defer time.AfterFunc(10*time.Second, func() { app.Stop("test: the app started") }).Stop() // and fails the test
 	_, err := app.Run(t.Context())
-	if !errors.Is(err, grace.ErrInvalid) {
-		t.Fatalf("err %v, want ErrInvalid", err)
-	}
-	for _, want := range []string{"no Handler", "quiet period must be positive", "WithAddr"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error %q does not say %q", err, want)
-		}
-	}
+	testkit.WantProblems(t, err, "http", "the *fasthttp.Server has no Handler", "quiet period must be positive, got -1s",
+		"cut margin must be positive, got -1s", "linger must be positive, got 0s",
+		"max tracked must be positive, got -1", "no address: give WithAddr or WithListener")
 }
 
 func TestHealthHandler(t *testing.T) {
@@ -253,4 +205,11 @@ func TestHealthHandler(t *testing.T) {
 	if ctx.Response.StatusCode() != 503 || strings.TrimSpace(string(ctx.Response.Body())) != "idle" {
 		t.Errorf("readiness before the start: %d %q", ctx.Response.StatusCode(), ctx.Response.Body())
 	}
+}
+
+// The Server is every component interface its doc names; its cut error is the root's.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracefasthttp.Server{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Drainer)(nil),
+		(*grace.Quieter)(nil), (*grace.Stopper)(nil), (*grace.Validator)(nil), (*grace.Accounter)(nil))
+	testkit.CutErrors(t, 3, "requests", &gracefasthttp.CutError{Total: 3})
 }

@@ -6,19 +6,17 @@ package gracefasthttp_test
 // stopped; every job a client saw accepted must be written, or counted as lost in the report.
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracefasthttp"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/valyala/fasthttp"
 )
 
@@ -35,21 +33,8 @@ func TestStrangerSiblingWriterCountsLateJobs(t *testing.T) {
 }
 
 func strangerJobs(t *testing.T, siblings bool) {
-	jobs := make(chan int, 16) // small: handlers block on it under load
-	var mu sync.Mutex
-	written := map[int]int{}
-	wrote := make(chan struct{}, 1)
-	writer := grace.Consume(jobs, func(ctx context.Context, id int) error {
-		time.Sleep(100 * time.Microsecond) // a slow consumer
-		mu.Lock()
-		written[id]++
-		mu.Unlock()
-		select {
-		case wrote <- struct{}{}:
-		default:
-		}
-		return nil
-	})
+	jobs := testkit.NewJobs()
+	writer := grace.Consume(jobs.Queue, jobs.Write)
 
 	// A slow request (validation that takes long) that is still running when the writer has
 	// finished: it puts its job in the queue after the writer's stop, and answers 202.
@@ -71,7 +56,7 @@ func strangerJobs(t *testing.T, siblings bool) {
 			}
 		}
 		select {
-		case jobs <- id:
+		case jobs.Queue <- id:
 			ctx.SetStatusCode(fasthttp.StatusAccepted)
 		case <-ctx.Done(): // the doc: the hard cancel
 			ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)
@@ -92,156 +77,64 @@ func strangerJobs(t *testing.T, siblings bool) {
 		app.Add("writer", writer)
 		app.Add("http", web) // the safe default: http depends on writer, so it stops first
 	}
-
-	type result struct {
-		rep *grace.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- result{rep, err}
-	}()
-	select {
-	case <-app.Await(grace.PhaseReady):
-	case <-time.After(10 * time.Second):
-		t.Fatal("app not ready in 10 s")
-	}
-	if app.Phase() != grace.PhaseReady {
-		r := <-done
-		t.Fatalf("app did not start: %v\n%s", r.err, r.rep)
-	}
+	run := testkit.Run(t, app)
+	run.Ready(t)
 	url := fmt.Sprintf("http://%s/job?id=", web.Addr())
 
 	// Real clients, keep-alive, posting until the server stops answering.
-	var (
-		next       atomic.Int64
-		acceptedMu sync.Mutex
-		accepted   []int
-		clients    sync.WaitGroup
-		earlyErrs  atomic.Int64
-	)
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
 	slowAccepted := make(chan bool, 1)
 	if siblings {
-		clients.Add(1)
 		go func() {
-			defer clients.Done()
-			resp, err := client.Post(url+"-1&slow=1", "text/plain", nil)
-			if err != nil {
-				slowAccepted <- false
-				return
+			r := testkit.Fetch(client, url+"-1&slow=1")
+			if r.Status == http.StatusAccepted {
+				jobs.Accepted(-1)
 			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusAccepted {
-				acceptedMu.Lock()
-				accepted = append(accepted, -1)
-				acceptedMu.Unlock()
-			}
-			slowAccepted <- resp.StatusCode == http.StatusAccepted
+			slowAccepted <- r.Status == http.StatusAccepted
 		}()
-		select {
-		case <-slowIn:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the slow request never reached its handler")
-		}
+		testkit.Await(t, slowIn, 10*time.Second, "the slow request to reach its handler")
 	}
-	for range 8 {
-		clients.Add(1)
-		go func() {
-			defer clients.Done()
-			for {
-				id := int(next.Add(1))
-				resp, err := client.Post(url+strconv.Itoa(id), "text/plain", nil)
-				if err != nil {
-					if app.Phase() >= grace.PhaseStopping {
-						return // intake closed: refused or closed, never accepted
-					}
-					earlyErrs.Add(1)
-					continue
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				_ = resp.Body.Close()
-				if resp.StatusCode == http.StatusAccepted {
-					acceptedMu.Lock()
-					accepted = append(accepted, id)
-					acceptedMu.Unlock()
-				}
-			}
-		}()
-	}
+	jobs.Post(app, client, 8, func(id int) string { return url + strconv.Itoa(id) })
 
-	deadline := time.After(10 * time.Second)
-	for i := 0; i < 300; i++ {
-		select {
-		case <-wrote:
-		case <-deadline:
-			t.Fatalf("the writer wrote %d jobs of 300 in 10 s", i)
-		}
-	}
+	jobs.AwaitWritten(t, 300, 10*time.Second)
 	app.Stop("test: under load")
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return 10 s after App.Stop")
-	}
-	clientsDone := make(chan struct{})
-	go func() { clients.Wait(); close(clientsDone) }()
-	select {
-	case <-clientsDone:
-	case <-time.After(10 * time.Second):
-		t.Fatal("clients still posting 10 s after the stop")
-	}
+	testkit.Await(t, run.Ended(), 10*time.Second, "Run to return after App.Stop")
+	r := run.Wait(t)
+	jobs.AwaitClients(t, 10*time.Second)
+	rep := r.Report
 
-	if r.err != nil && (!siblings || r.rep.Lost == 0) {
-		t.Fatalf("Run: %v\n%s", r.err, r.rep)
+	if r.Err != nil && (!siblings || rep.Lost == 0) {
+		t.Fatalf("Run: %v\n%s", r.Err, rep)
 	}
-	if n := earlyErrs.Load(); n > 0 {
-		t.Errorf("%d requests failed before the stop", n)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	var missing []int
-	for _, id := range accepted {
-		if written[id] == 0 {
-			missing = append(missing, id)
-		}
-	}
-	for id, c := range written {
-		if c > 1 {
-			t.Errorf("job %d written %d times", id, c)
-		}
-	}
-	if int64(len(missing)) > r.rep.Lost {
+	tally := jobs.Tally(t)
+	if int64(len(tally.Missing)) > rep.Lost {
 		t.Fatalf("%d jobs accepted with 202 and never written (e.g. %v), report says lost %d\n%s",
-			len(missing), missing[:min(5, len(missing))], r.rep.Lost, r.rep)
+			len(tally.Missing), tally.Missing[:min(5, len(tally.Missing))], rep.Lost, rep)
 	}
 	if siblings {
 		// Whatever the order turned out to be, nothing vanished (checked above), and a loss, if
 		// any, is in the exit code.
-		if r.rep.Lost > 0 && r.rep.ExitCode != grace.ExitLost {
-			t.Fatalf("lost %d with exit code %d\n%s", r.rep.Lost, r.rep.ExitCode, r.rep)
+		if rep.Lost > 0 && rep.ExitCode != grace.ExitLost {
+			t.Fatalf("lost %d with exit code %d\n%s", rep.Lost, rep.ExitCode, rep)
 		}
-		if !<-slowAccepted {
+		if !testkit.Recv(t, slowAccepted, 10*time.Second, "the slow request's answer") {
 			t.Fatal("the slow request was not accepted after the writer's stop: the test did not provoke the late job")
 		}
-		if r.rep.Lost == 0 || !errors.Is(r.err, grace.ErrLost) {
+		if rep.Lost == 0 || !errors.Is(r.Err, grace.ErrLost) {
 			t.Fatalf("a job accepted after the writer stopped sits in the queue (%d left), report says lost %d, err %v\n%s",
-				len(jobs), r.rep.Lost, r.err, r.rep)
+				tally.Queued, rep.Lost, r.Err, rep)
 		}
-		t.Logf("siblings: accepted %d, written %d, missing %d, lost %d, left in queue %d", len(accepted), len(written), len(missing), r.rep.Lost, len(jobs))
+		t.Logf("siblings: %+v, lost %d", tally, rep.Lost)
 		return
 	}
 	// The writer catches up within its limit, so nothing may be lost at all.
-	if len(missing) > 0 || r.rep.Lost != 0 || r.rep.ExitCode != grace.ExitClean {
-		t.Fatalf("missing %d, lost %d, exit code %d; want 0, 0, 0\n%s", len(missing), r.rep.Lost, r.rep.ExitCode, r.rep)
+	if len(tally.Missing) > 0 || rep.Lost != 0 || rep.ExitCode != grace.ExitClean {
+		t.Fatalf("missing %d, lost %d, exit code %d; want 0, 0, 0\n%s", len(tally.Missing), rep.Lost, rep.ExitCode, rep)
 	}
-	if len(accepted) < 300 {
-		t.Fatalf("only %d jobs accepted: not under load", len(accepted))
+	if tally.Accepted < 300 {
+		t.Fatalf("only %d jobs accepted: not under load", tally.Accepted)
 	}
-	t.Logf("accepted %d, written %d, lost %d", len(accepted), len(written), r.rep.Lost)
+	t.Logf("%+v, lost %d", tally, rep.Lost)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v3"
 	"github.com/gracekit/grace/gracefasthttp"
 	"github.com/gracekit/grace/gracefiber"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // BenchmarkFiberRollout: two instances behind a real HAProxy, two rolling restarts, at 1,000 and
@@ -22,7 +23,7 @@ func BenchmarkFiberRollout(b *testing.B) {
 	for b.Loop() {
 		for _, rate := range []int{1000, 5000} {
 			for _, style := range []string{"fiber", "gracefiber"} {
-				var r drillReport
+				var r testkit.DrillReport
 				for range 3 {
 					if r = rollout(b, style, rate, 2); !r.Behind {
 						break

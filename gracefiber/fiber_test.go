@@ -2,11 +2,8 @@ package gracefiber_test
 
 import (
 	"errors"
-	"io"
 	"net"
 	"net/http"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -44,16 +41,6 @@ func listen(t *testing.T) (net.Listener, string) {
 	return ln, "http://" + ln.Addr().String()
 }
 
-func fetch(c *http.Client, url string) (int, string, error) {
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
-}
-
 // The doc's shape: Fiber routes with Live and Ready, gracefiber.New under a grace.App. Requests
 // in flight at the stop finish; readiness turned 503 during the drain while the app served.
 func TestFiberRequestsInFlightFinish(t *testing.T) {
@@ -67,37 +54,13 @@ func TestFiberRequestsInFlightFinish(t *testing.T) {
 	run.Ready(t)
 	c := &http.Client{Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
-	if code, body, _ := fetch(c, base+"/readyz"); code != 200 || strings.TrimSpace(body) != "ready" {
-		t.Fatalf("readiness: %d %q", code, body)
-	}
-	var wg sync.WaitGroup
-	results := make(chan string, n)
-	for range n {
-		wg.Go(func() {
-			code, body, err := fetch(c, base+"/slow")
-			if err != nil || code != 200 || body != "done" {
-				results <- "failed"
-				return
-			}
-			results <- "ok"
-		})
-	}
-	for range n {
-		testkit.Recv(t, entered, 10*time.Second, "requests to enter the handler")
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 200, "ready")
+	gets := testkit.FetchHeld(t, c, base+"/slow", n, entered)
 	app.Stop("test")
 	testkit.Await(t, srv.Draining(), 10*time.Second, "the drain")
-	if code, _, _ := fetch(c, base+"/readyz"); code != 503 {
-		t.Errorf("readiness while draining: %d", code)
-	}
+	testkit.Fetch(c, base+"/readyz").Want(t, 503, "draining")
 	close(release)
-	wg.Wait()
-	close(results)
-	for r := range results {
-		if r != "ok" {
-			t.Error("a request in flight failed")
-		}
-	}
+	gets.Expect(t, 30*time.Second, 200, "done")
 	if rep := run.Wait(t).Report; rep.ExitCode != grace.ExitClean || rep.Lost != 0 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}
@@ -115,7 +78,7 @@ func TestFiberSlowRequestIsCut(t *testing.T) {
 	run.Ready(t)
 	c := &http.Client{Timeout: 30 * time.Second}
 	defer c.CloseIdleConnections()
-	go fetch(c, base+"/slow")
+	go testkit.Fetch(c, base+"/slow")
 	testkit.Recv(t, entered, 10*time.Second, "the request to enter the handler")
 	app.Stop("test")
 	rep := run.Wait(t).Report
@@ -123,6 +86,7 @@ func TestFiberSlowRequestIsCut(t *testing.T) {
 	if !errors.As(rep.Err, &cut) || cut.Total != 1 || cut.Requests[0].Path != "/slow" {
 		t.Errorf("cut: %v", rep.Err)
 	}
+	testkit.CutErrors(t, 1, "requests", rep.Err)
 	if rep.ExitCode != grace.ExitLost || rep.Lost != 1 {
 		t.Errorf("exit %d, lost %d\n%s", rep.ExitCode, rep.Lost, rep)
 	}

@@ -7,9 +7,6 @@ import (
 	"go.uber.org/goleak"
 )
 
-// serviceEnv makes the test binary, re-run by gracedrill, serve as a Fiber service (service_test.go).
-const serviceEnv = "GRACEFIBER_TEST_SERVICE"
-
 // fasthttp keeps two goroutines of its own past a server's end: see gracefasthttp's TestMain.
 func TestMain(m *testing.M) {
 	if os.Getenv(serviceEnv) != "" {

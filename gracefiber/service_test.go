@@ -17,6 +17,9 @@ import (
 	"github.com/gracekit/grace/gracefiber"
 )
 
+// serviceEnv makes the test binary, re-run by gracedrill, serve as a Fiber service (see TestMain).
+const serviceEnv = "GRACEFIBER_TEST_SERVICE"
+
 // serviceMain is a small Fiber service in one of two styles, for gracedrill to roll:
 //
 //   - "fiber": Fiber's own idiom — app.Listen in a goroutine, SIGTERM, app.ShutdownWithTimeout;

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracefx"
+	"github.com/gracekit/grace/internal/testkit"
 	"go.uber.org/fx"
 )
 
@@ -19,31 +20,22 @@ import (
 const childEnv = "GRACEFX_CHILD"
 
 func childMain() int {
-	code := -1
-	app := grace.New(
-		grace.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-		grace.WithExit(func(c int) { code = c }),
-		grace.WithBudget(5*time.Second),
-	)
-	line := func(s string) { fmt.Fprintln(os.Stdout, s) }
-	hook := func(name string) func(fx.Lifecycle) {
-		return func(lc fx.Lifecycle) {
-			lc.Append(fx.Hook{
-				OnStart: func(context.Context) error { line("start " + name); return nil },
-				OnStop:  func(context.Context) error { line("stop " + name); return nil },
-			})
+	return testkit.ChildMain(func(app *grace.App, _ *slog.Logger) error {
+		line := func(s string) { fmt.Fprintln(os.Stdout, s) }
+		hook := func(name string) func(fx.Lifecycle) {
+			return func(lc fx.Lifecycle) {
+				lc.Append(fx.Hook{
+					OnStart: func(context.Context) error { line("start " + name); return nil },
+					OnStop:  func(context.Context) error { line("stop " + name); return nil },
+				})
+			}
 		}
-	}
-	fxApp := fx.New(fx.NopLogger, gracefx.Module(app, gracefx.WithStopTimeout(time.Second)),
-		fx.Invoke(hook("a"), hook("b"), hook("c")),
-		fx.Invoke(func(lc fx.Lifecycle) {
-			lc.Append(fx.StartHook(func() { line("ready") }))
-		}),
-	)
-	if err := fxApp.Err(); err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 2
-	}
-	app.Main()
-	return code
+		fxApp := fx.New(fx.NopLogger, gracefx.Module(app, gracefx.WithStopTimeout(time.Second)),
+			fx.Invoke(hook("a"), hook("b"), hook("c")),
+			fx.Invoke(func(lc fx.Lifecycle) {
+				lc.Append(fx.StartHook(func() { line("ready") }))
+			}),
+		)
+		return fxApp.Err()
+	}, grace.WithBudget(5*time.Second))
 }

@@ -3,14 +3,7 @@ package gracefx
 import (
 	"context"
 
-	"github.com/gracekit/grace"
 	"go.uber.org/fx"
-)
-
-var (
-	_ grace.Starter   = (*Component)(nil)
-	_ grace.Stopper   = (*Component)(nil)
-	_ grace.Validator = (*Component)(nil)
 )
 
 // Component runs a whole fx app as one grace component — for a program moving over to grace

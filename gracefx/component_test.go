@@ -53,3 +53,8 @@ func TestComponentValidates(t *testing.T) {
 		t.Error("a component started although the configuration was invalid")
 	}
 }
+
+// TestContracts: the Component is what its doc comment says, a Starter, Stopper and Validator.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracefx.Component{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Validator)(nil))
+}

@@ -1,15 +1,13 @@
 package gracefx_test
 
 import (
-	"os"
 	"testing"
 
+	"github.com/gracekit/grace/internal/testkit"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		os.Exit(childMain())
-	}
+	testkit.RunChild(childEnv, childMain)
 	goleak.VerifyTestMain(m)
 }

@@ -1,10 +1,12 @@
 package gracefx
 
 import (
+	"cmp"
 	"log/slog"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 )
 
 // Option configures [Module].
@@ -17,20 +19,13 @@ type config struct {
 	logger   *slog.Logger
 }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	var c config
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
+	c := config{logger: slog.Default()}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -39,17 +34,17 @@ func newConfig(opts []Option) config {
 // after it still run. Without it each hook may use what is left of the app's budget. A limit
 // above the budget is a configuration error, reported by the App's Run before anything starts.
 func WithStopTimeout(d time.Duration) Option {
-	return option(func(c *config) { c.hookOpts = append(c.hookOpts, grace.StopTimeout(d)) })
+	return optionFunc(func(c *config) { c.hookOpts = append(c.hookOpts, grace.StopTimeout(d)) })
 }
 
 // WithStartTimeout limits each hook's OnStart to d (grace.StartTimeout on every hook's
 // component). Without it, the App's start timeout bounds the whole start.
 func WithStartTimeout(d time.Duration) Option {
-	return option(func(c *config) { c.hookOpts = append(c.hookOpts, grace.StartTimeout(d)) })
+	return optionFunc(func(c *config) { c.hookOpts = append(c.hookOpts, grace.StartTimeout(d)) })
 }
 
 // WithLogger sets where [Module] logs a hook appended too late for the App to run it. The
-// default is slog.Default().
+// default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) { c.logger = l })
+	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
 }

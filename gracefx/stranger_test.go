@@ -16,6 +16,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracefx"
+	"github.com/gracekit/grace/internal/testkit"
 	"go.uber.org/fx"
 )
 
@@ -130,18 +131,11 @@ func runStrangerFx(t *testing.T, hang chan struct{}, opts ...gracefx.Option) (*g
 	if err := fapp.Err(); err != nil {
 		t.Fatalf("fx.New: %v", err)
 	}
-	type result struct {
-		rep *grace.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- result{rep, err}
-	}()
+	r := testkit.Run(t, app)
 	select {
-	case r := <-done:
-		return r.rep, r.err, q, p, &dbClosed
+	case <-r.Ended():
+		res := r.Wait(t)
+		return res.Report, res.Err, q, p, &dbClosed
 	case <-time.After(15 * time.Second):
 		t.Fatal("Run did not return in 15 s: did Shutdowner reach the app?")
 		return nil, nil, nil, nil, nil

@@ -5,10 +5,14 @@
 // 503 and liveness 200; handlers see [Draining]. At its turn to stop, [Server.Stop] calls the
 // server's Shutdown, which sends every connection a GOAWAY: clients open no new streams on it,
 // streams in flight run to completion, and each connection ends once its client has closed it.
-// Stop returns on that event. At the cut point ([grace.CutAt]: the deadline minus the cancel
-// margin, clamped to a tenth of the limit) the requests still running have their contexts
-// cancelled (cause [ErrHardStop]) and are named in a [*CutError] and counted as lost in the
-// server's [grace.Account]; half a margin later every connection is closed.
+// Stop returns on that event. At the cut point ([grace.CutAt]: the deadline minus
+// [WithCutMargin], clamped to a tenth of the limit) the requests still running have their contexts
+// cancelled (cause [ErrHardStop]) and are named in a [*CutError] (it matches [grace.ErrCut] and
+// is a [grace.CutError]) and counted as lost in the server's [grace.Account]; half a margin later
+// every connection is closed.
+//
+// Bad options do not make [New] fail: the Server is a [grace.Validator], and the app reports every
+// problem before anything starts.
 //
 // What a client sees: requests already sent finish normally; after the GOAWAY a client opens new
 // requests on a new connection — to another instance, if a load balancer or DNS sends it there,

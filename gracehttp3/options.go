@@ -1,60 +1,40 @@
 package gracehttp3
 
 import (
-	"fmt"
 	"log/slog"
 	"net"
 	"time"
 
-	"github.com/gracekit/grace"
-)
-
-// Defaults.
-const (
-	DefaultLivePath  = "/livez"
-	DefaultReadyPath = "/readyz"
-	// DefaultCancelMargin is the margin given to [grace.CutAt].
-	DefaultCancelMargin = grace.DefaultCutMargin
+	"github.com/gracekit/grace/internal/httpdrain"
+	"github.com/gracekit/grace/internal/option"
 )
 
 // Option configures a [Server].
 type Option interface{ apply(*config) }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (o optionFunc) apply(c *config) { o(c) }
 
+// config is a Server's configuration: the settings every HTTP adapter has (health, cut margin,
+// logger, name, the problems found) and where to serve.
 type config struct {
-	conn         net.PacketConn
-	addr         string
-	app          *grace.App
-	livePath     string
-	readyPath    string
-	cancelMargin time.Duration
-	logger       *slog.Logger
-	name         string
-	problems     []string
+	httpdrain.Settings
+	conn net.PacketConn
+	addr string
 }
 
 func newConfig(opts []Option) config {
-	c := config{livePath: DefaultLivePath, readyPath: DefaultReadyPath, cancelMargin: DefaultCancelMargin, name: "http3"}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
+	c := config{Settings: httpdrain.Defaults("http3")}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
 // WithPacketConn serves on pc, which the server then owns: it is closed once the stop is over.
 func WithPacketConn(pc net.PacketConn) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if pc == nil {
-			c.problems = append(c.problems, "WithPacketConn: nil connection")
-			return
+			c.Addf("WithPacketConn: nil connection")
 		}
 		c.conn = pc
 	})
@@ -62,24 +42,15 @@ func WithPacketConn(pc net.PacketConn) Option {
 
 // WithAddr makes Start listen on UDP address addr. Without it or [WithPacketConn], Start uses the
 // server's Addr field, and fails if that is empty too.
-func WithAddr(addr string) Option { return option(func(c *config) { c.addr = addr }) }
+func WithAddr(addr string) Option { return optionFunc(func(c *config) { c.addr = addr }) }
 
-// WithHealth answers liveness and readiness from app's phase, ahead of the handler, at
-// [DefaultLivePath] and [DefaultReadyPath]. The body names the phase and nothing else.
-func WithHealth(app *grace.App) Option { return option(func(c *config) { c.app = app }) }
+// WithCutMargin sets the margin given to [grace.CutAt]: how long before Stop's deadline the
+// requests still running are cut (clamped to a tenth of the time left); default
+// [grace.DefaultCutMargin].
+func WithCutMargin(d time.Duration) Option { return optionFunc(func(c *config) { c.SetCutMargin(d) }) }
 
-// WithCancelMargin sets the margin given to [grace.CutAt]; default [DefaultCancelMargin].
-func WithCancelMargin(d time.Duration) Option {
-	return option(func(c *config) {
-		if d <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("cancel margin must be positive, got %v", d))
-		}
-		c.cancelMargin = d
-	})
-}
-
-// WithLogger sets the logger for the requests cut; default slog.Default().
-func WithLogger(l *slog.Logger) Option { return option(func(c *config) { c.logger = l }) }
+// WithLogger sets the logger for the requests cut; default (and for nil) slog.Default().
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.SetLogger(l) }) }
 
 // WithName names the server in its log lines; default "http3".
-func WithName(name string) Option { return option(func(c *config) { c.name = name }) }
+func WithName(name string) Option { return optionFunc(func(c *config) { c.Name = name }) }

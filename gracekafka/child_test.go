@@ -2,7 +2,6 @@ package gracekafka_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracekafka"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -27,32 +27,18 @@ const (
 )
 
 func childMain() int {
-	out, err := os.OpenFile(os.Getenv(childOutEnv), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 2
-	}
-	defer out.Close()
-	code := -1
-	app := grace.New(
-		grace.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-		grace.WithExit(func(c int) { code = c }),
-	)
-	app.Add("consumer", gracekafka.NewConsumer(childGroup,
-		func(ctx context.Context, r *kgo.Record) error {
-			time.Sleep(500 * time.Microsecond) // some work, so the signal lands mid-stream
-			_, err := out.Write(append(r.Value, '\n'))
-			return err
-		},
-		gracekafka.WithClientOptions(
-			kgo.SeedBrokers(strings.Split(os.Getenv(childEnv), ",")...),
-			kgo.ConsumeTopics(topic),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-			kgo.SessionTimeout(childSessionTimeout),
-			kgo.HeartbeatInterval(childSessionTimeout/5),
-		),
-		gracekafka.WithMaxPollRecords(childMaxPoll),
-	), grace.StopTimeout(10*time.Second))
-	app.Main()
-	return code
+	return testkit.ChildConsumer(childOutEnv, func(app *grace.App, logger *slog.Logger, handled func([]byte) error) error {
+		app.Add("consumer", gracekafka.NewConsumer(childGroup,
+			func(ctx context.Context, r *kgo.Record) error { return handled(r.Value) },
+			gracekafka.WithClientOptions(
+				kgo.SeedBrokers(strings.Split(os.Getenv(childEnv), ",")...),
+				kgo.ConsumeTopics(topic),
+				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+				kgo.SessionTimeout(childSessionTimeout),
+				kgo.HeartbeatInterval(childSessionTimeout/5),
+			),
+			gracekafka.WithMaxPollRecords(childMaxPoll), gracekafka.WithLogger(logger),
+		), grace.StopTimeout(10*time.Second))
+		return nil
+	})
 }

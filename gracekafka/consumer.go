@@ -9,14 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/twmb/franz-go/pkg/kgo"
-)
-
-var (
-	_ grace.Starter   = (*Consumer)(nil)
-	_ grace.Runner    = (*Consumer)(nil)
-	_ grace.Stopper   = (*Consumer)(nil)
-	_ grace.Accounter = (*Consumer)(nil)
 )
 
 // Handler handles one record. It is called for the records of a partition in order, one record
@@ -43,8 +37,9 @@ type Consumer struct {
 
 	mu       sync.Mutex
 	cl       *kgo.Client
-	cancel   context.CancelFunc // cancels the client's context: every request in flight fails
-	runDone  chan struct{}      // closed when the current Run returns; nil before the first Run
+	cancel   context.CancelFunc      // cancels the client's context: every request in flight fails
+	runDone  chan struct{}           // closed when the current Run returns; nil before the first Run
+	cutRun   context.CancelCauseFunc // ends the handler's ctx of the current Run; nil outside Run
 	stopping chan struct{}
 	stopOnce sync.Once
 
@@ -76,25 +71,24 @@ func (c *Consumer) Client() *kgo.Client {
 }
 
 // Closed returns a channel that is closed once the client has closed: its group left, its
-// connections and goroutines gone. After a stop cut off at its deadline the close finishes in
-// the background, within [LeaveAfterDeadline] and a moment; wait on Closed to know.
+// connections and goroutines gone. After a stop that its deadline ended early the close
+// finishes in the background, within the cut margin and a moment; wait on Closed to know.
 func (c *Consumer) Closed() <-chan struct{} { return c.closed }
 
-// Start checks the configuration, creates the client and pings the brokers with ctx, so a bad
-// configuration or unreachable brokers fail the app's start with a clear error ([ConfigError],
-// "reach kafka brokers: ..."). It does not wait for the group to assign partitions. A failed
-// Start closes what it created.
+// Validate reports what is wrong with the consumer's configuration — an empty group name, a nil
+// handler, bad options — as a *grace.ConfigError.
+func (c *Consumer) Validate() error {
+	return c.cfg.Err(option.Check(c.group == "", "empty consumer group name"), option.Check(c.handle == nil, "nil handler"))
+}
+
+// Start checks the configuration (Validate), creates the client and pings the brokers with ctx,
+// so a bad configuration or unreachable brokers fail the app's start with a clear error (a
+// *grace.ConfigError — client options franz-go rejects, or no topics — or "reach kafka
+// brokers: ..."). It does not wait for the group to assign partitions. A failed Start closes
+// what it created.
 func (c *Consumer) Start(ctx context.Context) error {
-	var problems []string
-	if c.group == "" {
-		problems = append(problems, "empty consumer group name")
-	}
-	if c.handle == nil {
-		problems = append(problems, "nil handler")
-	}
-	problems = append(problems, c.cfg.problems...)
-	if len(problems) > 0 {
-		return &ConfigError{Problems: problems}
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	clientCtx, cancel := context.WithCancel(context.Background())
 	opts := append(slices.Clone(c.cfg.client),
@@ -107,12 +101,12 @@ func (c *Consumer) Start(ctx context.Context) error {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		cancel()
-		return &ConfigError{Problems: []string{err.Error()}}
+		return &grace.ConfigError{Problems: []string{"client options: " + err.Error()}}
 	}
 	if topics, _ := cl.OptValue(kgo.ConsumeTopics).([]string); len(topics) == 0 {
 		cancel()
 		cl.Close()
-		return &ConfigError{Problems: []string{"no topics: pass kgo.ConsumeTopics in WithClientOptions"}}
+		return &grace.ConfigError{Problems: []string{"no topics: pass kgo.ConsumeTopics in WithClientOptions"}}
 	}
 	if err := cl.Ping(ctx); err != nil {
 		cancel()
@@ -135,16 +129,20 @@ func (c *Consumer) revoked(ctx context.Context, cl *kgo.Client, _ map[string][]i
 }
 
 // Run polls and handles records until its turn to stop. At that turn (Stop) it stops polling,
-// finishes the batch in hand, commits it and returns nil. If ctx is cancelled — the hard stop —
-// the handler's ctx ends with it, the rest of the batch is left unhandled and uncommitted, and
+// finishes the batch in hand, commits it and returns nil. At the stop's cut point
+// ([WithCutMargin]), or if ctx is cancelled — the hard stop — the handler's ctx ends (with cause
+// grace.ErrCut at the cut point), the rest of the batch is left unhandled and uncommitted, and
 // Run returns nil. A handler's error ends Run with a [HandlerError]; a panic propagates to the
 // engine. Either way the partitions are rewound to the first record not handled, so a Run
 // started again (grace.RestartOnPanic) skips nothing.
 func (c *Consumer) Run(ctx context.Context) error {
+	// The handler's ctx ends at the hard stop, or at the stop's cut point (Stop calls cutRun).
+	hctx, cutRun := context.WithCancelCause(ctx)
+	defer cutRun(nil)
 	c.mu.Lock()
 	cl := c.cl
 	done := make(chan struct{})
-	c.runDone = done
+	c.runDone, c.cutRun = done, cutRun
 	c.mu.Unlock()
 	defer close(done)
 	if cl == nil {
@@ -167,7 +165,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			return nil
 		default:
 		}
-		if ctx.Err() != nil {
+		if hctx.Err() != nil {
 			return nil
 		}
 		fetches := cl.PollRecords(pollCtx, c.cfg.maxPoll)
@@ -180,7 +178,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			}
 			c.cfg.logger.Warn("gracekafka: fetch error", "group", c.group, "topic", topic, "partition", partition, "error", err)
 		})
-		err := c.handleBatch(ctx, cl, fetches.Records())
+		err := c.handleBatch(hctx, cl, fetches.Records())
 		if cerr := cl.CommitMarkedOffsets(ctx); cerr != nil && ctx.Err() == nil {
 			c.cfg.logger.Warn("gracekafka: commit failed; records handled since the last commit will be delivered again",
 				"group", c.group, "error", cerr)
@@ -200,7 +198,11 @@ func (c *Consumer) handleBatch(ctx context.Context, cl *kgo.Client, records []*k
 	c.held.Store(int64(len(records)))
 	defer func() {
 		if next < len(records) {
-			rewind(cl, records[next:])
+			if !errors.Is(context.Cause(ctx), grace.ErrCut) {
+				// A Run started again must not skip them. (Cut by the stop, the client closes
+				// without polling again: rewound, they would be fetched again and counted twice.)
+				rewind(cl, records[next:])
+			}
 			if ctx.Err() != nil || err != nil {
 				// The hard stop, or a handler's error that stops the app: the rest of the batch
 				// goes back to the group uncommitted.
@@ -268,95 +270,3 @@ func rewind(cl *kgo.Client, rest []*kgo.Record) {
 	}
 	cl.SetOffsets(to)
 }
-
-// Stop is the consumer's turn to stop. In order, each step bounded by ctx: stop polling; wait for
-// Run to finish the batch in hand and commit it; commit anything handled since; leave the group
-// (so its partitions go to other members at once, not after a session timeout — franz-go skips
-// this for a static member, kgo.InstanceID); close the client. It returns once the client is
-// closed.
-//
-// If ctx ends first, Stop returns ctx's cause at once and the close finishes in the background:
-// a last try to leave the group, bounded by [LeaveAfterDeadline], then every request in flight
-// is cancelled (see [Consumer.Closed]); records handled but not committed are
-// delivered again — at most one batch. The app cancels the handler's ctx at the same moment.
-// Errors of the commit or the leave are returned joined. Calling Stop after the close returns nil.
-func (c *Consumer) Stop(ctx context.Context) error {
-	c.stopOnce.Do(func() { close(c.stopping) })
-	c.mu.Lock()
-	cl, runDone := c.cl, c.runDone
-	c.mu.Unlock()
-	if cl == nil {
-		return nil
-	}
-	if runDone != nil {
-		select {
-		case <-runDone:
-		case <-ctx.Done():
-			return c.abort(ctx, cl, "finish the records in hand")
-		}
-	}
-	select {
-	case <-c.closed:
-		return nil // stopped before
-	default:
-	}
-	var errs []error
-	if err := cl.CommitMarkedOffsets(ctx); err != nil {
-		errs = append(errs, fmt.Errorf("commit kafka offsets: %w", err))
-	}
-	if ctx.Err() != nil {
-		return errors.Join(append(errs, c.abort(ctx, cl, "commit"))...)
-	}
-	c.countLeft(cl)
-	if err := cl.LeaveGroupContext(ctx); err != nil {
-		if ctx.Err() != nil {
-			return errors.Join(append(errs, c.abort(ctx, cl, "leave group "+quote(c.group)))...)
-		}
-		errs = append(errs, fmt.Errorf("leave kafka group %s: %w", quote(c.group), err))
-	}
-	c.closeClient(cl)
-	select {
-	case <-c.closed:
-	case <-ctx.Done():
-		errs = append(errs, c.abort(ctx, cl, "close"))
-	}
-	return errors.Join(errs...)
-}
-
-// abort ends the stop at ctx's deadline. The close goes on in the background: the client gets
-// [LeaveAfterDeadline] to leave its group (committing what was handled, in the revoke) so its
-// partitions move at once rather than after a session timeout; then every request still in
-// flight is cancelled and the client closes. If the close had already begun, its requests are
-// cancelled at once.
-func (c *Consumer) abort(ctx context.Context, cl *kgo.Client, step string) error {
-	cl.AllowRebalance() // a handler still running must not hold the leave
-	started := false
-	c.closeOnce.Do(func() {
-		started = true
-		c.countLeft(cl)
-		go func() {
-			leaveCtx, cancelLeave := context.WithTimeout(context.Background(), LeaveAfterDeadline)
-			_ = cl.LeaveGroupContext(leaveCtx) // best effort: a failed leave costs a session timeout
-			cancelLeave()
-			c.cancel()
-			cl.Close()
-			close(c.closed)
-		}()
-	})
-	if !started {
-		c.cancel() // a close already under way: cut its requests short
-	}
-	return fmt.Errorf("stop kafka consumer at %s: %w", step, context.Cause(ctx))
-}
-
-func (c *Consumer) closeClient(cl *kgo.Client) {
-	c.closeOnce.Do(func() {
-		go func() {
-			cl.Close()
-			c.cancel()
-			close(c.closed)
-		}()
-	})
-}
-
-func quote(s string) string { return fmt.Sprintf("%q", s) }

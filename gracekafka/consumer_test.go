@@ -26,7 +26,7 @@ func consumerFor(addrs []string, group string, maxPoll int, h gracekafka.Handler
 			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		),
 		gracekafka.WithMaxPollRecords(maxPoll),
-		gracekafka.WithLogger(quietLogger()),
+		gracekafka.WithLogger(testkit.QuietLogger()),
 	)
 }
 
@@ -60,48 +60,6 @@ func committed(c *kfake.Cluster, group string) int64 {
 		}
 	}
 	return sum
-}
-
-// TestRestartsLoseNothing is the issue's test: produce N records, stop the consumer mid-stream
-// again and again — by App.Stop and by SIGTERM through the signal source, alternately — start
-// it again each time, and check that every record was handled at least once and that no run
-// handled more than one batch of records an earlier run had handled.
-func TestRestartsLoseNothing(t *testing.T) {
-	const (
-		n        = 3000
-		restarts = 8
-		maxPoll  = 50
-		group    = "restarts"
-	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	handle := func(ctx context.Context, r *kgo.Record) error {
-		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
-		return tl.Add(r.Value)
-	}
-	var c *gracekafka.Consumer
-	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
-		c = consumerFor(addrs, group, maxPoll, handle)
-		return runApp(t, "consumer", c, grace.StopTimeout(10*time.Second))
-	}, func(run int, _ *grace.Report) {
-		select {
-		case <-c.Closed():
-		default:
-			t.Fatalf("run %d: Stop returned before the client closed", run)
-		}
-		groupEmpty(t, cluster, group)
-	})
-
-	total := tl.Check(t, n, maxPoll)
-	distinct, dups, handled, _ := tl.Snapshot()
-	if got := committed(cluster, group); got != n {
-		t.Errorf("committed offsets sum to %d, want %d", got, n)
-	}
-	t.Logf("records %d, distinct handled %d, runs %d (restarts %d), handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
-		n, distinct, len(dups), restarts, handled, dups, total, maxPoll)
 }
 
 // TestSoftStopFinishesBatchInHand stops the consumer while its handler is inside the first
@@ -141,11 +99,14 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 		}
 		return tl.Add(r.Value)
 	})
-	spy := &stopSpy{Consumer: c, called: make(chan struct{})}
-	r := runApp(t, "consumer", spy)
+	watch := testkit.WatchStop("consumer")
+	r := testkit.RunSignalled(t, func(app *grace.App) {
+		app.Add("consumer", c)
+		app.Add("watch", watch)
+	})
 	await(t, entered, "the handler to get the first record")
 	r.App.Stop("test")
-	await(t, spy.called, "the consumer's Stop")
+	await(t, watch.Stopping(), "the consumer's stop")
 	released.Store(true)
 	close(release)
 	rep := r.Wait(t).Report
@@ -166,34 +127,17 @@ func TestSoftStopFinishesBatchInHand(t *testing.T) {
 	groupEmpty(t, cluster, group)
 }
 
-// stopSpy tells when the engine calls the consumer's Stop. It closes called just before the
-// consumer's Stop asks Run to stop; Run checks that only after the batch in hand and its commit,
-// a network round trip later.
-type stopSpy struct {
-	*gracekafka.Consumer
-	called chan struct{}
-	once   sync.Once
-}
-
-func (s *stopSpy) Stop(ctx context.Context) error {
-	s.once.Do(func() { close(s.called) })
-	return s.Consumer.Stop(ctx)
-}
-
-// TestHardStopRedelivers cuts a handler off at the stop deadline: the stop ends at the limit,
-// the handler's ctx is cancelled, the record is not committed and the next run handles it.
+// TestHardStopRedelivers cuts a handler off at the cut point: the handler's ctx is cancelled
+// with cause grace.ErrCut before the limit, the stop leaves the group and closes within it and
+// reports a cut error counting the records handed back, the record is not committed and the
+// next run handles it.
 func TestHardStopRedelivers(t *testing.T) {
 	const (
 		n     = 20
 		group = "hard"
-		limit = 300 * time.Millisecond
+		limit = 2 * time.Second // the cut point: 200 ms before it (the margin is clamped to a tenth)
 	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	tl.NextRun()
+	cluster, addrs, tl := produced(t, n)
 	var stuck atomic.Pointer[kgo.Record]
 	entered := make(chan struct{})
 	var cause atomic.Value
@@ -211,20 +155,21 @@ func TestHardStopRedelivers(t *testing.T) {
 	r.App.Stop("test")
 	rep := r.Wait(t).Report
 	cr := rep.Component("consumer")
-	if cr.State != grace.StateAbandoned || !cr.TimedOut {
-		t.Errorf("consumer %s (timed out %v), want abandoned at its limit:\n%s", cr.State, cr.TimedOut, rep)
+	if cr.TimedOut || cr.Stop >= limit {
+		t.Errorf("consumer %s in %v (timed out %v), want stopped within its limit %v:\n%s", cr.State, cr.Stop, cr.TimedOut, limit, rep)
 	}
-	if rep.StopDuration > limit+2*time.Second {
-		t.Errorf("stop took %v, limit %v", rep.StopDuration, limit)
+	if n, unit, ok := testkit.Cut(cr.Err); !ok || unit != "records" || n < 1 || n > 5 {
+		t.Errorf("stop error %v: cut %d %s (a cut error: %v), want the rest of the batch (1 to 5 records)", cr.Err, n, unit, ok)
 	}
-	if err, _ := cause.Load().(error); !errors.Is(err, grace.ErrTimeout) {
-		t.Errorf("handler's ctx cause %v, want the stop deadline", err)
+	if err, _ := cause.Load().(error); !errors.Is(err, grace.ErrCut) {
+		t.Errorf("handler's ctx cause %v, want grace.ErrCut", err)
 	}
 	select {
 	case <-c.Closed():
-	case <-time.After(10 * time.Second):
-		t.Fatal("client not closed 10s after the hard stop")
+	default:
+		t.Fatal("client not closed when the stop returned")
 	}
+	groupEmpty(t, cluster, group)
 
 	// The next run handles the record that was cut off.
 	v := string(stuck.Load().Value)
@@ -252,12 +197,7 @@ func TestPanicRestartSkipsNothing(t *testing.T) {
 		n     = 200
 		group = "panic"
 	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	tl.NextRun()
+	cluster, addrs, tl := produced(t, n)
 	var calls atomic.Int32
 	c := consumerFor(addrs, group, 20, func(ctx context.Context, r *kgo.Record) error {
 		if calls.Add(1) == 7 {
@@ -284,12 +224,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 		n     = 30
 		group = "error"
 	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	tl.NextRun()
+	_, addrs, tl := produced(t, n)
 	var failed atomic.Pointer[kgo.Record]
 	boom := errors.New("boom")
 	c := consumerFor(addrs, group, 10, func(ctx context.Context, r *kgo.Record) error {
@@ -365,14 +300,14 @@ func TestStartErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()), grace.WithStartTimeout(2*time.Second))
+			app := grace.New(grace.WithSignals(), grace.WithLogger(testkit.QuietLogger()), grace.WithStartTimeout(2*time.Second))
 			app.Add("consumer", tc.c)
 			rep, err := app.Run(context.Background())
 			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("exit %d, error %v; want a failed start mentioning %q", rep.ExitCode, err, tc.want)
 			}
-			if tc.name != "unreachable" && !errors.Is(err, gracekafka.ErrInvalid) {
-				t.Errorf("error %v does not match ErrInvalid", err)
+			if tc.name != "unreachable" && !errors.Is(err, grace.ErrInvalid) {
+				t.Errorf("error %v does not match grace.ErrInvalid", err)
 			}
 		})
 	}
@@ -381,4 +316,137 @@ func TestStartErrors(t *testing.T) {
 // handler returns a handler that adds each record to l.
 func handler(l *testkit.Ledger) gracekafka.Handler {
 	return func(_ context.Context, r *kgo.Record) error { return l.Add(r.Value) }
+}
+
+// TestRestartsLoseNothing is the issue's test: produce N records, stop the consumer mid-stream
+// again and again — by App.Stop and by SIGTERM through the signal source, alternately — start
+// it again each time, and check that every record was handled at least once and that no run
+// handled more than one batch of records an earlier run had handled.
+func TestRestartsLoseNothing(t *testing.T) {
+	const n, restarts, maxPoll, group = 3000, 8, 50, "restarts"
+	cluster, addrs, _ := produced(t, n)
+
+	tl := testkit.NewLedger("record")
+	handle := func(ctx context.Context, r *kgo.Record) error {
+		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
+		return tl.Add(r.Value)
+	}
+	var c *gracekafka.Consumer
+	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
+		c = consumerFor(addrs, group, maxPoll, handle)
+		return runApp(t, "consumer", c, grace.StopTimeout(10*time.Second))
+	}, func(run int, _ *grace.Report) {
+		select {
+		case <-c.Closed():
+		default:
+			t.Fatalf("run %d: Stop returned before the client closed", run)
+		}
+		groupEmpty(t, cluster, group)
+	})
+
+	tl.CheckLog(t, n, maxPoll)
+	if got := committed(cluster, group); got != n {
+		t.Errorf("committed offsets sum to %d, want %d", got, n)
+	}
+}
+
+// TestRollingRestart has two instances share the group, as in a rolling deployment: one is
+// stopped mid-stream while the other keeps consuming, takes over its partitions after the
+// rebalance and finishes the topic. The stopped instance finishes its batch, commits and leaves,
+// so the other starts exactly where it stopped: no record is lost and none is handled twice.
+func TestRollingRestart(t *testing.T) {
+	const n, maxPoll, group = 3000, 50, "rolling"
+	cluster, addrs, tl := produced(t, n) // one ledger run: both instances together
+	tl.RollingRestart(t, n, maxPoll, func(took *atomic.Int32) *testkit.Signalled {
+		return runApp(t, "consumer", consumerFor(addrs, group, maxPoll, func(ctx context.Context, r *kgo.Record) error {
+			time.Sleep(200 * time.Microsecond)
+			took.Add(1)
+			return tl.Add(r.Value)
+		}))
+	})
+	if got := committed(cluster, group); got != n {
+		t.Errorf("committed offsets sum to %d, want %d", got, n)
+	}
+}
+
+// TestRandomStopsExactlyOnce stops and restarts a group consumer hundreds of times at random
+// moments — while it polls, holds a record in its handler, commits — against
+// kfake, and checks that across those clean stops every record is handled exactly once and the
+// group's commits end at the end of every partition. The moments come from a seed (printed on
+// failure).
+func TestRandomStopsExactlyOnce(t *testing.T) {
+	const n, restarts, maxPoll, group = 5000, 200, 10, "random"
+	cluster, addrs, _ := produced(t, n)
+	// newConsumer: with a short rebalance timeout. A stop that lands while the member rejoins
+	// waits for the join, which the broker holds until every member has rejoined or the
+	// rebalance timeout (a minute by default) has passed; see the package doc.
+	newConsumer := func(h gracekafka.Handler) *gracekafka.Consumer {
+		return gracekafka.NewConsumer(group, h,
+			gracekafka.WithClientOptions(
+				kgo.SeedBrokers(addrs...),
+				kgo.ConsumeTopics(topic),
+				kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+				kgo.RebalanceTimeout(500*time.Millisecond),
+			),
+			gracekafka.WithMaxPollRecords(maxPoll),
+			gracekafka.WithLogger(testkit.QuietLogger()),
+		)
+	}
+
+	tl := testkit.NewLedger("record")
+	var c *gracekafka.Consumer
+	var joined chan struct{}
+	handedBack := tl.RandomStops(t, restarts, maxPoll, func(run int, s *testkit.RandomStop, app *grace.App) {
+		joined = make(chan struct{})
+		joinedRun := joined
+		c = newConsumer(func(ctx context.Context, r *kgo.Record) error {
+			if s.Take() == 1 {
+				close(joinedRun)
+			}
+			time.Sleep(200 * time.Microsecond) // some work, so timed stops land mid-batch
+			return tl.Add(r.Value)
+		})
+		app.Add("consumer", c, grace.StopTimeout(10*time.Second))
+	}, func(r *testkit.Running) {
+		// The window opens once the consumer has joined and handles records: a stop in the
+		// middle of its first join leaves a member the group waits for (see the report of
+		// issue 12), which this test does not cover.
+		// (Once every record is handled no record comes: then after a second.)
+		if tl.Distinct() < n {
+			idle := time.NewTimer(time.Second)
+			defer idle.Stop()
+			select {
+			case <-joined:
+			case <-r.Ended():
+			case <-idle.C:
+			}
+		}
+	}, func(run int, s *testkit.RandomStop, rep *grace.Report) {
+		if acc, own := rep.Component("consumer").Account, c.Account(); acc.Lost != 0 || acc.HandedBack != own.HandedBack {
+			t.Fatalf("run %d (stop %s): report's account %+v, consumer's %+v; want the same, nothing lost", run, s, acc, own)
+		}
+		if c.Client() != nil { // started: its stop closed the client
+			await(t, c.Closed(), "the client to close")
+		}
+	})
+	// A last run handles what is left. The same short rebalance timeout as the random runs: a
+	// join that waits for a member the group still lists (a busy machine) is then settled in
+	// half a second, not a minute.
+	tl.NextRun()
+	r := runApp(t, "consumer", newConsumer(handler(tl)))
+	tl.WaitDistinct(t, n, 40*time.Second)
+	r.App.Stop("test")
+	r.Wait(t)
+	tl.ExactlyOnce(t, n, handedBack)
+	if got := committed(cluster, group); got != n {
+		t.Errorf("committed offsets sum to %d, want %d", got, n)
+	}
+}
+
+// TestContracts checks the components against their doc comments — the engine interfaces — and
+// the two errors that report cut records against the root sentinel and interface.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracekafka.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracekafka.Producer{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.CutErrors(t, 2, "records", &gracekafka.CutError{Records: 2}, &gracekafka.UndeliveredError{Records: 2})
 }

@@ -10,8 +10,16 @@
 // offsets of the records handled. At its turn to stop (after every component that depends on it)
 // it stops polling, finishes the batch in hand — the handler's ctx stays live — commits, leaves
 // the group so that its partitions move to other members at once, and closes the client, all
-// within the component's stop limit. At the limit the handler's ctx is cancelled (the hard
-// stop), what was not handled is not committed, and the stop returns.
+// within the component's stop limit. At its cut point — grace.CutAt(ctx, margin), with
+// [WithCutMargin] (default grace.DefaultCutMargin), the rule every adapter uses — the handler's
+// ctx is cancelled (cause grace.ErrCut), what was not handled is not committed, and the margin
+// left is for the commit, the leave and the close; the stop returns a [CutError], which matches
+// grace.ErrCut and implements grace.CutError, as [UndeliveredError] does. At the limit itself
+// (the hard stop) the stop returns whatever it was still doing.
+//
+// Options never fail a constructor: each component's Validate reports what is wrong — bad
+// options, an empty group name, a nil handler or client — as a *grace.ConfigError, which the
+// app lists with every other problem before anything starts.
 //
 // Delivery is at least once, and the window for handling a record twice is one batch: a record
 // is committed only after its handler returned nil, and every batch is committed before the
@@ -39,8 +47,9 @@
 // A [Producer] wraps a *kgo.Client that you create and share with the components that produce.
 // Add it before them (or name it in their grace.DependsOn): they stop producing first, then it
 // flushes every buffered record and closes the client. If the brokers are unreachable, the flush
-// is cut off at grace.CutAt(ctx, [CloseReserve]) — the rule every adapter uses — and the stop
-// reports the records not delivered ([UndeliveredError]) and counts them as lost.
+// is cut off at its cut point, grace.CutAt(ctx, margin) with [WithCutMargin] — the rule every
+// adapter uses — and the stop reports the records not delivered ([UndeliveredError], a
+// grace.CutError) and counts them as lost.
 //
 // # Testing without a broker
 //

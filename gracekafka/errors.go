@@ -3,43 +3,50 @@ package gracekafka
 import (
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/gracekit/grace"
 )
 
-// Sentinel errors, for errors.Is.
-var (
-	// ErrInvalid is matched by a [Consumer] configured wrongly: see [ConfigError].
-	ErrInvalid = errors.New("invalid kafka consumer configuration")
-	// ErrUndelivered is matched by an [UndeliveredError].
-	ErrUndelivered = errors.New("kafka records not delivered")
-)
+// ErrUndelivered is matched by an [UndeliveredError].
+var ErrUndelivered = errors.New("kafka records not delivered")
 
-// ConfigError lists what is wrong with a consumer's configuration. Start returns it before it
-// connects to anything.
-type ConfigError struct {
-	Problems []string
+// CutError says that a [Consumer]'s stop reached its cut point ([grace.CutAt] with
+// [WithCutMargin]) with records of its batch not yet handled: the handler's ctx was cancelled,
+// and those records were handed back to the group uncommitted. It matches [grace.ErrCut] and
+// implements [grace.CutError].
+type CutError struct {
+	Records int64 // records of the batch in hand not handled, the one in the handler included
 }
 
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("%s: %s", ErrInvalid, strings.Join(e.Problems, "; "))
+func (e *CutError) Error() string {
+	return fmt.Sprintf("batch cut at the cut point before the stop deadline: %d records handed back", e.Records)
 }
 
-// Is reports whether target is [ErrInvalid].
-func (e *ConfigError) Is(target error) bool { return target == ErrInvalid }
+// Is reports whether target is [grace.ErrCut].
+func (e *CutError) Is(target error) bool { return target == grace.ErrCut }
 
-// UndeliveredError says that a [Producer]'s flush ended, at its deadline or on an error, with
-// records still buffered; closing the client failed them. Records is how many.
+// Cut returns how many records were cut.
+func (e *CutError) Cut() (int, string) { return int(e.Records), "records" }
+
+// UndeliveredError says that a [Producer]'s flush ended, at its cut point or on an error, with
+// records still buffered; closing the client failed them, and they count as lost. Records is
+// how many. It matches [ErrUndelivered] and [grace.ErrCut], and implements [grace.CutError].
 type UndeliveredError struct {
 	Records int64
 	Err     error // why the flush ended: the stop context's cause, usually
 }
 
 func (e *UndeliveredError) Error() string {
-	return fmt.Sprintf("flush kafka producer: %d records not delivered: %v", e.Records, e.Err)
+	return fmt.Sprintf("flush cut: %d records not delivered: %v", e.Records, e.Err)
 }
 
-// Is reports whether target is [ErrUndelivered].
-func (e *UndeliveredError) Is(target error) bool { return target == ErrUndelivered }
+// Is reports whether target is [ErrUndelivered] or [grace.ErrCut].
+func (e *UndeliveredError) Is(target error) bool {
+	return target == ErrUndelivered || target == grace.ErrCut
+}
+
+// Cut returns how many records were not delivered.
+func (e *UndeliveredError) Cut() (int, string) { return int(e.Records), "records" }
 
 // Unwrap returns why the flush ended.
 func (e *UndeliveredError) Unwrap() error { return e.Err }

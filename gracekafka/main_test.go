@@ -2,13 +2,11 @@ package gracekafka_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"os"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.uber.org/goleak"
@@ -22,13 +20,9 @@ import (
 const topic = "events"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) != "" {
-		os.Exit(childMain())
-	}
+	testkit.RunChild(childEnv, childMain)
 	goleak.VerifyTestMain(m)
 }
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newCluster(t *testing.T) *kfake.Cluster {
 	t.Helper()
@@ -38,6 +32,18 @@ func newCluster(t *testing.T) *kfake.Cluster {
 	}
 	t.Cleanup(c.Close)
 	return c
+}
+
+// produced starts a cluster (newCluster), produces the values 0..n-1 to topic, and returns the
+// cluster, its addresses and a ledger for the records, counting towards its first run.
+func produced(t *testing.T, n int) (*kfake.Cluster, []string, *testkit.Ledger) {
+	t.Helper()
+	cluster := newCluster(t)
+	addrs := cluster.ListenAddrs()
+	produceN(t, addrs, n)
+	tl := testkit.NewLedger("record")
+	tl.NextRun()
+	return cluster, addrs, tl
 }
 
 // produceN writes records whose values are 0..n-1 and waits for each to be acknowledged.
@@ -66,4 +72,10 @@ func atoiT(t *testing.T, s string) int {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// cutRecords reports whether err is a cut error (grace.ErrCut, grace.CutError) counting n records.
+func cutRecords(err error, n int64) bool {
+	got, unit, ok := testkit.Cut(err)
+	return ok && unit == "records" && int64(got) == n
 }

@@ -1,11 +1,13 @@
 package gracekafka
 
 import (
-	"fmt"
+	"cmp"
 	"log/slog"
 	"slices"
 	"time"
 
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -14,38 +16,28 @@ import (
 // to stop, and the bound on records handled twice after a crash.
 const DefaultMaxPollRecords = 100
 
-// LeaveAfterDeadline is how long a [Consumer] whose stop was cut off at its deadline keeps
-// trying, in the background, to leave its group before it cancels its requests and closes.
-// Without the leave, the group would hand the consumer's partitions to others only after the
-// session timeout (45 s by default).
-const LeaveAfterDeadline = time.Second
-
-// Option configures a [Consumer].
+// Option configures a [Consumer] or a [Producer]. Each takes the options that apply to it and
+// ignores the others. A bad option does not fail the constructor: the component's Validate
+// reports it, with every other problem, before anything starts.
 type Option interface {
 	apply(*config)
 }
 
 type config struct {
-	client   []kgo.Opt
-	maxPoll  int
-	logger   *slog.Logger
-	problems []string
+	client    []kgo.Opt
+	maxPoll   int
+	cutMargin time.Duration
+	logger    *slog.Logger
+	option.Problems
 }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{maxPoll: DefaultMaxPollRecords}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
+	c := config{maxPoll: DefaultMaxPollRecords, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -56,23 +48,27 @@ func newConfig(opts []Option) config {
 // The consumer sets kgo.AutoCommitMarks, kgo.BlockRebalanceOnPoll, kgo.OnPartitionsRevoked and
 // kgo.WithContext itself, after these options, so passing them here has no effect.
 func WithClientOptions(opts ...kgo.Opt) Option {
-	return option(func(c *config) { c.client = append(c.client, slices.Clone(opts)...) })
+	return optionFunc(func(c *config) { c.client = append(c.client, slices.Clone(opts)...) })
 }
 
 // WithMaxPollRecords sets how many records one poll returns at most (default
 // [DefaultMaxPollRecords]). A smaller batch means a quicker soft stop and fewer records handled
 // twice after a crash; a larger one, fewer offset commits. Must be positive.
 func WithMaxPollRecords(n int) Option {
-	return option(func(c *config) {
-		if n <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("max poll records must be positive, got %d", n))
-		}
-		c.maxPoll = n
-	})
+	return optionFunc(func(c *config) { c.maxPoll = c.Count("max poll records", n) })
+}
+
+// WithCutMargin sets how long before its stop deadline the component cuts what it still has in
+// hand (default [grace.DefaultCutMargin]; the rule is [grace.CutAt]): the consumer cancels its
+// handler's ctx and hands the rest of the batch back, keeping the margin to commit, leave its
+// group and close; the producer stops flushing and closes its client, failing the records still
+// buffered. Must be positive.
+func WithCutMargin(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
 }
 
 // WithLogger sets where the consumer logs fetch and commit errors that it retries rather than
-// returns. The default is slog.Default().
+// returns. The default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) { c.logger = l })
+	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
 }

@@ -22,7 +22,6 @@ import (
 func TestSIGTERMChildProcess(t *testing.T) {
 	const n = 2000
 	signals := []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}
-	runs := len(signals)
 	// A short session timeout (the child asks for childSessionTimeout) lets the group move on
 	// quickly from the member killed without leaving.
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic), kfake.GroupMinSessionTimeout(childSessionTimeout))
@@ -41,11 +40,9 @@ func TestSIGTERMChildProcess(t *testing.T) {
 			groupEmpty(t, cluster, childGroup)
 		}
 	})
-	total := tl.Check(t, n, childMaxPoll)
-	_, dups, handled, _ := tl.Snapshot()
+	tl.CheckLog(t, n, childMaxPoll)
+	t.Logf("child processes ended by %v", signals)
 	if got := committed(cluster, childGroup); got != n {
 		t.Errorf("committed offsets sum to %d, want %d", got, n)
 	}
-	t.Logf("records %d, child processes %d ended by %v, records handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
-		n, runs, signals, handled, dups, total, childMaxPoll)
 }

@@ -81,12 +81,7 @@ func TestUserConsumerCutReportsHandedBack(t *testing.T) {
 		maxPoll = 10
 		group   = "user-cut"
 	)
-	cluster := newCluster(t)
-	addrs := cluster.ListenAddrs()
-	produceN(t, addrs, n)
-
-	tl := testkit.NewLedger("record")
-	tl.NextRun()
+	_, addrs, tl := produced(t, n)
 	var calls atomic.Int32
 	slow := make(chan struct{})
 	c := consumerFor(addrs, group, maxPoll, func(ctx context.Context, r *kgo.Record) error {

@@ -2,13 +2,13 @@ package gracenats_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"time"
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracenats"
+	"github.com/gracekit/grace/internal/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -26,36 +26,20 @@ const (
 )
 
 func childMain() int {
-	out, err := os.OpenFile(os.Getenv(childOutEnv), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 2
-	}
-	defer out.Close()
-	nc, err := nats.Connect(os.Getenv(childEnv))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 2
-	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		return 2
-	}
-	code := -1
-	app := grace.New(
-		grace.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-		grace.WithExit(func(c int) { code = c }),
-	)
-	app.Add("nats", gracenats.NewConn(nc), grace.StopTimeout(5*time.Second))
-	app.Add("consumer", gracenats.NewConsumer(js, os.Getenv(childStream), os.Getenv(childConsumer),
-		func(ctx context.Context, msg jetstream.Msg) error {
-			time.Sleep(500 * time.Microsecond) // some work, so the signal lands mid-stream
-			_, err := out.Write(append(msg.Data(), '\n'))
+	return testkit.ChildConsumer(childOutEnv, func(app *grace.App, logger *slog.Logger, handled func([]byte) error) error {
+		nc, err := nats.Connect(os.Getenv(childEnv))
+		if err != nil {
 			return err
-		},
-		gracenats.WithBatch(childBatch),
-	), grace.StopTimeout(5*time.Second))
-	app.Main()
-	return code
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		app.Add("nats", gracenats.NewConn(nc), grace.StopTimeout(5*time.Second))
+		app.Add("consumer", gracenats.NewConsumer(js, os.Getenv(childStream), os.Getenv(childConsumer),
+			func(ctx context.Context, msg jetstream.Msg) error { return handled(msg.Data()) },
+			gracenats.WithBatch(childBatch), gracenats.WithLogger(logger),
+		), grace.StopTimeout(5*time.Second))
+		return nil
+	})
 }

@@ -8,13 +8,9 @@ import (
 	"sync/atomic"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/nats-io/nats.go"
-)
-
-var (
-	_ grace.Starter   = (*Conn)(nil)
-	_ grace.Stopper   = (*Conn)(nil)
-	_ grace.Accounter = (*Conn)(nil)
 )
 
 // Conn is a NATS connection as a grace component: a [grace.Starter] and a [grace.Stopper]. At its
@@ -23,7 +19,8 @@ var (
 // the components that use the connection (or name it in their grace.DependsOn), so that it
 // drains after they have stopped.
 type Conn struct {
-	nc *nats.Conn
+	nc  *nats.Conn
+	cfg config
 
 	mu        sync.Mutex
 	draining  bool
@@ -45,8 +42,10 @@ type Conn struct {
 // publishes buffered while the server is out of reach. Set your own handlers before NewConn
 // (nats.ClosedHandler, nats.ErrorHandler, nats.DisconnectErrHandler, nats.ReconnectHandler), not
 // after.
-func NewConn(nc *nats.Conn) *Conn {
-	c := &Conn{nc: nc, closed: make(chan struct{})}
+//
+// It takes [WithCutMargin].
+func NewConn(nc *nats.Conn, opts ...Option) *Conn {
+	c := &Conn{nc: nc, cfg: newConfig(opts), closed: make(chan struct{})}
 	c.outAtDisconnect.Store(-1)
 	if nc == nil {
 		return c
@@ -95,14 +94,20 @@ func (c *Conn) Conn() *nats.Conn { return c.nc }
 // handler has run.
 func (c *Conn) Closed() <-chan struct{} { return c.closed }
 
+// Validate reports a nil connection and the options that are wrong, as a *grace.ConfigError.
+func (c *Conn) Validate() error {
+	return c.cfg.Err(option.Check(c.nc == nil, "nil *nats.Conn"))
+}
+
 // Start checks that the server answers: a round trip (flush) bounded by ctx, so an unreachable
-// server fails the app's start with "reach nats server: ...". A nil connection fails too.
+// server fails the app's start with "reach nats server: ...". A configuration that Validate
+// rejects fails too.
 // nats.go requires ctx to carry a deadline: the engine's start context always does; called by
 // hand, give it one (context.WithTimeout), or Start fails with nats' "context requires a
 // deadline".
 func (c *Conn) Start(ctx context.Context) error {
-	if c.nc == nil {
-		return errors.New("reach nats server: nil *nats.Conn")
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	if err := c.nc.FlushWithContext(ctx); err != nil {
 		return fmt.Errorf("reach nats server: %w", err)
@@ -116,11 +121,11 @@ func (c *Conn) Start(ctx context.Context) error {
 // everything is released.
 //
 // The drain ends at whichever comes first: the connection's own drain timeout
-// (nats.DrainTimeout, default 30 s, reported as nats.ErrDrainTimeout) or the cut,
-// grace.CutAt(ctx, grace.DefaultCutMargin), at which Stop closes the connection itself —
-// dropping what is not yet drained — and returns without waiting further. If the server is
-// unreachable when the stop begins (the client is reconnecting), the connection cannot be
-// drained: nats.go closes it at once and Stop returns an error matching [ErrNotDrained]; the
+// (nats.DrainTimeout, default 30 s, reported as nats.ErrDrainTimeout) or the cut point,
+// grace.CutAt(ctx, margin) ([WithCutMargin]), at which Stop closes the connection itself —
+// dropping what is not yet drained — and returns a [CutError] without waiting further. If the
+// server is unreachable when the stop begins (the client is reconnecting), the connection cannot
+// be drained: nats.go closes it at once and Stop returns an error matching [ErrNotDrained]; the
 // publishes buffered for the reconnect are lost, and counted ([Conn.Account]).
 // Errors the drain reports (a subscription that could not be drained, a flush that failed)
 // are returned joined. A connection already closed is not an error.
@@ -144,23 +149,19 @@ func (c *Conn) Stop(ctx context.Context) error {
 		c.waitClosed(ctx)
 		return &NotDrainedError{BufferedBytes: buffered, Publishes: c.lost.Load(), Err: err}
 	case err != nil:
-		return fmt.Errorf("drain nats connection: %w", err)
+		return fmt.Errorf("drain: %w", err)
 	}
-	cutCtx := ctx
-	if cut, ok := grace.CutAt(ctx, grace.DefaultCutMargin); ok {
-		var cancel context.CancelFunc
-		cutCtx, cancel = context.WithDeadlineCause(ctx, cut, errCut)
-		defer cancel()
-	}
+	cutCtx, cancel := cutctx.Until(ctx, c.cfg.cutMargin)
+	defer cancel()
 	if !c.waitClosed(cutCtx) {
 		c.nc.Close()
-		return fmt.Errorf("drain nats connection: %w", context.Cause(cutCtx))
+		return &CutError{What: "drain", Err: context.Cause(cutCtx)}
 	}
 	c.mu.Lock()
 	errs := c.drainErrs
 	c.mu.Unlock()
 	if len(errs) > 0 {
-		return fmt.Errorf("drain nats connection: %w", errors.Join(errs...))
+		return fmt.Errorf("drain: %w", errors.Join(errs...))
 	}
 	return nil
 }

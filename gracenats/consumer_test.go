@@ -20,16 +20,12 @@ import (
 // it, so it stops first).
 func service(t *testing.T, url, stream, consumer string, batch int, h gracenats.Handler, limit time.Duration) (*gracenats.Conn, *gracenats.Consumer, []component) {
 	t.Helper()
-	nc := connect(t, url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := jetStream(t, url, nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond))
 	conn := gracenats.NewConn(nc)
-	cons := gracenats.NewConsumer(js, stream, consumer, h, gracenats.WithBatch(batch), gracenats.WithLogger(quietLogger()))
+	cons := gracenats.NewConsumer(js, stream, consumer, h, gracenats.WithBatch(batch), gracenats.WithLogger(testkit.QuietLogger()))
 	return conn, cons, []component{
-		{"nats", conn, []grace.ComponentOption{grace.StopTimeout(limit)}},
-		{"orders", cons, []grace.ComponentOption{grace.StopTimeout(limit)}},
+		{Name: "nats", C: conn, Opts: []grace.ComponentOption{grace.StopTimeout(limit)}},
+		{Name: "orders", C: cons, Opts: []grace.ComponentOption{grace.StopTimeout(limit)}},
 	}
 }
 
@@ -38,76 +34,12 @@ func handler(l *testkit.Ledger) gracenats.Handler {
 	return func(_ context.Context, msg jetstream.Msg) error { return l.Add(msg.Data()) }
 }
 
-// settled fails t unless the consumer has nothing pending: every message delivered and acked.
-func settled(t *testing.T, url, stream, consumer string) {
-	t.Helper()
-	nc := connect(t, url)
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, err := js.Consumer(ctx, stream, consumer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.NumAckPending != 0 || info.NumPending != 0 || info.NumRedelivered != 0 {
-		t.Errorf("consumer not settled: %d awaiting ack, %d pending, %d redelivered", info.NumAckPending, info.NumPending, info.NumRedelivered)
-	}
-}
-
-// TestRestartsLoseNothing is the issue's test, on a real nats-server: publish N messages, stop
-// the consumer mid-stream again and again — App.Stop and SIGTERM through the signal source,
-// alternately — start it again each time, and check that every message was handled at least
-// once and that no run handled more than one batch of messages an earlier run had handled.
-func TestRestartsLoseNothing(t *testing.T) {
-	const (
-		n        = 3000
-		restarts = 8
-		batch    = 50
-	)
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, 5*time.Second)
-	publishN(t, url, stream, n)
-
-	tl := testkit.NewLedger("message")
-	handle := func(ctx context.Context, msg jetstream.Msg) error {
-		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
-		return tl.Add(msg.Data())
-	}
-	var conn *gracenats.Conn
-	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
-		var cs []component
-		conn, _, cs = service(t, url, stream, consumer, batch, handle, 10*time.Second)
-		return runApp(t, cs...)
-	}, func(run int, _ *grace.Report) {
-		select {
-		case <-conn.Closed():
-		default:
-			t.Fatalf("run %d: the connection's Stop returned before its closed handler ran", run)
-		}
-	})
-	total := tl.Check(t, n, batch)
-	distinct, dups, handled, _ := tl.Snapshot()
-	settled(t, url, stream, consumer)
-	t.Logf("messages %d, distinct handled %d, runs %d (restarts %d), handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
-		n, distinct, len(dups), restarts, handled, dups, total, batch)
-}
-
 // TestSoftStopFinishesMessageInHand stops while the handler holds a message: its ctx stays live,
 // it is acked, the messages pulled ahead are handed back at once (the next run gets them without
 // waiting for the ack wait), and nothing is handled twice.
 func TestSoftStopFinishesMessageInHand(t *testing.T) {
 	const n = 200
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, time.Minute) // redelivery by ack wait would fail the test's deadline
-	publishN(t, url, stream, n)
-
-	tl := testkit.NewLedger("message")
-	tl.NextRun()
+	url, stream, consumer, tl := published(t, n) // redelivery by ack wait would fail the test's deadline
 	entered, release := make(chan struct{}), make(chan struct{})
 	var first sync.Once
 	var ctxErr error
@@ -119,7 +51,7 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 		})
 		return tl.Add(msg.Data())
 	}, 10*time.Second)
-	r := runApp(t, cs...)
+	r := testkit.RunComponents(t, cs...)
 	await(t, entered, "the handler to get the first message")
 	r.App.Stop("test")
 	await(t, r.App.Await(grace.PhaseStopping), "the stop")
@@ -137,7 +69,7 @@ func TestSoftStopFinishesMessageInHand(t *testing.T) {
 
 	tl.NextRun()
 	_, _, cs = service(t, url, stream, consumer, 50, handler(tl), 10*time.Second)
-	r = runApp(t, cs...)
+	r = testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
 	r.App.Stop("test")
 	r.Wait(t)
@@ -154,12 +86,7 @@ func TestHardStopRedelivers(t *testing.T) {
 		n     = 20
 		limit = 300 * time.Millisecond
 	)
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, time.Minute)
-	publishN(t, url, stream, n)
-
-	tl := testkit.NewLedger("message")
-	tl.NextRun()
+	url, stream, consumer, tl := published(t, n)
 	var stuck atomic.Value
 	entered := make(chan struct{})
 	var cause atomic.Value
@@ -172,7 +99,7 @@ func TestHardStopRedelivers(t *testing.T) {
 		}
 		return tl.Add(msg.Data())
 	}, limit)
-	r := runApp(t, cs...)
+	r := testkit.RunComponents(t, cs...)
 	await(t, entered, "the handler to get the first message")
 	r.App.Stop("test")
 	rep := r.Wait(t).Report
@@ -186,7 +113,7 @@ func TestHardStopRedelivers(t *testing.T) {
 
 	tl.NextRun()
 	_, _, cs = service(t, url, stream, consumer, 5, handler(tl), 10*time.Second)
-	r = runApp(t, cs...)
+	r = testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second) // the nak makes it come back at once, not after a minute
 	r.App.Stop("test")
 	r.Wait(t)
@@ -199,11 +126,7 @@ func TestHardStopRedelivers(t *testing.T) {
 // the message is handled by the next run.
 func TestHandlerErrorStopsApp(t *testing.T) {
 	const n = 30
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, time.Minute)
-	publishN(t, url, stream, n)
-	tl := testkit.NewLedger("message")
-	tl.NextRun()
+	url, stream, consumer, tl := published(t, n)
 	boom := errors.New("boom")
 	var failed atomic.Value
 	_, _, cs := service(t, url, stream, consumer, 10, func(ctx context.Context, msg jetstream.Msg) error {
@@ -212,7 +135,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 		}
 		return tl.Add(msg.Data())
 	}, 5*time.Second)
-	r := runApp(t, cs...)
+	r := testkit.RunComponents(t, cs...)
 	res := r.Wait(t)
 	rep := res.Report
 	var he *gracenats.HandlerError
@@ -221,7 +144,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 	}
 	tl.NextRun()
 	_, _, cs = service(t, url, stream, consumer, 10, handler(tl), 5*time.Second)
-	r = runApp(t, cs...)
+	r = testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second)
 	r.App.Stop("test")
 	r.Wait(t)
@@ -235,11 +158,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 // after the minute-long ack wait.
 func TestPanicRestartHandsBack(t *testing.T) {
 	const n = 200
-	url := serverURL(t)
-	stream, consumer := newStream(t, url, time.Minute)
-	publishN(t, url, stream, n)
-	tl := testkit.NewLedger("message")
-	tl.NextRun()
+	url, stream, consumer, tl := published(t, n)
 	var calls atomic.Int32
 	_, _, cs := service(t, url, stream, consumer, 20, func(ctx context.Context, msg jetstream.Msg) error {
 		if calls.Add(1) == 7 {
@@ -247,8 +166,8 @@ func TestPanicRestartHandsBack(t *testing.T) {
 		}
 		return tl.Add(msg.Data())
 	}, 5*time.Second)
-	cs[1].opts = append(cs[1].opts, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
-	r := runApp(t, cs...)
+	cs[1].Opts = append(cs[1].Opts, grace.RestartOnPanic(10*time.Millisecond, 100*time.Millisecond))
+	r := testkit.RunComponents(t, cs...)
 	tl.WaitDistinct(t, n, 10*time.Second)
 	r.App.Stop("test")
 	rep := r.Wait(t).Report
@@ -261,8 +180,7 @@ func TestPanicRestartHandsBack(t *testing.T) {
 func TestStartErrors(t *testing.T) {
 	url := serverURL(t)
 	stream, consumer := newStream(t, url, time.Minute)
-	nc := connect(t, url)
-	js, _ := jetstream.New(nc)
+	_, js := jetStream(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ackNone := uniqueName("N")
@@ -282,19 +200,169 @@ func TestStartErrors(t *testing.T) {
 		{"bad batch", gracenats.NewConsumer(js, stream, consumer, ok, gracenats.WithBatch(0)), "batch must be positive, got 0", true},
 		{"nil handler", gracenats.NewConsumer(js, stream, consumer, nil), "nil handler", true},
 		{"empty names", gracenats.NewConsumer(js, "", "", ok), "must not be empty", true},
-		{"nil conn", gracenats.NewConn(nil), "nil *nats.Conn", false},
+		{"nil conn", gracenats.NewConn(nil), "nil *nats.Conn", true},
+		{"bad cut margin", gracenats.NewPublisher(js, gracenats.WithCutMargin(-time.Second)), `component "c": cut margin must be positive, got -1s`, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := grace.New(grace.WithSignals(), grace.WithLogger(quietLogger()), grace.WithStartTimeout(5*time.Second))
+			app := grace.New(grace.WithSignals(), grace.WithLogger(testkit.QuietLogger()), grace.WithStartTimeout(5*time.Second))
 			app.Add("c", tc.c)
 			rep, err := app.Run(context.Background())
 			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("exit %d, error %v; want a failed start mentioning %q", rep.ExitCode, err, tc.want)
 			}
-			if tc.invalid != errors.Is(err, gracenats.ErrInvalid) {
+			if tc.invalid != errors.Is(err, grace.ErrInvalid) {
 				t.Errorf("errors.Is(%v, ErrInvalid) = %v, want %v", err, !tc.invalid, tc.invalid)
 			}
 		})
 	}
+}
+
+// TestRestartsLoseNothing is the issue's test, on a real nats-server: publish N messages, stop
+// the consumer mid-stream again and again — App.Stop and SIGTERM through the signal source,
+// alternately — start it again each time, and check that every message was handled at least
+// once and that no run handled more than one batch of messages an earlier run had handled.
+func TestRestartsLoseNothing(t *testing.T) {
+	const n, restarts, batch = 3000, 8, 50
+	url := serverURL(t)
+	stream, consumer := newStream(t, url, 5*time.Second)
+	publishN(t, url, stream, n)
+
+	tl := testkit.NewLedger("message")
+	handle := func(ctx context.Context, msg jetstream.Msg) error {
+		time.Sleep(200 * time.Microsecond) // some work, so stops land mid-stream
+		return tl.Add(msg.Data())
+	}
+	var conn *gracenats.Conn
+	tl.Restarts(t, n, restarts+1, func(int) *testkit.Signalled {
+		var cs []component
+		conn, _, cs = service(t, url, stream, consumer, batch, handle, 10*time.Second)
+		return testkit.RunComponents(t, cs...)
+	}, func(run int, _ *grace.Report) {
+		select {
+		case <-conn.Closed():
+		default:
+			t.Fatalf("run %d: the connection's Stop returned before its closed handler ran", run)
+		}
+	})
+	tl.CheckLog(t, n, batch)
+	settled(t, url, stream, consumer)
+}
+
+// TestRollingRestart has two instances pull from the same durable consumer, as in a rolling
+// deployment: one is stopped mid-stream while the other keeps consuming. The stopped instance
+// finishes its message in hand and hands back what it had pulled ahead, which the other gets at
+// once (the ack wait is a minute, longer than the test may take); nothing is lost and nothing
+// handled twice.
+func TestRollingRestart(t *testing.T) {
+	const n, batch = 3000, 50
+	url, stream, consumer, tl := published(t, n) // one ledger run: both instances together
+	tl.RollingRestart(t, n, batch, func(took *atomic.Int32) *testkit.Signalled {
+		_, _, cs := service(t, url, stream, consumer, batch, func(ctx context.Context, msg jetstream.Msg) error {
+			time.Sleep(200 * time.Microsecond)
+			took.Add(1)
+			return tl.Add(msg.Data())
+		}, 10*time.Second)
+		return testkit.RunComponents(t, cs...)
+	})
+	settled(t, url, stream, consumer)
+}
+
+// TestRandomStopsExactlyOnce stops and restarts a consumer hundreds of times at random moments —
+// while it starts, pulls, holds a message in its handler, or hands back — against the real
+// nats-server, and checks that across those clean stops every message is handled exactly once,
+// and that nothing waits for the AckWait (a minute, longer than the test may take): every message
+// pulled ahead is handed back at once. The moments come from a seed (printed on failure).
+func TestRandomStopsExactlyOnce(t *testing.T) {
+	const n, restarts, batch = 2000, 200, 10
+	url := embeddedServer(t)
+	stream, consumer := newStream(t, url, time.Minute)
+	publishN(t, url, stream, n)
+
+	tl := testkit.NewLedger("message")
+	var cons *gracenats.Consumer
+	handedBack := tl.RandomStops(t, restarts, batch, func(run int, s *testkit.RandomStop, app *grace.App) {
+		var cs []component
+		_, cons, cs = service(t, url, stream, consumer, batch, func(ctx context.Context, msg jetstream.Msg) error {
+			s.Take()
+			return tl.Add(msg.Data())
+		}, 10*time.Second)
+		testkit.AddAll(app, cs...)
+	}, nil, func(run int, s *testkit.RandomStop, rep *grace.Report) {
+		if acc, own := rep.Component("orders").Account, cons.Account(); acc.Lost != 0 || own.Lost != 0 || acc.HandedBack != own.HandedBack {
+			t.Fatalf("run %d (stop %s): report's account %+v, consumer's %+v; want the same, nothing lost", run, s, acc, own)
+		}
+	})
+	// A last run handles what is left — at once: nothing may wait for the AckWait.
+	tl.NextRun()
+	_, _, cs := service(t, url, stream, consumer, batch, handler(tl), 10*time.Second)
+	r := testkit.RunComponents(t, cs...)
+	tl.WaitDistinct(t, n, 20*time.Second)
+	settledSoon(t, url, stream, consumer, 5*time.Second)
+	r.App.Stop("test")
+	r.Wait(t)
+	tl.ExactlyOnce(t, n, handedBack)
+}
+
+// TestHandBackWithPullRequestOpen is the race of issue 12, made certain: the consumer has pulled
+// every message there is, so its pull request is still open on the server when the stop hands
+// back the messages pulled ahead. A nats-server before 2.10.14 that gets those naks while it
+// still holds the request of the closed subscription forgets one nak'd message (it waits out the
+// AckWait) and delivers the last message again as new (handled twice). The stop must hand back
+// so that the next run handles each remaining message exactly once, at once.
+func TestHandBackWithPullRequestOpen(t *testing.T) {
+	const n, batch = 10, 100 // more than there are messages: the request stays open
+	url := serverURL(t)
+	for round := range 3 {
+		stream, consumer := newStream(t, url, time.Minute) // redelivery by ack wait would fail the test's deadline
+		publishN(t, url, stream, n)
+		tl := testkit.NewLedger("message")
+		tl.NextRun()
+		entered, release := make(chan struct{}), make(chan struct{})
+		var first sync.Once
+		_, cons, cs := service(t, url, stream, consumer, batch, func(ctx context.Context, msg jetstream.Msg) error {
+			first.Do(func() { close(entered); <-release })
+			return tl.Add(msg.Data())
+		}, 10*time.Second)
+		watch := testkit.WatchStop(cs[1].Name)
+		r := testkit.RunComponents(t, append(cs, component{Name: "watch", C: watch})...)
+		await(t, entered, "the handler to get the first message")
+		ackPending(t, url, stream, consumer, n) // all n delivered: n-1 pulled ahead, the request still open
+		r.App.Stop("test")
+		await(t, watch.Stopping(), "the consumer's stop")
+		testkit.Until(t, 10*time.Second, "the consumer to be stopping", func() bool { return gracenats.IsStopping(cons) })
+		close(release)
+		rep := r.Wait(t).Report
+		if rep.ExitCode != grace.ExitClean {
+			t.Fatalf("round %d: exit %d:\n%s", round, rep.ExitCode, rep)
+		}
+		if acc := cons.Account(); acc.HandedBack != n-1 || acc.Lost != 0 {
+			t.Errorf("round %d: account %+v, want %d messages handed back", round, acc, n-1)
+		}
+		if cr := rep.Component("orders"); cr.Account.HandedBack != n-1 {
+			t.Errorf("round %d: report's account %+v, want %d handed back\n%s", round, cr.Account, n-1, rep)
+		}
+
+		// The next run gets the rest at once and handles each once; the message handled before
+		// the stop is not handled again.
+		tl.NextRun()
+		_, _, cs = service(t, url, stream, consumer, batch, handler(tl), 10*time.Second)
+		r = testkit.RunComponents(t, cs...)
+		tl.WaitDistinct(t, n, 10*time.Second) // well within the one-minute ack wait
+		settledSoon(t, url, stream, consumer, 2*time.Second)
+		r.App.Stop("test")
+		r.Wait(t)
+		if _, dups, _, counts := tl.Snapshot(); dups[1] != 0 {
+			t.Fatalf("round %d: %d messages handled twice after a clean stop (counts %v)", round, dups[1], counts)
+		}
+	}
+}
+
+// TestContracts: Conn, Consumer and Publisher are the engine interfaces their docs name, and
+// CutError and UnackedError are cut errors (grace.ErrCut, grace.CutError) in messages.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracenats.Conn{}, (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracenats.Consumer{}, (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.Implements(t, &gracenats.Publisher{}, (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grace.Validator)(nil))
+	testkit.CutErrors(t, 2, "messages", &gracenats.CutError{What: "drain", Messages: 2}, &gracenats.UnackedError{Messages: 2})
 }

@@ -8,8 +8,8 @@
 // it (or name it in their grace.DependsOn). At its turn — after they have stopped — it calls
 // nats.Conn.Drain: subscriptions stop receiving and their handlers finish the messages already
 // received, then the buffered publishes are flushed and the connection closes; Stop waits for the
-// closed handler. The drain ends at the earlier of nats' own drain timeout and the stop's
-// deadline, where Stop closes the connection itself.
+// closed handler. The drain ends at the earlier of nats' own drain timeout and the stop's cut
+// point, where Stop closes the connection itself and returns a [CutError].
 //
 // # JetStream consumer
 //
@@ -40,8 +40,8 @@
 //
 // A [Publisher] wraps the jetstream.JetStream that components publish through asynchronously
 // (PublishAsync). Add it after the [Conn] and before the components that publish: at its turn it
-// waits for the server to acknowledge every asynchronous publish, up to the cut, and counts and
-// reports ([UnackedError]) those it never acknowledged.
+// waits for the server to acknowledge every asynchronous publish, up to the cut point, and counts
+// and reports ([UnackedError]) those it never acknowledged.
 //
 // # Loss accounting
 //
@@ -57,9 +57,17 @@
 // acknowledged when its stop cut the wait off. A report with anything lost has exit code
 // grace.ExitLost.
 //
-// Every stop that cuts work in hand does so at grace.CutAt(ctx, grace.DefaultCutMargin), the
-// rule every adapter uses: the connection's drain, the publisher's wait for acknowledgements, and
-// the consumer's drain of its pull when the handler is still busy.
+// Every stop that cuts work in hand does so at its cut point, grace.CutAt(ctx, margin) with
+// [WithCutMargin] (default grace.DefaultCutMargin), the rule every adapter uses: the
+// connection's drain, the publisher's wait for acknowledgements, and the consumer's drain of its
+// pull when the handler is still busy. Every error that says work was cut — [CutError],
+// [UnackedError] — matches grace.ErrCut and implements grace.CutError.
+//
+// # Configuration
+//
+// Options never fail a constructor. Each component's Validate reports what is wrong — bad
+// options, a nil connection or JetStream context, empty names, a nil handler — as a
+// *grace.ConfigError, which the app lists with every other problem before anything starts.
 //
 // An unreachable server never holds a stop beyond the component's limit: with the client
 // reconnecting, the consumer drops its pull at once and the connection closes without draining

@@ -3,15 +3,16 @@ package gracenats
 import (
 	"errors"
 	"fmt"
-	"strings"
+
+	"github.com/gracekit/grace"
 )
 
 // Sentinel errors, for errors.Is.
 var (
 	// ErrNotDrained is matched by a [NotDrainedError].
 	ErrNotDrained = errors.New("nats connection closed without draining")
-	// ErrInvalid is matched by a [ConfigError].
-	ErrInvalid = errors.New("invalid jetstream consumer configuration")
+	// ErrUnacked is matched by an [UnackedError].
+	ErrUnacked = errors.New("jetstream publishes not acknowledged")
 )
 
 // NotDrainedError says that the connection could not be drained because the server was
@@ -33,17 +34,53 @@ func (e *NotDrainedError) Is(target error) bool { return target == ErrNotDrained
 // Unwrap returns nats.go's error (nats.ErrConnectionReconnecting).
 func (e *NotDrainedError) Unwrap() error { return e.Err }
 
-// ConfigError lists what is wrong with a [Consumer]'s configuration, found by Start.
-type ConfigError struct {
-	Problems []string
+// CutError says that a component's stop cut work in hand at its cut point ([grace.CutAt] with
+// [WithCutMargin]) or at its deadline: a [Conn] whose drain had not finished, closed under its
+// subscriptions (Messages is 0 then: nats.go does not say how many it dropped), or a [Consumer]
+// whose handler still held a message, handed back with those pulled ahead. It matches
+// [grace.ErrCut] and implements [grace.CutError].
+type CutError struct {
+	What     string // what was cut: "drain", "handler"
+	Messages int    // messages cut, where known
+	Err      error  // why: the cut point, or the stop context's cause
 }
 
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("%s: %s", ErrInvalid, strings.Join(e.Problems, "; "))
+func (e *CutError) Error() string {
+	if e.Messages == 0 {
+		return fmt.Sprintf("%s cut at the deadline: %v", e.What, e.Err)
+	}
+	return fmt.Sprintf("%s cut at the deadline, %d messages handed back: %v", e.What, e.Messages, e.Err)
 }
 
-// Is reports whether target is [ErrInvalid].
-func (e *ConfigError) Is(target error) bool { return target == ErrInvalid }
+// Is reports whether target is [grace.ErrCut].
+func (e *CutError) Is(target error) bool { return target == grace.ErrCut }
+
+// Cut returns how many messages were cut, in the unit of the components' accounts.
+func (e *CutError) Cut() (int, string) { return e.Messages, "messages" }
+
+// Unwrap returns why the work was cut.
+func (e *CutError) Unwrap() error { return e.Err }
+
+// UnackedError says that a [Publisher]'s stop ended with asynchronous publishes the server had
+// not acknowledged: cut at the cut point, they count as lost. Messages is how many. It matches
+// [ErrUnacked] and [grace.ErrCut], and implements [grace.CutError].
+type UnackedError struct {
+	Messages int
+	Err      error // why the wait ended: the cut, usually
+}
+
+func (e *UnackedError) Error() string {
+	return fmt.Sprintf("%d publishes not acknowledged at the cut: %v", e.Messages, e.Err)
+}
+
+// Is reports whether target is [ErrUnacked] or [grace.ErrCut].
+func (e *UnackedError) Is(target error) bool { return target == ErrUnacked || target == grace.ErrCut }
+
+// Cut returns how many publishes were left unacknowledged.
+func (e *UnackedError) Cut() (int, string) { return e.Messages, "messages" }
+
+// Unwrap returns why the wait ended.
+func (e *UnackedError) Unwrap() error { return e.Err }
 
 // HandlerError is a handler's error for one message. The consumer's Run returns it, which stops
 // the app (see grace.Runner); the message is negatively acknowledged, so the server delivers it

@@ -1,39 +1,39 @@
 package gracenats
 
 import (
-	"fmt"
+	"cmp"
 	"log/slog"
+	"time"
+
+	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 )
 
 // DefaultBatch is how many messages a [Consumer] keeps pulled ahead of its handler, unless
 // [WithBatch] says otherwise.
 const DefaultBatch = 100
 
-// Option configures a [Consumer].
+// Option configures a [Conn], a [Consumer] or a [Publisher]. Each takes the options that apply
+// to it and ignores the others. A bad option does not fail the constructor: the component's
+// Validate reports it, with every other problem, before anything starts.
 type Option interface {
 	apply(*config)
 }
 
 type config struct {
-	batch    int
-	logger   *slog.Logger
-	problems []string
+	batch     int
+	cutMargin time.Duration
+	logger    *slog.Logger
+	option.Problems
 }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
+func (o optionFunc) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
-	c := config{batch: DefaultBatch}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
+	c := config{batch: DefaultBatch, cutMargin: grace.DefaultCutMargin, logger: slog.Default()}
+	option.Each(opts, func(o Option) { o.apply(&c) })
 	return c
 }
 
@@ -45,16 +45,19 @@ func newConfig(opts []Option) config {
 // under the consumer's AckWait, or messages waiting in the buffer are redelivered while they
 // wait. Must be positive.
 func WithBatch(n int) Option {
-	return option(func(c *config) {
-		if n <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("batch must be positive, got %d", n))
-		}
-		c.batch = n
-	})
+	return optionFunc(func(c *config) { c.batch = c.Count("batch", n) })
+}
+
+// WithCutMargin sets how long before its stop deadline the component cuts what it still has in
+// hand (default [grace.DefaultCutMargin]; the rule is [grace.CutAt]): the connection stops
+// draining and closes, the publisher stops waiting for acknowledgements, the consumer drains its
+// pull while its handler is still busy. Must be positive.
+func WithCutMargin(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.cutMargin = c.Positive("cut margin", d) })
 }
 
 // WithLogger sets where the consumer logs errors it gets past (a failed ack, a pull error). The
-// default is slog.Default().
+// default is slog.Default(); nil keeps it.
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) { c.logger = l })
+	return optionFunc(func(c *config) { c.logger = cmp.Or(l, c.logger) })
 }

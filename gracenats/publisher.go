@@ -2,17 +2,11 @@ package gracenats
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync/atomic"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
 	"github.com/nats-io/nats.go/jetstream"
-)
-
-var (
-	_ grace.Stopper   = (*Publisher)(nil)
-	_ grace.Accounter = (*Publisher)(nil)
 )
 
 // Publisher is a JetStream context used for asynchronous publishes (jetstream.JetStream's
@@ -21,17 +15,23 @@ var (
 // at its turn to stop they have stopped publishing and the connection is still there.
 //
 // At its turn it waits until the server has acknowledged every asynchronous publish, up to the
-// cut, grace.CutAt(ctx, grace.DefaultCutMargin). Publishes still unacknowledged then may or may
-// not have been stored: the publisher counts them as lost ([Publisher.Account]), and Stop
+// cut point, grace.CutAt(ctx, margin) ([WithCutMargin]). Publishes still unacknowledged then
+// may or may not have been stored: the publisher counts them as lost ([Publisher.Account]), and Stop
 // returns an [UnackedError]. Synchronous publishes (Publish) return their error to their caller
 // and are not the publisher's to count.
 type Publisher struct {
 	js   jetstream.JetStream
+	cfg  config
 	lost atomic.Int64
 }
 
-// NewPublisher returns a component for js.
-func NewPublisher(js jetstream.JetStream) *Publisher { return &Publisher{js: js} }
+// NewPublisher returns a component for js. It takes [WithCutMargin].
+func NewPublisher(js jetstream.JetStream, opts ...Option) *Publisher {
+	return &Publisher{js: js, cfg: newConfig(opts)}
+}
+
+// Validate reports the options that are wrong, as a *grace.ConfigError.
+func (p *Publisher) Validate() error { return p.cfg.Err() }
 
 // JetStream returns the JetStream context.
 func (p *Publisher) JetStream() jetstream.JetStream { return p.js }
@@ -43,12 +43,8 @@ func (p *Publisher) Stop(ctx context.Context) error {
 	if p.js == nil {
 		return nil
 	}
-	cutCtx := ctx
-	if cut, ok := grace.CutAt(ctx, grace.DefaultCutMargin); ok {
-		var cancel context.CancelFunc
-		cutCtx, cancel = context.WithDeadlineCause(ctx, cut, errCut)
-		defer cancel()
-	}
+	cutCtx, cancel := cutctx.Until(ctx, p.cfg.cutMargin)
+	defer cancel()
 	select {
 	case <-p.js.PublishAsyncComplete():
 		return nil
@@ -67,26 +63,3 @@ func (p *Publisher) Stop(ctx context.Context) error {
 func (p *Publisher) Account() grace.Account {
 	return grace.Account{Unit: "messages", Lost: p.lost.Load()}
 }
-
-// errCut ends a wait at the cut, shortly before the stop's deadline.
-var errCut = fmt.Errorf("cut off before the stop deadline: %w", context.DeadlineExceeded)
-
-// ErrUnacked is matched by an [UnackedError].
-var ErrUnacked = errors.New("jetstream publishes not acknowledged")
-
-// UnackedError says that a [Publisher]'s stop ended with asynchronous publishes the server had
-// not acknowledged. Messages is how many.
-type UnackedError struct {
-	Messages int
-	Err      error // why the wait ended: the cut, usually
-}
-
-func (e *UnackedError) Error() string {
-	return fmt.Sprintf("%s: %d messages: %v", ErrUnacked, e.Messages, e.Err)
-}
-
-// Is reports whether target is [ErrUnacked].
-func (e *UnackedError) Is(target error) bool { return target == ErrUnacked }
-
-// Unwrap returns why the wait ended.
-func (e *UnackedError) Unwrap() error { return e.Err }

@@ -21,7 +21,6 @@ import (
 func TestSIGTERMChildProcess(t *testing.T) {
 	const n = 2000
 	signals := []os.Signal{syscall.SIGTERM, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGTERM, syscall.SIGTERM}
-	runs := len(signals)
 	url := serverURL(t)
 	// After the SIGKILL, what the dead child pulled comes back after the ack wait.
 	stream, consumer := newStream(t, url, 2*time.Second)
@@ -31,9 +30,7 @@ func TestSIGTERMChildProcess(t *testing.T) {
 	tl := testkit.NewLedger("message")
 	env := []string{childEnv + "=" + url, childStream + "=" + stream, childConsumer + "=" + consumer, childOutEnv + "=" + outPath}
 	tl.ChildRuns(t, n, outPath, signals, env, nil)
-	total := tl.Check(t, n, childBatch)
-	_, dups, handled, _ := tl.Snapshot()
+	tl.CheckLog(t, n, childBatch)
+	t.Logf("child processes ended by %v", signals)
 	settled(t, url, stream, consumer)
-	t.Logf("messages %d, child processes %d ended by %v, messages handled per run %v, duplicates per run %v (total %d; bound %d per restart)",
-		n, runs, signals, handled, dups, total, childBatch)
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,34 +12,14 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/gracekit/grace/cmd/gracevet/internal/e2e"
 )
 
+// TestMain fails the package when a test leaves a goroutine behind (a command's output copier,
+// a timer of its context).
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// finding is one diagnostic the e2e module must produce: analyzer, file:line, and a fragment of
-// the message.
-type finding struct {
-	analyzer, posn, fragment string
-}
-
-// wantFindings lists testdata/e2e/bad's one mistake per analyzer.
-func wantFindings() []finding {
-	return []finding{
-		{"ctxtwin", "bad/bad.go:18:10", "(*sql.DB).QueryRow in an HTTP handler ignores the request context"},
-		{"bodycopy", "bad/bad.go:21:10", "io.Copy of the request body in an HTTP handler ignores the request context"},
-		{"chanloop", "bad/bad.go:29:3", "goroutine ranges over in, which nothing in this package closes"},
-		{"servererr", "bad/bad.go:39:13", "the error of (*http.Server).ListenAndServe is treated as fatal"},
-		{"exitafter", "bad/bad.go:47:2", "os.Exit outside package main"},
-		{"tickerstop", "bad/bad.go:52:7", "ticker t is not stopped on the path that returns at line 57"},
-		{"signalstop", "bad/bad.go:65:2", "signal.Notify(ch) is never undone"},
-	}
-}
-
-type result struct {
-	code           int
-	stdout, stderr string
 }
 
 // TestEndToEnd builds gracevet and runs it on testdata/e2e both standalone and as go vet's tool,
@@ -55,77 +33,67 @@ func TestEndToEnd(t *testing.T) {
 	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	dir, err := filepath.Abs(filepath.Join("testdata", "e2e"))
+	dir, err := e2e.Dir(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(t *testing.T, name string, args ...string) result {
+	run := func(t *testing.T, name string, args ...string) e2e.Result {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=")
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		var exit *exec.ExitError
-		code := 0
-		switch {
-		case errors.As(err, &exit):
-			code = exit.ExitCode()
-		case err != nil:
+		r, err := e2e.Run(ctx, dir, nil, name, args...)
+		if err != nil {
 			t.Fatalf("%s %v: %v", name, args, err)
 		}
-		return result{code, stdout.String(), stderr.String()}
+		return r
 	}
 
 	t.Run("standalone", func(t *testing.T) {
 		r := run(t, bin, "./...")
-		if r.code != 1 {
-			t.Fatalf("gracevet ./...: exit %d, want 1 (go vet's status for findings)\n%s", r.code, r.stderr)
+		if r.Code != 1 {
+			t.Fatalf("gracevet ./...: exit %d, want 1 (go vet's status for findings)\n%s", r.Code, r.Stderr)
 		}
-		checkText(t, r.stderr)
+		checkText(t, r.Stderr)
 	})
 	t.Run("standalone-json", func(t *testing.T) {
 		r := run(t, bin, "-json", "./...")
-		if r.code != 0 {
-			t.Fatalf("gracevet -json ./...: exit %d, want 0\n%s", r.code, r.stderr)
+		if r.Code != 0 {
+			t.Fatalf("gracevet -json ./...: exit %d, want 0\n%s", r.Code, r.Stderr)
 		}
-		checkJSON(t, r.stdout)
+		checkJSON(t, r.Stdout)
 	})
 	t.Run("go-vet", func(t *testing.T) {
 		r := run(t, goTool, "vet", "-vettool="+bin, "./...")
-		if r.code != 1 {
-			t.Fatalf("go vet -vettool: exit %d, want 1\n%s", r.code, r.stderr)
+		if r.Code != 1 {
+			t.Fatalf("go vet -vettool: exit %d, want 1\n%s", r.Code, r.Stderr)
 		}
-		checkText(t, r.stderr)
+		checkText(t, r.Stderr)
 	})
 	t.Run("go-vet-json", func(t *testing.T) {
 		r := run(t, goTool, "vet", "-vettool="+bin, "-json", "./...")
-		if r.code != 0 {
-			t.Fatalf("go vet -vettool -json: exit %d, want 0\n%s", r.code, r.stderr)
+		if r.Code != 0 {
+			t.Fatalf("go vet -vettool -json: exit %d, want 0\n%s", r.Code, r.Stderr)
 		}
-		checkJSON(t, r.stdout)
+		checkJSON(t, r.Stdout)
 	})
 	t.Run("clean", func(t *testing.T) {
 		for _, args := range [][]string{{bin, "./clean"}, {goTool, "vet", "-vettool=" + bin, "./clean"}} {
 			r := run(t, args[0], args[1:]...)
-			if r.code != 0 || r.stderr != "" {
-				t.Errorf("%v: exit %d, stderr %q; want 0 and nothing", args, r.code, r.stderr)
+			if r.Code != 0 || r.Stderr != "" {
+				t.Errorf("%v: exit %d, stderr %q; want 0 and nothing", args, r.Code, r.Stderr)
 			}
 		}
 	})
 	t.Run("one-analyzer", func(t *testing.T) {
 		r := run(t, bin, "-chanloop", "./...")
-		if r.code != 1 || !strings.Contains(r.stderr, "goroutine ranges over in") || strings.Contains(r.stderr, "os.Exit") {
-			t.Fatalf("gracevet -chanloop: exit %d, want 1 with only chanloop's finding\n%s", r.code, r.stderr)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "goroutine ranges over in") || strings.Contains(r.Stderr, "os.Exit") {
+			t.Fatalf("gracevet -chanloop: exit %d, want 1 with only chanloop's finding\n%s", r.Code, r.Stderr)
 		}
 	})
 	t.Run("load-error", func(t *testing.T) {
 		r := run(t, bin, "./nonexistent")
-		if r.code != 1 || !strings.Contains(r.stderr, "nonexistent") {
-			t.Fatalf("gracevet ./nonexistent: exit %d, want 1 naming the package\n%s", r.code, r.stderr)
+		if r.Code != 1 || !strings.Contains(r.Stderr, "nonexistent") {
+			t.Fatalf("gracevet ./nonexistent: exit %d, want 1 naming the package\n%s", r.Code, r.Stderr)
 		}
 	})
 }
@@ -133,17 +101,17 @@ func TestEndToEnd(t *testing.T) {
 // checkText checks text output: one line per finding, each expected one present.
 func checkText(t *testing.T, out string) {
 	t.Helper()
-	want := wantFindings()
+	want := e2e.Findings()
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	for _, w := range want {
 		found := false
 		for _, l := range lines {
-			if strings.Contains(l, w.posn+": ") && strings.Contains(l, w.fragment) {
+			if strings.Contains(l, w.Posn+": ") && strings.Contains(l, w.Fragment) {
 				found = true
 			}
 		}
 		if !found {
-			t.Errorf("%s: no line %q ... %q in\n%s", w.analyzer, w.posn, w.fragment, out)
+			t.Errorf("%s: no line %q ... %q in\n%s", w.Analyzer, w.Posn, w.Fragment, out)
 		}
 	}
 	if strings.Contains(out, "clean/") {
@@ -169,7 +137,7 @@ type diagnostic struct {
 // analyzer's findings, and ctxtwin's suggested fix.
 func checkJSON(t *testing.T, out string) {
 	t.Helper()
-	want := wantFindings()
+	want := e2e.Findings()
 	got := map[string][]diagnostic{} // analyzer -> diagnostics in package bad
 	dec := json.NewDecoder(strings.NewReader(out))
 	for {
@@ -194,9 +162,9 @@ func checkJSON(t *testing.T, out string) {
 		}
 	}
 	for _, w := range want {
-		ds := got[w.analyzer]
-		if len(ds) != 1 || !strings.HasSuffix(ds[0].Posn, w.posn) || !strings.Contains(ds[0].Message, w.fragment) {
-			t.Errorf("%s: got %+v, want one finding at %s containing %q", w.analyzer, ds, w.posn, w.fragment)
+		ds := got[w.Analyzer]
+		if len(ds) != 1 || !strings.HasSuffix(ds[0].Posn, w.Posn) || !strings.Contains(ds[0].Message, w.Fragment) {
+			t.Errorf("%s: got %+v, want one finding at %s containing %q", w.Analyzer, ds, w.Posn, w.Fragment)
 		}
 	}
 	if len(got) != len(want) {

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -19,6 +20,7 @@ const ChildKillWait = 10 * time.Second
 type Child struct {
 	cmd    *exec.Cmd
 	stderr lockedBuffer
+	out    *Lines        // its output, line by line, if started to read it (lines.go)
 	exited chan struct{} // closed once the process was reaped and err is set
 	err    error
 }
@@ -29,18 +31,28 @@ type Child struct {
 // When the test ends, a child still running is killed and reaped.
 func StartChild(t testing.TB, env ...string) *Child {
 	t.Helper()
-	c := &Child{cmd: exec.Command(os.Args[0], "-test.run=^$"), exited: make(chan struct{})}
-	c.cmd.Env = append(os.Environ(), env...)
+	c := &Child{cmd: exec.Command(os.Args[0], "-test.run=^$")}
 	c.cmd.Stderr = &c.stderr
+	c.start(t, "the test binary as a child", env)
+	return c
+}
+
+// start starts c.cmd, its output already directed, with the test's environment plus env.
+func (c *Child) start(t testing.TB, what string, env []string) {
+	t.Helper()
+	c.exited = make(chan struct{})
+	c.cmd.Env = append(os.Environ(), env...)
 	if err := c.cmd.Start(); err != nil {
-		t.Fatalf("start the test binary as a child: %v", err)
+		t.Fatalf("start %s: %v", what, err)
 	}
 	go func() {
 		c.err = c.cmd.Wait()
+		if c.out != nil {
+			c.out.end()
+		}
 		close(c.exited)
 	}()
 	t.Cleanup(func() { c.kill(t) })
-	return c
 }
 
 // Exited returns a channel that is closed once the child has exited.
@@ -96,9 +108,18 @@ func (c *Child) PollUntil(t testing.TB, d time.Duration, what string, cond func(
 // kill ends the child at once, if it still runs, and waits at most ChildKillWait to reap it.
 func (c *Child) kill(t testing.TB) {
 	t.Helper()
+	if err := c.Kill(); err != nil {
+		t.Error(err)
+	}
+}
+
+// Kill ends the child at once, if it still runs, and waits at most [ChildKillWait] for it to be
+// reaped; the error says it was not. Unlike the methods that take a testing.TB, it may be
+// called from any goroutine.
+func (c *Child) Kill() error {
 	select {
 	case <-c.exited:
-		return
+		return nil
 	default:
 	}
 	c.cmd.Process.Kill()
@@ -106,8 +127,9 @@ func (c *Child) kill(t testing.TB) {
 	defer timer.Stop()
 	select {
 	case <-c.exited:
+		return nil
 	case <-timer.C:
-		t.Errorf("killed child not reaped after %v", ChildKillWait)
+		return fmt.Errorf("killed child not reaped after %v", ChildKillWait)
 	}
 }
 

@@ -36,6 +36,8 @@ func childMain(mode string) int {
 		return 0
 	case "count":
 		return childCount()
+	case "lines":
+		return childLines()
 	case "exit3":
 		fmt.Fprintln(os.Stderr, "child says bye")
 		return 3

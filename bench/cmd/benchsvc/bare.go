@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 )
 
@@ -10,12 +9,10 @@ import (
 // handling (SIGTERM kills the process), no components. It is the throughput baseline.
 func runBare(c config) int {
 	out := &output{}
-	ln, err := listen(c.addr, out)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	ln, srv, ok := plainServer(c, out)
+	if !ok {
 		return 1
 	}
-	srv := &http.Server{Handler: withReadyz(handler())}
 	out.say("ready")
 	fmt.Fprintln(os.Stderr, "serve:", srv.Serve(ln))
 	return 1

@@ -16,27 +16,7 @@ func runFx(c config) int {
 	app := fx.New(
 		fx.NopLogger,
 		fx.StopTimeout(c.budget),
-		fx.Invoke(func(lc fx.Lifecycle) {
-			for _, comp := range components(c, out) {
-				lc.Append(fx.Hook{OnStop: comp.close})
-			}
-			srv := &http.Server{Handler: withReadyz(handler())}
-			lc.Append(fx.Hook{
-				OnStart: func(context.Context) error {
-					ln, err := listen(c.addr, out)
-					if err != nil {
-						return err
-					}
-					go srv.Serve(ln)
-					return nil
-				},
-				OnStop: func(ctx context.Context) error {
-					err := srv.Shutdown(ctx)
-					drainTail(out)
-					return err
-				},
-			})
-		}),
+		fx.Invoke(fxService{c: c, out: out}.hooks),
 	)
 	// fx.App.Run in its parts, so "ready" is printed only once fx listens for signals.
 	startCtx, cancel := context.WithTimeout(context.Background(), app.StartTimeout())
@@ -57,4 +37,33 @@ func runFx(c config) int {
 	}
 	out.say("stopped")
 	return code
+}
+
+// fxService appends the fx style's hooks: one OnStop per component, then the HTTP server's (so
+// the server stops first).
+type fxService struct {
+	c   config
+	out *output
+}
+
+func (s fxService) hooks(lc fx.Lifecycle) {
+	for _, comp := range components(s.c, s.out) {
+		lc.Append(fx.Hook{OnStop: comp.close})
+	}
+	srv := &http.Server{Handler: withReadyz(handler())}
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			ln, err := listen(s.c.addr, s.out)
+			if err != nil {
+				return err
+			}
+			go srv.Serve(ln)
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			err := srv.Shutdown(ctx)
+			drainTail(s.out)
+			return err
+		},
+	})
 }

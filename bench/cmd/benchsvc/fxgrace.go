@@ -1,12 +1,6 @@
 package main
 
 import (
-	"context"
-	"log/slog"
-	"net/http"
-	"os"
-
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracefx"
 	"go.uber.org/fx"
 )
@@ -18,9 +12,7 @@ import (
 // "#2" …, in the order appended).
 func runFxGrace(c config) int {
 	out := &output{}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app := grace.New(grace.WithBudget(c.budget), grace.WithDrainDelay(c.drainDelay), grace.WithLogger(logger),
-		grace.WithExit(func(code int) { out.say("stopped"); os.Exit(code) }))
+	app, logger := graceApp(c, out)
 	fxApp := fx.New(
 		fx.NopLogger,
 		gracefx.Module(app, gracefx.WithStopTimeout(c.budget/2)),
@@ -30,40 +22,5 @@ func runFxGrace(c config) int {
 		logger.Error("fx", "error", err)
 		return 1
 	}
-	go func() {
-		<-app.Await(grace.PhaseReady)
-		if app.Ready() {
-			out.say("ready")
-		}
-	}()
-	app.Main()
-	return 0 // not reached: Main exits
-}
-
-// fxService appends the fx style's hooks: one OnStop per component, then the HTTP server's.
-type fxService struct {
-	c   config
-	out *output
-}
-
-func (s fxService) hooks(lc fx.Lifecycle) {
-	for _, comp := range components(s.c, s.out) {
-		lc.Append(fx.Hook{OnStop: comp.close})
-	}
-	srv := &http.Server{Handler: withReadyz(handler())}
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			ln, err := listen(s.c.addr, s.out)
-			if err != nil {
-				return err
-			}
-			go srv.Serve(ln)
-			return nil
-		},
-		OnStop: func(ctx context.Context) error {
-			err := srv.Shutdown(ctx)
-			drainTail(s.out)
-			return err
-		},
-	})
+	return mainWhenReady(app, out)
 }

@@ -17,9 +17,7 @@ import (
 // once traffic stopped arriving.
 func runGrace(c config) int {
 	out := &output{}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	app := grace.New(grace.WithBudget(c.budget), grace.WithDrainDelay(c.drainDelay), grace.WithLogger(logger),
-		grace.WithExit(func(code int) { out.say("stopped"); os.Exit(code) }))
+	app, logger := graceApp(c, out)
 	for _, comp := range components(c, out) {
 		app.Add(comp.name, grace.StopFunc(comp.close), grace.Independent(), grace.StopTimeout(c.budget))
 	}
@@ -34,14 +32,7 @@ func runGrace(c config) int {
 	}
 	srv := gracehttp.New(&http.Server{Handler: handler()}, opts...)
 	app.Add("http", &tailed{Server: srv, out: out})
-	go func() {
-		<-app.Await(grace.PhaseReady)
-		if app.Ready() {
-			out.say("ready")
-		}
-	}()
-	app.Main()
-	return 0 // not reached: Main exits
+	return mainWhenReady(app, out)
 }
 
 // tailed is the gracehttp server (its Start, Run, Drain and Quiet promoted) whose Stop also
@@ -56,4 +47,25 @@ func (t *tailed) Stop(ctx context.Context) error {
 	err := t.Server.Stop(ctx)
 	drainTail(t.out)
 	return err
+}
+
+// graceApp is the app of the grace styles: the flags' budget and drain delay, warnings logged to
+// stderr, "stopped" printed just before the exit.
+func graceApp(c config, out *output) (*grace.App, *slog.Logger) {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	app := grace.New(grace.WithBudget(c.budget), grace.WithDrainDelay(c.drainDelay), grace.WithLogger(logger),
+		grace.WithExit(func(code int) { out.say("stopped"); os.Exit(code) }))
+	return app, logger
+}
+
+// mainWhenReady prints "ready" once app is ready, and runs it with Main, which exits.
+func mainWhenReady(app *grace.App, out *output) int {
+	go func() {
+		<-app.Await(grace.PhaseReady)
+		if app.Ready() {
+			out.say("ready")
+		}
+	}()
+	app.Main()
+	return 0 // not reached: Main exits
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,12 +30,10 @@ func runOklog(c config) int {
 			return nil
 		}
 	}, func(error) { close(quit) })
-	ln, err := listen(c.addr, out)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	ln, srv, ok := plainServer(c, out)
+	if !ok {
 		return 1
 	}
-	srv := &http.Server{Handler: withReadyz(handler())}
 	g.Add(func() error { return srv.Serve(ln) }, func(error) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.budget)
 		defer cancel()
@@ -56,7 +53,7 @@ func runOklog(c config) int {
 		}, func(error) { cancel() })
 	}
 	out.say("ready")
-	err = g.Run()
+	err := g.Run()
 	out.say("stopped")
 	var se run.SignalError
 	if err != nil && !asSignal(err, &se) {

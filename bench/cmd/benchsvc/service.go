@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -79,6 +80,17 @@ func (o *output) say(s string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	fmt.Println(s)
+}
+
+// plainServer listens on c.addr and returns the listener and the http.Server of the styles
+// without a readiness flip; if it cannot listen it prints why and returns ok false.
+func plainServer(c config, out *output) (ln net.Listener, srv *http.Server, ok bool) {
+	ln, err := listen(c.addr, out)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return nil, nil, false
+	}
+	return ln, &http.Server{Handler: withReadyz(handler())}, true
 }
 
 func listen(addr string, out *output) (net.Listener, error) {

@@ -14,12 +14,10 @@ import (
 // components one after another (newest first).
 func runStdlib(c config) int {
 	out := &output{}
-	ln, err := listen(c.addr, out)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	ln, srv, ok := plainServer(c, out)
+	if !ok {
 		return 1
 	}
-	srv := &http.Server{Handler: withReadyz(handler())}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	comps := components(c, out)

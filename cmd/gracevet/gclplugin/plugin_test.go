@@ -1,11 +1,8 @@
 package gclplugin_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,12 +11,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gracekit/grace/cmd/gracevet/gclplugin"
+	"github.com/gracekit/grace/cmd/gracevet/internal/e2e"
 	"github.com/gracekit/grace/cmd/gracevet/internal/gclbuild"
 )
-
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
-}
 
 func TestNew(t *testing.T) {
 	p, err := gclplugin.New(nil)
@@ -54,17 +48,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// want lists testdata/e2e/bad's one mistake per analyzer, as golangci-lint prints them.
-var want = []string{
-	"bad/bad.go:18:10: ctxtwin: (*sql.DB).QueryRow in an HTTP handler ignores the request context",
-	"bad/bad.go:21:10: bodycopy: io.Copy of the request body in an HTTP handler ignores the request context",
-	"bad/bad.go:29:3: chanloop: goroutine ranges over in, which nothing in this package closes",
-	"bad/bad.go:39:13: servererr: the error of (*http.Server).ListenAndServe is treated as fatal",
-	"bad/bad.go:47:2: exitafter: os.Exit outside package main",
-	"bad/bad.go:52:7: tickerstop: ticker t is not stopped on the path that returns at line 57",
-	"bad/bad.go:65:2: signalstop: signal.Notify(ch) is never undone",
-}
-
 const config = `version: "2"
 run:
   relative-path-mode: gomod
@@ -86,23 +69,20 @@ linters:
 // on testdata/e2e: every analyzer's finding in package bad, nothing in package clean, and a
 // disabled analyzer stays quiet.
 func TestGolangciLint(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Fatalf("git is needed by golangci-lint custom: %v", err)
-	}
 	cache, err := gclbuild.CacheDir()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 25*time.Minute)
 	defer cancel()
-	var log bytes.Buffer
+	var log strings.Builder
 	start := time.Now()
 	bin, err := gclbuild.Build(ctx, cache, "..", &log)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	t.Logf("custom golangci-lint ready in %s: %s", time.Since(start).Round(time.Second), bin)
-	dir, err := filepath.Abs(filepath.Join("..", "testdata", "e2e"))
+	dir, err := e2e.Dir("..")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,26 +93,20 @@ func TestGolangciLint(t *testing.T) {
 		if err := os.WriteFile(cfg, []byte(strings.Replace(config, "%s", disable, 1)), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.CommandContext(ctx, bin, append([]string{"run", "-c", cfg}, pkgs...)...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=", "GOLANGCI_LINT_CACHE="+lintCache)
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		switch {
-		case errors.As(err, &exit):
-			return exit.ExitCode(), string(out)
-		case err != nil:
-			t.Fatalf("%s run: %v\n%s", bin, err, out)
+		r, err := e2e.Run(ctx, dir, []string{"GOLANGCI_LINT_CACHE=" + lintCache}, bin, append([]string{"run", "-c", cfg}, pkgs...)...)
+		if err != nil {
+			t.Fatalf("%s run: %v\n%s%s", bin, err, r.Stdout, r.Stderr)
 		}
-		return 0, string(out)
+		return r.Code, r.Stdout + r.Stderr
 	}
 	t.Run("findings", func(t *testing.T) {
 		code, out := run(t, "", "./...")
 		if code != 1 {
 			t.Fatalf("exit %d, want 1 (issues found)\n%s", code, out)
 		}
-		for _, w := range want {
-			if !strings.Contains(out, w) {
+		for _, f := range e2e.Findings() {
+			// golangci-lint prints file:line:col: linter: message.
+			if w := f.Posn + ": " + f.Analyzer + ": " + f.Fragment; !strings.Contains(out, w) {
 				t.Errorf("missing %q in\n%s", w, out)
 			}
 		}
@@ -160,4 +134,10 @@ func TestGolangciLint(t *testing.T) {
 			t.Fatalf("exit %d, want a configuration error naming chanlop\n%s", code, out)
 		}
 	})
+}
+
+// TestMain fails the package when a test leaves a goroutine behind: golangci-lint runs and the
+// build's lock and commands all start some.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
 }

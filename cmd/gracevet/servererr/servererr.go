@@ -17,6 +17,7 @@ import (
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 
+	"github.com/gracekit/grace/cmd/gracevet/internal/analyzer"
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
 )
 
@@ -35,18 +36,12 @@ The package-level http.ListenAndServe and http.Serve are not reported: they have
 so they never return ErrServerClosed.`
 
 // Analyzer reports mishandled server errors.
-var Analyzer = &analysis.Analyzer{
-	Name:     "servererr",
-	Doc:      doc,
-	URL:      "https://github.com/gracekit/grace/tree/main/cmd/gracevet#servererr",
-	Requires: []*analysis.Analyzer{ctrlflow.Analyzer},
-	Run:      run,
-}
+var Analyzer = analyzer.New("servererr", doc, analyzer.ControlFlow, run)
 
 var serveMethods = []string{"ListenAndServe", "ListenAndServeTLS", "Serve", "ServeTLS"}
 
 func run(pass *analysis.Pass) (any, error) {
-	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	cfgs := analyzer.CFGs(pass)
 	info := pass.TypesInfo
 	for _, f := range pass.Files {
 		errorsName := importName(f, "errors")

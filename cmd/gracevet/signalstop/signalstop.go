@@ -12,6 +12,7 @@ import (
 	"golang.org/x/tools/go/analysis"
 	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 
+	"github.com/gracekit/grace/cmd/gracevet/internal/analyzer"
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
 	"github.com/gracekit/grace/cmd/gracevet/internal/flow"
 	"github.com/gracekit/grace/cmd/gracevet/internal/funcs"
@@ -36,17 +37,11 @@ registration (a goroutine that ends only once the signal came is the signal wait
 receiving the signal in one case and returning in another is followed case by case.`
 
 // Analyzer reports signal registrations that outlive their code.
-var Analyzer = &analysis.Analyzer{
-	Name:     "signalstop",
-	Doc:      doc,
-	URL:      "https://github.com/gracekit/grace/tree/main/cmd/gracevet#signalstop",
-	Requires: []*analysis.Analyzer{ctrlflow.Analyzer},
-	Run:      run,
-}
+var Analyzer = analyzer.New("signalstop", doc, analyzer.ControlFlow, run)
 
 func run(pass *analysis.Pass) (any, error) {
 	info := pass.TypesInfo
-	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	cfgs := analyzer.CFGs(pass)
 	all := funcs.All(pass)
 	lits := map[*ast.FuncLit]funcs.Func{}
 	for _, fn := range all {

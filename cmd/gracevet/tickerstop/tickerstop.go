@@ -10,8 +10,8 @@ import (
 	"go/version"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 
+	"github.com/gracekit/grace/cmd/gracevet/internal/analyzer"
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
 	"github.com/gracekit/grace/cmd/gracevet/internal/flow"
 	"github.com/gracekit/grace/cmd/gracevet/internal/funcs"
@@ -29,17 +29,11 @@ Code built with Go 1.23 or later (the module's go line, or a //go:build go1.23 f
 checked: since 1.23 a ticker nothing refers to is garbage collected without Stop.`
 
 // Analyzer reports tickers not stopped on every path.
-var Analyzer = &analysis.Analyzer{
-	Name:     "tickerstop",
-	Doc:      doc,
-	URL:      "https://github.com/gracekit/grace/tree/main/cmd/gracevet#tickerstop",
-	Requires: []*analysis.Analyzer{ctrlflow.Analyzer},
-	Run:      run,
-}
+var Analyzer = analyzer.New("tickerstop", doc, analyzer.ControlFlow, run)
 
 func run(pass *analysis.Pass) (any, error) {
 	info := pass.TypesInfo
-	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	cfgs := analyzer.CFGs(pass)
 	for _, fn := range funcs.All(pass) {
 		if collected(pass, fn.Body.Pos()) {
 			continue
@@ -68,7 +62,7 @@ func run(pass *analysis.Pass) (any, error) {
 				Acquire:  call.Pos(),
 				Released: stops,
 				NoReturn: flow.NoReturn(info, cfgs),
-				Endless:  flow.Loops(info, func(x ast.Expr) bool { return tickerChan(info, x) }),
+				Endless:  flow.Loops(info, func(x ast.Expr) bool { return flow.TickerChan(info, x) }),
 				End:      fn.Body.Rbrace,
 			})
 			if !leaks {
@@ -155,21 +149,6 @@ func escapes(info *types.Info, body *ast.BlockStmt, v *types.Var) bool {
 		return !esc
 	})
 	return esc
-}
-
-func tickerChan(info *types.Info, e ast.Expr) bool {
-	switch e := ast.Unparen(e).(type) {
-	case *ast.SelectorExpr:
-		t := info.TypeOf(e.X)
-		if p, ok := t.(*types.Pointer); ok {
-			t = p.Elem()
-		}
-		named, ok := types.Unalias(t).(*types.Named)
-		return e.Sel.Name == "C" && ok && named.Obj().Pkg() != nil && named.Obj().Pkg().Path() == "time" && named.Obj().Name() == "Ticker"
-	case *ast.CallExpr:
-		return callee.IsPkgFunc(info, e, "time", "Tick")
-	}
-	return false
 }
 
 func topLevel(body *ast.BlockStmt, stmt ast.Node) bool {

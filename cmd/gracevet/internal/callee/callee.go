@@ -7,6 +7,8 @@ import (
 	"go/types"
 
 	"golang.org/x/tools/go/types/typeutil"
+
+	"github.com/gracekit/grace/cmd/gracevet/internal/named"
 )
 
 // Func returns the statically known function or method that call invokes, or nil for calls
@@ -42,19 +44,7 @@ func IsMethod(info *types.Info, call *ast.CallExpr, pkgPath, typeName string, na
 // RecvIs reports whether fn is a method of pkgPath.typeName or of a pointer to it.
 func RecvIs(fn *types.Func, pkgPath, typeName string) bool {
 	sig, ok := fn.Type().(*types.Signature)
-	if !ok || sig.Recv() == nil {
-		return false
-	}
-	t := sig.Recv().Type()
-	if p, ok := t.(*types.Pointer); ok {
-		t = p.Elem()
-	}
-	named, ok := types.Unalias(t).(*types.Named)
-	if !ok {
-		return false
-	}
-	obj := named.Obj()
-	return obj.Pkg() != nil && obj.Pkg().Path() == pkgPath && obj.Name() == typeName
+	return ok && sig.Recv() != nil && pkgPath != "" && named.Is(named.Deref(sig.Recv().Type()), pkgPath, typeName)
 }
 
 // IsBuiltin reports whether call invokes the builtin function name (close, panic, ...).
@@ -69,12 +59,7 @@ func IsBuiltin(info *types.Info, call *ast.CallExpr, name string) bool {
 
 // IsContext reports whether t is context.Context.
 func IsContext(t types.Type) bool {
-	named, ok := types.Unalias(t).(*types.Named)
-	if !ok {
-		return false
-	}
-	obj := named.Obj()
-	return obj.Pkg() != nil && obj.Pkg().Path() == "context" && obj.Name() == "Context"
+	return named.Is(t, "context", "Context")
 }
 
 // ObjectOf returns the object an identifier or a selector (x.f, pkg.V) denotes, or nil.

@@ -1,5 +1,7 @@
 // Package flow answers one control-flow question for the release analyzers (tickerstop,
-// signalstop): can the function return after acquiring something without releasing it?
+// signalstop): can the function return after acquiring something without releasing it? It also
+// tells which loops never end on their own (for {}, a range over a ticker's channel), which
+// chanloop asks too.
 package flow
 
 import (
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/tools/go/cfg"
 
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/named"
 )
 
 // Query describes one acquire-then-release check on a function's control-flow graph.
@@ -155,6 +158,18 @@ func Loops(info *types.Info, forever func(ast.Expr) bool) func(ast.Stmt) bool {
 		}
 		return false
 	}
+}
+
+// TickerChan reports whether e is a ticker's channel: t.C of a time.Ticker, or the result of
+// time.Tick. Nothing closes it (Stop does not), so a range over it never ends.
+func TickerChan(info *types.Info, e ast.Expr) bool {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.SelectorExpr:
+		return e.Sel.Name == "C" && named.Is(named.Deref(info.TypeOf(e.X)), "time", "Ticker")
+	case *ast.CallExpr:
+		return callee.IsPkgFunc(info, e, "time", "Tick")
+	}
+	return false
 }
 
 // Exit says, for a diagnostic, where the path that Leak found leaves the function: "falls off

@@ -1,5 +1,7 @@
 // Package funcs visits every function body of a package, declared or literal, with the
-// control-flow graph and the ancestors of each node, for analyzers that reason per function.
+// control-flow graph and the ancestors of each node, for analyzers that reason per function; it
+// lists the declared functions and their parameters, and tells what kind of package holds them
+// (the standard library, command code).
 package funcs
 
 import (
@@ -9,8 +11,9 @@ import (
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
-	"golang.org/x/tools/go/analysis/passes/ctrlflow"
 	"golang.org/x/tools/go/cfg"
+
+	"github.com/gracekit/grace/cmd/gracevet/internal/analyzer"
 )
 
 // Func is one function body.
@@ -23,7 +26,7 @@ type Func struct {
 
 // All returns every function in the package that has a body, declarations first within each file.
 func All(pass *analysis.Pass) []Func {
-	cfgs := pass.ResultOf[ctrlflow.Analyzer].(*ctrlflow.CFGs)
+	cfgs := analyzer.CFGs(pass)
 	var fs []Func
 	for _, f := range pass.Files {
 		ast.Inspect(f, func(n ast.Node) bool {

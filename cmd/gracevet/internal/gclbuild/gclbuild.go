@@ -52,8 +52,13 @@ func CacheDir() (string, error) {
 // Build returns the path of a golangci-lint binary with the plugin from moduleDir (the
 // cmd/gracevet module) built in, building it when the cache has none for this version and this
 // source. Concurrent callers (a prebuild and a test) wait for one another through a lock
-// directory; log receives progress lines. It returns when ctx is done, with ctx's error.
+// directory; log receives progress lines. It returns when ctx is done, with ctx's error. It
+// needs git (golangci-lint custom clones its source) and says so at once, even when the cache
+// has the binary, so a machine without git fails the same way with a cache warm or cold.
 func Build(ctx context.Context, cache, moduleDir string, log io.Writer) (string, error) {
+	if _, err := exec.LookPath("git"); err != nil {
+		return "", fmt.Errorf("gclbuild: git is needed by golangci-lint custom: %w", err)
+	}
 	key, err := sourceKey(moduleDir)
 	if err != nil {
 		return "", err

@@ -14,7 +14,9 @@ import (
 
 	"golang.org/x/tools/go/analysis"
 
+	"github.com/gracekit/grace/cmd/gracevet/internal/analyzer"
 	"github.com/gracekit/grace/cmd/gracevet/internal/callee"
+	"github.com/gracekit/grace/cmd/gracevet/internal/named"
 )
 
 // Kind is the framework a handler is written for.
@@ -52,7 +54,7 @@ func Find(pass *analysis.Pass) []Handler {
 	}
 	var hs []Handler
 	for _, f := range pass.Files {
-		if strings.HasSuffix(pass.Fset.File(f.Pos()).Name(), "_test.go") {
+		if analyzer.InTest(pass, f.Pos()) {
 			continue
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -154,7 +156,7 @@ func fields(info *types.Info, fl *ast.FieldList) []param {
 func netHTTP(info *types.Info, ft *ast.FuncType) (r *types.Var, ok bool) {
 	var haveW, haveR int
 	for _, p := range fields(info, ft.Params) {
-		if isNamed(p.t, "net/http", "ResponseWriter") {
+		if named.Is(p.t, "net/http", "ResponseWriter") {
 			haveW++
 		} else if IsRequestType(p.t) {
 			haveR++
@@ -167,21 +169,18 @@ func netHTTP(info *types.Info, ft *ast.FuncType) (r *types.Var, ok bool) {
 // IsRequestType reports whether t is *http.Request.
 func IsRequestType(t types.Type) bool {
 	ptr, ok := t.(*types.Pointer)
-	return ok && isNamed(ptr.Elem(), "net/http", "Request")
+	return ok && named.Is(ptr.Elem(), "net/http", "Request")
 }
 
 // frameworkCtx returns the kind of handler whose only parameter has type t: gin's *gin.Context,
 // echo's echo.Context (v4; *echo.Context in v5), Fiber's *fiber.Ctx (v2) or fiber.Ctx (v3).
 // It returns NetHTTP for anything else.
 func frameworkCtx(t types.Type) Kind {
-	if p, ok := t.(*types.Pointer); ok {
-		t = p.Elem()
-	}
-	named, ok := types.Unalias(t).(*types.Named)
-	if !ok || named.Obj().Pkg() == nil {
+	obj := named.Of(named.Deref(t))
+	if obj == nil || obj.Pkg() == nil {
 		return NetHTTP
 	}
-	path, name := named.Obj().Pkg().Path(), named.Obj().Name()
+	path, name := obj.Pkg().Path(), obj.Name()
 	switch {
 	case path == "github.com/gin-gonic/gin" && name == "Context":
 		return Gin
@@ -196,14 +195,11 @@ func frameworkCtx(t types.Type) Kind {
 // connectRequest reports whether t is one of connect-go's request types: *connect.Request[T],
 // or a stream (*connect.ClientStream[T], *connect.BidiStream[T, U]).
 func connectRequest(t types.Type) bool {
-	if p, ok := t.(*types.Pointer); ok {
-		t = p.Elem()
-	}
-	named, ok := types.Unalias(t).(*types.Named)
-	if !ok || named.Obj().Pkg() == nil {
+	obj := named.Of(named.Deref(t))
+	if obj == nil {
 		return false
 	}
-	path := named.Obj().Pkg().Path()
+	path := named.Pkg(obj)
 	return path == "connectrpc.com/connect" || path == "github.com/bufbuild/connect-go"
 }
 
@@ -214,14 +210,10 @@ func grpcUnary(info *types.Info, recv *ast.FieldList, ft *ast.FuncType, req type
 		return false
 	}
 	res := fields(info, ft.Results)
-	if len(res) != 2 || !isNamed(res[1].t, "", "error") {
+	if len(res) != 2 || !named.Is(res[1].t, "", "error") {
 		return false
 	}
-	t := info.TypeOf(recv.List[0].Type)
-	if p, ok := t.(*types.Pointer); ok {
-		t = p.Elem()
-	}
-	st, ok := t.Underlying().(*types.Struct)
+	st, ok := named.Deref(info.TypeOf(recv.List[0].Type)).Underlying().(*types.Struct)
 	if !ok {
 		return false
 	}
@@ -230,30 +222,14 @@ func grpcUnary(info *types.Info, recv *ast.FieldList, ft *ast.FuncType, req type
 		if !f.Embedded() {
 			continue
 		}
-		ft := f.Type()
-		if p, ok := ft.(*types.Pointer); ok {
-			ft = p.Elem()
-		}
-		if named, ok := types.Unalias(ft).(*types.Named); ok {
-			n := named.Obj().Name()
+		if obj := named.Of(named.Deref(f.Type())); obj != nil {
+			n := obj.Name()
 			if strings.HasPrefix(n, "Unimplemented") && strings.HasSuffix(n, "Server") {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-func isNamed(t types.Type, pkgPath, name string) bool {
-	named, ok := types.Unalias(t).(*types.Named)
-	if !ok {
-		return false
-	}
-	obj := named.Obj()
-	if obj.Pkg() == nil {
-		return pkgPath == "" && obj.Name() == name
-	}
-	return obj.Pkg().Path() == pkgPath && obj.Name() == name
 }
 
 // Inspect walks the handler's body like ast.Inspect but does not enter nested function literals
@@ -374,7 +350,7 @@ func buildsServer(pass *analysis.Pass) bool {
 	found := false
 	for _, f := range pass.Files {
 		ast.Inspect(f, func(n ast.Node) bool {
-			if lit, ok := n.(*ast.CompositeLit); ok && isNamed(pass.TypesInfo.TypeOf(lit), "net/http", "Server") {
+			if lit, ok := n.(*ast.CompositeLit); ok && named.Is(pass.TypesInfo.TypeOf(lit), "net/http", "Server") {
 				found = true
 			}
 			return !found

@@ -48,12 +48,12 @@ func Load() {
 }
 
 // Poll never stops its ticker when ctx ends (tickerstop).
-func Poll(ctx context.Context) {
+func Poll(ctx context.Context, tick func() error) {
 	t := time.NewTicker(time.Second)
-	for {
-		select {
-		case <-t.C:
-		case <-ctx.Done():
+	for range t.C {
+		if err := tick(); err != nil {
+			log.Print(err)
+		} else if ctx.Err() != nil {
 			return
 		}
 	}

@@ -10,29 +10,6 @@ import (
 	"time"
 )
 
-// Handler passes the request context on.
-func Handler(db *sql.DB) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		row := db.QueryRowContext(r.Context(), "SELECT 1")
-		var n int
-		_ = row.Scan(&n)
-	}
-}
-
-// Consume stops with ctx.
-func Consume(ctx context.Context, in <-chan string) {
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case s := <-in:
-				log.Print(s)
-			}
-		}
-	}()
-}
-
 // Serve ignores http.ErrServerClosed.
 func Serve(srv *http.Server) error {
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -41,15 +18,39 @@ func Serve(srv *http.Server) error {
 	return nil
 }
 
-// Poll stops its ticker.
-func Poll(ctx context.Context) {
+// Handler passes the request context on.
+func Handler(db *sql.DB) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		_ = db.QueryRowContext(r.Context(), "SELECT 1").Scan(&n)
+	}
+}
+
+// Consume stops when in is closed or ctx ends.
+func Consume(ctx context.Context, in <-chan string) {
+	go func() {
+		for ctx.Err() == nil {
+			select {
+			case s, ok := <-in:
+				if !ok {
+					return
+				}
+				log.Print(s)
+			case <-ctx.Done():
+			}
+		}
+	}()
+}
+
+// Poll stops its ticker whichever way it returns.
+func Poll(ctx context.Context, tick func()) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	for {
+	for ctx.Err() == nil {
 		select {
 		case <-t.C:
+			tick()
 		case <-ctx.Done():
-			return
 		}
 	}
 }

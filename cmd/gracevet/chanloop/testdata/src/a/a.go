@@ -175,13 +175,14 @@ func notGoroutine(in chan job, n int) {
 }
 
 // Look-alike: ticker loop with a ctx.Done() exit.
-func tickerOK(ctx context.Context) {
+func tickerOK(ctx context.Context, poll func(time.Time)) {
 	t := time.NewTicker(time.Second)
 	go func() {
 		defer t.Stop()
 		for {
 			select {
-			case <-t.C:
+			case now := <-t.C:
+				poll(now)
 			case <-ctx.Done():
 				return
 			}
@@ -214,12 +215,12 @@ func signals() {
 }
 
 // Look-alike: a loop over signals is the process's signal handler.
-func reloadOnHUP(reload func()) {
+func reloadOnHUP(reload func(os.Signal)) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt)
 	go func() {
-		for range ch {
-			reload()
+		for s := range ch {
+			reload(s)
 		}
 	}()
 }

@@ -1,0 +1,9 @@
+package httpdrain_test
+
+import (
+	"testing"
+
+	"github.com/gracekit/grace/internal/leakcheck"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }

@@ -1,0 +1,23 @@
+package option
+
+// Each calls apply with each of opts in order, skipping nil ones: the loop of an adapter's
+// constructor over its options, as in
+//
+//	option.Each(opts, func(o Option) { o.apply(&c) })
+func Each[O comparable](opts []O, apply func(O)) {
+	var none O
+	for _, o := range opts {
+		if o != none {
+			apply(o)
+		}
+	}
+}
+
+// Count records "<what> must be positive, got <n>" when n, a count, is not positive, and returns
+// n.
+func (p *Problems) Count(what string, n int) int {
+	if n <= 0 {
+		p.Addf("%s must be positive, got %d", what, n)
+	}
+	return n
+}
