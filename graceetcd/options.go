@@ -1,9 +1,10 @@
 package graceetcd
 
 import (
-	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/gracekit/grace/internal/option"
 )
 
 // Defaults.
@@ -13,52 +14,32 @@ const (
 	DefaultTTL = 10 * time.Second
 	// DefaultCallTimeout bounds every call to etcd (grant, put, revoke).
 	DefaultCallTimeout = 2 * time.Second
-	// DefaultRetryMin and DefaultRetryMax bound the backoff between registration attempts.
-	DefaultRetryMin = 100 * time.Millisecond
-	DefaultRetryMax = 5 * time.Second
 )
 
-// Option configures a [Registration].
-type Option interface {
-	apply(*config)
-}
-
 type config struct {
+	option.Logged
 	ttl         time.Duration
 	callTimeout time.Duration
-	logger      *slog.Logger
-	problems    []string
 }
 
-type option func(*config)
-
-func (o option) apply(c *config) { o(c) }
+// Option configures a [Registration]. Only the With functions of this package make one.
+type Option = option.Func[config]
 
 // WithTTL sets the lease's time to live. etcd counts whole seconds, so d is rounded up to one;
 // etcd may raise a TTL below its minimum (about 2 s with default settings). Must be at least
 // 1 s; default [DefaultTTL].
 func WithTTL(d time.Duration) Option {
-	return option(func(c *config) {
-		if d < time.Second {
-			c.problems = append(c.problems, fmt.Sprintf("lease TTL must be at least 1s, got %v", d))
-		}
-		c.ttl = d
-	})
+	return func(c *config) { c.ttl = c.AtLeast("lease TTL", d, time.Second) }
 }
 
 // WithCallTimeout bounds every call to etcd. A deregistration also ends by the component's stop
 // deadline, whichever is sooner. Must be positive; default [DefaultCallTimeout].
 func WithCallTimeout(d time.Duration) Option {
-	return option(func(c *config) {
-		if d <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("call timeout must be positive, got %v", d))
-		}
-		c.callTimeout = d
-	})
+	return func(c *config) { c.callTimeout = c.Positive("call timeout", d) }
 }
 
 // WithLogger sets where failed registration attempts and lost leases are logged. The default is
 // slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	return option(func(c *config) { c.logger = l })
+	return func(c *config) { c.SetLogger(l) }
 }

@@ -2,31 +2,20 @@ package graceetcd
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/option"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
-var (
-	_ grace.Validator = (*Registration)(nil)
-	_ grace.Starter   = (*Registration)(nil)
-	_ grace.Runner    = (*Registration)(nil)
-	_ grace.Drainer   = (*Registration)(nil)
-	_ grace.Stopper   = (*Registration)(nil)
+// DefaultRetryMin and DefaultRetryMax bound the backoff between registration attempts.
+const (
+	DefaultRetryMin = 100 * time.Millisecond
+	DefaultRetryMax = 5 * time.Second
 )
-
-// App is what a Registration needs to know of the app it registers: *grace.App implements it.
-type App interface {
-	Await(p grace.Phase) <-chan struct{}
-	Phase() grace.Phase
-}
 
 // Registration is a grace component that keeps one key in etcd while the app is ready. It
 // implements grace's Validator, Starter, Runner, Drainer and Stopper:
@@ -47,7 +36,7 @@ type App interface {
 // The etcd client is yours: create it before and close it after (grace.Closer, added before the
 // Registration, does that). A Registration is used once, in one app.
 type Registration struct {
-	app    App
+	app    *grace.App
 	client *clientv3.Client
 	key    string
 	value  string
@@ -66,8 +55,10 @@ type Registration struct {
 	deregErr     error
 }
 
-// New returns a Registration of key=value in etcd through client, for app.
-func New(app App, client *clientv3.Client, key, value string, opts ...Option) *Registration {
+// New returns a Registration of key=value in etcd through client, for app (the app it is added
+// to: it registers once app is ready). Problems with opts, a nil app or client and an empty key
+// are returned by [Registration.Validate], which the app calls before anything starts.
+func New(app *grace.App, client *clientv3.Client, key, value string, opts ...Option) *Registration {
 	r := &Registration{
 		app: app, client: client, key: key, value: value,
 		cfg:    config{ttl: DefaultTTL, callTimeout: DefaultCallTimeout},
@@ -75,34 +66,16 @@ func New(app App, client *clientv3.Client, key, value string, opts ...Option) *R
 		stopCh: make(chan struct{}),
 		done:   make(chan struct{}),
 	}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&r.cfg)
-		}
-	}
-	if r.cfg.logger == nil {
-		r.cfg.logger = slog.Default()
-	}
+	option.Apply(&r.cfg, opts)
 	return r
 }
 
-// Validate returns an error naming every problem with the configuration: bad options, a nil app
-// or client, an empty key. It calls no etcd, and returns the same answer every time.
+// Validate returns a *grace.ConfigError naming every problem with the configuration: bad
+// options, a nil app or client, an empty key. It calls no etcd, and returns the same answer every
+// time.
 func (r *Registration) Validate() error {
-	problems := slices.Clone(r.cfg.problems)
-	if r.app == nil {
-		problems = append(problems, "app is nil")
-	}
-	if r.client == nil {
-		problems = append(problems, "etcd client is nil")
-	}
-	if r.key == "" {
-		problems = append(problems, "key is empty")
-	}
-	if len(problems) > 0 {
-		return errors.New("graceetcd: " + strings.Join(problems, "; "))
-	}
-	return nil
+	return r.cfg.Err(option.Check(r.app == nil, "app is nil"),
+		option.Check(r.client == nil, "etcd client is nil"), option.Check(r.key == "", "key is empty"))
 }
 
 // Start returns [Registration.Validate]'s error. It calls no etcd and does not wait.
@@ -164,13 +137,13 @@ func (r *Registration) keep(ctx context.Context) clientv3.LeaseID {
 			if lost := r.keepAlive(live, lease); !lost {
 				return lease
 			}
-			r.cfg.logger.Warn("graceetcd: lease lost, registering again", "key", r.key, "lease", fmt.Sprintf("%x", int64(lease)))
+			r.cfg.Logger().Warn("graceetcd: lease lost, registering again", "key", r.key, "lease", fmt.Sprintf("%x", int64(lease)))
 			backoff = DefaultRetryMin
 		} else {
 			if live.Err() != nil {
 				return lease // a lease granted by an attempt cut short is revoked too
 			}
-			r.cfg.logger.Warn("graceetcd: registration failed, retrying", "key", r.key, "error", err, "retry_in", backoff)
+			r.cfg.Logger().Warn("graceetcd: registration failed, retrying", "key", r.key, "error", err, "retry_in", backoff)
 			if lease != 0 {
 				r.revoke(ctx, lease, time.Time{}) // the put failed: don't leave the lease behind
 			}

@@ -208,7 +208,7 @@ func TestBadConfigurationIsAConfigurationError(t *testing.T) {
 	if !errors.Is(err, grace.ErrInvalid) || rep.ExitCode != grace.ExitStartFailed {
 		t.Fatalf("exit %d, err %v: want a configuration error", rep.ExitCode, err)
 	}
-	for _, want := range []string{`component "etcd": graceetcd: lease TTL must be at least 1s, got 1ms`,
+	for _, want := range []string{`component "etcd": lease TTL must be at least 1s, got 1ms`,
 		"call timeout must be positive, got -1s", "etcd client is nil", "key is empty"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
@@ -221,4 +221,9 @@ func TestBadConfigurationIsAConfigurationError(t *testing.T) {
 	if err := reg.Start(context.Background()); err == nil || err.Error() != reg.Validate().Error() {
 		t.Errorf("Start = %v, want Validate's error", err)
 	}
+}
+
+// TestContracts: a Registration is the grace interfaces its doc comment names.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &graceetcd.Registration{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Drainer)(nil), (*grace.Stopper)(nil))
 }

@@ -102,12 +102,7 @@ func TestRPCCutIsLost(t *testing.T) {
 // it, once, before and after it finally returns.
 func TestStuckRPCCountedOnce(t *testing.T) {
 	e, s, conn, app, r := serveShort(t, 300*time.Millisecond)
-	cs, err := openStream(context.Background(), conn, "Stubborn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ended := make(chan error, 1)
-	go func() { _, err := readAll(cs); ended <- err }()
+	ended := readInBackground(t, conn, "Stubborn")
 	waitStarted(t, e, 1)
 	app.Stop("test")
 	res := r.Wait(t)

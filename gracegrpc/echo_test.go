@@ -186,6 +186,19 @@ func openStream(ctx context.Context, conn *grpc.ClientConn, method string) (grpc
 	return cs, cs.CloseSend()
 }
 
+// readInBackground opens a server stream of method and reads it to its end in a goroutine; the
+// channel gets the final error (nil for a clean end).
+func readInBackground(t *testing.T, conn *grpc.ClientConn, method string) <-chan error {
+	t.Helper()
+	cs, err := openStream(context.Background(), conn, method)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() { _, err := readAll(cs); ended <- err }()
+	return ended
+}
+
 // readAll reads a stream to its end: the messages and the final error (nil for a clean end).
 func readAll(cs grpc.ClientStream) ([]string, error) {
 	var got []string

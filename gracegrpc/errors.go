@@ -12,7 +12,7 @@ import (
 
 // CutError is returned by [Server.Stop] when the graceful stop had not finished at the cut: the
 // server was stopped hard, and Methods lists the RPCs that were still running, by method. It
-// matches grace.ErrTimeout, so the report marks the component as timed out.
+// matches grace.ErrCut and is a grace.CutError: Cut returns the RPCs cut, unit "rpcs".
 type CutError struct {
 	// Waited is how long the graceful stop ran before the cut.
 	Waited time.Duration
@@ -38,10 +38,7 @@ func (e *CutError) Error() string {
 		b.WriteString(" (no rpc was running: connections were still closing)")
 		return b.String()
 	}
-	n := 0
-	for _, m := range e.Methods {
-		n += m.Count
-	}
+	n, _ := e.Cut()
 	fmt.Fprintf(&b, ", cutting %d rpc", n)
 	if n != 1 {
 		b.WriteString("s")
@@ -70,8 +67,17 @@ func writeMethods(b *strings.Builder, ms []CutMethod) {
 	}
 }
 
-// Is reports whether target is grace.ErrTimeout.
-func (e *CutError) Is(target error) bool { return target == grace.ErrTimeout }
+// Is reports whether target is grace.ErrCut.
+func (e *CutError) Is(target error) bool { return target == grace.ErrCut }
+
+// Cut returns how many RPCs were cut (the sum of Methods' counts), and the unit, "rpcs".
+func (e *CutError) Cut() (int, string) {
+	n := 0
+	for _, m := range e.Methods {
+		n += m.Count
+	}
+	return n, "rpcs"
+}
 
 // inFlight groups the RPCs running now by method, oldest first.
 func (s *Server) inFlight() []CutMethod {

@@ -35,7 +35,7 @@ const (
 func (s *Server) track(method, kind string) *call {
 	c := &call{method: method, kind: kind, start: time.Now(), work: !strings.HasPrefix(method, healthPrefix)}
 	if c.work {
-		s.arrival.Store(int64(c.start.Sub(s.epoch)))
+		s.quiet.Arrived(c.start)
 	}
 	s.mu.Lock()
 	s.calls[c] = struct{}{}

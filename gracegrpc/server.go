@@ -4,29 +4,21 @@ import (
 	"context"
 	"errors"
 	"net"
-	"slices"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
+	"github.com/gracekit/grace/internal/option"
+	"github.com/gracekit/grace/internal/quiet"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-var (
-	_ grace.Validator       = (*Server)(nil)
-	_ grace.Starter         = (*Server)(nil)
-	_ grace.Runner          = (*Server)(nil)
-	_ grace.Drainer         = (*Server)(nil)
-	_ grace.Quieter         = (*Server)(nil)
-	_ grace.Stopper         = (*Server)(nil)
-	_ grace.Accounter       = (*Server)(nil)
-	_ grpc.ServiceRegistrar = (*Server)(nil)
-)
+// The grace interfaces a Server implements are checked by internal/conformance.
+var _ grpc.ServiceRegistrar = (*Server)(nil)
 
 // Server is a grace component that runs a *grpc.Server on a listener, with the standard health
 // service (grpc.health.v1.Health) registered. It implements grace's Validator, Starter, Runner,
@@ -60,13 +52,9 @@ type Server struct {
 	drainCh   chan struct{} // closed when the drain begins
 	drainOnce sync.Once
 
-	epoch   time.Time
-	arrival atomic.Int64 // when the last RPC (health aside) arrived, since epoch
-	quietCh chan struct{}
+	quiet *quiet.Period // the quiet period, counted from the drain's start
 
 	mu       sync.Mutex
-	quietT   *time.Timer
-	quietSet bool
 	draining bool
 	stopping bool
 	cut      bool  // the hard stop has begun: RPCs ending from now on were cut
@@ -81,20 +69,15 @@ type Server struct {
 // the options are returned by [Server.Validate] (and by Start).
 func New(lis net.Listener, opts ...Option) *Server {
 	s := &Server{
-		cfg:     config{watchEndTimeout: DefaultWatchEndTimeout, cutMargin: DefaultCutMargin},
+		cfg:     config{watchEndTimeout: DefaultWatchEndTimeout, cutMargin: grace.DefaultCutMargin},
 		lis:     lis,
 		health:  health.NewServer(),
 		drainCh: make(chan struct{}),
-		epoch:   time.Now(),
-		quietCh: make(chan struct{}),
 		calls:   map[*call]struct{}{},
 		watches: map[*watchStream]struct{}{},
 	}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&s.cfg)
-		}
-	}
+	option.Apply(&s.cfg, opts)
+	s.quiet = quiet.New(s.cfg.quiet)
 	serverOpts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
@@ -123,17 +106,10 @@ func (s *Server) Health() *health.Server { return s.health }
 // Addr returns the listener's address.
 func (s *Server) Addr() net.Addr { return s.lis.Addr() }
 
-// Validate returns an error naming every problem with the options, and a nil listener. It
-// returns the same answer every time and has no effect.
+// Validate returns a *grace.ConfigError naming every problem with the options, and a nil
+// listener. It returns the same answer every time and has no effect.
 func (s *Server) Validate() error {
-	problems := slices.Clone(s.cfg.problems)
-	if s.lis == nil {
-		problems = append(problems, "listener is nil")
-	}
-	if len(problems) > 0 {
-		return errors.New("gracegrpc: " + strings.Join(problems, "; "))
-	}
-	return nil
+	return s.cfg.Err(option.Check(s.lis == nil, "listener is nil"))
 }
 
 // Start marks "" and every registered service SERVING (services whose status was already set
@@ -221,9 +197,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	begin := time.Now()
 	s.mu.Lock()
 	s.stopping = true
-	if s.quietT != nil {
-		s.quietT.Stop()
-	}
+	s.quiet.Stop()
 	s.mu.Unlock()
 	s.beginDrain()
 
@@ -232,17 +206,12 @@ func (s *Server) Stop(ctx context.Context) error {
 		defer close(done)
 		s.srv.GracefulStop()
 	}()
-	var cut <-chan time.Time
-	if at, ok := grace.CutAt(ctx, s.cfg.cutMargin); ok {
-		t := time.NewTimer(time.Until(at))
-		defer t.Stop()
-		cut = t.C
-	}
+	cut, cancel := cutctx.Until(ctx, s.cfg.cutMargin)
+	defer cancel()
 	select {
 	case <-done:
 		return nil
-	case <-cut:
-	case <-ctx.Done():
+	case <-cut.Done(): // the cut point, or ctx's end
 	}
 	s.mu.Lock()
 	s.cut = true
@@ -269,27 +238,7 @@ func (s *Server) Stop(ctx context.Context) error {
 
 // Quiet returns a channel that closes once no RPC (health service calls aside) has arrived for
 // the quiet period since the drain began, or nil when [WithQuietPeriod] is not set.
-func (s *Server) Quiet() <-chan struct{} {
-	if s.cfg.quiet <= 0 {
-		return nil
-	}
-	return s.quietCh
-}
-
-func (s *Server) checkQuiet() {
-	since := time.Since(s.epoch) - time.Duration(s.arrival.Load())
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.quietSet || s.stopping {
-		return
-	}
-	if since >= s.cfg.quiet {
-		s.quietSet = true
-		close(s.quietCh)
-		return
-	}
-	s.quietT.Reset(s.cfg.quiet - since)
-}
+func (s *Server) Quiet() <-chan struct{} { return s.quiet.Done() }
 
 // beginDrain closes the drain channel and turns health to NOT_SERVING, once.
 func (s *Server) beginDrain() {
@@ -297,11 +246,8 @@ func (s *Server) beginDrain() {
 		s.mu.Lock()
 		s.draining = true
 		close(s.drainCh)
-		if s.cfg.quiet > 0 && !s.stopping {
-			s.arrival.Store(int64(time.Since(s.epoch)))
-			s.quietT = time.AfterFunc(s.cfg.quiet, s.checkQuiet)
-		}
 		s.mu.Unlock()
+		s.quiet.Begin() // nothing after Stop's s.quiet.Stop
 		for _, name := range s.serviceNames() {
 			s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
 		}

@@ -270,12 +270,7 @@ func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
 	e, l, conn, app, r := serveEcho(t, 300*time.Millisecond)
 	ctx := context.Background()
 
-	forever := make(chan error, 1)
-	cs, err := openStream(ctx, conn, "Forever")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _, err := readAll(cs); forever <- err }()
+	forever := readInBackground(t, conn, "Forever")
 	held := make(chan error, 1)
 	go func() {
 		held <- conn.Invoke(ctx, "/"+echoService+"/Hold", wrapperspb.String("x"), new(wrapperspb.StringValue))
@@ -301,12 +296,14 @@ func TestNeverEndingStreamIsCutAndNamed(t *testing.T) {
 	if len(cut.Methods) != 1 || cut.Methods[0].Method != "/"+echoService+"/Forever" || cut.Methods[0].Kind != gracegrpc.KindServerStream {
 		t.Errorf("cut %+v, want only the Forever server stream", cut.Methods)
 	}
-	if !errors.Is(res.Err, grace.ErrTimeout) {
-		t.Errorf("Run's error %v does not match grace.ErrTimeout", res.Err)
+	var ce grace.CutError = cut
+	if n, unit := ce.Cut(); !errors.Is(res.Err, grace.ErrCut) || errors.Is(res.Err, grace.ErrTimeout) || n != 1 || unit != "rpcs" {
+		t.Errorf("Run's error %v: matches ErrCut %v, ErrTimeout %v, Cut %d %q; want ErrCut only, 1 rpcs",
+			res.Err, errors.Is(res.Err, grace.ErrCut), errors.Is(res.Err, grace.ErrTimeout), n, unit)
 	}
 	c := res.Report.Component("grpc")
-	if c == nil || c.State != grace.StateStopped || !c.TimedOut {
-		t.Fatalf("report of grpc: %+v, want stopped and timed out", c)
+	if c == nil || c.State != grace.StateStopped || c.TimedOut {
+		t.Fatalf("report of grpc: %+v, want stopped within its limit, not timed out", c)
 	}
 	if !strings.Contains(c.Error, "/"+echoService+"/Forever (server stream, running") || !strings.Contains(res.Report.String(), "Forever") {
 		t.Errorf("report does not name the cut stream:\n%s", res.Report)
@@ -333,7 +330,7 @@ func TestBadOptionsAreAConfigurationError(t *testing.T) {
 	if rep.ExitCode != grace.ExitStartFailed || !errors.Is(err, grace.ErrInvalid) {
 		t.Fatalf("exit %d, err %v; want a configuration error", rep.ExitCode, err)
 	}
-	for _, want := range []string{`component "grpc": gracegrpc: cut margin must be positive, got -1s`, "watch end timeout must be positive, got 0s"} {
+	for _, want := range []string{`component "grpc": cut margin must be positive, got -1s`, "watch end timeout must be positive, got 0s"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
@@ -396,12 +393,7 @@ func TestQuietPeriodEndsTheDrainDelay(t *testing.T) {
 func TestStuckHandlerIsNamedWithinTheLimit(t *testing.T) {
 	e, _, conn, app, r := serveEcho(t, 300*time.Millisecond)
 	defer close(e.release) // lets the stuck handler end after the test
-	cs, err := openStream(context.Background(), conn, "Stubborn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ended := make(chan error, 1)
-	go func() { _, err := readAll(cs); ended <- err }()
+	ended := readInBackground(t, conn, "Stubborn")
 	waitStarted(t, e, 1)
 	app.Stop("test")
 	res := r.Wait(t)
@@ -419,4 +411,12 @@ func TestStuckHandlerIsNamedWithinTheLimit(t *testing.T) {
 	if !strings.Contains(c.Error, "ignoring their cancelled context, still running: /"+echoService+"/Stubborn") {
 		t.Errorf("report error %q does not name the stuck handler", c.Error)
 	}
+}
+
+// TestContracts: a Server is the grace interfaces its doc comment names, and its CutError, wrapped
+// as a stop error, is a cut error (grace.ErrCut, grace.CutError) counting the RPCs of every method.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracegrpc.Server{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Drainer)(nil),
+		(*grace.Quieter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil), (*grpc.ServiceRegistrar)(nil))
+	testkit.CutErrors(t, 3, "rpcs", &gracegrpc.CutError{Methods: []gracegrpc.CutMethod{{Method: "/s.S/A", Count: 2}, {Method: "/s.S/B", Count: 1}}})
 }

@@ -37,7 +37,7 @@ func hasAttr(p *metricpb.NumberDataPoint, key string) bool {
 func TestLossesAreExported(t *testing.T) {
 	col := newCollector(t, false)
 	tel := newTelemetry(t, col)
-	app := testkit.NewApp(grace.WithObserver(tel.Observe))
+	app := testkit.NewApp()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -76,20 +76,11 @@ func TestLossesAreExported(t *testing.T) {
 
 	point := func(name string, want map[string]string) *metricpb.NumberDataPoint {
 		t.Helper()
-		m := col.metric(name)
-		if m == nil {
-			t.Fatalf("metric %s not exported", name)
-		}
-		if !m.GetSum().GetIsMonotonic() {
+		p := dataPoint(t, col, name, want, func(m *metricpb.Metric) []*metricpb.NumberDataPoint { return m.GetSum().GetDataPoints() })
+		if !col.metric(name).GetSum().GetIsMonotonic() {
 			t.Errorf("%s is not a counter", name)
 		}
-		for _, p := range m.GetSum().GetDataPoints() {
-			if matches(p.Attributes, want) {
-				return p
-			}
-		}
-		t.Fatalf("%s has no data point with %v", name, want)
-		return nil
+		return p
 	}
 	for _, c := range []struct {
 		metric, component, unit string

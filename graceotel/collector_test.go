@@ -190,6 +190,25 @@ func attr(kvs []*commonpb.KeyValue, key string) string {
 }
 
 // matches reports whether a data point's attributes hold every key and value in want.
+// dataPoint returns the data point of the metric called name whose attributes include want,
+// failing t if the metric was not exported or has no such point. points picks the points out of
+// the metric (its histogram's, its sum's, ...).
+func dataPoint[P interface{ GetAttributes() []*commonpb.KeyValue }](t *testing.T, c *collector, name string, want map[string]string, points func(*metricpb.Metric) []P) P {
+	t.Helper()
+	m := c.metric(name)
+	if m == nil {
+		t.Fatalf("metric %s not exported", name)
+	}
+	for _, p := range points(m) {
+		if matches(p.GetAttributes(), want) {
+			return p
+		}
+	}
+	t.Fatalf("%s has no data point with %v", name, want)
+	var none P
+	return none
+}
+
 func matches(kvs []*commonpb.KeyValue, want map[string]string) bool {
 	for k, v := range want {
 		if attr(kvs, k) != v {

@@ -2,16 +2,16 @@
 // meter providers down last, so the stop itself — every component's stop, the ones abandoned,
 // what was cut — is exported.
 //
-// Wire it in three lines: build the providers, hand [Telemetry.Observe] to grace.WithObserver,
-// and add the telemetry as a foundation with grace.StopsLast, so that it starts before every
-// other component and stops after them all, wherever it is added and whatever they declare:
+// Wire it in two lines: build the providers, and add the telemetry to the app as a foundation
+// with grace.StopsLast, so that it starts before every other component and stops after them all,
+// wherever it is added and whatever they declare. A [Telemetry] is a grace.Observer: the app
+// gives it every event of the run, no grace.WithObserver needed:
 //
 //	tel, err := graceotel.New(tp, mp)
-//	app := grace.New(grace.WithObserver(tel.Observe))
 //	app.Add("telemetry", tel, grace.StopsLast())
 //
-// Observers add up: gracesystemd's Notifier, say, can observe the same app through an
-// observer of its own. Foundations stop alongside one another, so a component stop still under
+// Observers add up: gracesystemd's Notifier, say, observes the same app as a component of its
+// own. Foundations stop alongside one another, so a component stop still under
 // way when the telemetry shuts down — another foundation's, and the telemetry's own — is
 // exported as unfinished.
 //
@@ -34,9 +34,11 @@
 //     during the stop, the stops still in flight.
 //   - grace.in_flight (gauge; grace.component): work in flight that components report through
 //     [Telemetry.ObserveInFlight], such as HTTP requests or messages.
-//   - grace.forced_closes (counter; grace.component, grace.forced = component | connections):
-//     components abandoned at their limit, and what components had to cut, read from stop
-//     errors that implement [ForcedCloser] (gracepgx's and graceredis's InUseError do).
+//   - grace.forced_closes (counter; grace.component, grace.forced = component | the unit cut):
+//     components abandoned at their limit (grace.forced=component), and what components had to
+//     cut at their deadline, read from stop errors that are a grace.CutError (every adapter's
+//     cut error is: gracehttp's requests, gracegrpc's rpcs, the pools' connections, ...), with
+//     grace.forced set to the unit it names.
 //   - grace.lost and grace.handed_back (counters, {unit}; grace.component, grace.unit): the
 //     units of accepted work each component that keeps an account (grace.Accounter: gracehttp's
 //     requests, gracegrpc's rpcs, the pools' connections, ...) lost at its stop, and handed back

@@ -32,7 +32,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	app := grace.New(grace.WithObserver(tel.Observe), grace.WithSignals(),
+	app := grace.New(grace.WithSignals(),
 		grace.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	app.Add("db", grace.Hook{})
 	app.Add("http", grace.Hook{}, grace.DependsOn("db"))

@@ -27,7 +27,7 @@ const (
 	AttrComponent = attribute.Key("grace.component")
 	AttrPhase     = attribute.Key("grace.phase")
 	AttrOutcome   = attribute.Key("grace.outcome") // ok, error, abandoned; unfinished on a stop span
-	AttrForced    = attribute.Key("grace.forced")  // component, connections
+	AttrForced    = attribute.Key("grace.forced")  // component, or the unit of what a stop cut: connections, rpcs, requests, …
 	AttrTrigger   = attribute.Key("grace.trigger") // what started the stop: "signal terminated", "stop (deploy)", …
 	AttrUnit      = attribute.Key("grace.unit")    // what a component's account counts: requests, rpcs, connections, …
 	// On stop spans (a component's, and grace.stop for the total): what was lost and handed back.
@@ -35,17 +35,9 @@ const (
 	AttrHandedBack = attribute.Key("grace.handed_back")
 )
 
-// ForcedCloser is implemented by stop errors that say how many things the component had to cut
-// at its deadline — connections closed under a query, commands cut. [Telemetry.Observe] adds
-// that many to grace.forced_closes, with grace.forced=connections.
-type ForcedCloser interface {
-	ForcedCloses() int
-}
-
-var _ grace.Stopper = (*Telemetry)(nil)
-
-// Telemetry records an app's events as spans and metrics and, as a [grace.Stopper], shuts the
-// providers down at its turn to stop. Its methods are safe for concurrent use.
+// Telemetry records an app's events as spans and metrics — it is a [grace.Observer]: added to
+// the app, it is given every event — and, as a [grace.Stopper], shuts the providers down at its
+// turn to stop. Its methods are safe for concurrent use.
 type Telemetry struct {
 	tp *sdktrace.TracerProvider
 	mp *sdkmetric.MeterProvider
@@ -113,27 +105,33 @@ func New(tp *sdktrace.TracerProvider, mp *sdkmetric.MeterProvider) (*Telemetry, 
 }
 
 func (t *Telemetry) instruments(m metric.Meter) error {
-	var errs [9]error
-	t.phaseDur, errs[0] = m.Float64Histogram("grace.phase.duration", metric.WithUnit("s"),
-		metric.WithDescription("How long each phase of the app's run lasted."))
-	t.startDur, errs[1] = m.Float64Histogram("grace.component.start.duration", metric.WithUnit("s"),
-		metric.WithDescription("How long each component's start took."))
-	t.stopDur, errs[2] = m.Float64Histogram("grace.component.stop.duration", metric.WithUnit("s"),
-		metric.WithDescription("How long each component's stop took, or until it was abandoned."))
-	t.running, errs[3] = m.Int64UpDownCounter("grace.components.running", metric.WithUnit("{component}"),
+	var errs []error
+	seconds := func(name, desc string) metric.Float64Histogram {
+		h, err := m.Float64Histogram(name, metric.WithUnit("s"), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return h
+	}
+	count := func(name, unit, desc string) metric.Int64Counter {
+		c, err := m.Int64Counter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	t.phaseDur = seconds("grace.phase.duration", "How long each phase of the app's run lasted.")
+	t.startDur = seconds("grace.component.start.duration", "How long each component's start took.")
+	t.stopDur = seconds("grace.component.stop.duration", "How long each component's stop took, or until it was abandoned.")
+	t.forced = count("grace.forced_closes", "{close}", "Components abandoned at their limit, and what components cut at their deadline.")
+	t.lost = count("grace.lost", "{unit}", "Units of accepted work components lost at their stop (requests cut, connections cut in use, ...), by component and unit.")
+	t.handed = count("grace.handed_back", "{unit}", "Units of work components handed back for redelivery at their stop, by component and unit.")
+	var err error
+	t.running, err = m.Int64UpDownCounter("grace.components.running", metric.WithUnit("{component}"),
 		metric.WithDescription("Components started and not yet stopped; during the stop, the stops in flight."))
-	t.forced, errs[4] = m.Int64Counter("grace.forced_closes", metric.WithUnit("{close}"),
-		metric.WithDescription("Components abandoned at their limit, and what components cut at their deadline."))
-	t.lost, errs[7] = m.Int64Counter("grace.lost", metric.WithUnit("{unit}"),
-		metric.WithDescription("Units of accepted work components lost at their stop (requests cut, connections cut in use, ...), by component and unit."))
-	t.handed, errs[8] = m.Int64Counter("grace.handed_back", metric.WithUnit("{unit}"),
-		metric.WithDescription("Units of work components handed back for redelivery at their stop, by component and unit."))
-	var gauge metric.Int64ObservableGauge
-	gauge, errs[5] = m.Int64ObservableGauge("grace.in_flight", metric.WithUnit("{item}"),
+	errs = append(errs, err)
+	gauge, err := m.Int64ObservableGauge("grace.in_flight", metric.WithUnit("{item}"),
 		metric.WithDescription("Work in flight in each component, as the component reports it."))
-	if errs[5] == nil {
+	errs = append(errs, err)
+	if err == nil {
 		// Never unregistered: the final collection, at the shutdown, reads it too.
-		_, errs[6] = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		_, err = m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 			t.mu.Lock()
 			funcs := maps.Clone(t.inFlight)
 			t.mu.Unlock()
@@ -142,8 +140,9 @@ func (t *Telemetry) instruments(m metric.Meter) error {
 			}
 			return nil
 		}, gauge)
+		errs = append(errs, err)
 	}
-	return errors.Join(errs[:]...)
+	return errors.Join(errs...)
 }
 
 // ObserveInFlight reports, at every metric collection (the last one is the providers' shutdown),
@@ -159,8 +158,11 @@ func (t *Telemetry) ObserveInFlight(component string, f func() int64) {
 	t.inFlight[component] = f
 }
 
-// Observe records one of the app's events: give it to grace.WithObserver. It is quick, safe for
-// concurrent use, and records nothing once the providers are shut down.
+// Observe records one of the app's events. The app calls it on the Telemetry added to it
+// (app.Add), for every event of the run: do not also give it to grace.WithObserver, which would
+// record each event twice. It is quick, safe for concurrent use, and records nothing once the
+// providers are shut down. A stop error that is a grace.CutError (errors.As) adds what was cut
+// to grace.forced_closes, with grace.forced set to its unit.
 func (t *Telemetry) Observe(e grace.Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -206,9 +208,11 @@ func (t *Telemetry) Observe(e grace.Event) {
 		if abandoned {
 			t.forced.Add(bg, 1, metric.WithAttributes(comp, AttrForced.String("component")))
 		}
-		var fc ForcedCloser
-		if errors.As(e.Err, &fc) && fc.ForcedCloses() > 0 {
-			t.forced.Add(bg, int64(fc.ForcedCloses()), metric.WithAttributes(comp, AttrForced.String("connections")))
+		var ce grace.CutError
+		if errors.As(e.Err, &ce) {
+			if n, unit := ce.Cut(); n > 0 {
+				t.forced.Add(bg, int64(n), metric.WithAttributes(comp, AttrForced.String(unit)))
+			}
 		}
 	}
 }
@@ -373,6 +377,6 @@ func (t *Telemetry) Stop(ctx context.Context) error {
 	case <-t.shutDone:
 		return t.shutErr
 	case <-ctx.Done():
-		return fmt.Errorf("shut down telemetry: %w", context.Cause(ctx))
+		return fmt.Errorf("shut down providers: %w", context.Cause(ctx))
 	}
 }

@@ -14,12 +14,6 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
 
-// cutError is a stop error that says what the component cut, as gracepgx's InUseError does.
-type cutError struct{ n int }
-
-func (e *cutError) Error() string     { return "cut connections" }
-func (e *cutError) ForcedCloses() int { return e.n }
-
 func newTelemetry(t *testing.T, c *collector) *graceotel.Telemetry {
 	t.Helper()
 	tp, mp := providers(t, c)
@@ -36,7 +30,7 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 
-	app := testkit.NewApp(grace.WithObserver(tel.Observe), grace.WithDrainDelay(20*time.Millisecond))
+	app := testkit.NewApp(grace.WithDrainDelay(20 * time.Millisecond))
 	app.Add("db", grace.StopFunc(func(ctx context.Context) error {
 		select { // closing takes a while
 		case <-time.After(30 * time.Millisecond):
@@ -45,7 +39,7 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 			return ctx.Err()
 		}
 	}))
-	app.Add("pool", grace.StopFunc(func(context.Context) error { return &cutError{3} }), grace.DependsOn("db"))
+	app.Add("pool", grace.StopFunc(func(context.Context) error { return &grace.InUseError{Unit: "connections", InUse: 4, Forced: 3} }), grace.DependsOn("db"))
 	app.Add("worker", grace.RunFunc(func(context.Context) error {
 		<-release // ignores its stop: abandoned
 		return nil
@@ -123,35 +117,16 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 	// Metrics: stop durations by component and outcome, forced closes, in flight, running.
 	hist := func(name string, want map[string]string) *metricpb.HistogramDataPoint {
 		t.Helper()
-		m := col.metric(name)
-		if m == nil {
-			t.Fatalf("metric %s not exported", name)
-		}
-		for _, p := range m.GetHistogram().GetDataPoints() {
-			if matches(p.Attributes, want) {
-				return p
-			}
-		}
-		t.Fatalf("%s has no data point with %v", name, want)
-		return nil
+		return dataPoint(t, col, name, want, func(m *metricpb.Metric) []*metricpb.HistogramDataPoint { return m.GetHistogram().GetDataPoints() })
 	}
 	number := func(name string, want map[string]string) int64 {
 		t.Helper()
-		m := col.metric(name)
-		if m == nil {
-			t.Fatalf("metric %s not exported", name)
-		}
-		points := m.GetSum().GetDataPoints()
-		if points == nil {
-			points = m.GetGauge().GetDataPoints()
-		}
-		for _, p := range points {
-			if matches(p.Attributes, want) {
-				return p.GetAsInt()
+		return dataPoint(t, col, name, want, func(m *metricpb.Metric) []*metricpb.NumberDataPoint {
+			if points := m.GetSum().GetDataPoints(); points != nil {
+				return points
 			}
-		}
-		t.Fatalf("%s has no data point with %v", name, want)
-		return 0
+			return m.GetGauge().GetDataPoints()
+		}).GetAsInt()
 	}
 	if p := hist("grace.component.stop.duration", map[string]string{"grace.component": "db", "grace.outcome": "ok"}); p.Count != 1 || p.GetSum() < 0.03 {
 		t.Fatalf("db stop duration: count %d sum %v", p.Count, p.GetSum())
@@ -177,7 +152,7 @@ func TestTheStopIsExportedByTheShutdown(t *testing.T) {
 func TestUnreachableCollectorAtStopIsBoundedByTheLimit(t *testing.T) {
 	col := newCollector(t, true)
 	tel := newTelemetry(t, col)
-	app := testkit.NewApp(grace.WithObserver(tel.Observe))
+	app := testkit.NewApp()
 	const limit = 500 * time.Millisecond
 	app.Add("telemetry", tel, grace.StopTimeout(limit))
 	app.Add("db", grace.Hook{})
@@ -203,4 +178,10 @@ func TestEventsAfterTheShutdownAreIgnored(t *testing.T) {
 	if col.spanNamed("grace.component.stop", "late") != nil {
 		t.Fatal("an event after the shutdown was exported")
 	}
+}
+
+// TestContracts: a Telemetry is the grace interfaces its doc comment names — an Observer above
+// all, which is how the app gives it its events.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &graceotel.Telemetry{}, (*grace.Observer)(nil), (*grace.Stopper)(nil))
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
-	"github.com/gracekit/grace/gracepgx"
 	"github.com/gracekit/grace/internal/testkit"
 )
 
@@ -46,7 +45,7 @@ func TestTransactionCutIsCountedLost(t *testing.T) {
 	waitBackendGone(t, h.pid)
 }
 
-// The pool added with a stop limit of 4 s and the default force margin (1 s): a transaction that
+// The pool added with a stop limit of 4 s and the default cut margin (500 ms): a transaction that
 // commits 3.3 s into the pool's stop is not cut — the margin is clamped to a tenth of the limit
 // (cut at 3.6 s). With a quarter (cut at 3 s) it was rolled back. Nothing is lost, exit clean.
 func TestTransactionShorterThanTheLimitCommits(t *testing.T) {
@@ -130,7 +129,7 @@ func TestAccountDuringTheStop(t *testing.T) {
 	if a := pool.Account(); a.Lost != 0 {
 		t.Errorf("released before the hard deadline: Account = %+v, want nothing lost", a)
 	}
-	var inUse *gracepgx.InUseError
+	var inUse *grace.InUseError
 	if errors.As(err, &inUse) {
 		t.Errorf("InUseError %v for a released connection", inUse)
 	}

@@ -9,11 +9,11 @@
 //
 //  1. Graceful: the pool refuses new acquires, closes idle connections and waits for the
 //     acquired ones to be released — the transactions and queries still in flight finish.
-//  2. Forced, at the hard deadline (the stop deadline less [WithForceMargin], clamped to a tenth
+//  2. Forced, at the hard deadline (the stop deadline less [WithCutMargin], clamped to a tenth
 //     of the limit by grace.CutAt): the socket of every connection still acquired is closed.
 //     The holder's call fails at once, pgx sends a cancel request for a query in flight so the
 //     server stops running it, and PostgreSQL rolls back the open transaction. Stop reports them
-//     as an [InUseError], and [Pool.Account] counts each as a lost connection — the work on it
+//     as a *grace.InUseError (matching grace.ErrCut), and [Pool.Account] counts each as a lost connection — the work on it
 //     (a transaction rolled back, a query cancelled) is lost, so the app's exit code is
 //     grace.ExitLost.
 //

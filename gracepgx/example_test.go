@@ -17,12 +17,8 @@ import (
 // the pool closes last. Its stop limit bounds the close; a transaction still open at the hard
 // deadline is cut and rolled back.
 func Example() {
-	dsn := os.Getenv("GRACE_TEST_PG_DSN") // set by scripts/services
-	if dsn == "" {
-		fmt.Println("GRACE_TEST_PG_DSN is not set")
-		return
-	}
-	cfg, err := pgxpool.ParseConfig(dsn)
+	// Your database's URL; here the test server's, from scripts/services.
+	cfg, err := pgxpool.ParseConfig(os.Getenv("GRACE_TEST_PG_DSN"))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -4,26 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-var (
-	_ grace.Starter   = (*Pool)(nil)
-	_ grace.Stopper   = (*Pool)(nil)
-	_ grace.Accounter = (*Pool)(nil)
-)
-
-// Pool is a grace component for a *pgxpool.Pool: a [grace.Starter], a [grace.Stopper] and a
-// [grace.Accounter] (see [Pool.Account]).
+// Pool is a grace component for a *pgxpool.Pool: a [grace.Validator], a [grace.Starter], a
+// [grace.Stopper] and a [grace.Accounter] (see [Pool.Account]).
 type Pool struct {
 	pool    *pgxpool.Pool
-	cfg     config
+	cfg     option.Cut
 	tracker *tracker
 
 	mu      sync.Mutex
@@ -43,19 +38,12 @@ type CloseStats struct {
 // New creates the pool from cfg, which must come from pgxpool.ParseConfig, and returns its
 // component. It installs AfterConnect and BeforeClose hooks on a copy of cfg to keep track of
 // the connections (cfg's own hooks still run, first). Like pgxpool.NewWithConfig it does not
-// connect: [Pool.Start] does. Options with bad values make New fail.
+// connect: [Pool.Start] does. New fails for a nil cfg, and when pgxpool refuses cfg; problems
+// with opts are returned by [Pool.Validate], which the app calls before anything starts.
 func New(ctx context.Context, cfg *pgxpool.Config, opts ...Option) (*Pool, error) {
-	c := config{forceMargin: DefaultForceMargin}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&c)
-		}
-	}
+	c := option.NewCut(grace.DefaultCutMargin, opts)
 	if cfg == nil {
-		c.problems = append(c.problems, "nil pool config")
-	}
-	if len(c.problems) > 0 {
-		return nil, fmt.Errorf("gracepgx: %s", strings.Join(c.problems, "; "))
+		return nil, errors.New("gracepgx: nil pool config")
 	}
 	t := &tracker{}
 	cfg = cfg.Copy()
@@ -85,16 +73,28 @@ func New(ctx context.Context, cfg *pgxpool.Config, opts ...Option) (*Pool, error
 // Pool returns the pgx pool, for the components that use it.
 func (p *Pool) Pool() *pgxpool.Pool { return p.pool }
 
+// Validate returns a *grace.ConfigError naming every problem with the options. It returns the
+// same answer every time and has no effect.
+func (p *Pool) Validate() error { return p.cfg.Err() }
+
 // Start pings PostgreSQL with ctx (the component's start limit), opening a first connection: an
 // unreachable server or a refused login fails the app's start with "ping database: <pgx's
 // error>". Since the app does not stop a component whose start failed, a failed Start closes
-// the pool itself.
+// the pool itself. For a Pool run outside an app, which would not have called
+// [Pool.Validate], Start first returns Validate's error (and closes the pool).
 func (p *Pool) Start(ctx context.Context) error {
-	if err := p.pool.Ping(ctx); err != nil {
+	err := p.Validate()
+	if err == nil {
+		err = p.pool.Ping(ctx)
+		if err != nil {
+			err = fmt.Errorf("ping database: %w", err)
+		}
+	}
+	if err != nil {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeAfterFailedStartWait)
 		defer cancel()
 		_ = p.Stop(stopCtx)
-		return fmt.Errorf("ping database: %w", err)
+		return err
 	}
 	return nil
 }
@@ -104,16 +104,17 @@ const closeAfterFailedStartWait = time.Second
 
 // Stop closes the pool within ctx's deadline (the component's limit). It refuses new acquires,
 // closes the idle connections and waits for the acquired ones to be released. At the hard
-// deadline — ctx's deadline less the force margin, the margin clamped to a tenth of the time
-// left (grace.CutAt), or when ctx ends if it has no deadline — it
-// closes the socket of each connection still acquired (pgx sends a cancel request for a query in
-// flight; PostgreSQL rolls back the open transaction), waits up to half the margin for their
-// holders to release them, and returns an [InUseError] — joined with ctx's cause if ctx has
-// ended. A holder that never releases its connection keeps the pool's Close goroutine waiting
-// after Stop has returned ([CloseStats].Closed stays false); the connection itself is closed.
-// If no connection was left to force but the pool has still not closed, Stop returns
-// [ErrStillClosing].
-// Stop never waits on the network. Calling it again waits for the same close.
+// deadline — ctx's deadline less the cut margin ([WithCutMargin]), clamped to a tenth of the
+// time left (grace.CutAt), or when ctx ends if it has no deadline — it closes the socket of each
+// connection still acquired (pgx sends a cancel request for a query in flight; PostgreSQL rolls
+// back the open transaction), waits up to half the margin for their holders to release them,
+// and returns a *grace.InUseError (unit "connections"; InUse the connections acquired when Stop
+// began, Forced those forced closed; it matches grace.ErrCut and is a grace.CutError) — joined
+// with ctx's cause if ctx has ended. A holder that never releases its connection keeps the
+// pool's Close goroutine waiting after Stop has returned ([CloseStats].Closed stays false); the
+// connection itself is closed. If no connection was left to force but the pool has still not
+// closed, Stop returns [ErrStillClosing]. Stop never waits on the network. Calling it again
+// waits for the same close.
 func (p *Pool) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.stopped {
@@ -131,20 +132,12 @@ func (p *Pool) Stop(ctx context.Context) error {
 	closed := p.closed
 	p.mu.Unlock()
 
-	var hard <-chan time.Time
-	margin := p.cfg.forceMargin
-	if at, ok := grace.CutAt(ctx, margin); ok {
-		deadline, _ := ctx.Deadline()
-		margin = deadline.Sub(at)
-		t := time.NewTimer(time.Until(at))
-		defer t.Stop()
-		hard = t.C
-	}
+	hard, cancel := cutctx.Until(ctx, p.cfg.Margin)
+	defer cancel()
 	select {
 	case <-closed:
 		return nil
-	case <-hard:
-	case <-ctx.Done():
+	case <-hard.Done(): // the hard deadline, or ctx's end
 	}
 
 	// The hard stop: cut the connections still acquired, then give their holders a moment to
@@ -153,11 +146,11 @@ func (p *Pool) Stop(ctx context.Context) error {
 	p.mu.Lock()
 	p.forced = true
 	p.stats.Forced += forced
-	inUse := &InUseError{AcquiredAtStop: p.stats.AcquiredAtStop, Forced: p.stats.Forced}
+	inUse := &grace.InUseError{Unit: "connections", InUse: p.stats.AcquiredAtStop, Forced: p.stats.Forced}
 	p.mu.Unlock()
 
-	if ctx.Err() == nil {
-		t := time.NewTimer(margin / 2)
+	if deadline, ok := ctx.Deadline(); ok && ctx.Err() == nil {
+		t := time.NewTimer(time.Until(deadline) / 2) // half the margin that was left
 		defer t.Stop()
 		select {
 		case <-closed:

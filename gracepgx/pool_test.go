@@ -11,6 +11,7 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracepgx"
 	"github.com/gracekit/grace/internal/testkit"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func newPool(t *testing.T, addr string, opts ...gracepgx.Option) *gracepgx.Pool {
@@ -21,6 +22,21 @@ func newPool(t *testing.T, addr string, opts ...gracepgx.Option) *gracepgx.Pool 
 	}
 	t.Cleanup(p.Pool().Close)
 	return p
+}
+
+// holding is a worker that acquires a connection of pool, ignoring its own stop, and runs use
+// on it; the acquire's error, or use's, goes to done.
+func holding(pool *gracepgx.Pool, done chan<- error, use func(*pgxpool.Conn) error) grace.RunFunc {
+	return func(context.Context) error {
+		conn, err := pool.Pool().Acquire(context.Background())
+		if err != nil {
+			done <- err
+			return err
+		}
+		defer conn.Release()
+		done <- use(conn)
+		return nil
+	}
 }
 
 // table creates a fresh table for one test and returns its name.
@@ -44,10 +60,22 @@ func rows(t *testing.T, table string) int {
 	return n
 }
 
-func TestNewRejectsBadOptions(t *testing.T) {
-	_, err := gracepgx.New(context.Background(), poolConfig(t, ""), gracepgx.WithForceMargin(-time.Second))
-	if err == nil || !strings.Contains(err.Error(), "force margin must be positive, got -1s") {
-		t.Fatalf("New with a negative margin = %v", err)
+func TestBadOptionsAreAConfigErrorBeforeAnythingStarts(t *testing.T) {
+	pool := newPool(t, "", gracepgx.WithCutMargin(-time.Second))
+	var ce *grace.ConfigError
+	if err := pool.Validate(); !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0] != "cut margin must be positive, got -1s" {
+		t.Fatalf("Validate with a negative margin = %#v, want one problem naming it", err)
+	}
+	started := false
+	app := testkit.NewApp()
+	app.Add("pg", pool)
+	app.Add("user", grace.Hook{OnStart: func(context.Context) error { started = true; return nil }})
+	_, err := app.Run(context.Background())
+	if !errors.Is(err, grace.ErrInvalid) || !strings.Contains(err.Error(), `component "pg": cut margin must be positive, got -1s`) || started {
+		t.Fatalf("Run = %v (user started: %v), want the config error, nothing started", err, started)
+	}
+	if err := pool.Start(context.Background()); !errors.Is(err, grace.ErrInvalid) {
+		t.Fatalf("Start outside an app = %v, want the config error", err)
 	}
 	if _, err := gracepgx.New(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "nil pool config") {
 		t.Fatalf("New with a nil config = %v", err)
@@ -160,7 +188,7 @@ func TestTransactionFinishingBeforeTheDeadlineCommits(t *testing.T) {
 
 func TestTransactionInFlightAtTheHardDeadlineRollsBack(t *testing.T) {
 	tbl := table(t)
-	pool := newPool(t, "", gracepgx.WithForceMargin(200*time.Millisecond))
+	pool := newPool(t, "", gracepgx.WithCutMargin(200*time.Millisecond))
 	h := newHolder()
 	app := testkit.NewApp()
 	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole (a tenth of the limit)
@@ -172,8 +200,10 @@ func TestTransactionInFlightAtTheHardDeadlineRollsBack(t *testing.T) {
 		t.Fatal("the transaction committed after the hard deadline")
 	}
 
-	var inUse *gracepgx.InUseError
-	if !errors.As(err, &inUse) || !errors.Is(err, gracepgx.ErrInUse) || inUse.Forced != 1 || inUse.AcquiredAtStop != 1 || inUse.ForcedCloses() != 1 {
+	var inUse *grace.InUseError
+	var cut grace.CutError
+	if !errors.As(err, &inUse) || !errors.Is(err, grace.ErrInUse) || !errors.Is(err, grace.ErrCut) || inUse.Forced != 1 || inUse.InUse != 1 || inUse.Unit != "connections" ||
+		!errors.As(err, &cut) {
 		t.Fatalf("Run error = %v, want an InUseError with 1 forced", err)
 	}
 	c := testkit.StoppedWithin(t, rep, "pg", limit)
@@ -200,28 +230,21 @@ func waitBackendGone(t *testing.T, pid uint32) {
 }
 
 func TestSlowQueryIsCancelledAtTheHardDeadline(t *testing.T) {
-	pool := newPool(t, "", gracepgx.WithForceMargin(200*time.Millisecond))
+	pool := newPool(t, "", gracepgx.WithCutMargin(200*time.Millisecond))
 	began := make(chan struct{})
 	queryErr := make(chan error, 1)
 	var pid uint32
 	app := testkit.NewApp()
 	app.Add("pg", pool, grace.StopTimeout(2*time.Second))
-	app.Add("worker", grace.RunFunc(func(context.Context) error {
-		conn, err := pool.Pool().Acquire(context.Background())
-		if err != nil {
-			queryErr <- err
-			return err
-		}
-		defer conn.Release()
+	app.Add("worker", holding(pool, queryErr, func(conn *pgxpool.Conn) error {
 		pid = conn.Conn().PgConn().PID()
 		close(began)
 		// Ignores the stop: only the pool's hard stop ends it.
-		_, err = conn.Exec(context.Background(), "select pg_sleep(60)")
-		queryErr <- err
-		return nil
+		_, err := conn.Exec(context.Background(), "select pg_sleep(60)")
+		return err
 	}), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, began)
-	if !errors.Is(err, gracepgx.ErrInUse) {
+	if !errors.Is(err, grace.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse\n%s", err, rep)
 	}
 	if qerr := testkit.Recv(t, queryErr, 5*time.Second, "the slow query to end after the stop"); qerr == nil {
@@ -235,7 +258,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	px := testkit.StartProxy(t, strings.TrimPrefix(hostPort(t), "tcp://"))
 	cfg := poolConfig(t, px.Addr())
 	cfg.MinConns = 2 // idle connections to close too
-	pool, err := gracepgx.New(context.Background(), cfg, gracepgx.WithForceMargin(200*time.Millisecond))
+	pool, err := gracepgx.New(context.Background(), cfg, gracepgx.WithCutMargin(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,18 +268,11 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	app := testkit.NewApp()
 	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole
 	app.Add("pg", pool, grace.StopTimeout(limit))
-	app.Add("worker", grace.RunFunc(func(context.Context) error {
-		conn, err := pool.Pool().Acquire(context.Background())
-		if err != nil {
-			queryErr <- err
-			return err
-		}
-		defer conn.Release()
+	app.Add("worker", holding(pool, queryErr, func(conn *pgxpool.Conn) error {
 		close(began)
 		<-go_
-		_, err = conn.Exec(context.Background(), "select 1") // the server is unreachable by now
-		queryErr <- err
-		return nil
+		_, err := conn.Exec(context.Background(), "select 1") // the server is unreachable by now
+		return err
 	}), grace.StopTimeout(50*time.Millisecond))
 	go func() {
 		<-began
@@ -266,7 +282,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	rep, err := testkit.RunAndStop(t, app, began)
 	px.Close() // the partition ends: pgx's own cancel request for the cut query gives up
 	testkit.StoppedWithin(t, rep, "pg", limit)
-	if !errors.Is(err, gracepgx.ErrInUse) {
+	if !errors.Is(err, grace.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse", err)
 	}
 	if qerr := testkit.Recv(t, queryErr, 5*time.Second, "the query to the unreachable server to end after the stop"); qerr == nil {
@@ -284,7 +300,7 @@ func hostPort(t *testing.T) string {
 // pgxpool's Close abandons it, and the acquire waiting on it fails at once.
 func TestConnectionAttemptInFlightAtStopDoesNotHoldTheStop(t *testing.T) {
 	px := testkit.StartProxy(t, hostPort(t))
-	pool, err := gracepgx.New(context.Background(), poolConfig(t, px.Addr()), gracepgx.WithForceMargin(200*time.Millisecond))
+	pool, err := gracepgx.New(context.Background(), poolConfig(t, px.Addr()), gracepgx.WithCutMargin(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,4 +331,9 @@ func TestConnectionAttemptInFlightAtStopDoesNotHoldTheStop(t *testing.T) {
 	if aerr := testkit.Recv(t, acquired, 5*time.Second, "the acquire to end after the pool closed"); aerr == nil {
 		t.Fatal("acquired a connection from an unreachable server")
 	}
+}
+
+// TestContracts: a Pool is the grace interfaces its doc comment names.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracepgx.Pool{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil))
 }

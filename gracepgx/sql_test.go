@@ -84,16 +84,48 @@ func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
 		return nil
 	}), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, began)
-	var inUse *gracesql.InUseError
+	var inUse *grace.InUseError
 	if !errors.As(err, &inUse) || inUse.InUse != 1 {
 		t.Fatalf("Run error = %v, want an InUseError with 1 in use\n%s", err, rep)
 	}
 	c := testkit.StoppedWithin(t, rep, "db", limit)
-	if !strings.Contains(c.Error, "1 of 1 connections still in use at close") {
+	if !strings.Contains(c.Error, "1 connections still in use at the stop: left open until released") {
 		t.Fatalf("db error in the report = %q", c.Error)
 	}
 	px.Close() // the partition ends with the connections reset: the worker's call returns
 	testkit.Recv(t, execErr, 10*time.Second, "the worker's query to end once the proxy closed")
+}
+
+// heldTx is an app of gracesql's DB and a worker that inserts a row in a transaction, signals
+// began, and ignores its stop — abandoned with the transaction open — until release is closed;
+// then it ends the transaction with end and sends end's result on done.
+type heldTx struct {
+	app            *grace.App
+	comp           *gracesql.DB
+	began, release chan struct{}
+	done           chan error
+}
+
+func newHeldTx(db *sql.DB, tbl string, end func(*sql.Tx) error) *heldTx {
+	h := &heldTx{app: testkit.NewApp(), comp: gracesql.New(db),
+		began: make(chan struct{}), release: make(chan struct{}), done: make(chan error, 1)}
+	h.app.Add("db", h.comp)
+	h.app.Add("worker", grace.RunFunc(func(context.Context) error {
+		bg := context.Background()
+		tx, err := db.BeginTx(bg, nil)
+		if err == nil {
+			_, err = tx.ExecContext(bg, "insert into "+tbl+" values (1)")
+		}
+		if err != nil {
+			h.done <- err
+			return err
+		}
+		close(h.began)
+		<-h.release
+		h.done <- end(tx)
+		return nil
+	}), grace.StopTimeout(50*time.Millisecond))
+	return h
 }
 
 // database/sql's Close does not interrupt a connection in use, as gracesql's documentation says:
@@ -101,38 +133,19 @@ func TestSQLUnreachableServerAtStopIsBoundedAndReportsInUse(t *testing.T) {
 func TestSQLTransactionHeldPastTheCloseStillCommits(t *testing.T) {
 	tbl := table(t)
 	db := openSQL(t, "")
-	began, release := make(chan struct{}), make(chan struct{})
-	committed := make(chan error, 1)
-	app := testkit.NewApp()
-	comp := gracesql.New(db)
-	app.Add("db", comp)
-	app.Add("worker", grace.RunFunc(func(context.Context) error {
-		bg := context.Background()
-		tx, err := db.BeginTx(bg, nil)
-		if err == nil {
-			_, err = tx.ExecContext(bg, "insert into "+tbl+" values (1)")
-		}
-		if err != nil {
-			committed <- err
-			return err
-		}
-		close(began)
-		<-release // ignores its stop: abandoned with its transaction open
-		committed <- tx.Commit()
-		return nil
-	}), grace.StopTimeout(50*time.Millisecond))
-	_, err := testkit.RunAndStop(t, app, began)
-	if !errors.Is(err, gracesql.ErrInUse) {
+	h := newHeldTx(db, tbl, (*sql.Tx).Commit)
+	_, err := testkit.RunAndStop(t, h.app, h.began)
+	if !errors.Is(err, grace.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse", err)
 	}
-	close(release)
-	if cerr := testkit.Recv(t, committed, 10*time.Second, "the commit"); cerr != nil {
+	close(h.release)
+	if cerr := testkit.Recv(t, h.done, 10*time.Second, "the commit"); cerr != nil {
 		t.Fatalf("commit after the pool closed: %v", cerr)
 	}
 	if n := rows(t, tbl); n != 1 {
 		t.Fatalf("rows = %d, want the committed row", n)
 	}
-	if st, _ := comp.StatsAtClose(); st.InUse != 1 {
+	if st, _ := h.comp.StatsAtClose(); st.InUse != 1 {
 		t.Fatalf("StatsAtClose().InUse = %d, want 1", st.InUse)
 	}
 	if s := db.Stats(); s.OpenConnections != 0 {
@@ -144,40 +157,19 @@ func TestSQLTransactionHeldPastTheCloseStillCommits(t *testing.T) {
 // builds its report is lost (the process exit would cut it): the report says 1 connections
 // lost and the exit code is ExitLost. Released afterwards, it is no longer counted.
 func TestSQLConnectionInUseAtTheReportIsLost(t *testing.T) {
-	tbl := table(t)
-	db := openSQL(t, "")
-	began, release := make(chan struct{}), make(chan struct{})
-	rolledBack := make(chan error, 1)
-	app := testkit.NewApp()
-	comp := gracesql.New(db)
-	app.Add("db", comp)
-	app.Add("worker", grace.RunFunc(func(context.Context) error {
-		bg := context.Background()
-		tx, err := db.BeginTx(bg, nil)
-		if err == nil {
-			_, err = tx.ExecContext(bg, "insert into "+tbl+" values (1)")
-		}
-		if err != nil {
-			rolledBack <- err
-			return err
-		}
-		close(began)
-		<-release // ignores its stop: abandoned with its transaction open
-		rolledBack <- tx.Rollback()
-		return nil
-	}), grace.StopTimeout(50*time.Millisecond))
-	rep, err := testkit.RunAndStop(t, app, began)
+	h := newHeldTx(openSQL(t, ""), table(t), (*sql.Tx).Rollback)
+	rep, err := testkit.RunAndStop(t, h.app, h.began)
 	if c := rep.Component("db"); c.Account != (grace.Account{Unit: "connections", Lost: 1}) {
 		t.Errorf("db account %+v, want 1 connections lost\n%s", c.Account, rep)
 	}
 	if rep.Lost != 1 || rep.ExitCode != grace.ExitLost || !errors.Is(err, grace.ErrLost) {
 		t.Errorf("lost %d, exit %d, err %v; want 1, %d, ErrLost\n%s", rep.Lost, rep.ExitCode, err, grace.ExitLost, rep)
 	}
-	close(release)
-	if rerr := testkit.Recv(t, rolledBack, 10*time.Second, "the rollback"); rerr != nil {
+	close(h.release)
+	if rerr := testkit.Recv(t, h.done, 10*time.Second, "the rollback"); rerr != nil {
 		t.Fatal(rerr)
 	}
-	if a := comp.Account(); a.Lost != 0 {
+	if a := h.comp.Account(); a.Lost != 0 {
 		t.Errorf("after the release: Account = %+v, want nothing in use", a)
 	}
 }

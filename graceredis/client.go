@@ -4,20 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/cutctx"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/redis/go-redis/v9"
-)
-
-var (
-	_ grace.Validator = (*Client)(nil)
-	_ grace.Starter   = (*Client)(nil)
-	_ grace.Stopper   = (*Client)(nil)
-	_ grace.Accounter = (*Client)(nil)
 )
 
 // Client is a grace component for a go-redis client (*redis.Client, *redis.ClusterClient or
@@ -25,7 +18,7 @@ var (
 // [grace.Accounter] (see [Client.Account]).
 type Client struct {
 	c   redis.UniversalClient
-	cfg config
+	cfg option.Cut
 
 	mu      sync.Mutex
 	stopped bool
@@ -46,29 +39,16 @@ type CloseStats struct {
 // components that use it; the component closes it. Problems with opts, and a nil c, are
 // returned by [Client.Validate], which the app calls before anything starts.
 func New(c redis.UniversalClient, opts ...Option) *Client {
-	cfg := config{forceMargin: DefaultForceMargin}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&cfg)
-		}
-	}
-	return &Client{c: c, cfg: cfg}
+	return &Client{c: c, cfg: option.NewCut(grace.DefaultCutMargin, opts)}
 }
 
 // Client returns the go-redis client.
 func (c *Client) Client() redis.UniversalClient { return c.c }
 
-// Validate returns an error naming every problem with the options, and a nil client. It returns
-// the same answer every time and has no effect.
+// Validate returns a *grace.ConfigError naming every problem with the options, and a nil
+// client. It returns the same answer every time and has no effect.
 func (c *Client) Validate() error {
-	problems := slices.Clone(c.cfg.problems)
-	if c.c == nil {
-		problems = append(problems, "nil client")
-	}
-	if len(problems) > 0 {
-		return errors.New("graceredis: " + strings.Join(problems, "; "))
-	}
-	return nil
+	return c.cfg.Err(option.Check(c.c == nil, "nil client"))
 }
 
 // Start pings Redis with ctx (the component's start limit): an unreachable server or a refused
@@ -92,9 +72,11 @@ const pollInterval = 5 * time.Millisecond
 
 // Stop closes the client within ctx's deadline (the component's limit). While connections are in
 // use it waits for them to go back to the pool, until the hard deadline — ctx's deadline less
-// the force margin, the margin clamped to a tenth of the time left (grace.CutAt), or until ctx
-// ends if it has no deadline. Then it calls Close, which cuts the
-// connections still in use (their commands fail) and returns an [InUseError] if there were any.
+// the cut margin ([WithCutMargin]), clamped to a tenth of the time left (grace.CutAt), or until
+// ctx ends if it has no deadline. Then it calls Close, which cuts the connections still in use
+// (their commands fail), and returns a *grace.InUseError if there were any (unit "connections";
+// InUse those in use when Stop began, Forced those cut; it matches grace.ErrCut and is a
+// grace.CutError).
 // If Close itself has not returned when ctx ends, Stop returns ctx's cause and leaves it to
 // finish. Calling Stop again waits for the same close.
 func (c *Client) Stop(ctx context.Context) error {
@@ -141,7 +123,7 @@ func (c *Client) Stop(ctx context.Context) error {
 	st := c.stats
 	c.mu.Unlock()
 	if st.InUseAtClose > 0 {
-		err = errors.Join(&InUseError{InUseAtStop: st.InUseAtStop, InUseAtClose: st.InUseAtClose}, err)
+		err = errors.Join(&grace.InUseError{Unit: "connections", InUse: st.InUseAtStop, Forced: st.InUseAtClose}, err)
 	}
 	return err
 }
@@ -151,20 +133,14 @@ func (c *Client) waitIdle(ctx context.Context) {
 	if inUse(c.c) == 0 {
 		return
 	}
-	var hard <-chan time.Time
-	if at, ok := grace.CutAt(ctx, c.cfg.forceMargin); ok {
-		t := time.NewTimer(time.Until(at))
-		defer t.Stop()
-		hard = t.C
-	}
+	hard, cancel := cutctx.Until(ctx, c.cfg.Margin)
+	defer cancel()
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()
 	for inUse(c.c) > 0 {
 		select {
 		case <-tick.C:
-		case <-hard:
-			return
-		case <-ctx.Done():
+		case <-hard.Done(): // the hard deadline, or ctx's end
 			return
 		}
 	}

@@ -34,14 +34,14 @@ func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
 
 // A bad option is a configuration error, named, and nothing starts; Start refuses it too.
 func TestBadOptionsAreAConfigurationError(t *testing.T) {
-	comp := graceredis.New(newRedis(t, addr(t)), graceredis.WithForceMargin(0))
+	comp := graceredis.New(newRedis(t, addr(t)), graceredis.WithCutMargin(0))
 	app := testkit.NewApp()
 	started := false
 	app.Add("first", grace.Hook{OnStart: func(context.Context) error { started = true; return nil }})
 	app.Add("redis", comp)
 	rep, err := app.Run(context.Background())
 	if !errors.Is(err, grace.ErrInvalid) || rep.ExitCode != grace.ExitStartFailed ||
-		!strings.Contains(err.Error(), `component "redis": graceredis: force margin must be positive, got 0s`) {
+		!strings.Contains(err.Error(), `component "redis": cut margin must be positive, got 0s`) {
 		t.Fatalf("Run = %v (exit %d), want a configuration error naming the bad margin", err, rep.ExitCode)
 	}
 	if started {
@@ -138,11 +138,12 @@ func TestCommandInFlightAtTheHardDeadlineIsCut(t *testing.T) {
 	began, got := make(chan struct{}), make(chan error, 1)
 	app := testkit.NewApp()
 	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole (a tenth of the limit)
-	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
+	app.Add("redis", graceredis.New(rc, graceredis.WithCutMargin(200*time.Millisecond)), grace.StopTimeout(limit))
 	app.Add("popper", popper(rc, key(t), began, got), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, began, inUse(rc, 1))
-	var iu *graceredis.InUseError
-	if !errors.As(err, &iu) || iu.InUseAtClose != 1 || iu.InUseAtStop != 1 || iu.ForcedCloses() != 1 {
+	var iu *grace.InUseError
+	var cut grace.CutError
+	if !errors.As(err, &iu) || iu.Forced != 1 || iu.InUse != 1 || iu.Unit != "connections" || !errors.Is(err, grace.ErrCut) || !errors.As(err, &cut) {
 		t.Fatalf("Run error = %v, want an InUseError with 1 in use", err)
 	}
 	if c := testkit.StoppedWithin(t, rep, "redis", limit); c.Stop < limit/2 {
@@ -159,7 +160,7 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	began, got := make(chan struct{}), make(chan error, 1)
 	app := testkit.NewApp()
 	const limit = 2 * time.Second // CutAt keeps the 200 ms margin whole
-	app.Add("redis", graceredis.New(rc, graceredis.WithForceMargin(200*time.Millisecond)), grace.StopTimeout(limit))
+	app.Add("redis", graceredis.New(rc, graceredis.WithCutMargin(200*time.Millisecond)), grace.StopTimeout(limit))
 	app.Add("reader", grace.RunFunc(func(context.Context) error {
 		if err := rc.Ping(context.Background()).Err(); err != nil {
 			got <- err
@@ -172,10 +173,15 @@ func TestUnreachableServerAtStopIsBoundedByTheLimit(t *testing.T) {
 	}), grace.StopTimeout(50*time.Millisecond))
 	rep, err := testkit.RunAndStop(t, app, began)
 	testkit.StoppedWithin(t, rep, "redis", limit)
-	if !errors.Is(err, graceredis.ErrInUse) {
+	if !errors.Is(err, grace.ErrInUse) {
 		t.Fatalf("Run error = %v, want ErrInUse", err)
 	}
 	if gerr := testkit.Recv(t, got, 5*time.Second, "the command to the unreachable server to end after the stop"); gerr == nil {
 		t.Fatal("a command to an unreachable server succeeded")
 	}
+}
+
+// TestContracts: a Client is the grace interfaces its doc comment names.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &graceredis.Client{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil))
 }

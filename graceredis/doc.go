@@ -9,9 +9,9 @@
 //
 //  1. Graceful: wait for the connections in use — commands still in flight, blocking commands
 //     such as BLPOP, transactions — to go back to the pool.
-//  2. Forced, at the hard deadline (the stop deadline less [WithForceMargin], clamped to a tenth
+//  2. Forced, at the hard deadline (the stop deadline less [WithCutMargin], clamped to a tenth
 //     of the limit by grace.CutAt), or at once when nothing is in use: Close. Commands still in
-//     flight fail; Stop reports them as an [InUseError], and [Client.Account] counts each
+//     flight fail; Stop reports them as a *grace.InUseError (matching grace.ErrCut), and [Client.Account] counts each
 //     connection cut as lost, so the app's exit code is grace.ExitLost.
 //
 // Subscriptions (PubSub) are not waited for — they have no end to wait for — and Close ends

@@ -16,12 +16,8 @@ import (
 // The client is added first, so the components added after it depend on it: they stop first and
 // the client closes last, once no command is in flight (or at its hard deadline).
 func Example() {
-	addr := os.Getenv("GRACE_TEST_REDIS_ADDR") // set by scripts/services
-	if addr == "" {
-		fmt.Println("GRACE_TEST_REDIS_ADDR is not set")
-		return
-	}
-	rc := redis.NewClient(&redis.Options{Addr: addr})
+	// Your server's address; here the test server's, from scripts/services.
+	rc := redis.NewClient(&redis.Options{Addr: os.Getenv("GRACE_TEST_REDIS_ADDR")})
 
 	app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	app.Add("redis", graceredis.New(rc), grace.StopTimeout(5*time.Second))

@@ -11,9 +11,6 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// addr returns the test redis-server's address (scripts/services sets it).
-func addr(t testing.TB) string { return testkit.Env(t, testkit.EnvRedisAddr) }
-
 // newRedis returns a client for addr with no read timeout, so only the stop can end a command
 // that waits on the server. The test closes it if the component did not.
 func newRedis(t testing.TB, addr string) *redis.Client {
@@ -22,3 +19,6 @@ func newRedis(t testing.TB, addr string) *redis.Client {
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// addr returns the test redis-server's address (scripts/services sets it).
+func addr(t testing.TB) string { return testkit.Env(t, testkit.EnvRedisAddr) }

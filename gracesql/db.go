@@ -11,14 +11,8 @@ import (
 	"github.com/gracekit/grace"
 )
 
-var (
-	_ grace.Starter   = (*DB)(nil)
-	_ grace.Stopper   = (*DB)(nil)
-	_ grace.Accounter = (*DB)(nil)
-)
-
-// DB is a grace component for a *sql.DB. It is a [grace.Starter], a [grace.Stopper] and a
-// [grace.Accounter] (see [DB.Account]).
+// DB is a grace component for a *sql.DB. It is a [grace.Validator], a [grace.Starter], a
+// [grace.Stopper] and a [grace.Accounter] (see [DB.Account]).
 type DB struct {
 	db *sql.DB
 
@@ -33,13 +27,23 @@ func New(db *sql.DB) *DB { return &DB{db: db} }
 // DB returns the pool.
 func (d *DB) DB() *sql.DB { return d.db }
 
+// Validate returns a *grace.ConfigError if the *sql.DB is nil. The app calls it before anything
+// starts.
+func (d *DB) Validate() error {
+	if d.db == nil {
+		return &grace.ConfigError{Problems: []string{"nil *sql.DB"}}
+	}
+	return nil
+}
+
 // Start pings the database with ctx (the component's start limit), opening a first connection:
 // an unreachable database or a refused login fails the app's start with
-// "ping database: <the driver's error>". A nil *sql.DB fails too. Since the app does not stop a
-// component whose start failed, a failed Start closes the pool itself.
+// "ping database: <the driver's error>". For a DB run outside an app, Start first returns
+// [DB.Validate]'s error. Since the app does not stop a component whose start failed, a failed
+// Start closes the pool itself.
 func (d *DB) Start(ctx context.Context) error {
-	if d.db == nil {
-		return errors.New("ping database: nil *sql.DB")
+	if err := d.Validate(); err != nil {
+		return err
 	}
 	if err := d.db.PingContext(ctx); err != nil {
 		return errors.Join(fmt.Errorf("ping database: %w", err), d.closeAfterFailedStart())
@@ -51,8 +55,9 @@ func (d *DB) Start(ctx context.Context) error {
 // holders release them, and the pool refuses new work. It waits for Close until ctx ends (the
 // component's limit); a Close that hangs — a driver blocked on an unreachable server — is left
 // to finish on its own, and Stop returns "close database: " and ctx's cause. If connections were
-// in use when Close was called, the error also holds an [InUseError]. Calling Stop again closes
-// nothing and reports what the first call saw.
+// in use when Close was called, the error also holds a *grace.InUseError (unit "connections",
+// InUse those in use, Forced zero: database/sql cuts none, so it does not match grace.ErrCut).
+// Calling Stop again closes nothing and reports what the first call saw.
 func (d *DB) Stop(ctx context.Context) error {
 	if d.db == nil {
 		return nil
@@ -78,7 +83,7 @@ func (d *DB) Stop(ctx context.Context) error {
 		err = fmt.Errorf("close database: %w", err)
 	}
 	if st.InUse > 0 {
-		err = errors.Join(err, &InUseError{InUse: st.InUse, Open: st.OpenConnections})
+		err = errors.Join(err, &grace.InUseError{Unit: "connections", InUse: st.InUse})
 	}
 	return err
 }

@@ -75,14 +75,14 @@ func TestReportsConnectionsInUseAtClose(t *testing.T) {
 		return err
 	}})
 	rep, err := testkit.RunAndStop(t, app)
-	var inUse *gracesql.InUseError
-	if !errors.As(err, &inUse) || !errors.Is(err, gracesql.ErrInUse) {
+	var inUse *grace.InUseError
+	if !errors.As(err, &inUse) || !errors.Is(err, grace.ErrInUse) || errors.Is(err, grace.ErrCut) {
 		t.Fatalf("Run error = %v, want an InUseError", err)
 	}
-	if inUse.InUse != 1 {
+	if inUse.InUse != 1 || inUse.Forced != 0 || inUse.Unit != "connections" {
 		t.Fatalf("InUse = %d, want 1", inUse.InUse)
 	}
-	if c := rep.Component("db"); !strings.Contains(c.Error, "1 of 1 connections still in use at close") {
+	if c := rep.Component("db"); !strings.Contains(c.Error, "1 connections still in use at the stop: left open until released") {
 		t.Fatalf("db error in the report = %q", c.Error)
 	}
 	if st, ok := comp.StatsAtClose(); !ok || st.InUse != 1 {
@@ -133,7 +133,17 @@ func TestStopOnItsOwn(t *testing.T) {
 	if err := db.Stop(context.Background()); err != nil {
 		t.Fatalf("second Stop: %v", err)
 	}
-	if err := gracesql.New(nil).Start(context.Background()); err == nil || !strings.Contains(err.Error(), "nil *sql.DB") {
+	if err := gracesql.New(nil).Start(context.Background()); !errors.Is(err, grace.ErrInvalid) || !strings.Contains(err.Error(), "nil *sql.DB") {
 		t.Fatalf("Start with a nil pool = %v", err)
 	}
+	app := testkit.NewApp()
+	app.Add("db", gracesql.New(nil))
+	if _, err := app.Run(context.Background()); !errors.Is(err, grace.ErrInvalid) || !strings.Contains(err.Error(), `component "db": nil *sql.DB`) {
+		t.Fatalf("Run with a nil pool = %v, want a config error naming it", err)
+	}
+}
+
+// TestContracts: a DB is the grace interfaces its doc comment names.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracesql.DB{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Stopper)(nil), (*grace.Accounter)(nil))
 }

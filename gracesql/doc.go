@@ -8,8 +8,8 @@
 // database/sql's Close does not interrupt connections that are in use: a transaction or an
 // unclosed Rows keeps its connection until it is released. So a connection still in use when
 // the pool closes means that something outlived the components that use the pool — a dependent
-// abandoned at its limit, or leaked rows. Stop reports it as an [InUseError] (matching
-// [ErrInUse]), which the app's report shows as the component's stop error, and [DB.Account]
+// abandoned at its limit, or leaked rows. Stop reports it as a *grace.InUseError (matching
+// grace.ErrInUse), which the app's report shows as the component's stop error, and [DB.Account]
 // counts every connection still in use when the report is built as lost — the process exit
 // that follows cuts it, and the server rolls its transaction back — so the app's exit code is
 // grace.ExitLost.

@@ -70,6 +70,31 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 	}
 }
 
+// answer reads the answer to the request sent on conn and returns its body; out is the
+// service's output, for the failure message.
+func answer(t *testing.T, conn net.Conn, out fmt.Stringer) string {
+	t.Helper()
+	conn.SetDeadline(time.Now().Add(waitFor))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("read the answer to the queued request: %v\nservice output:\n%s", err, out)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// listenTCP listens on a free loopback port; the listener is closed when the test ends.
+func listenTCP(t *testing.T) *net.TCPListener {
+	t.Helper()
+	l, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
 // TestSocketActivation hands a real listening socket to a child process as systemd would. A
 // client connects and sends its request before the service even runs — the connection waits
 // in the socket's backlog — and the service, once started, answers it on the inherited socket.
@@ -77,11 +102,8 @@ func waitExit(t *testing.T, cmd *exec.Cmd) int {
 // clean exit follow SIGTERM.
 func TestSocketActivation(t *testing.T) {
 	sock := listenNotify(t, false)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := l.(*net.TCPListener).File()
+	l := listenTCP(t)
+	f, err := l.File()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,15 +120,9 @@ func TestSocketActivation(t *testing.T) {
 	f.Close()
 	l.Close() // the service holds its own copy of the socket
 
-	conn.SetDeadline(time.Now().Add(waitFor))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("read the answer to the queued request: %v\nservice output:\n%s", err, out)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := answer(t, conn, out)
 	want := fmt.Sprintf("pid=%d name=web env=[] again=0", cmd.Process.Pid)
-	if string(body) != want {
+	if body != want {
 		t.Fatalf("service answered %q, want %q", body, want)
 	}
 	sock.expectReady(nil)
@@ -132,12 +148,8 @@ func TestSocketActivation(t *testing.T) {
 // TestSocketActivationNotListener: systemd passed a datagram socket where a listener was
 // expected; Listeners names the descriptor.
 func TestSocketActivationNotListener(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	lf, _ := l.(*net.TCPListener).File()
+	l := listenTCP(t)
+	lf, _ := l.File()
 	defer lf.Close()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -202,10 +214,8 @@ func runChild(mode string) int {
 			Handler:           http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, msg) }),
 			ReadHeaderTimeout: 5 * time.Second,
 		}
-		var n *gracesystemd.Notifier
-		app := grace.New(grace.WithLogger(testkit.QuietLogger()), grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-		n = gracesystemd.New(app)
-		app.Add("systemd", n, grace.StopsLast())
+		app := grace.New(grace.WithLogger(testkit.QuietLogger()))
+		app.Add("systemd", gracesystemd.New(app), grace.StopsLast())
 		served := make(chan error, 1)
 		app.Add("http", grace.Hook{
 			OnStart: func(context.Context) error {

@@ -3,15 +3,12 @@
 //
 // A [Notifier] is a grace component. Add it with [grace.StopsLast], so that every other
 // component depends on it: it then starts before them and stops after them, and keeps the
-// watchdog fed and the stop timeout extended for as long as anything is still stopping. Give
-// its [Notifier.Observe] to the app as an observer too, so its statuses name the trigger and
+// watchdog fed and systemd's stop timeout extended for as long as anything is still stopping.
+// It is a grace.Observer too: the app gives it its events, so its statuses name the trigger and
 // the components still stopping:
 //
-//	var n *gracesystemd.Notifier
-//	app := grace.New(grace.WithBudget(60*time.Second),
-//		grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-//	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(30*time.Second))
-//	app.Add("systemd", n, grace.StopsLast())
+//	app := grace.New(grace.WithBudget(60 * time.Second))
+//	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(30*time.Second)), grace.StopsLast())
 //	app.Add("http", server)
 //
 // A unit for such a service:

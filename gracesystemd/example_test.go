@@ -57,18 +57,15 @@ func ExampleListeners() {
 }
 
 // The Notifier is a foundation (grace.StopsLast), so every other component depends on it: it
-// reports READY=1 after they all started and keeps notifying until they all stopped. Its
-// Observe method, given to the app as an observer, lets the statuses name the trigger and the
+// reports READY=1 after they all started and keeps notifying until they all stopped. As a
+// grace.Observer it is given the app's events, so its statuses name the trigger and the
 // components still stopping. Under systemd, the unit would say Type=notify; here NOTIFY_SOCKET
 // is unset and the Notifier is silent.
 func ExampleNotifier() {
-	var n *gracesystemd.Notifier
-	app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.DiscardHandler)),
-		grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-	n = gracesystemd.New(app,
-		gracesystemd.WithStopTimeout(30*time.Second), // the unit's TimeoutStopSec
-		gracesystemd.WithExtendTimeout(10*time.Second))
-	app.Add("systemd", n, grace.StopsLast())
+	app := grace.New(grace.WithSignals(), grace.WithLogger(slog.New(slog.DiscardHandler)))
+	app.Add("systemd", gracesystemd.New(app,
+		gracesystemd.WithTimeoutStopSec(30*time.Second), // the unit's TimeoutStopSec
+		gracesystemd.WithExtendTimeout(10*time.Second)), grace.StopsLast())
 	app.Add("worker", grace.RunFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		return nil

@@ -22,9 +22,8 @@ func TestNotifierSilentAfterHandover(t *testing.T) {
 	sock := listenNotify(t, false)
 	t.Setenv("WATCHDOG_USEC", "100000") // a ping every 50 ms while it speaks
 	stopped := make(gate)
-	var n *gracesystemd.Notifier
-	app := newApp(grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(100*time.Millisecond), gracesystemd.WithExtendTimeout(100*time.Millisecond))
+	app := newApp()
+	n := gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(100*time.Millisecond), gracesystemd.WithExtendTimeout(100*time.Millisecond))
 	app.Add("systemd", n, grace.StopsLast())
 	app.Add("worker", grace.Hook{OnStop: stopped.wait})
 	run := testkit.Run(t, app)

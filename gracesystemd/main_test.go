@@ -5,14 +5,13 @@ import (
 	"os"
 	"testing"
 
+	"github.com/gracekit/grace/internal/testkit"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	// The socket-activation tests run this binary again as the activated service.
-	if mode := os.Getenv(childEnv); mode != "" {
-		os.Exit(runChild(mode))
-	}
+	testkit.RunChild(childEnv, func() int { return runChild(os.Getenv(childEnv)) })
 	code := m.Run()
 	if err := box.Stop(); err != nil { // the real-systemd tests' container, if they booted it
 		fmt.Fprintln(os.Stderr, err)

@@ -2,7 +2,6 @@ package gracesystemd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,16 +13,12 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/graceupgrade"
-)
-
-var (
-	_ grace.Validator = (*Notifier)(nil)
-	_ grace.Runner    = (*Notifier)(nil)
+	"github.com/gracekit/grace/internal/option"
 )
 
 // The STATUS= texts, one per stretch of the app's life. The draining text covers both
-// [grace.PhaseDraining] and [grace.PhaseDelayOver]; with [Notifier.Observe] wired in it also
-// names what started the stop: "draining (signal terminated): not ready, still serving".
+// [grace.PhaseDraining] and [grace.PhaseDelayOver]; in an app, where the Notifier observes the
+// app's events ([Notifier.Observe]), it also names what started the stop: "draining (signal terminated): not ready, still serving".
 const (
 	StatusStarting = "starting"
 	StatusReady    = "ready"
@@ -32,10 +27,11 @@ const (
 	StatusStopped  = "stopped"
 )
 
-// Notifier tells systemd what a [grace.App] is doing. It is a [grace.Runner]: add it to the app
-// it watches with [grace.StopsLast], so that it starts before every other component and stops
-// after them all (see the package documentation). Its Run can also be called on its own; it
-// then returns when the app has stopped or ctx ends.
+// Notifier tells systemd what a [grace.App] is doing. It is a [grace.Runner] and a
+// [grace.Observer]: add it to the app it watches with [grace.StopsLast], so that it starts
+// before every other component and stops after them all (see the package documentation), and
+// the app gives it every event of the run. Its Run can also be called on its own; it then
+// returns when the app has stopped or ctx ends, and the statuses are the plain ones.
 //
 // What it sends, each message one datagram to $NOTIFY_SOCKET, in this order:
 //
@@ -43,18 +39,16 @@ const (
 //   - "READY=1\nSTATUS=ready" once the app is ready ([grace.PhaseReady]), that is after every
 //     component started — listeners bound, pools open.
 //   - "STOPPING=1\nSTATUS=draining: not ready, still serving" when the stop begins
-//     ([grace.PhaseDraining]), before anything stops; with [Notifier.Observe] wired in, the
-//     status names the trigger: "draining (signal terminated): not ready, still serving". After
+//     ([grace.PhaseDraining]), before anything stops; in an app, the status names the trigger: "draining (signal terminated): not ready, still serving". After
 //     a failed start, which skips the drain, STOPPING=1 comes with the stopping status instead.
-//   - "STATUS=stopping components" once components stop ([grace.PhaseStopping]); with
-//     [Notifier.Observe] wired in, the status names the components still to stop and is sent
-//     again each time one of them stops.
+//   - "STATUS=stopping components" once components stop ([grace.PhaseStopping]); in an app, the
+//     status names the components still to stop and is sent again each time one of them stops.
 //   - "STATUS=stopped" when Run returns.
 //   - "WATCHDOG=1" every half of WATCHDOG_USEC, from Run's start to its end, if WATCHDOG_USEC is
 //     set and WATCHDOG_PID is unset or this process's pid (systemd sets both with WatchdogSec=).
 //   - "EXTEND_TIMEOUT_USEC=<extend timeout in µs>" if the stop is still going on half an extend
-//     timeout before the stop timeout ([WithStopTimeout]) runs out, then every half extend
-//     timeout until Run returns.
+//     timeout before the unit's TimeoutStopSec ([WithTimeoutStopSec]) runs out, then every half
+//     extend timeout until Run returns.
 //
 // A process that stops because it handed the service over to its successor (graceupgrade: a
 // stop whose reason begins with graceupgrade.StopReason) sends nothing from then on — no
@@ -62,7 +56,7 @@ const (
 // for the service. Its Run then ends with a notify barrier ("BARRIER=1" with a pipe, waiting at
 // most 5 s for systemd to close it): the process cannot exit before systemd has taken in the
 // new MAINPID=, which would make it stop the service, successor included. The Notifier learns the
-// reason through [Notifier.Observe], which must then be wired in.
+// reason from the app's events ([Notifier.Observe]), so it must be added to the app.
 //
 // A phase the Notifier did not see (the app moved on before it looked) gets no STATUS of its
 // own. STOPPING=1 is never skipped; READY=1 is sent whenever the Notifier sees the app ready or
@@ -87,32 +81,20 @@ type Notifier struct {
 // in the environment are returned by [Notifier.Validate], which the app calls before anything
 // starts, and by Run.
 func New(app *grace.App, opts ...Option) *Notifier {
-	cfg := config{stopTimeout: DefaultStopTimeout, extendTimeout: DefaultExtendTimeout}
-	for _, o := range opts {
-		if o != nil {
-			o.apply(&cfg)
-		}
-	}
-	if cfg.logger == nil {
-		cfg.logger = slog.Default()
-	}
+	cfg := config{timeoutStopSec: DefaultTimeoutStopSec, extendTimeout: DefaultExtendTimeout}
+	option.Apply(&cfg, opts)
 	return &Notifier{app: app, cfg: cfg, wake: make(chan struct{}, 1)}
 }
 
-// Validate returns an error naming every problem with the Notifier's configuration: bad options,
-// a nil app, a malformed WATCHDOG_USEC or WATCHDOG_PID. It sends nothing and has no effect.
+// Validate returns a *grace.ConfigError naming every problem with the Notifier's
+// configuration: bad options, a nil app, a malformed WATCHDOG_USEC or WATCHDOG_PID. It sends
+// nothing and has no effect.
 func (n *Notifier) Validate() error {
-	problems := slices.Clone(n.cfg.problems)
-	if n.app == nil {
-		problems = append(problems, "app must not be nil")
-	}
+	watchdog := ""
 	if _, err := daemon.SdWatchdogEnabled(false); err != nil {
-		problems = append(problems, "watchdog settings: "+err.Error())
+		watchdog = "watchdog settings: " + err.Error()
 	}
-	if len(problems) > 0 {
-		return errors.New("gracesystemd: " + strings.Join(problems, "; "))
-	}
-	return nil
+	return n.cfg.Err(option.Check(n.app == nil, "app must not be nil"), watchdog)
 }
 
 // Observe follows the app's events, so that the draining status names what started the stop
@@ -120,14 +102,10 @@ func (n *Notifier) Validate() error {
 // "stopping components, waiting for 2: db, systemd" (most recently started first, which is
 // about the order they stop in), updated as each component stops or is abandoned. Once it has
 // seen an event the Notifier follows the app's phases through the events, so the trigger is
-// known when the draining status is sent. Give it to the app with [grace.WithObserver] (it can
-// be one of several observers); without it the statuses are the plain ones. It is quick and
-// safe for concurrent use, as an observer must be.
-//
-//	var n *gracesystemd.Notifier
-//	app := grace.New(grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-//	n = gracesystemd.New(app)
-//	app.Add("systemd", n, grace.StopsLast())
+// known when the draining status is sent. The app calls it on the Notifier added to it, as it
+// does on every [grace.Observer]: do not also give it to grace.WithObserver. A Notifier run
+// outside an app, without its events, sends the plain statuses. It is quick and safe for
+// concurrent use, as an observer must be.
 func (n *Notifier) Observe(e grace.Event) {
 	if n == nil {
 		return
@@ -226,9 +204,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 	cfg := n.cfg
 	watchdog, err := daemon.SdWatchdogEnabled(false)
 	if err != nil {
-		return fmt.Errorf("gracesystemd: watchdog settings: %w", err)
+		return fmt.Errorf("watchdog settings: %w", err)
 	}
-	s := &sender{logger: cfg.logger}
+	s := &sender{logger: cfg.Logger()}
 
 	var watchdogC <-chan time.Time
 	if watchdog > 0 {
@@ -244,7 +222,7 @@ func (n *Notifier) Run(ctx context.Context) error {
 
 	o := observer{n: n, s: s, onStop: func() {
 		// systemd's stop timer started about now: extend before it runs out.
-		extend.Reset(max(cfg.stopTimeout-cfg.extendTimeout/2, 0))
+		extend.Reset(max(cfg.timeoutStopSec-cfg.extendTimeout/2, 0))
 		extendC = extend.C
 	}}
 	for o.observe() < grace.PhaseStopped {
@@ -280,7 +258,7 @@ func (n *Notifier) handOver(s *sender) {
 		return
 	}
 	if err := barrier(barrierTimeout); err != nil {
-		n.cfg.logger.Warn("gracesystemd: handing over to the successor", "error", err)
+		n.cfg.Logger().Warn("gracesystemd: handing over to the successor", "error", err)
 	}
 }
 
@@ -370,5 +348,5 @@ func (s *sender) err() error {
 	if s.failed == 0 {
 		return nil
 	}
-	return fmt.Errorf("gracesystemd: %d of %d notifications failed, first: %w", s.failed, s.sent, s.first)
+	return fmt.Errorf("%d of %d notifications failed, first: %w", s.failed, s.sent, s.first)
 }

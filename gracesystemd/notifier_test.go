@@ -115,6 +115,40 @@ func (s *notifySocket) expectStopping(skip func(string) bool, draining, stopping
 	}
 }
 
+// expectLast checks the last notifications of a Notifier added to its app as "systemd", skipping
+// those for which skip is true: the stopping status once only it is left, then STATUS=stopped.
+func (s *notifySocket) expectLast(skip func(string) bool) {
+	s.t.Helper()
+	s.expect(skip, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
+}
+
+// runToReady adds n to app as "systemd" and then a component called name whose start waits for
+// the test to have seen STATUS=starting, runs the app, and checks READY=1 (skipping the
+// notifications for which skip is true). It returns the run and the gate the component's stop
+// waits on.
+func (s *notifySocket) runToReady(app *grace.App, n *gracesystemd.Notifier, name string, skip func(string) bool) (*testkit.Running, gate) {
+	s.t.Helper()
+	started, stopped := make(gate), make(gate)
+	app.Add("systemd", n)
+	app.Add(name, grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
+	run := testkit.Run(s.t, app)
+	s.expect(skip, "STATUS=starting")
+	close(started)
+	s.expect(skip, "READY=1\nSTATUS=ready")
+	return run, stopped
+}
+
+// expectEnd is expectLast, then the end of the app's run, which must succeed.
+func (s *notifySocket) expectEnd(run *testkit.Running, skip func(string) bool) testkit.Result {
+	s.t.Helper()
+	s.expectLast(skip)
+	r := run.Wait(s.t)
+	if r.Err != nil {
+		s.t.Fatalf("run: %v\n%s", r.Err, r.Report)
+	}
+	return r
+}
+
 // drainingStatus is the draining status naming trigger, or the plain one for "".
 func drainingStatus(trigger string) string {
 	if trigger == "" {
@@ -156,34 +190,61 @@ func (g gate) wait(ctx context.Context) error {
 }
 
 // TestNotifierSequence checks every message of a run and their order: each step of the app
-// waits until the test has seen the message of the step before.
+// waits until the test has seen the message of the step before. Added to the app, the Notifier
+// observes its events (no WithObserver): the draining status names the trigger and the stopping
+// status what is still to stop. Run on its own, beside the app, it sends the plain statuses.
 func TestNotifierSequence(t *testing.T) {
 	for _, abstract := range []bool{false, true} {
-		t.Run(map[bool]string{false: "path", true: "abstract"}[abstract], func(t *testing.T) {
-			sock := listenNotify(t, abstract)
-			started, drained, stopped := make(gate), make(gate), make(gate)
-			app := newApp()
-			app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour)))
-			app.Add("worker", grace.Hook{OnStart: started.wait, OnDrain: drained.wait, OnStop: stopped.wait})
-			run := testkit.Run(t, app)
+		for _, added := range []bool{true, false} {
+			name := map[bool]string{false: "path", true: "abstract"}[abstract] + map[bool]string{true: "/added", false: "/on its own"}[added]
+			t.Run(name, func(t *testing.T) {
+				sock := listenNotify(t, abstract)
+				started, drained, stopped := make(gate), make(gate), make(gate)
+				app := newApp()
+				n := gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour))
+				ran := make(chan error, 1)
+				if added {
+					app.Add("systemd", n)
+				}
+				app.Add("worker", grace.Hook{OnStart: started.wait, OnDrain: drained.wait, OnStop: stopped.wait})
+				if !added {
+					go func() { ran <- n.Run(context.Background()) }()
+					sock.expect(nil, "STATUS=starting") // the Notifier has looked before the app runs
+				}
+				run := testkit.Run(t, app)
 
-			sock.expect(nil, "STATUS=starting")
-			close(started)
-			sock.expect(nil, "READY=1\nSTATUS=ready")
-			app.Stop("test")
-			sock.expect(nil, "STOPPING=1\nSTATUS=draining: not ready, still serving")
-			close(drained)
-			sock.expect(nil, "STATUS=stopping components")
-			close(stopped)
-			sock.expect(nil, "STATUS=stopped")
-			r := run.Wait(t)
-			if r.Err != nil {
-				t.Fatalf("run: %v\n%s", r.Err, r.Report)
-			}
-			if rest := sock.drained(); len(rest) > 0 {
-				t.Fatalf("unexpected notifications after the stop: %q", rest)
-			}
-		})
+				draining, stopping := gracesystemd.StatusDraining, gracesystemd.StatusStopping
+				if added {
+					sock.expect(nil, "STATUS=starting")
+					draining = drainingStatus("stop (test)")
+					stopping += ", waiting for 2: worker, systemd"
+				}
+				close(started)
+				sock.expect(nil, "READY=1\nSTATUS=ready")
+				app.Stop("test")
+				sock.expect(nil, "STOPPING=1\nSTATUS="+draining)
+				close(drained)
+				sock.expect(nil, "STATUS="+stopping)
+				close(stopped)
+				if added {
+					sock.expectLast(nil)
+				} else {
+					sock.expect(nil, "STATUS=stopped")
+				}
+				r := run.Wait(t)
+				if r.Err != nil {
+					t.Fatalf("run: %v\n%s", r.Err, r.Report)
+				}
+				if !added {
+					if err := testkit.Recv(t, ran, waitFor, "the Notifier's Run to return"); err != nil {
+						t.Fatalf("Run on its own: %v", err)
+					}
+				}
+				if rest := sock.drained(); len(rest) > 0 {
+					t.Fatalf("unexpected notifications after the stop: %q", rest)
+				}
+			})
+		}
 	}
 }
 
@@ -202,7 +263,8 @@ func TestNotifierFailedStart(t *testing.T) {
 	run := testkit.Run(t, app)
 	sock.expect(nil, "STATUS=starting")
 	close(started)
-	sock.expect(nil, "STOPPING=1\nSTATUS=stopping components", "STATUS=stopped")
+	sock.expect(nil, "STOPPING=1\nSTATUS=stopping components, waiting for 1: systemd")
+	sock.expect(nil, "STATUS=stopped")
 	r := run.Wait(t)
 	if r.Report.ExitCode != grace.ExitStartFailed {
 		t.Fatalf("exit code = %d, want %d", r.Report.ExitCode, grace.ExitStartFailed)
@@ -218,29 +280,19 @@ func isExtend(m string) bool   { return strings.HasPrefix(m, "EXTEND_TIMEOUT_USE
 func TestNotifierExtendTimeout(t *testing.T) {
 	sock := listenNotify(t, false)
 	const stopTimeout, extend = 150 * time.Millisecond, 100 * time.Millisecond
-	stopped := make(gate)
 	app := newApp()
-	app.Add("systemd", gracesystemd.New(app,
-		gracesystemd.WithStopTimeout(stopTimeout), gracesystemd.WithExtendTimeout(extend)))
-	started := make(gate)
-	app.Add("slow", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
-	run := testkit.Run(t, app)
-	sock.expect(nil, "STATUS=starting")
-	close(started)
-	sock.expect(nil, "READY=1\nSTATUS=ready")
+	run, stopped := sock.runToReady(app, gracesystemd.New(app,
+		gracesystemd.WithTimeoutStopSec(stopTimeout), gracesystemd.WithExtendTimeout(extend)), "slow", nil)
 	stopping := time.Now() // the stop timer cannot start before this
 	app.Stop("test")
-	sock.expectStopping(nil, gracesystemd.StatusDraining, gracesystemd.StatusStopping)
+	sock.expectStopping(nil, drainingStatus("stop (test)"), gracesystemd.StatusStopping+", waiting for 2: slow, systemd")
 	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000")
 	if first := time.Since(stopping); first < stopTimeout-extend/2 {
 		t.Errorf("first extension after %v, want no earlier than %v", first, stopTimeout-extend/2)
 	}
 	sock.expect(nil, "EXTEND_TIMEOUT_USEC=100000", "EXTEND_TIMEOUT_USEC=100000")
 	close(stopped)
-	sock.expect(isExtend, "STATUS=stopped")
-	if r := run.Wait(t); r.Err != nil {
-		t.Fatal(r.Err)
-	}
+	sock.expectEnd(run, isExtend)
 }
 
 // TestNotifierWatchdog: with WATCHDOG_USEC set and WATCHDOG_PID this process, WATCHDOG=1 comes
@@ -250,15 +302,8 @@ func TestNotifierWatchdog(t *testing.T) {
 	const interval = 100 * time.Millisecond
 	t.Setenv("WATCHDOG_USEC", strconv.FormatInt(interval.Microseconds(), 10))
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
-	stopped := make(gate)
 	app := newApp()
-	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour)))
-	started := make(gate)
-	app.Add("worker", grace.Hook{OnStart: started.wait, OnStop: stopped.wait})
-	run := testkit.Run(t, app)
-	sock.expect(isWatchdog, "STATUS=starting")
-	close(started)
-	sock.expect(isWatchdog, "READY=1\nSTATUS=ready")
+	run, stopped := sock.runToReady(app, gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour)), "worker", isWatchdog)
 	var at []time.Time
 	for len(at) < 6 {
 		if m := sock.next(); m == "WATCHDOG=1" {
@@ -268,10 +313,10 @@ func TestNotifierWatchdog(t *testing.T) {
 		}
 	}
 	app.Stop("test")
-	sock.expectStopping(isWatchdog, gracesystemd.StatusDraining, gracesystemd.StatusStopping)
+	sock.expectStopping(isWatchdog, drainingStatus("stop (test)"), gracesystemd.StatusStopping+", waiting for 2: worker, systemd")
 	sock.expect(nil, "WATCHDOG=1") // still fed while stopping
 	close(stopped)
-	sock.expect(isWatchdog, "STATUS=stopped")
+	sock.expectLast(isWatchdog)
 	run.Wait(t)
 
 	var gaps []time.Duration
@@ -294,7 +339,7 @@ func TestNotifierWatchdogOtherPID(t *testing.T) {
 	stopped := make(gate)
 	app := newApp()
 	app.Add("systemd", gracesystemd.New(app,
-		gracesystemd.WithStopTimeout(time.Millisecond), gracesystemd.WithExtendTimeout(20*time.Millisecond)))
+		gracesystemd.WithTimeoutStopSec(time.Millisecond), gracesystemd.WithExtendTimeout(20*time.Millisecond)))
 	app.Add("worker", grace.Hook{OnStop: stopped.wait})
 	run := testkit.Run(t, app)
 	sock.expectReady(nil)
@@ -321,9 +366,9 @@ func TestNotifierBadInput(t *testing.T) {
 		name, usec, want string
 		opts             []gracesystemd.Option
 	}{
-		{"watchdog usec", "ten", "WATCHDOG_USEC", nil},
-		{"negative watchdog", "-5", "WATCHDOG_USEC", nil},
-		{"stop timeout", "", "stop timeout must be positive, got 0s", []gracesystemd.Option{gracesystemd.WithStopTimeout(0)}},
+		{"watchdog usec", "ten", "watchdog settings: error converting WATCHDOG_USEC", nil},
+		{"negative watchdog", "-5", "watchdog settings: error WATCHDOG_USEC", nil},
+		{"TimeoutStopSec", "", "TimeoutStopSec must be positive, got 0s", []gracesystemd.Option{gracesystemd.WithTimeoutStopSec(0)}},
 		{"extend timeout", "", "extend timeout must be positive, got -1s", []gracesystemd.Option{gracesystemd.WithExtendTimeout(-time.Second)}},
 	}
 	for _, c := range cases {
@@ -334,8 +379,7 @@ func TestNotifierBadInput(t *testing.T) {
 			app.Add("systemd", gracesystemd.New(app, c.opts...))
 			app.Add("worker", grace.Hook{})
 			r := testkit.Run(t, app).Wait(t)
-			if !errors.Is(r.Err, grace.ErrInvalid) || !strings.Contains(r.Err.Error(), `component "systemd": gracesystemd: `) ||
-				!strings.Contains(r.Err.Error(), c.want) {
+			if !errors.Is(r.Err, grace.ErrInvalid) || !strings.Contains(r.Err.Error(), `component "systemd": `+c.want) {
 				t.Fatalf("error = %v, want a configuration error naming %q", r.Err, c.want)
 			}
 			if w := r.Report.Component("worker"); w.State != grace.StateNotStarted {
@@ -388,15 +432,14 @@ func TestNotifierOutsideSystemd(t *testing.T) {
 	}
 }
 
-// TestNotifierProgress: with Observe wired in, the stopping status names what is still to stop
+// TestNotifierProgress: the Notifier observes the app it is added to, so the stopping status names what is still to stop
 // and is sent again as each component stops. Each stop waits for the test to have seen the
 // status before it.
 func TestNotifierProgress(t *testing.T) {
 	sock := listenNotify(t, false)
 	dbStop, httpStop := make(gate), make(gate)
-	var n *gracesystemd.Notifier
-	app := newApp(grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour))
+	app := newApp()
+	n := gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour))
 	app.Add("db", grace.Hook{OnStop: dbStop.wait})
 	app.Add("http", grace.Hook{OnStop: httpStop.wait})
 	app.Add("systemd", n, grace.StopsLast()) // added last, stops last all the same
@@ -413,23 +456,18 @@ func TestNotifierProgress(t *testing.T) {
 	close(httpStop)
 	sock.expect(nil, "STATUS=stopping components, waiting for 2: db, systemd")
 	close(dbStop)
-	sock.expect(nil, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
-	if r := run.Wait(t); r.Err != nil {
-		t.Fatal(r.Err)
-	}
+	sock.expectEnd(run, nil)
 }
 
-// TestNotifierDrainingNamesTheTrigger: with Observe wired in, STOPPING=1 comes with a draining
-// status that names what started the stop — here SIGTERM. The drain waits for the test to have
-// seen it, so the Notifier cannot miss the draining phase.
+// TestNotifierDrainingNamesTheTrigger: the Notifier observes the app it is added to, so
+// STOPPING=1 comes with a draining status that names what started the stop — here SIGTERM. The
+// drain waits for the test to have seen it, so the Notifier cannot miss the draining phase.
 func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
 	sock := listenNotify(t, false)
 	var sigs gracetest.Signals
 	drained, stopped := make(gate), make(gate)
-	var n *gracesystemd.Notifier
-	app := newApp(grace.WithSignals(syscall.SIGTERM), grace.WithSignalSource(&sigs),
-		grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(time.Hour))
+	app := newApp(grace.WithSignals(syscall.SIGTERM), grace.WithSignalSource(&sigs))
+	n := gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(time.Hour))
 	app.Add("worker", grace.Hook{OnDrain: drained.wait, OnStop: stopped.wait})
 	app.Add("systemd", n, grace.StopsLast())
 	run := testkit.Run(t, app)
@@ -439,8 +477,13 @@ func TestNotifierDrainingNamesTheTrigger(t *testing.T) {
 	close(drained)
 	sock.expect(nil, "STATUS=stopping components, waiting for 2: worker, systemd")
 	close(stopped)
-	sock.expect(nil, "STATUS=stopping components, waiting for 1: systemd", "STATUS=stopped")
-	if r := run.Wait(t); r.Err != nil || r.Report.Trigger.Kind != grace.TriggerSignal {
-		t.Fatalf("run: %v, trigger %v", r.Err, r.Report.Trigger)
+	if r := sock.expectEnd(run, nil); r.Report.Trigger.Kind != grace.TriggerSignal {
+		t.Fatalf("trigger %v, want the signal", r.Report.Trigger)
 	}
+}
+
+// TestContracts: a Notifier is the grace interfaces its doc comment names — an Observer above all,
+// which is how the app gives it its events.
+func TestContracts(t *testing.T) {
+	testkit.Implements(t, &gracesystemd.Notifier{}, (*grace.Validator)(nil), (*grace.Runner)(nil), (*grace.Observer)(nil))
 }

@@ -3,12 +3,10 @@
 package gracesystemd_test
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -66,9 +64,9 @@ func inode(t *testing.T, fd int) uint64 {
 	return uint64(st.Ino)
 }
 
-func listenerInode(t *testing.T, l net.Listener) uint64 {
+func listenerInode(t *testing.T, l syscall.Conn) uint64 {
 	t.Helper()
-	rc, err := l.(syscall.Conn).SyscallConn()
+	rc, err := l.SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +81,8 @@ func TestStoreSendsTheDescriptor(t *testing.T) {
 	for _, abstract := range []bool{false, true} {
 		t.Run(fmt.Sprintf("abstract=%v", abstract), func(t *testing.T) {
 			sock := listenNotify(t, abstract)
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer l.Close()
-			if err := gracesystemd.Store("web", l.(syscall.Conn)); err != nil {
+			l := listenTCP(t)
+			if err := gracesystemd.Store("web", l); err != nil {
 				t.Fatal(err)
 			}
 			msg, fds := sock.nextFDs()
@@ -119,12 +113,8 @@ func TestStoreSeveral(t *testing.T) {
 	var conns []syscall.Conn
 	var want []uint64
 	for range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		conns = append(conns, l.(syscall.Conn))
+		l := listenTCP(t)
+		conns = append(conns, l)
 		want = append(want, listenerInode(t, l))
 	}
 	if err := gracesystemd.Store("pool", conns...); err != nil {
@@ -156,13 +146,9 @@ func TestUnstoreSendsRemove(t *testing.T) {
 // TestStoreBadName: names systemd would refuse are refused before anything is sent.
 func TestStoreBadName(t *testing.T) {
 	sock := listenNotify(t, false)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := listenTCP(t)
 	for _, name := range []string{"", "a:b", "tab\there", "é", strings.Repeat("n", 256)} {
-		if err := gracesystemd.Store(name, l.(syscall.Conn)); !errors.Is(err, gracesystemd.ErrBadName) {
+		if err := gracesystemd.Store(name, l); !errors.Is(err, gracesystemd.ErrBadName) {
 			t.Errorf("Store(%q) = %v, want ErrBadName", name, err)
 		}
 		if err := gracesystemd.Unstore(name); !errors.Is(err, gracesystemd.ErrBadName) {
@@ -187,12 +173,8 @@ func TestStoreBadName(t *testing.T) {
 // then simply listens.
 func TestStoreOutsideSystemd(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", "")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	if err := gracesystemd.Store("web", l.(syscall.Conn)); err != nil {
+	l := listenTCP(t)
+	if err := gracesystemd.Store("web", l); err != nil {
 		t.Fatal(err)
 	}
 	if err := gracesystemd.Unstore("web"); err != nil {
@@ -212,14 +194,10 @@ func TestStoreOutsideSystemd(t *testing.T) {
 // TestStoreUnreachable: a notify socket nobody listens on, and one of an unsupported kind, are
 // errors that name it; FDStore.Listen then leaves nothing open.
 func TestStoreUnreachable(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := listenTCP(t)
 	missing := t.TempDir() + "/gone.sock"
 	t.Setenv("NOTIFY_SOCKET", missing)
-	err = gracesystemd.Store("web", l.(syscall.Conn))
+	err := gracesystemd.Store("web", l)
 	if err == nil || !strings.Contains(err.Error(), missing) {
 		t.Fatalf("Store to a missing socket = %v, want an error naming %s", err, missing)
 	}
@@ -252,11 +230,8 @@ func TestFDStoreTakesBackByName(t *testing.T) {
 	var inodes []uint64
 	var addrs []string
 	for range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := l.(*net.TCPListener).File()
+		l := listenTCP(t)
+		f, err := l.File()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,15 +278,9 @@ func TestFDStoreTakesBackByName(t *testing.T) {
 		t.Fatalf("datagram %q, want old pruned\n%s", msg, out)
 	}
 
-	conn.SetDeadline(time.Now().Add(waitFor))
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("read the answer to the queued request: %v\nservice output:\n%s", err, out)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := answer(t, conn, out)
 	want := fmt.Sprintf("pid=%d web=%s moved=%s again=%v pruned=[old] env=[]", cmd.Process.Pid, addrs[0], newAddr, true)
-	if string(body) != want {
+	if body != want {
 		t.Fatalf("service answered %q, want %q\n%s", body, want, out)
 	}
 	if code := waitExit(t, cmd); code != 0 {

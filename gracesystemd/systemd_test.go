@@ -41,6 +41,37 @@ func service(t *testing.T) (*sdcontainer.Container, string) {
 	return c, c.Build(t, "./internal/sdservice", "sdservice")
 }
 
+// startServing writes the unit text(bin, addr) — the service serving HTTP on addr, a free
+// address — under a name unique to the test, starts it, and returns the container, the unit and
+// the address. A test that fails gets the unit's journal in its log, at its end.
+func startServing(t *testing.T, text func(bin, addr string) string) (*sdcontainer.Container, string, string) {
+	t.Helper()
+	c, bin := service(t)
+	addr := testkit.ClosedAddr(t)
+	unit := unitName(t, ".service")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("journal:\n%s", c.Journal(unit))
+		}
+	})
+	c.WriteUnit(t, unit, text(bin, addr))
+	c.Systemctl(t, "start", unit)
+	return c, unit, addr
+}
+
+// endLoad lets the last process serve the load a while (a second: the load window), stops the
+// load and checks that no request failed.
+func endLoad(t *testing.T, load *testkit.Load) loadgen.Result {
+	t.Helper()
+	time.Sleep(time.Second)
+	res, err := load.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkNoFailure(t, res, loadRate)
+	return res
+}
+
 // unitName is a unit name unique to the test.
 func unitName(t *testing.T, suffix string) string {
 	return "sdtest-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name())) + suffix
@@ -232,11 +263,7 @@ ExecStart=%s -source store %s
 // systemd while no process runs, and each new process takes it back by name.
 func TestRealFDStoreRestart(t *testing.T) {
 	// Not parallel: the tests under load run one at a time, so that each load is the only one.
-	c, bin := service(t)
-	addr := testkit.ClosedAddr(t)
-	unit := unitName(t, ".service")
-	c.WriteUnit(t, unit, storeUnit(bin, "-listen "+addr+" -linger 3s"))
-	c.Systemctl(t, "start", unit)
+	c, unit, addr := startServing(t, func(bin, addr string) string { return storeUnit(bin, "-listen "+addr+" -linger 3s") })
 	if n := c.Show(t, unit, "NFileDescriptorStore"); n != "1" {
 		t.Fatalf("NFileDescriptorStore = %s after the start, want 1 (the listener)\n%s", n, c.Journal(unit))
 	}
@@ -255,25 +282,17 @@ func TestRealFDStoreRestart(t *testing.T) {
 		pids[pid] = true
 		t.Logf("restart %d: systemctl restart took %v", i+1, took.Round(time.Millisecond))
 	}
-	time.Sleep(time.Second) // the load window: the last process serves the load a while
-	res, err := load.Stop()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := endLoad(t, load)
 	// A socket that closed cannot come back: the same inode after ten restarts is one socket
 	// kept open through all of them. (Read once, after the load: /proc/net/tcp is long then.)
 	if got := listenInode(t, addr); got != inode {
 		t.Errorf("the listening socket changed (inode %s, was %s)", got, inode)
 	}
-	checkNoFailure(t, res, loadRate)
 	if len(res.Bodies) != 11 {
 		t.Errorf("answers came from %d processes, want 11 (started, then restarted 10 times): %v", len(res.Bodies), res.Bodies)
 	}
 	if n := c.Show(t, unit, "NFileDescriptorStore"); n != "1" {
 		t.Errorf("NFileDescriptorStore = %s after the restarts, want 1: the same socket is kept once", n)
-	}
-	if t.Failed() {
-		t.Logf("journal:\n%s", c.Journal(unit))
 	}
 }
 
@@ -282,11 +301,9 @@ func TestRealFDStoreRestart(t *testing.T) {
 // same load — which is what the fd store is for, and what that test would see without it.
 func TestRealRestartWithoutStoreRefuses(t *testing.T) {
 	// Not parallel: the tests under load run one at a time, so that each load is the only one.
-	c, bin := service(t)
-	addr := testkit.ClosedAddr(t)
-	unit := unitName(t, ".service")
-	c.WriteUnit(t, unit, fmt.Sprintf("[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=notify\nExecStart=%s -source plain -listen %s\n", bin, addr))
-	c.Systemctl(t, "start", unit)
+	c, unit, addr := startServing(t, func(bin, addr string) string {
+		return fmt.Sprintf("[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=notify\nExecStart=%s -source plain -listen %s\n", bin, addr)
+	})
 	load := testkit.StartLoad(t, "http://"+addr+"/", loadRate)
 	for range 3 {
 		c.Systemctl(t, "restart", unit)

@@ -68,11 +68,9 @@ func upgraded(t *testing.T, c *sdcontainer.Container, unit, addr, old string) st
 // successor answers, the old process is gone, the unit stayed active — and no request failed.
 func TestRealUpgradeNotify(t *testing.T) {
 	// Not parallel: the tests under load run one at a time.
-	c, bin := service(t)
-	addr := testkit.ClosedAddr(t)
-	unit := unitName(t, ".service")
-	c.WriteUnit(t, unit, upgradeUnit("notify", bin, addr, "NotifyAccess=all\nExecReload=/bin/sh -c 'kill -HUP $MAINPID'"))
-	c.Systemctl(t, "start", unit)
+	c, unit, addr := startServing(t, func(bin, addr string) string {
+		return upgradeUnit("notify", bin, addr, "NotifyAccess=all\nExecReload=/bin/sh -c 'kill -HUP $MAINPID'")
+	})
 	pid := c.Show(t, unit, "MainPID")
 	load := testkit.StartLoad(t, "http://"+addr+"/", loadRate)
 	for i := range 5 {
@@ -81,17 +79,9 @@ func TestRealUpgradeNotify(t *testing.T) {
 		pid = upgraded(t, c, unit, addr, pid)
 		t.Logf("upgrade %d: MainPID %s, %v from the signal to the old process gone", i+1, pid, time.Since(start).Round(time.Millisecond))
 	}
-	time.Sleep(time.Second) // the load window: the last process serves the load a while
-	res, err := load.Stop()
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkNoFailure(t, res, loadRate)
+	res := endLoad(t, load)
 	if res.Bodies["pid="+pid] == 0 {
 		t.Errorf("no answer from the last successor %s: %v", pid, res.Bodies)
-	}
-	if t.Failed() {
-		t.Logf("journal:\n%s", c.Journal(unit))
 	}
 }
 
@@ -102,11 +92,7 @@ func TestRealUpgradeNotify(t *testing.T) {
 // no request failed.
 func TestRealUpgradeNotifyReload(t *testing.T) {
 	// Not parallel: the tests under load run one at a time.
-	c, bin := service(t)
-	addr := testkit.ClosedAddr(t)
-	unit := unitName(t, ".service")
-	c.WriteUnit(t, unit, upgradeUnit("notify-reload", bin, addr, ""))
-	c.Systemctl(t, "start", unit)
+	c, unit, addr := startServing(t, func(bin, addr string) string { return upgradeUnit("notify-reload", bin, addr, "") })
 	pid := c.Show(t, unit, "MainPID")
 	pids := map[string]bool{pid: true}
 	load := testkit.StartLoad(t, "http://"+addr+"/", loadRate)
@@ -122,15 +108,7 @@ func TestRealUpgradeNotifyReload(t *testing.T) {
 		pid = upgraded(t, c, unit, addr, pid)
 		t.Logf("reload %d: MainPID %s, systemctl reload took %v, %v until the old process was gone", i+1, pid, took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	}
-	time.Sleep(time.Second) // the load window: the last process serves the load a while
-	res, err := load.Stop()
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkNoFailure(t, res, loadRate)
-	if t.Failed() {
-		t.Logf("journal:\n%s", c.Journal(unit))
-	}
+	endLoad(t, load)
 }
 
 // TestRealUpgradeAndRestart: one unit, both ways of replacing the process under 1,000 req/s —
@@ -139,11 +117,9 @@ func TestRealUpgradeNotifyReload(t *testing.T) {
 // graceupgrade at each start. Three of each, alternating: 0 failed, the same socket throughout.
 func TestRealUpgradeAndRestart(t *testing.T) {
 	// Not parallel: the tests under load run one at a time.
-	c, bin := service(t)
-	addr := testkit.ClosedAddr(t)
-	unit := unitName(t, ".service")
-	c.WriteUnit(t, unit, upgradeUnit("notify-reload", bin, addr+" -store", "FileDescriptorStoreMax=4\n"+waitingStop))
-	c.Systemctl(t, "start", unit)
+	c, unit, addr := startServing(t, func(bin, addr string) string {
+		return upgradeUnit("notify-reload", bin, addr+" -store", "FileDescriptorStoreMax=4\n"+waitingStop)
+	})
 	inode := listenInode(t, addr)
 	pid := c.Show(t, unit, "MainPID")
 	load := testkit.StartLoad(t, "http://"+addr+"/", loadRate)
@@ -160,19 +136,11 @@ func TestRealUpgradeAndRestart(t *testing.T) {
 			t.Fatalf("round %d: NFileDescriptorStore = %s, want 1\n%s", i+1, n, c.Journal(unit))
 		}
 	}
-	time.Sleep(time.Second) // the load window: the last process serves the load a while
-	res, err := load.Stop()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := endLoad(t, load)
 	if got := listenInode(t, addr); got != inode { // one socket through all of it
 		t.Errorf("the listening socket changed (inode %s, was %s)", got, inode)
 	}
-	checkNoFailure(t, res, loadRate)
 	if len(res.Bodies) != 7 {
 		t.Errorf("answers came from %d processes, want 7 (started, then 3 successors and 3 restarts): %v", len(res.Bodies), res.Bodies)
-	}
-	if t.Failed() {
-		t.Logf("journal:\n%s", c.Journal(unit))
 	}
 }

@@ -14,7 +14,7 @@ import (
 func (u *Upgrader) startAdmin() error {
 	ln, err := u.Listen(AdminListener, "tcp", u.cfg.adminAddr)
 	if err != nil {
-		return fmt.Errorf("graceupgrade: admin endpoint: %w", err)
+		return fmt.Errorf("admin endpoint: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(AdminPath, u.serveAdmin)

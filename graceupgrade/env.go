@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/gracekit/grace/internal/sdnotify"
 )
 
 // The environment of a successor. A parent sets them on the successor only; the successor's
@@ -32,7 +34,6 @@ const (
 	parentFD        = 4
 	firstUpgradeFD  = 5
 	maxFDs          = 1024 // far above any real service; bounds what bad input can make us touch
-	maxNameLen      = 255  // systemd's limit for FDNAME=
 	unknownFDName   = "unknown"
 	modeOverlap     = "overlap"
 	modeSequential  = "sequential"
@@ -74,29 +75,13 @@ func parseEnv(getenv func(string) string, pid, ppid int) (inherited, error) {
 		if p != pid {
 			return inherited{}, nil
 		}
-		n, err := parseCount(envListenFDs, getenv(envListenFDs))
-		if err != nil {
-			return inherited{}, err
-		}
-		names, err := parseNames(envListenFDNames, getenv(envListenFDNames), n, true)
-		if err != nil {
-			return inherited{}, err
-		}
-		in := inherited{names: names}
-		for i := range n {
-			in.fds = append(in.fds, firstFD+i)
-		}
-		return in, nil
+		return parseFDs(getenv, envListenFDs, envListenFDNames, firstFD, true)
 	}
 	return inherited{}, nil
 }
 
 func parseUpgrade(getenv func(string) string, ppid int) (inherited, error) {
-	n, err := parseCount(EnvFDs, getenv(EnvFDs))
-	if err != nil {
-		return inherited{}, err
-	}
-	names, err := parseNames(EnvFDNames, getenv(EnvFDNames), n, false)
+	in, err := parseFDs(getenv, EnvFDs, EnvFDNames, firstUpgradeFD, false)
 	if err != nil {
 		return inherited{}, err
 	}
@@ -104,9 +89,24 @@ func parseUpgrade(getenv func(string) string, ppid int) (inherited, error) {
 	if mode != modeOverlap && mode != modeSequential {
 		return inherited{}, fmt.Errorf("%w: %s=%q is neither %q nor %q", errBadEnv, EnvMode, mode, modeOverlap, modeSequential)
 	}
-	in := inherited{names: names, successor: true, ppid: ppid, mode: mode}
+	in.successor, in.ppid, in.mode = true, ppid, mode
+	return in, nil
+}
+
+// parseFDs reads a count of descriptors from countVar and their names from namesVar; the
+// descriptors are numbered from first on.
+func parseFDs(getenv func(string) string, countVar, namesVar string, first int, lenient bool) (inherited, error) {
+	n, err := parseCount(countVar, getenv(countVar))
+	if err != nil {
+		return inherited{}, err
+	}
+	names, err := parseNames(namesVar, getenv(namesVar), n, lenient)
+	if err != nil {
+		return inherited{}, err
+	}
+	in := inherited{names: names}
 	for i := range n {
-		in.fds = append(in.fds, firstUpgradeFD+i)
+		in.fds = append(in.fds, first+i)
 	}
 	return in, nil
 }
@@ -143,28 +143,11 @@ func parseNames(name, v string, n int, lenient bool) ([]string, error) {
 		return nil, fmt.Errorf("%w: %s names %d descriptors, %d were passed", errBadEnv, name, len(names), n)
 	}
 	for _, s := range names {
-		if err := checkName(s); err != nil {
+		if err := sdnotify.CheckName(s); err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", errBadEnv, name, err)
 		}
 	}
 	return names, nil
-}
-
-// checkName enforces systemd's rule for descriptor names (FDNAME=): 1 to 255 printable ASCII
-// characters other than ':'.
-func checkName(s string) error {
-	if s == "" {
-		return errors.New("a descriptor name must not be empty")
-	}
-	if len(s) > maxNameLen {
-		return fmt.Errorf("descriptor name %.20q... is longer than %d bytes", s, maxNameLen)
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == ':' {
-			return fmt.Errorf("descriptor name %q may hold only printable ASCII other than ':'", s)
-		}
-	}
-	return nil
 }
 
 // upgradeEnv returns env without any inherited-descriptor variable, plus the ones for a

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gracekit/grace/internal/sdnotify"
 )
 
 func env(kv ...string) func(string) string {
@@ -119,7 +121,7 @@ func FuzzParseEnv(f *testing.F) {
 			if fd < firstFD || (in.successor && fd < firstUpgradeFD) {
 				t.Fatalf("descriptor %d taken", fd)
 			}
-			if err := checkName(in.names[i]); err != nil && in.names[i] != unknownFDName {
+			if err := sdnotify.CheckName(in.names[i]); err != nil && in.names[i] != unknownFDName {
 				t.Fatalf("accepted name %q: %v", in.names[i], err)
 			}
 		}

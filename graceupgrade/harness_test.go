@@ -4,21 +4,18 @@ package graceupgrade_test
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // becomeSubreaper makes the test process adopt the successors whose parents exit, so that it
@@ -271,118 +268,36 @@ func atoi(s string) int {
 	return n
 }
 
-// load is open-loop HTTP load: a request every 1/rate, whether or not earlier ones are done,
-// alternately on a keep-alive connection and on a new one; every tenth takes 200 ms.
-type load struct {
-	stop   chan struct{}
-	done   chan struct{}
-	mu     sync.Mutex
-	counts map[string]int
-	pids   map[string]int
-	sample []string
-	total  atomic.Int64
-}
+// load is open-loop HTTP load on the service, from processes of their own (testkit.StartLoad):
+// nine requests in ten answered at once, one in ten after 200 ms, each half on keep-alive
+// connections and half on new ones.
+type load struct{ quick, slow *testkit.Load }
 
-func startLoad(addr string, rate int) *load {
-	l := &load{stop: make(chan struct{}), done: make(chan struct{}), counts: map[string]int{}, pids: map[string]int{}}
-	keep := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-	fresh := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	go func() {
-		defer close(l.done)
-		var wg sync.WaitGroup
-		defer func() {
-			wg.Wait()
-			keep.CloseIdleConnections()
-		}()
-		tick := time.NewTicker(time.Second / time.Duration(rate))
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-l.stop:
-				return
-			case <-tick.C:
-			}
-			c := keep
-			if i%2 == 1 {
-				c = fresh
-			}
-			url := "http://" + addr + "/"
-			if i%10 == 0 {
-				url += "?d=200"
-			}
-			wg.Go(func() { l.one(c, url) })
-		}
-	}()
-	return l
-}
-
-func (l *load) one(c *http.Client, url string) {
-	l.total.Add(1)
-	resp, err := c.Get(url)
-	outcome, pid := "ok", ""
-	if err == nil {
-		b, rerr := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		switch {
-		case rerr != nil:
-			err = rerr
-		case resp.StatusCode >= 500:
-			outcome = "5xx"
-		default:
-			pid = string(b)
-		}
+func startLoad(t *testing.T, addr string, rate int) *load {
+	return &load{
+		quick: testkit.StartLoad(t, "http://"+addr+"/", rate-rate/10),
+		slow:  testkit.StartLoad(t, "http://"+addr+"/?d=200", rate/10),
 	}
-	if err != nil {
-		outcome = classify(err)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.counts[outcome]++
-	if pid != "" {
-		l.pids[pid]++
-	}
-	if outcome != "ok" && len(l.sample) < 5 {
-		l.sample = append(l.sample, fmt.Sprintf("%s: %v", outcome, err))
-	}
-}
-
-func classify(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "refused"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "reset"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "eof"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
-	}
-	return "other"
 }
 
 // finish stops the load, waits for the requests under way, and fails t unless every request
 // succeeded. It returns how many responses each PID served.
 func (l *load) finish(t *testing.T) map[string]int {
 	t.Helper()
-	close(l.stop)
-	select {
-	case <-l.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("load requests still running 10 s after the load stopped")
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	failed := 0
-	for k, n := range l.counts {
-		if k != "ok" {
-			failed += n
+	served := map[string]int{}
+	for _, g := range []*testkit.Load{l.quick, l.slow} {
+		res, err := g.Stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Failed() > 0 || res.OK == 0 {
+			t.Errorf("%d of %d requests failed (refused %d, reset %d, eof %d, timeout %d, other %d, 5xx %d); e.g. %q",
+				res.Failed(), res.Sent, res.Refused, res.Reset, res.EOF, res.Timeout, res.Other, res.Status5xx, res.Errors)
+		}
+		for pid, n := range res.Bodies {
+			served[pid] += n
 		}
 	}
-	if failed > 0 || l.counts["ok"] == 0 {
-		t.Errorf("%d of %d requests failed: %v; e.g. %q", failed, l.total.Load(), l.counts, l.sample)
-	} else {
-		t.Logf("%d requests, all succeeded, served by %v", l.counts["ok"], l.pids)
-	}
-	return l.pids
+	t.Logf("served by %v", served)
+	return served
 }

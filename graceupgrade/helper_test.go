@@ -127,10 +127,8 @@ func serverMain() int {
 			case "slow":
 				wait = 3 * time.Second
 			}
-			t := time.NewTimer(wait)
-			defer t.Stop()
 			select {
-			case <-t.C:
+			case <-time.After(wait):
 				return nil
 			case <-ctx.Done():
 				return ctx.Err()

@@ -7,6 +7,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/gracekit/grace/internal/option"
 )
 
 // Defaults.
@@ -64,24 +66,18 @@ type config struct {
 	observers    []func(Event)
 	logger       *slog.Logger
 	notify       bool
-	problems     []string
+	option.Problems
 }
 
-type option func(*config)
+type optionFunc func(*config)
 
-func (o option) apply(c *config) { o(c) }
-
-func (c *config) positive(what string, d time.Duration) {
-	if d <= 0 {
-		c.problems = append(c.problems, fmt.Sprintf("%s must be positive, got %v", what, d))
-	}
-}
+func (o optionFunc) apply(c *config) { o(c) }
 
 // WithMode sets the upgrade mode; default [Overlap].
 func WithMode(m Mode) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if m != Overlap && m != Sequential {
-			c.problems = append(c.problems, fmt.Sprintf("unknown mode %d", int(m)))
+			c.Addf("unknown mode %d", int(m))
 		}
 		c.mode = m
 	})
@@ -90,19 +86,19 @@ func WithMode(m Mode) Option {
 // WithSignals sets the signals that trigger an upgrade; default SIGHUP. With no arguments no
 // signal does: programs then call [Upgrader.Upgrade] themselves, or use [WithAdmin].
 func WithSignals(sigs ...os.Signal) Option {
-	return option(func(c *config) { c.signals, c.signalsSet = slices.Clone(sigs), true })
+	return optionFunc(func(c *config) { c.signals, c.signalsSet = slices.Clone(sigs), true })
 }
 
 // WithReadyTimeout bounds how long the parent waits for its successor to be ready (to take the
 // sockets, in sequential mode); default [DefaultReadyTimeout]. Must be positive.
 func WithReadyTimeout(d time.Duration) Option {
-	return option(func(c *config) { c.positive("ready timeout", d); c.readyTimeout = d })
+	return optionFunc(func(c *config) { c.readyTimeout = c.Positive("ready timeout", d) })
 }
 
 // WithKillGrace sets how long a failed successor gets between SIGTERM and SIGKILL; default
 // [DefaultKillGrace]. Must be positive.
 func WithKillGrace(d time.Duration) Option {
-	return option(func(c *config) { c.positive("kill grace", d); c.killGrace = d })
+	return optionFunc(func(c *config) { c.killGrace = c.Positive("kill grace", d) })
 }
 
 // WithAdmin turns on the admin endpoint: an HTTP server on addr whose POST [AdminPath] runs an
@@ -112,10 +108,10 @@ func WithKillGrace(d time.Duration) Option {
 // token any address is allowed and requests must carry "Authorization: Bearer <token>". Its
 // listener is named [AdminListener] and passes to successors like the others.
 func WithAdmin(addr, token string) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		c.adminAddr, c.adminToken = addr, token
 		if err := checkAdminAddr(addr, token); err != nil {
-			c.problems = append(c.problems, err.Error())
+			c.Addf("%v", err)
 		}
 	})
 }
@@ -142,9 +138,9 @@ func checkAdminAddr(addr, token string) error {
 // the old PID or the new one, never a partial one. The last process removes it when it stops
 // without a successor.
 func WithPIDFile(path string) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if path == "" {
-			c.problems = append(c.problems, "PID file path must not be empty")
+			c.Addf("PID file path must not be empty")
 		}
 		c.pidFile = path
 	})
@@ -152,12 +148,12 @@ func WithPIDFile(path string) Option {
 
 // WithNotify(false) keeps the Upgrader from sending its datagrams to systemd's NOTIFY_SOCKET
 // (see the package doc). Default true; without NOTIFY_SOCKET nothing is sent anyway.
-func WithNotify(on bool) Option { return option(func(c *config) { c.notify = on }) }
+func WithNotify(on bool) Option { return optionFunc(func(c *config) { c.notify = on }) }
 
 // WithObserver adds a function called for every [Event], synchronously, from the Upgrader's
 // goroutines. It must be quick. Observers add up.
 func WithObserver(f func(Event)) Option {
-	return option(func(c *config) {
+	return optionFunc(func(c *config) {
 		if f != nil {
 			c.observers = append(c.observers, f)
 		}
@@ -165,4 +161,4 @@ func WithObserver(f func(Event)) Option {
 }
 
 // WithLogger sets where upgrades, refusals and failures are logged; default slog.Default().
-func WithLogger(l *slog.Logger) Option { return option(func(c *config) { c.logger = l }) }
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.logger = l }) }

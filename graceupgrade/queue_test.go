@@ -10,9 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
-	"github.com/gracekit/grace/graceupgrade"
 )
 
 // TestClosingListenerKeepsSharedQueue, from Listen's doc: closing the listener — here by
@@ -20,15 +18,7 @@ import (
 // and those already waiting in the accept queue, are kept for whoever holds the socket too (a
 // successor, here the copy from Files), not refused or reset.
 func TestClosingListenerKeepsSharedQueue(t *testing.T) {
-	up := graceupgrade.New(grace.New())
-	ln, err := up.Listen("web", "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := up.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, copied := listenWithCopy(t)
 	addr := ln.Addr().String()
 	srv := gracehttp.New(&http.Server{Handler: http.NotFoundHandler()}, gracehttp.WithListener(ln))
 	if err := srv.Start(context.Background()); err != nil {
@@ -52,8 +42,7 @@ func TestClosingListenerKeepsSharedQueue(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	successor, err := net.FileListener(files[0].File)
-	files[0].File.Close()
+	successor, err := net.FileListener(copied)
 	if err != nil {
 		t.Fatal(err)
 	}

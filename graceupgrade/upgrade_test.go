@@ -26,7 +26,7 @@ import (
 // parent exits cleanly, and each generation served.
 func TestOverlapUpgradesLoseNothing(t *testing.T) {
 	s := startService(t)
-	l := startLoad(s.addr, 300)
+	l := startLoad(t, s.addr, 300)
 	time.Sleep(300 * time.Millisecond) // steady load before the first upgrade
 	gens := []int{s.first}
 	for range 3 {
@@ -67,7 +67,7 @@ func TestOverlapUpgradesLoseNothing(t *testing.T) {
 // instead of being refused.
 func TestSequentialUpgradeWaitsForParent(t *testing.T) {
 	s := startService(t, "GU_MODE=sequential", "GU_LOCK="+filepath.Join(t.TempDir(), "store.lock"))
-	l := startLoad(s.addr, 300)
+	l := startLoad(t, s.addr, 300)
 	time.Sleep(300 * time.Millisecond)
 	gens := []int{s.first}
 	for range 2 {
@@ -94,7 +94,7 @@ func TestSequentialUpgradeWaitsForParent(t *testing.T) {
 // next attempt succeeds.
 func TestFailedSuccessorLeavesParentServing(t *testing.T) {
 	s := startService(t, "GU_READY_TIMEOUT=3s")
-	l := startLoad(s.addr, 300)
+	l := startLoad(t, s.addr, 300)
 	for i, plan := range []string{"exit", "hang"} {
 		s.setPlan(plan)
 		if err := syscall.Kill(s.first, syscall.SIGHUP); err != nil {
@@ -259,20 +259,7 @@ func TestAdminEndpoint(t *testing.T) {
 // LISTEN_PID its own PID, LISTEN_FDNAMES naming it — gets that socket from Listen by name, and
 // the variables are gone from its environment.
 func TestSocketActivation(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	// sh sets LISTEN_PID to its own PID, which exec keeps.
-	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" -test.run='^$'`, os.Args[0])
-	cmd.Env = append(os.Environ(), roleVar+"=activated", "GU_NAME=web", "LISTEN_FDS=1", "LISTEN_FDNAMES=web")
-	cmd.ExtraFiles = []*os.File{f}
+	ln, cmd := activated(t)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -296,6 +283,27 @@ func TestSocketActivation(t *testing.T) {
 	if strings.Contains(string(out), "still set") {
 		t.Errorf("variables left in the environment:\n%s", out)
 	}
+}
+
+// activated returns a TCP listener and the command of a helper process started as systemd
+// starts one: the listener's socket as descriptor 3 named "web", LISTEN_PID its own PID.
+func activated(t *testing.T, env ...string) (net.Listener, *exec.Cmd) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	// sh sets LISTEN_PID to its own PID, which exec keeps.
+	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" -test.run='^$'`, os.Args[0])
+	cmd.Env = append(append(os.Environ(), roleVar+"=activated", "GU_NAME=web", "LISTEN_FDS=1", "LISTEN_FDNAMES=web"), env...)
+	cmd.ExtraFiles = []*os.File{f}
+	return ln, cmd
 }
 
 func (s *service) field(pid int, what, key string) string {
@@ -342,19 +350,7 @@ func unixGet(t *testing.T, path string) string {
 // TestSocketActivationWrongType: asking for a datagram socket under the name of an inherited
 // stream socket is an error that says so.
 func TestSocketActivationWrongType(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ exec "$0" -test.run='^$'`, os.Args[0])
-	cmd.Env = append(os.Environ(), roleVar+"=activated", "GU_NAME=web", "GU_PACKET=1", "LISTEN_FDS=1", "LISTEN_FDNAMES=web")
-	cmd.ExtraFiles = []*os.File{f}
+	_, cmd := activated(t, "GU_PACKET=1")
 	out, _ := cmd.Output()
 	if !strings.Contains(string(out), "inherited a stream socket, asked for udp") {
 		t.Errorf("output: %s", out)

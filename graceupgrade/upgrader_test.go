@@ -53,8 +53,16 @@ func TestBadOptionsNeverStart(t *testing.T) {
 	if started {
 		t.Error("a component started")
 	}
-	if graceupgrade.New(nil).Validate() == nil {
-		t.Error("New(nil) validated")
+	// Validate lists the problems one by one, without the component's name or the package's
+	// (the engine prefixes each with the name).
+	err = graceupgrade.New(nil, graceupgrade.WithKillGrace(0)).Validate()
+	if !errors.As(err, &ce) || len(ce.Problems) != 2 {
+		t.Fatalf("Validate with a nil app and a zero kill grace: %#v, want a ConfigError of 2 problems", err)
+	}
+	for _, p := range ce.Problems {
+		if strings.Contains(p, "graceupgrade") {
+			t.Errorf("problem %q names the package", p)
+		}
 	}
 }
 
@@ -115,17 +123,8 @@ func TestListenNames(t *testing.T) {
 // listener this process accepts on to blocking mode (net's File would): Close must still end a
 // pending Accept.
 func TestFilesKeepListenerNonBlocking(t *testing.T) {
-	up := graceupgrade.New(grace.New())
-	ln, err := up.Listen("web", "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := up.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = files[0].File.Fd() // what os/exec does with ExtraFiles
-	defer files[0].File.Close()
+	ln, copied := listenWithCopy(t)
+	_ = copied.Fd() // what os/exec does with ExtraFiles
 	done := make(chan error, 1)
 	go func() {
 		_, err := ln.Accept()
@@ -136,6 +135,23 @@ func TestFilesKeepListenerNonBlocking(t *testing.T) {
 	if err := testkit.Recv(t, done, 5*time.Second, "Accept to end at Close"); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept: %v", err)
 	}
+}
+
+// listenWithCopy returns a new listener of an Upgrader and the copy of its socket Files gives,
+// closed at the test's end.
+func listenWithCopy(t *testing.T) (net.Listener, *os.File) {
+	t.Helper()
+	up := graceupgrade.New(grace.New())
+	ln, err := up.Listen("web", "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := up.Files()
+	if err != nil || len(files) != 1 {
+		t.Fatalf("Files: %v, %v", files, err)
+	}
+	t.Cleanup(func() { files[0].File.Close() })
+	return ln, files[0].File
 }
 
 // TestNotify: datagrams reach a path socket and an abstract one; no socket, nothing sent.

@@ -81,6 +81,18 @@ func runArgs(t *testing.T, extra ...string) []string {
 		"--signal-at", "1s", "--lb-interval", "200ms", "--req", "9:GET /", "--req", "1:GET /slow?ms=150"}, extra...)
 }
 
+// wantLoss fails t unless the drill failed on lost requests, some of them of kind (lost when).
+func wantLoss(t *testing.T, res drillResult, kind, when string) {
+	t.Helper()
+	r := res.report
+	if res.code != exitFail || r.Failed == 0 {
+		t.Fatalf("exit %d, failed %d: want lost requests (%s) detected", res.code, r.Failed, when)
+	}
+	if r.FailedByKind[kind] == 0 {
+		t.Errorf("failed_by_kind %v: want %s (%s)", r.FailedByKind, kind, when)
+	}
+}
+
 func requireTool(t *testing.T, name string) {
 	t.Helper()
 	if _, err := exec.LookPath(name); err != nil {

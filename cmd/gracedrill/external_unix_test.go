@@ -3,7 +3,6 @@
 package main
 
 import (
-	"encoding/xml"
 	"net/http"
 	"os"
 	"os/exec"
@@ -105,16 +104,12 @@ func vouchedExternal(t *testing.T, drill func() drillResult) drillResult {
 // readJUnit parses a JUnit file the way a CI consumer does.
 func readJUnit(t *testing.T, path string) junit.Suites {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	doc, err := junit.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc junit.Suites
-	if err := xml.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("junit: %v\n%s", err, b)
-	}
 	if len(doc.Suites) != 1 || doc.Tests != len(doc.Suites[0].Cases) {
-		t.Fatalf("junit: want one suite counting its cases:\n%s", b)
+		t.Fatalf("junit: want one suite counting its cases: %+v", doc)
 	}
 	return doc
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -29,13 +30,10 @@ func chromium(t *testing.T, page string, extra ...string) (string, string) {
 	return stdout.String(), stderr.String()
 }
 
-func TestHTMLReportDrawsInChromiumWithoutConsoleErrors(t *testing.T) {
-	t.Parallel()
-	page := filepath.Join(t.TempDir(), "report.html")
-	res := gracedrill(t, append(runArgs(t, "--html", page), testServerCmd(t, "nodelay")...)...)
-	if res.code != exitFail {
-		t.Fatalf("exit %d: want the lossy server to fail (its failures make the chart's red bars)", res.code)
-	}
+// drawnPage checks that page is self-contained (it loads nothing) and that chromium draws it
+// to the end (data-drawn="true") without a line on the console, and returns its DOM.
+func drawnPage(t *testing.T, page string) string {
+	t.Helper()
 	html, err := os.ReadFile(page)
 	if err != nil {
 		t.Fatal(err)
@@ -45,23 +43,21 @@ func TestHTMLReportDrawsInChromiumWithoutConsoleErrors(t *testing.T) {
 			t.Errorf("the page is not self-contained: it contains %q", remote)
 		}
 	}
-
 	dom, logs := chromium(t, page, "--enable-logging=stderr", "--v=0", "--dump-dom")
 	if !strings.Contains(dom, `data-drawn="true"`) {
-		t.Errorf("the chart script did not finish drawing; DOM:\n%.2000s", dom)
-	}
-	if !strings.Contains(dom, "<svg") || !strings.Contains(dom, "listener closed") {
-		t.Errorf("no SVG chart with phase markers in the DOM")
+		t.Errorf("the chart script did not finish drawing; DOM:\n%.3000s", dom)
 	}
 	for _, line := range strings.Split(logs, "\n") {
 		if strings.Contains(line, ":CONSOLE") { // the page logs nothing, so any console line is an error
 			t.Errorf("console output: %s", line)
 		}
 	}
+	return dom
+}
 
-	shot := filepath.Join(t.TempDir(), "shot.png")
-	chromium(t, page, "--screenshot="+shot, "--hide-scrollbars")
-	f, err := os.Open(shot)
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,6 +66,24 @@ func TestHTMLReportDrawsInChromiumWithoutConsoleErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return img
+}
+
+func TestHTMLReportDrawsInChromiumWithoutConsoleErrors(t *testing.T) {
+	t.Parallel()
+	page := filepath.Join(t.TempDir(), "report.html")
+	res := gracedrill(t, append(runArgs(t, "--html", page), testServerCmd(t, "nodelay")...)...)
+	if res.code != exitFail {
+		t.Fatalf("exit %d: want the lossy server to fail (its failures make the chart's red bars)", res.code)
+	}
+	dom := drawnPage(t, page)
+	if !strings.Contains(dom, "<svg") || !strings.Contains(dom, "listener closed") {
+		t.Errorf("no SVG chart with phase markers in the DOM")
+	}
+
+	shot := filepath.Join(t.TempDir(), "shot.png")
+	chromium(t, page, "--screenshot="+shot, "--hide-scrollbars")
+	img := readPNG(t, shot)
 	b := img.Bounds()
 	var nonWhite, blue, red, total int
 	for y := b.Min.Y; y < b.Max.Y; y++ {

@@ -39,14 +39,8 @@ func TestRolloutShutdownWithoutDelayLosesRequests(t *testing.T) {
 	t.Parallel()
 	requireTool(t, "haproxy")
 	res := gracedrill(t, append(rolloutArgs(t), testServerCmd(t, "nodelay")...)...)
-	r := res.report
-	if res.code != exitFail || r.Failed == 0 {
-		t.Fatalf("exit %d, failed %d: want lost requests detected behind HAProxy", res.code, r.Failed)
-	}
-	if r.FailedByKind["5xx"] == 0 {
-		t.Errorf("failed_by_kind %v: want 5xx from HAProxy", r.FailedByKind)
-	}
-	for _, reason := range r.Reasons {
+	wantLoss(t, res, "5xx", "HAProxy's 503s")
+	for _, reason := range res.report.Reasons {
 		if len(reason) > 12 && reason[:12] == "HAProxy died" {
 			t.Errorf("HAProxy died: %s", reason)
 		}

@@ -30,16 +30,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	started := time.Now()
 	c, err := config.Parse(args, stderr)
-	var usage *config.UsageError
-	switch {
-	case errors.Is(err, config.ErrHelp):
-		return exitPass
-	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "gracedrill: %s\n(run \"gracedrill -h\" for help)\n", usage.Msg)
-		return exitUsage
-	case err != nil:
-		fmt.Fprintf(stderr, "gracedrill: %s\n", err)
-		return exitUsage
+	if code, done := parsed(stderr, "gracedrill", err); done {
+		return code
 	}
 	var res drill.Result
 	switch {
@@ -89,4 +81,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// parsed reports what a command line's parse error means for the exit: help was printed (exit
+// 0), or the command line is bad — said on stderr after cmd, with how to get help — (exit 2).
+// done is false when err is nil.
+func parsed(stderr io.Writer, cmd string, err error) (code int, done bool) {
+	var usage *config.UsageError
+	switch {
+	case err == nil:
+		return 0, false
+	case errors.Is(err, config.ErrHelp):
+		return exitPass, true
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "%s: %s\n(run \"%s -h\" for help)\n", cmd, usage.Msg, cmd)
+	default:
+		fmt.Fprintf(stderr, "%s: %s\n", cmd, err)
+	}
+	return exitUsage, true
 }

@@ -7,14 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/htmlreport"
+	"github.com/gracekit/grace/cmd/gracedrill/internal/jsonreport"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/load"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
@@ -107,26 +107,16 @@ func parseUpgrade(args []string, out io.Writer) (upgradeConfig, error) {
 	fs.BoolVar(&c.ServiceOutput, "service-output", false, "copy the service's output to stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return c, errHelpUpgrade
+			return c, config.ErrHelp
 		}
-		return c, &usageError{err.Error()}
+		return c, config.Usagef("%s", err)
 	}
 	c.Command = fs.Args()
-	u, err := url.Parse(urlFlag)
-	if err != nil || u.Scheme != "http" {
-		return c, &usageError{fmt.Sprintf("--url %q: want an http:// URL with a port", urlFlag)}
-	}
-	host, port, err := net.SplitHostPort(u.Host)
+	host, port, err := config.HostPort("--url", urlFlag)
 	if err != nil {
-		return c, &usageError{fmt.Sprintf("--url %q: want host:port, e.g. http://127.0.0.1:8080", urlFlag)}
+		return c, err
 	}
-	c.Port, err = strconv.Atoi(port)
-	if err != nil || c.Port < 1 || c.Port > 65535 {
-		return c, &usageError{fmt.Sprintf("--url %q: port %q is not from 1 to 65535", urlFlag, port)}
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
+	c.Port = port
 	c.Host, c.URL = host, strings.TrimRight(urlFlag, "/")
 	c.ReadyURL = readyFlag
 	if strings.HasPrefix(readyFlag, "/") {
@@ -135,31 +125,25 @@ func parseUpgrade(args []string, out io.Writer) (upgradeConfig, error) {
 	c.Signal, err = process.ParseSignal(c.SignalName)
 	switch {
 	case len(c.Command) == 0:
-		return c, &usageError{"no command: put the service's command after --, e.g. gracedrill upgrade -- ./server --addr 127.0.0.1:{port}"}
+		return c, config.Usagef("no command: put the service's command after --, e.g. gracedrill upgrade -- ./server --addr 127.0.0.1:{port}")
 	case err != nil:
-		return c, &usageError{"--signal: " + err.Error()}
+		return c, config.Usagef("--signal: %s", err)
 	case c.Rate < 2 || c.Rate > 100_000:
-		return c, &usageError{fmt.Sprintf("--rate %d: must be from 2 to 100000", c.Rate)}
+		return c, config.Usagef("--rate %d: must be from 2 to 100000", c.Rate)
 	case c.Upgrades < 1 || c.Upgrades > 1000:
-		return c, &usageError{fmt.Sprintf("--upgrades %d: must be from 1 to 1000", c.Upgrades)}
+		return c, config.Usagef("--upgrades %d: must be from 1 to 1000", c.Upgrades)
 	case c.Fail < 0 || c.Fail > c.Upgrades:
-		return c, &usageError{fmt.Sprintf("--fail %d: must be from 0 to --upgrades %d", c.Fail, c.Upgrades)}
+		return c, config.Usagef("--fail %d: must be from 0 to --upgrades %d", c.Fail, c.Upgrades)
 	case c.FailHow != failExit && c.FailHow != failHang:
-		return c, &usageError{fmt.Sprintf("--fail-how %q: want exit or hang", c.FailHow)}
+		return c, config.Usagef("--fail-how %q: want exit or hang", c.FailHow)
 	case c.Every < 0 || c.Warmup < 0 || c.After < 0:
-		return c, &usageError{"--every, --warmup and --after must not be negative"}
+		return c, config.Usagef("--every, --warmup and --after must not be negative")
 	case c.UpgradeTimeout <= 0 || c.Budget <= 0 || c.StartTimeout <= 0 || c.Timeout <= 0:
-		return c, &usageError{"--upgrade-timeout, --budget, --start-timeout and --timeout must be positive"}
+		return c, config.Usagef("--upgrade-timeout, --budget, --start-timeout and --timeout must be positive")
 	}
 	c.targets = []load.Target{{Weight: 1, Method: "GET", Path: "/"}}
 	return c, nil
 }
-
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
-var errHelpUpgrade = errors.New("help requested")
 
 // upgradeRow is one upgrade as the drill saw it. Durations are from the signal.
 type upgradeRow struct {
@@ -183,26 +167,10 @@ type upgradeJSON struct {
 }
 
 type upgradeReport struct {
-	Mode         string             `json:"mode"`
-	Requests     int                `json:"requests"`
-	OK           int                `json:"ok"`
-	Failed       int                `json:"failed"`
-	FailedByKind map[string]int     `json:"failed_by_kind"`
-	AskedRate    int                `json:"asked_rate"`
-	AchievedRate float64            `json:"achieved_rate"`
-	Behind       bool               `json:"behind"`
-	LatencyMS    map[string]float64 `json:"latency_ms"`
-	Upgrades     []upgradeJSON      `json:"upgrades"`
-	Verdict      string             `json:"verdict"`
-	Reasons      []string           `json:"reasons"`
-}
-
-func msp(d *time.Duration) *float64 {
-	if d == nil {
-		return nil
-	}
-	v := float64(d.Microseconds()) / 1000
-	return &v
+	jsonreport.Traffic
+	Upgrades []upgradeJSON `json:"upgrades"`
+	Verdict  string        `json:"verdict"`
+	Reasons  []string      `json:"reasons"`
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -210,13 +178,8 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // runUpgrade is "gracedrill upgrade".
 func runUpgrade(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c, err := parseUpgrade(args, stderr)
-	var ue *usageError
-	switch {
-	case errors.Is(err, errHelpUpgrade):
-		return exitPass
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "gracedrill upgrade: %s\n(run \"gracedrill upgrade -h\" for help)\n", ue.msg)
-		return exitUsage
+	if code, done := parsed(stderr, "gracedrill upgrade", err); done {
+		return code
 	}
 	if c.ServiceOutput {
 		c.serviceStderr = stderr
@@ -274,14 +237,12 @@ func writeUpgradeText(w io.Writer, rows []upgradeRow) {
 }
 
 func writeUpgradeJSON(path string, s summary.Summary, rows []upgradeRow) error {
-	r := upgradeReport{Mode: "upgrade", Requests: s.Requests, OK: s.OK, Failed: s.Failed, FailedByKind: s.FailedByKind,
-		AskedRate: s.AskedRate, AchievedRate: s.AchievedRate, Behind: s.Behind, Verdict: s.Verdict, Reasons: s.Reasons,
-		LatencyMS: map[string]float64{"p50": ms(s.Latency.P50), "p90": ms(s.Latency.P90), "p99": ms(s.Latency.P99), "max": ms(s.Latency.Max)}}
+	r := upgradeReport{Traffic: jsonreport.TrafficOf(s), Verdict: s.Verdict, Reasons: s.Reasons}
 	if r.Reasons == nil {
 		r.Reasons = []string{}
 	}
 	for _, row := range rows {
-		r.Upgrades = append(r.Upgrades, upgradeJSON{upgradeRow: row, SignalAtMS: ms(row.SignalAt), ReadyMS: msp(row.Ready), GoneMS: msp(row.Gone)})
+		r.Upgrades = append(r.Upgrades, upgradeJSON{upgradeRow: row, SignalAtMS: ms(row.SignalAt), ReadyMS: jsonreport.MS(row.Ready), GoneMS: jsonreport.MS(row.Gone)})
 	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

@@ -446,7 +446,7 @@ func TestJobsRunAndStopCleanly(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, c := range []string{"expiry", "pool-maintenance"} {
-		if !strings.Contains(p.stderr.String(), "report."+c+".state=stopped") {
+		if !strings.Contains(p.output(), "report."+c+".state=stopped") {
 			t.Errorf("the report does not show %s stopped", c)
 		}
 	}

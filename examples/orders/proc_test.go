@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -50,29 +49,18 @@ func binary(t *testing.T) string {
 
 // proc is the service running as a child process.
 type proc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	url    string
-	stderr *syncBuffer
-	done   chan struct{}
-	code   int
+	t       *testing.T
+	cmd     *exec.Cmd
+	url     string
+	errPath string // the service's stderr, a file: it can be read while the service writes it
+	done    chan struct{}
+	code    int
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+// output is what the service wrote to stderr so far.
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.errPath)
+	return string(b)
 }
 
 // start runs the service with args (plus --addr 127.0.0.1:0) and waits until it is ready.
@@ -84,8 +72,13 @@ func start(t *testing.T, args ...string) *proc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{t: t, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
+	p := &proc{t: t, cmd: cmd, errPath: filepath.Join(t.TempDir(), "stderr"), done: make(chan struct{})}
+	errf, err := os.Create(p.errPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer errf.Close() // the service holds its own copy
+	cmd.Stderr = errf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,15 +109,15 @@ func start(t *testing.T, args ...string) *proc {
 			<-p.done
 		}
 		if t.Failed() {
-			t.Logf("service stderr:\n%s", p.stderr.String())
+			t.Logf("service stderr:\n%s", p.output())
 		}
 	})
 	select {
 	case p.url = <-urls:
 	case <-p.done:
-		t.Fatalf("service exited (%d) before listening:\n%s", p.code, p.stderr.String())
+		t.Fatalf("service exited (%d) before listening:\n%s", p.code, p.output())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("service did not listen in 60 s:\n%s", p.stderr.String())
+		t.Fatalf("service did not listen in 60 s:\n%s", p.output())
 	}
 	p.waitReady()
 	return p
@@ -143,7 +136,7 @@ func (p *proc) waitReady() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	p.t.Fatalf("service not ready in 30 s:\n%s", p.stderr.String())
+	p.t.Fatalf("service not ready in 30 s:\n%s", p.output())
 }
 
 // term sends SIGTERM.
@@ -161,7 +154,7 @@ func (p *proc) wait(limit time.Duration) int {
 	case <-p.done:
 		return p.code
 	case <-time.After(limit):
-		p.t.Fatalf("service did not exit within %v of the signal:\n%s", limit, p.stderr.String())
+		p.t.Fatalf("service did not exit within %v of the signal:\n%s", limit, p.output())
 		return -1
 	}
 }
@@ -171,7 +164,7 @@ var counterRE = regexp.MustCompile(`(\w+_total)=(\d+)`)
 // counters returns the final counters the service logged at exit.
 func (p *proc) counters() map[string]int64 {
 	out := map[string]int64{}
-	for _, line := range strings.Split(p.stderr.String(), "\n") {
+	for _, line := range strings.Split(p.output(), "\n") {
 		if !strings.Contains(line, `msg="final counters"`) {
 			continue
 		}

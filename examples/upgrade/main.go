@@ -68,10 +68,8 @@ func main() {
 // and a successor takes over, only once it is done.
 func warmUp(d time.Duration) grace.Hook {
 	return grace.Hook{OnStart: func(ctx context.Context) error {
-		t := time.NewTimer(d)
-		defer t.Stop()
 		select {
-		case <-t.C:
+		case <-time.After(d):
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()

@@ -1,6 +1,7 @@
 // Package option is the option plumbing the adapters of this repository share. An adapter's
-// Option is an interface with an unexported apply method over its own unexported config; the
-// config embeds a [Problems], and each option checks its value through it as it is applied
+// Option is either an alias of [Func] over its own unexported config (applied with [Apply]), or
+// an interface with an unexported apply method over it (applied with [Each]). The config embeds a
+// [Problems] (or a [Logged]), and each option checks its value through it as it is applied
 // instead of failing: the constructor never fails for an option, and the adapter's Validate
 // (grace.Validator) returns what was collected as a *grace.ConfigError, which the engine lists
 // problem by problem under the component's name before anything starts.
@@ -11,6 +12,7 @@ package option
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -48,8 +50,7 @@ func (p *Problems) AtLeast(what string, d, least time.Duration) time.Duration {
 
 // Err returns the problems collected, followed by more (problems the adapter finds outside its
 // options: a nil client, an empty key; empty ones are skipped), as a *grace.ConfigError; nil if
-// there are none. It has
-// no effect on p, so it returns the same answer every time.
+// there are none. It has no effect on p, so it returns the same answer every time.
 func (p *Problems) Err(more ...string) error {
 	all := slices.Clone(p.list)
 	for _, m := range more {
@@ -70,4 +71,23 @@ func Check(bad bool, problem string) string {
 		return problem
 	}
 	return ""
+}
+
+// Logged is what the config of an adapter that logs embeds: the [Problems] found while applying
+// its options, and the logger its WithLogger option sets.
+type Logged struct {
+	Problems
+	logger *slog.Logger
+}
+
+// SetLogger sets the logger; nil means slog.Default().
+func (c *Logged) SetLogger(l *slog.Logger) { c.logger = l }
+
+// Logger returns the logger set, or slog.Default() if none was (read when called, so a default
+// logger changed after the options were applied is the one used).
+func (c *Logged) Logger() *slog.Logger {
+	if c.logger == nil {
+		return slog.Default()
+	}
+	return c.logger
 }

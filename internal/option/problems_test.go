@@ -2,6 +2,7 @@ package option_test
 
 import (
 	"errors"
+	"log/slog"
 	"reflect"
 	"testing"
 	"time"
@@ -34,5 +35,35 @@ func TestProblemsAreListedInOrderAsAConfigError(t *testing.T) {
 	}
 	if again := p.Err(); len(again.(*grace.ConfigError).Problems) != 3 {
 		t.Fatalf("a second Err = %v: the first call's extra problems stuck", again)
+	}
+}
+
+func TestLoggedDefaultsToTheDefaultLogger(t *testing.T) {
+	var c option.Logged
+	if c.Logger() != slog.Default() {
+		t.Fatal("no logger set: Logger() is not slog.Default()")
+	}
+	l := slog.New(slog.DiscardHandler)
+	c.SetLogger(l)
+	if c.Logger() != l {
+		t.Fatal("Logger() is not the logger set")
+	}
+	c.Positive("extend timeout", 0)
+	if err := c.Err(); err == nil {
+		t.Fatal("Logged does not carry its Problems")
+	}
+}
+
+func TestCutAppliesItsOptionsInOrder(t *testing.T) {
+	c := option.NewCut(time.Second, []option.Func[option.Cut]{nil, option.CutMargin(2 * time.Second), option.CutMargin(-time.Millisecond)})
+	if c.Margin != -time.Millisecond {
+		t.Fatalf("margin = %v, want the last one given", c.Margin)
+	}
+	var ce *grace.ConfigError
+	if err := c.Err(); !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0] != "cut margin must be positive, got -1ms" {
+		t.Fatalf("Err = %v, want the bad margin named", err)
+	}
+	if c := option.NewCut(time.Second, nil); c.Margin != time.Second || c.Err() != nil {
+		t.Fatalf("no option: %+v, %v; want the default margin and no problem", c, c.Err())
 	}
 }

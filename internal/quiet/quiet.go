@@ -1,7 +1,7 @@
 // Package quiet keeps a component's quiet period: once its drain has begun, a channel closed when
 // no work has arrived for the period — what the engine's adaptive drain delay waits on (a
-// grace.Quieter's Quiet). gracefasthttp keeps its quiet period with it; gracehttp and gracegrpc
-// count theirs the same way.
+// grace.Quieter's Quiet). gracefasthttp and gracegrpc keep their quiet period with it; gracehttp
+// counts its own the same way.
 //
 // It is internal: only code under github.com/gracekit/grace/ can import it.
 package quiet

@@ -39,7 +39,7 @@ func run(args []string) int {
 	fs.Var(&extra, "extra", "NAME=ADDR: another stored listener, serving the same handler (repeatable)")
 	fs.Var(&drop, "drop", "a stored name to remove (FDStore.Remove) at start (repeatable)")
 	stopDelay := fs.Duration("stop-delay", 0, "how long the slow component takes to stop")
-	stopTimeout := fs.Duration("stop-timeout", gracesystemd.DefaultStopTimeout, "gracesystemd.WithStopTimeout")
+	timeoutStopSec := fs.Duration("timeout-stop-sec", gracesystemd.DefaultTimeoutStopSec, "gracesystemd.WithTimeoutStopSec")
 	extend := fs.Duration("extend", gracesystemd.DefaultExtendTimeout, "gracesystemd.WithExtendTimeout")
 	budget := fs.Duration("budget", 30*time.Second, "grace.WithBudget")
 	linger := fs.Duration("linger", 0, "gracehttp.WithLinger (0: its default)")
@@ -49,11 +49,9 @@ func run(args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	var n *gracesystemd.Notifier
-	app := grace.New(grace.WithLogger(log), grace.WithBudget(*budget),
-		grace.WithObserver(func(e grace.Event) { n.Observe(e) }))
-	n = gracesystemd.New(app, gracesystemd.WithStopTimeout(*stopTimeout), gracesystemd.WithExtendTimeout(*extend), gracesystemd.WithLogger(log))
-	app.Add("systemd", n, grace.StopsLast())
+	app := grace.New(grace.WithLogger(log), grace.WithBudget(*budget))
+	app.Add("systemd", gracesystemd.New(app, gracesystemd.WithTimeoutStopSec(*timeoutStopSec),
+		gracesystemd.WithExtendTimeout(*extend), gracesystemd.WithLogger(log)), grace.StopsLast())
 
 	if *listen != "" {
 		var ls []net.Listener

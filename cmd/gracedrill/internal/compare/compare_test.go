@@ -17,8 +17,8 @@ func TestTableFitsEightyColumnsForAnyNumberOfRuns(t *testing.T) {
 		var runs []compare.Run
 		for i := range n {
 			runs = append(runs, compare.Run{Name: strings.Repeat("long-run-name-", i+1), Report: jsonreport.Report{
-				Verdict: "fail", Requests: 123456789, Failed: 42,
-				FailedByKind: map[string]int{"refused": 100000, "reset": 20000, "eof": 3000, "timeout": 400, "5xx": 50, "other": 6},
+				Verdict: "fail", Traffic: jsonreport.Traffic{Requests: 123456789, Failed: 42,
+					FailedByKind: map[string]int{"refused": 100000, "reset": 20000, "eof": 3000, "timeout": 400, "5xx": 50, "other": 6}},
 			}})
 		}
 		var b strings.Builder
@@ -44,7 +44,7 @@ func TestLoadNamesRunsByFile(t *testing.T) {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(jsonreport.Report{Mode: "run", Verdict: "pass"})
+		b, _ := json.Marshal(jsonreport.Report{Traffic: jsonreport.Traffic{Mode: "run"}, Verdict: "pass"})
 		if err := os.WriteFile(p, b, 0o644); err != nil {
 			t.Fatal(err)
 		}

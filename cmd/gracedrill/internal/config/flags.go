@@ -23,7 +23,8 @@ type UsageError struct{ Msg string }
 
 func (e *UsageError) Error() string { return e.Msg }
 
-func usagef(format string, args ...any) error {
+// Usagef returns a *UsageError with the formatted message.
+func Usagef(format string, args ...any) error {
 	return &UsageError{Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -56,7 +57,7 @@ func (r *repeated) Set(s string) error { *r = append(*r, s); return nil }
 func Parse(args []string, out io.Writer) (Config, error) {
 	if len(args) == 0 {
 		fmt.Fprint(out, Usage)
-		return Config{}, usagef("no mode given: want \"run\" or \"rollout\"")
+		return Config{}, Usagef("no mode given: want \"run\" or \"rollout\"")
 	}
 	mode := args[0]
 	switch mode {
@@ -66,7 +67,7 @@ func Parse(args []string, out io.Writer) (Config, error) {
 		fs.Usage()
 		return Config{}, ErrHelp
 	default:
-		return Config{}, usagef("unknown mode %q: want \"run\" or \"rollout\"", mode)
+		return Config{}, Usagef("unknown mode %q: want \"run\" or \"rollout\"", mode)
 	}
 	c := Config{Mode: mode}
 	var reqs repeated
@@ -76,7 +77,7 @@ func Parse(args []string, out io.Writer) (Config, error) {
 		if errors.Is(err, flag.ErrHelp) {
 			return Config{}, ErrHelp
 		}
-		return Config{}, usagef("%s", err)
+		return Config{}, Usagef("%s", err)
 	}
 	c.Command = fs.Args()
 	if err := c.finish(reqs, urlFlag, readyFlag); err != nil {
@@ -128,32 +129,32 @@ func (c *Config) finish(reqs []string, urlFlag, readyFlag string) error {
 	}
 	sig, err := process.ParseSignal(c.SignalName)
 	if err != nil {
-		return usagef("--signal: %s", err)
+		return Usagef("--signal: %s", err)
 	}
 	c.Signal = sig
 	switch {
 	case c.Rate < 1:
-		return usagef("--rate %d: must be at least 1 request per second", c.Rate)
+		return Usagef("--rate %d: must be at least 1 request per second", c.Rate)
 	case c.Rate > MaxRate:
-		return usagef("--rate %d: more than %d req/s cannot be sent and measured honestly by one process", c.Rate, MaxRate)
+		return Usagef("--rate %d: more than %d req/s cannot be sent and measured honestly by one process", c.Rate, MaxRate)
 	case c.Duration <= 0:
-		return usagef("--duration %v: must be positive", c.Duration)
+		return Usagef("--duration %v: must be positive", c.Duration)
 	case c.SignalAt <= 0 || c.SignalAt >= c.Duration:
-		return usagef("--signal-at %v: must be after the start and before --duration %v", c.SignalAt, c.Duration)
+		return Usagef("--signal-at %v: must be after the start and before --duration %v", c.SignalAt, c.Duration)
 	case float64(c.Rate)*c.Duration.Seconds() > MaxRequests:
-		return usagef("--rate %d × --duration %v is more than %d requests", c.Rate, c.Duration, MaxRequests)
+		return Usagef("--rate %d × --duration %v is more than %d requests", c.Rate, c.Duration, MaxRequests)
 	case c.Timeout <= 0:
-		return usagef("--timeout %v: must be positive", c.Timeout)
+		return Usagef("--timeout %v: must be positive", c.Timeout)
 	case c.Budget <= 0:
-		return usagef("--budget %v: must be positive", c.Budget)
+		return Usagef("--budget %v: must be positive", c.Budget)
 	case c.StartTimeout <= 0:
-		return usagef("--start-timeout %v: must be positive", c.StartTimeout)
+		return Usagef("--start-timeout %v: must be positive", c.StartTimeout)
 	case c.LBInterval < 10*time.Millisecond:
-		return usagef("--lb-interval %v: must be at least 10ms", c.LBInterval)
+		return Usagef("--lb-interval %v: must be at least 10ms", c.LBInterval)
 	case c.MaxFailed < 0:
-		return usagef("--max-failed %d: must be 0 or more", c.MaxFailed)
+		return Usagef("--max-failed %d: must be 0 or more", c.MaxFailed)
 	case c.MaxP99 < 0:
-		return usagef("--max-p99 %v: must be positive (or 0 for no limit)", c.MaxP99)
+		return Usagef("--max-p99 %v: must be positive (or 0 for no limit)", c.MaxP99)
 	}
 	if c.ServiceReport != "" {
 		if err := checkReportSource(c.ServiceReport); err != nil {
@@ -166,7 +167,7 @@ func (c *Config) finish(reqs []string, urlFlag, readyFlag string) error {
 	for _, r := range reqs {
 		t, err := load.ParseTarget(r)
 		if err != nil {
-			return usagef("--req: %s", err)
+			return Usagef("--req: %s", err)
 		}
 		c.Targets = append(c.Targets, t)
 	}
@@ -181,9 +182,9 @@ func (c *Config) finishRun(urlFlag, readyFlag string) error {
 		urlFlag = DefaultURL
 	}
 	if c.Trigger != "" && c.IgnoreReadiness {
-		return usagef("--ignore-readiness: with --trigger the drill keeps sending anyway (the platform is the load balancer)")
+		return Usagef("--ignore-readiness: with --trigger the drill keeps sending anyway (the platform is the load balancer)")
 	}
-	host, port, err := hostPort("--url", urlFlag)
+	host, port, err := HostPort("--url", urlFlag)
 	if err != nil {
 		return err
 	}
@@ -196,7 +197,7 @@ func (c *Config) finishRun(urlFlag, readyFlag string) error {
 	case strings.HasPrefix(readyFlag, "/"):
 		c.ReadyURL = c.URL + readyFlag
 	default:
-		if _, _, err := hostPort("--ready", readyFlag); err != nil {
+		if _, _, err := HostPort("--ready", readyFlag); err != nil {
 			return err
 		}
 		c.ReadyURL = readyFlag
@@ -207,17 +208,17 @@ func (c *Config) finishRun(urlFlag, readyFlag string) error {
 func (c *Config) finishRollout(urlFlag, readyFlag string) error {
 	switch {
 	case c.Instances < 1 || c.Instances > MaxInstances:
-		return usagef("--instances %d: must be from 1 to %d", c.Instances, MaxInstances)
+		return Usagef("--instances %d: must be from 1 to %d", c.Instances, MaxInstances)
 	case c.Restarts < 1:
-		return usagef("--restarts %d: must be at least 1", c.Restarts)
+		return Usagef("--restarts %d: must be at least 1", c.Restarts)
 	case c.LBFall < 1:
-		return usagef("--lb-fall %d: must be at least 1", c.LBFall)
+		return Usagef("--lb-fall %d: must be at least 1", c.LBFall)
 	case c.IgnoreReadiness:
-		return usagef("--ignore-readiness: only for run mode; in rollout HAProxy decides")
+		return Usagef("--ignore-readiness: only for run mode; in rollout HAProxy decides")
 	}
 	c.Host = "127.0.0.1"
 	if urlFlag != "" {
-		host, port, err := hostPort("--url", urlFlag)
+		host, port, err := HostPort("--url", urlFlag)
 		if err != nil {
 			return err
 		}
@@ -230,34 +231,35 @@ func (c *Config) finishRollout(urlFlag, readyFlag string) error {
 		if !strings.HasPrefix(p, "/") {
 			u, err := url.Parse(readyFlag)
 			if err != nil || u.Path == "" {
-				return usagef("--ready %q: want a path like /readyz", readyFlag)
+				return Usagef("--ready %q: want a path like /readyz", readyFlag)
 			}
 			p = u.RequestURI()
 		}
 		if strings.ContainsAny(p, " \t\r\n\"") {
-			return usagef("--ready %q: the path may not contain spaces or quotes", readyFlag)
+			return Usagef("--ready %q: the path may not contain spaces or quotes", readyFlag)
 		}
 		c.ReadyPath = p
 	}
 	return nil
 }
 
-// hostPort checks that s is an http URL with an explicit port and returns its host and port.
-func hostPort(name, s string) (string, int, error) {
+// HostPort checks that s, the value of flag name, is an http URL with an explicit port and
+// returns its host (127.0.0.1 when empty) and port. Its error is a *UsageError naming the flag.
+func HostPort(name, s string) (string, int, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", 0, usagef("%s %q: %s", name, s, err)
+		return "", 0, Usagef("%s %q: %s", name, s, err)
 	}
 	if u.Scheme != "http" {
-		return "", 0, usagef("%s %q: want an http:// URL", name, s)
+		return "", 0, Usagef("%s %q: want an http:// URL", name, s)
 	}
 	host, portStr, err := net.SplitHostPort(u.Host)
 	if err != nil {
-		return "", 0, usagef("%s %q: want host:port, e.g. http://127.0.0.1:8080", name, s)
+		return "", 0, Usagef("%s %q: want host:port, e.g. http://127.0.0.1:8080", name, s)
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port < 1 || port > 65535 {
-		return "", 0, usagef("%s %q: port %q is not from 1 to 65535", name, s, portStr)
+		return "", 0, Usagef("%s %q: port %q is not from 1 to 65535", name, s, portStr)
 	}
 	if host == "" {
 		host = "127.0.0.1"

@@ -19,25 +19,25 @@ func (c *Config) finishTarget(urlFlag string) error {
 	}
 	switch {
 	case ways > 0 && c.Mode != ModeRun:
-		return usagef("--trigger, --pid and --pid-file are for run mode (a rollout done by your platform is a run with --trigger)")
+		return Usagef("--trigger, --pid and --pid-file are for run mode (a rollout done by your platform is a run with --trigger)")
 	case c.PID < 0:
-		return usagef("--pid %d: not a process id", c.PID)
+		return Usagef("--pid %d: not a process id", c.PID)
 	case ways > 1:
-		return usagef("--trigger, --pid and --pid-file exclude each other: give one")
+		return Usagef("--trigger, --pid and --pid-file exclude each other: give one")
 	case ways == 1 && len(c.Command) > 0:
-		return usagef("--trigger, --pid and --pid-file are for a service already running: drop the command after -- (%s)", strings.Join(c.Command, " "))
+		return Usagef("--trigger, --pid and --pid-file are for a service already running: drop the command after -- (%s)", strings.Join(c.Command, " "))
 	case ways == 0 && len(c.Command) == 0 && c.Mode == ModeRun:
-		return usagef("no command: put the service's command after --, e.g. gracedrill run -- ./server --port {port}; or target a running service with --url and --trigger, --pid or --pid-file")
+		return Usagef("no command: put the service's command after --, e.g. gracedrill run -- ./server --port {port}; or target a running service with --url and --trigger, --pid or --pid-file")
 	case ways == 0 && len(c.Command) == 0:
-		return usagef("no command: put the service's command after --, e.g. gracedrill %s -- ./server --port {port}", c.Mode)
+		return Usagef("no command: put the service's command after --, e.g. gracedrill %s -- ./server --port {port}", c.Mode)
 	case ways == 1 && urlFlag == "":
-		return usagef("--url: a running service needs its URL, e.g. --url http://10.0.0.5:8080")
+		return Usagef("--url: a running service needs its URL, e.g. --url http://10.0.0.5:8080")
 	case strings.TrimSpace(c.Trigger) == "" && c.Trigger != "":
-		return usagef("--trigger: empty command")
+		return Usagef("--trigger: empty command")
 	}
 	if c.PIDFile != "" {
 		if _, err := ReadPIDFile(c.PIDFile); err != nil {
-			return usagef("%s", err)
+			return Usagef("%s", err)
 		}
 	}
 	return nil
@@ -63,12 +63,12 @@ func checkReportSource(spec string) error {
 	if strings.Contains(spec, "://") {
 		u, err := url.Parse(spec)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return usagef("--service-report %q: want a file or an http(s):// URL", spec)
+			return Usagef("--service-report %q: want a file or an http(s):// URL", spec)
 		}
 		return nil
 	}
 	if st, err := os.Stat(spec); err == nil && st.IsDir() {
-		return usagef("--service-report %q: is a directory; want the report or log file", spec)
+		return Usagef("--service-report %q: is a directory; want the report or log file", spec)
 	}
 	return nil
 }

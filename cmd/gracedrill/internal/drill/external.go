@@ -4,18 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
+	"net"
+	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
-	"github.com/gracekit/grace/cmd/gracedrill/internal/load"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
-	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
 )
 
@@ -39,18 +36,14 @@ const pidPollInterval = 10 * time.Millisecond
 // An error means the drill could not be carried out (the service was not ready, the process
 // did not exist); a failed verdict is not an error.
 func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
-	rec := record.New(time.Now())
-	prober := lb.NewProber(lb.DefaultProbeTimeout)
-	var src *servicereport.Source
-	if c.ServiceReport != "" {
-		var err error
-		if src, err = servicereport.Open(c.ServiceReport, rec.Start()); err != nil {
-			return Result{}, err
-		}
+	s, err := newSession(ctx, c, stderr)
+	if err != nil {
+		return Result{}, err
 	}
+	defer s.stopWatching()
+	rec := s.rec
 	pid := c.PID
 	if c.PIDFile != "" {
-		var err error
 		if pid, err = config.ReadPIDFile(c.PIDFile); err != nil {
 			return Result{}, err
 		}
@@ -59,46 +52,23 @@ func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, e
 		return Result{}, fmt.Errorf("--pid %d: no such process", pid)
 	}
 	if c.ReadyURL != "" {
-		if err := prober.WaitReady(ctx, c.ReadyURL, nil, c.StartTimeout); err != nil {
+		if err := s.prober.WaitReady(ctx, c.ReadyURL, nil, c.StartTimeout); err != nil {
 			return Result{}, fmt.Errorf("the service at %s is not ready: %w", c.URL, err)
 		}
 		rec.Mark(record.Ready, 0, "")
 	}
 
-	base, err := url.Parse(c.URL)
-	if err != nil {
-		return Result{}, fmt.Errorf("--url: %w", err)
+	if err := s.startLoad(c.URL); err != nil {
+		return Result{}, err
 	}
-	gen := load.New(load.Config{Base: base, Rate: c.Rate, Targets: c.Targets, Timeout: c.Timeout}, rec)
-	genDone := make(chan struct{})
-	go func() { defer close(genDone); gen.Run() }()
-	var phase atomic.Value
-	phase.Store("serving")
-	prog := startProgress(progressOut(c, stderr), rec, gen, func() string { return phase.Load().(string) })
-	defer func() {
-		gen.Stop()
-		<-genDone
-	}()
-
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	var watchWG sync.WaitGroup
-	defer func() { stopWatch(); watchWG.Wait() }()
-	lbOut := make(chan struct{})
+	defer s.stopLoad()
+	defer s.stopProgress()
+	var lbOut <-chan struct{}
 	switch {
 	case c.Trigger != "" && c.ReadyURL != "":
-		watchWG.Add(1)
-		go func() { defer watchWG.Done(); watchReadiness(watchCtx, prober, c.ReadyURL, rec) }()
+		s.watch(func(ctx context.Context) { watchReadiness(ctx, s.prober, c.ReadyURL, rec) })
 	case c.Trigger == "" && !c.IgnoreReadiness:
-		watchWG.Add(1)
-		go func() {
-			defer watchWG.Done()
-			prober.Poll(watchCtx, c.ReadyURL, lb.FirstProbe(c.SignalAt, c.LBInterval), c.LBInterval, func(at time.Time, why error) {
-				gen.Stop()
-				rec.MarkAt(record.LBNotReady, rec.Since(at), 0, why.Error())
-				phase.Store("load balancer took it out")
-				close(lbOut)
-			})
-		}()
+		lbOut = s.pollLB()
 	}
 
 	var problems []string
@@ -116,7 +86,6 @@ wait:
 	for {
 		select {
 		case <-ctx.Done():
-			prog.stop()
 			if trig != nil {
 				trig.proc.Kill()
 			}
@@ -124,8 +93,8 @@ wait:
 		case <-signalTimer.C:
 			stopAt = rec.Now()
 			if c.Trigger != "" {
-				phase.Store("trigger running")
-				trig, err = startTrigger(c, rec, serviceOutput(c, stderr))
+				s.setPhase("trigger running")
+				trig, err = startTrigger(c, rec, s.serviceOutput())
 				if err != nil {
 					problems = append(problems, err.Error())
 					break wait
@@ -144,31 +113,21 @@ wait:
 				break wait
 			}
 			rec.MarkAt(record.Signal, stopAt, 0, c.SignalName)
-			phase.Store("signalled")
-			goneCh = watchGone(watchCtx, &watchWG, pid, rec)
+			s.setPhase("signalled")
+			goneCh = s.watchGone(pid)
 			gone = goneCh
-			watchWG.Add(1)
-			go func() {
-				defer watchWG.Done()
-				prober.Watch(watchCtx, c.ReadyURL, fmt.Sprintf("%s:%d", c.Host, c.Port), lb.DefaultWatchInterval, func(what string, t time.Time) {
-					name := record.NotReady
-					if what == "listener closed" {
-						name = record.ListenerClosed
-					}
-					rec.MarkAt(name, rec.Since(t), 0, "")
-				})
-			}()
+			s.watchStop(s.watchCtx, &s.watchers, c.ReadyURL, net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), 0)
 		case <-triggerBudget: // the trigger hangs: wait ends it
 			break wait
 		case <-triggerDone:
 			triggerDone, triggerBudget = nil, nil
-			phase.Store("trigger returned")
+			s.setPhase("trigger returned")
 			if durationDone {
 				break wait
 			}
 		case <-gone:
 			gone = nil
-			phase.Store("exited")
+			s.setPhase("exited")
 		case <-lbOut:
 			if stopAt < 0 {
 				problems = append(problems, "the service turned not ready before the signal")
@@ -179,49 +138,36 @@ wait:
 			if trig == nil || trig.returned() {
 				break wait
 			}
-			phase.Store("waiting for the trigger")
+			s.setPhase("waiting for the trigger")
 		}
 	}
-	gen.Stop()
-	<-genDone
+	s.stopLoad()
 	if trig != nil {
 		problems = append(problems, trig.wait(rec, c.Budget)...)
 	}
 	if goneCh != nil {
-		phase.Store("waiting for exit")
+		s.setPhase("waiting for exit")
 		select {
 		case <-goneCh:
 		case <-time.After(max(stopAt+c.Budget-rec.Now(), 0)):
 		}
 	}
 	var service *summary.Service
-	if src != nil {
-		phase.Store("reading the service's report")
-		timeout := max(stopAt+c.Budget-rec.Now(), 2*time.Second)
-		reports, err := src.Wait(ctx, timeout, 100*time.Millisecond, 500*time.Millisecond)
-		service = summary.ServiceFrom(src.String(), reports, err)
+	if s.src != nil {
+		s.setPhase("reading the service's report")
+		service = s.serviceReport(ctx, nil, stopAt+c.Budget)
 	}
-	prog.stop()
-	stopWatch()
-	watchWG.Wait()
-
-	rate, window, behind := gen.Achieved()
-	res := Result{Requests: rec.Requests(), Events: rec.Events()}
-	res.Summary = summary.Build(summary.Input{
-		Mode: c.Mode, AskedRate: c.Rate, AchievedRate: rate, SendWindow: window, Behind: behind,
-		Budget: c.Budget, Requests: res.Requests, Events: res.Events, Problems: problems,
-		Service: service, MaxFailed: c.MaxFailed, MaxP99: c.MaxP99,
-	})
-	return res, nil
+	s.stopProgress()
+	s.stopWatching()
+	return s.result(problems, service), nil
 }
 
-// watchGone records an Exit event (code unknown) when the process goes away, and closes the
+// watchGone watches pid and records an Exit event (code unknown) when the process goes away, and closes the
 // returned channel then.
-func watchGone(ctx context.Context, wg *sync.WaitGroup, pid int, rec *record.Recording) <-chan struct{} {
+func (s *session) watchGone(pid int) <-chan struct{} {
+	rec := s.rec
 	done := make(chan struct{})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	s.watch(func(ctx context.Context) {
 		tick := time.NewTicker(pidPollInterval)
 		defer tick.Stop()
 		for process.Alive(pid) {
@@ -233,7 +179,7 @@ func watchGone(ctx context.Context, wg *sync.WaitGroup, pid int, rec *record.Rec
 		}
 		rec.Add(record.Event{Name: record.Exit, At: rec.Now(), Detail: record.UnknownExitCode, Code: -1})
 		close(done)
-	}()
+	})
 	return done
 }
 

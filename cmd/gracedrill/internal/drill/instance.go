@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
-	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/servicereport"
@@ -42,7 +40,8 @@ func (in *instance) addr() string { return net.JoinHostPort(in.host, strconv.Ito
 
 // startInstance starts the command on port and waits until its readiness URL answers 200. On
 // error the process is killed and reaped.
-func startInstance(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, id int, host string, port int, readyURL string, out io.Writer) (*instance, error) {
+func (s *session) startInstance(ctx context.Context, id int, host string, port int, readyURL string) (*instance, error) {
+	c, rec, out := s.c, s.rec, s.serviceOutput()
 	argv, env := c.CommandFor(port)
 	catcher := new(servicereport.Catcher)
 	w := io.Writer(catcher)
@@ -54,7 +53,7 @@ func startInstance(ctx context.Context, c config.Config, rec *record.Recording, 
 		return nil, err
 	}
 	in := &instance{id: id, host: host, port: port, readyURL: readyURL, proc: proc, reports: catcher}
-	if err := prober.WaitReady(ctx, readyURL, proc.Done(), c.StartTimeout); err != nil {
+	if err := s.prober.WaitReady(ctx, readyURL, proc.Done(), c.StartTimeout); err != nil {
 		exitedByItself := proc.Exited()
 		proc.Kill()
 		if exitedByItself {
@@ -76,31 +75,22 @@ type stopping struct {
 }
 
 // signal sends the stop signal to in and starts following it.
-func signal(ctx context.Context, c config.Config, rec *record.Recording, prober *lb.Prober, in *instance) (*stopping, error) {
+func (s *session) signal(ctx context.Context, in *instance) (*stopping, error) {
+	rec := s.rec
 	at := rec.Now()
 	in.signalled.Store(true)
-	if err := in.proc.Signal(c.Signal); err != nil {
+	if err := in.proc.Signal(s.c.Signal); err != nil {
 		return nil, err
 	}
-	rec.MarkAt(record.Signal, at, in.id, c.SignalName)
+	rec.MarkAt(record.Signal, at, in.id, s.c.SignalName)
 	wctx, cancel := context.WithCancel(ctx)
-	s := &stopping{in: in, cancel: cancel, exited: make(chan struct{})}
-	s.watched.Add(1)
-	go func() {
-		defer s.watched.Done()
-		prober.Watch(wctx, in.readyURL, in.addr(), lb.DefaultWatchInterval, func(what string, t time.Time) {
-			name := record.NotReady
-			if what == "listener closed" {
-				name = record.ListenerClosed
-			}
-			rec.MarkAt(name, rec.Since(t), in.id, "")
-		})
-	}()
+	st := &stopping{in: in, cancel: cancel, exited: make(chan struct{})}
+	s.watchStop(wctx, &st.watched, in.readyURL, in.addr(), in.id)
 	go func() {
 		rec.Add(in.exitEvent(rec)) // returns: every path ends with the process reaped or killed
-		close(s.exited)
+		close(st.exited)
 	}()
-	return s, nil
+	return st, nil
 }
 
 // wait waits until the instance exits, killing it when the budget (counted from the signal at
@@ -132,7 +122,8 @@ func (s *stopping) wait(rec *record.Recording, signalAt, budget time.Duration) {
 // serviceReport is the service's own word on its stops: read from src when the user named one
 // (waiting for it until the offset deadline, at least 2 s), else from the output of the
 // signalled instances; nil when neither holds a report.
-func serviceReport(ctx context.Context, rec *record.Recording, src *servicereport.Source, ins []*instance, deadline time.Duration) *summary.Service {
+func (s *session) serviceReport(ctx context.Context, ins []*instance, deadline time.Duration) *summary.Service {
+	rec, src := s.rec, s.src
 	if src != nil {
 		reports, err := src.Wait(ctx, max(deadline-rec.Now(), 2*time.Second), 100*time.Millisecond, 500*time.Millisecond)
 		return summary.ServiceFrom(src.String(), reports, err)
@@ -147,12 +138,4 @@ func serviceReport(ctx context.Context, rec *record.Recording, src *servicerepor
 		return nil
 	}
 	return summary.ServiceFrom("service output", reports, nil)
-}
-
-// openReport opens --service-report, if given.
-func openReport(c config.Config, rec *record.Recording) (*servicereport.Source, error) {
-	if c.ServiceReport == "" {
-		return nil, nil
-	}
-	return servicereport.Open(c.ServiceReport, rec.Start())
 }

@@ -5,20 +5,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gracekit/grace/cmd/gracedrill/internal/config"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/haproxy"
-	"github.com/gracekit/grace/cmd/gracedrill/internal/lb"
-	"github.com/gracekit/grace/cmd/gracedrill/internal/load"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
 	"github.com/gracekit/grace/cmd/gracedrill/internal/record"
-	"github.com/gracekit/grace/cmd/gracedrill/internal/summary"
 )
 
 // rolloutTail is how long load keeps going after the last restart finished.
@@ -38,13 +33,12 @@ const rolloutTail = 500 * time.Millisecond
 //
 // Every process (instances and HAProxy) is killed and reaped before Rollout returns.
 func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
-	rec := record.New(time.Now())
-	prober := lb.NewProber(lb.DefaultProbeTimeout)
-	out := serviceOutput(c, stderr)
-	src, err := openReport(c, rec)
+	s, err := newSession(ctx, c, stderr)
 	if err != nil {
 		return Result{}, err
 	}
+	defer s.stopWatching()
+	rec := s.rec
 
 	listen := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 	if c.Port == 0 {
@@ -71,7 +65,7 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 			return nil, err
 		}
 		ready := "http://" + net.JoinHostPort(c.Host, strconv.Itoa(port)) + c.ReadyPath
-		in, err := startInstance(ctx, c, rec, prober, id, c.Host, port, ready, out)
+		in, err := s.startInstance(ctx, id, c.Host, port, ready)
 		if err != nil {
 			return nil, fmt.Errorf("instance %d: %w", id, err)
 		}
@@ -102,52 +96,44 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	hap, err := haproxy.Start(ctx, c.HAProxy, haproxy.Config{
 		Listen: listen, ReadyPath: c.ReadyPath, Interval: c.LBInterval, Fall: c.LBFall,
 		Timeout: c.Timeout + time.Second, Servers: servers,
-	}, out, c.StartTimeout)
+	}, s.serviceOutput(), c.StartTimeout)
 	if err != nil {
 		return Result{}, err
 	}
 	defer hap.Stop()
 
-	gen := load.New(load.Config{Base: &url.URL{Scheme: "http", Host: listen}, Rate: c.Rate, Targets: c.Targets, Timeout: c.Timeout}, rec)
-	genDone := make(chan struct{})
-	go func() { defer close(genDone); gen.Run() }()
-	defer func() { gen.Stop(); <-genDone }()
+	if err := s.startLoad("http://" + listen); err != nil {
+		return Result{}, err
+	}
+	defer s.stopLoad()
+	defer s.stopProgress()
 	loadEnd := time.Now().Add(c.Duration)
-
-	var phase atomic.Value
-	phase.Store("serving")
-	prog := startProgress(progressOut(c, stderr), rec, gen, func() string { return phase.Load().(string) })
 
 	// HAProxy watchers outlive their restart: a server may be marked down only after its
 	// process exited. They end with the drill.
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	var watchers sync.WaitGroup
-	defer func() { stopWatch(); watchers.Wait() }()
 
 	var problems []string
 	select {
 	case <-ctx.Done():
-		prog.stop()
 		return Result{}, fmt.Errorf("drill interrupted: %w", context.Cause(ctx))
 	case <-time.After(c.SignalAt):
 	}
 	for k := 1; k <= c.Restarts; k++ {
 		id := c.Instances + k
-		phase.Store(fmt.Sprintf("restart %d/%d: starting", k, c.Restarts))
-		err := restart(ctx, watchCtx, &watchers, c, rec, prober, hap, live, k, func() (*instance, error) { return start(id) }, func(s string) { phase.Store(s) })
+		s.setPhase(fmt.Sprintf("restart %d/%d: starting", k, c.Restarts))
+		err := s.restart(ctx, hap, live, k, func() (*instance, error) { return start(id) })
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("restart %d: %v", k, err))
 			break
 		}
 	}
-	phase.Store("restarts done")
+	s.setPhase("restarts done")
 	select {
 	case <-ctx.Done():
 	case <-time.After(max(time.Until(loadEnd), rolloutTail)):
 	}
-	gen.Stop()
-	<-genDone
-	prog.stop()
+	s.stopLoad()
+	s.stopProgress()
 	mu.Lock()
 	problems = append(problems, crashes...)
 	mu.Unlock()
@@ -161,22 +147,15 @@ func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, er
 	mu.Lock()
 	ins := slices.Clone(all)
 	mu.Unlock()
-	service := serviceReport(ctx, rec, src, ins, rec.Now()+c.Budget)
-
-	rate, window, behind := gen.Achieved()
-	res := Result{Requests: rec.Requests(), Events: rec.Events()}
-	res.Summary = summary.Build(summary.Input{
-		Mode: c.Mode, AskedRate: c.Rate, AchievedRate: rate, SendWindow: window, Behind: behind,
-		Budget: c.Budget, Requests: res.Requests, Events: res.Events, Problems: problems,
-		Service: service, MaxFailed: c.MaxFailed, MaxP99: c.MaxP99,
-	})
-	return res, nil
+	service := s.serviceReport(ctx, ins, rec.Now()+c.Budget)
+	return s.result(problems, service), nil
 }
 
 // restart replaces live[(k-1) mod len] with a new instance: start, wait ready, add to HAProxy,
 // wait until HAProxy routes to it, signal the old one, wait for its exit, delete it.
-func restart(ctx, watchCtx context.Context, watchers *sync.WaitGroup, c config.Config, rec *record.Recording, prober *lb.Prober, hap *haproxy.HAProxy,
-	live []*instance, k int, start func() (*instance, error), setPhase func(string)) error {
+func (s *session) restart(ctx context.Context, hap *haproxy.HAProxy,
+	live []*instance, k int, start func() (*instance, error)) error {
+	c, rec := s.c, s.rec
 	slot := (k - 1) % len(live)
 	old := live[slot]
 	fresh, err := start()
@@ -192,21 +171,19 @@ func restart(ctx, watchCtx context.Context, watchers *sync.WaitGroup, c config.C
 	}
 	live[slot] = fresh
 
-	setPhase(fmt.Sprintf("restart %d/%d: draining #%d", k, c.Restarts, old.id))
-	st, err := signal(ctx, c, rec, prober, old)
+	s.setPhase(fmt.Sprintf("restart %d/%d: draining #%d", k, c.Restarts, old.id))
+	st, err := s.signal(ctx, old)
 	if err != nil {
 		return err
 	}
 	sig, _ := record.First(rec.Events(), record.Signal, old.id, 0)
 	marked := make(chan struct{})
-	watchers.Add(1)
-	go func() { // when does HAProxy take the old server out?
-		defer watchers.Done()
+	s.watch(func(watchCtx context.Context) { // when does HAProxy take the old server out?
 		if waitRouted(watchCtx, hap, serverName(old.id), false, c.Budget) == nil {
 			rec.Mark(record.LBNotReady, old.id, "haproxy marked it down")
 		}
 		close(marked)
-	}()
+	})
 	st.wait(rec, sig.At, c.Budget)
 	// Retire the server only once HAProxy took it out by itself (or gave up): maintenance would
 	// hide when its health check noticed.

@@ -105,30 +105,16 @@ const comparePage = `<!DOCTYPE html>
 <script>
 "use strict";
 const RUNS = {{.Data}};
+` + chartScript + `
 (function () {
-  const NS = "http://www.w3.org/2000/svg";
   const charts = document.getElementById("charts");
   const W = Math.max(600, charts.clientWidth || 1100);
-  const L = 64, R = 110, PH = 110, GAP = 30, TOP = 18;
+  const g = { W, L: 64, R: 110, PH: 110, GAP: 30, TOP: 18 };
   const panels = [
     { title: "requests/s and failed/s", series: [["sent", "#2f6fdb"]], bars: "failed" },
     { title: "in flight", series: [["inflight", "#7b52c7"]] },
     { title: "latency (ms, log scale)", log: true, series: [["p50", "#9ab7ea"], ["p90", "#e08a1e"], ["p99", "#b3261e"]] },
   ];
-  const colors = { "signal": "#111", "trigger": "#111", "trigger returned": "#444", "not ready": "#e08a1e",
-    "ready again": "#2f6fdb", "lb not ready": "#c77700", "listener closed": "#c62828", "exit": "#1a7f4b",
-    "killed": "#c62828", "load stopped": "#6b7385", "lb added": "#2f6fdb", "ready": "#2f6fdb" };
-  function el(name, attrs, text) {
-    const n = document.createElementNS(NS, name);
-    for (const k in attrs) n.setAttribute(k, attrs[k]);
-    if (text !== undefined) n.textContent = text;
-    return n;
-  }
-  function niceStep(v) {
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
-    return 10 * p;
-  }
   // Shared scales: the longest run sets the time axis; each panel's range covers every run.
   const withData = RUNS.filter(r => r.timeline && r.timeline.points.length);
   let tMax = 0.001;
@@ -136,27 +122,16 @@ const RUNS = {{.Data}};
     const pts = r.timeline.points;
     tMax = Math.max(tMax, pts[pts.length - 1].t + r.timeline.bucket_ms / 1000, ...r.timeline.events.map(e => e.t));
   }
-  const x = t => L + (W - L - R) * t / tMax;
+  const x = t => g.L + (W - g.L - g.R) * t / tMax;
   const scales = panels.map(panel => {
     let vmax = 0, vmin = Infinity;
     for (const r of withData) for (const p of r.timeline.points) {
       for (const [k] of panel.series) { vmax = Math.max(vmax, p[k]); if (p[k] > 0) vmin = Math.min(vmin, p[k]); }
       if (panel.bars) vmax = Math.max(vmax, p[panel.bars]);
     }
-    if (panel.log) {
-      const lo = Math.pow(10, Math.floor(Math.log10(isFinite(vmin) ? vmin : 0.1)));
-      const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(vmax, lo * 10))));
-      const ticks = [];
-      for (let v = lo; v <= hi * 1.0001; v *= 10) ticks.push(v);
-      return { ticks, f: v => (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) };
-    }
-    const step = niceStep(Math.max(vmax, 1) / 4);
-    const top = Math.max(step, Math.ceil(vmax / step) * step);
-    const ticks = [];
-    for (let v = 0; v <= top + step / 2; v += step) ticks.push(v);
-    return { ticks, f: v => v / top };
+    return scaleOf(vmin, vmax, panel.log);
   });
-  const H = TOP + panels.length * (PH + GAP) + 10;
+  const H = g.TOP + panels.length * (g.PH + g.GAP) + 10;
   for (const run of RUNS) {
     const section = document.createElement("section");
     section.className = "run";
@@ -179,15 +154,7 @@ const RUNS = {{.Data}};
     const svg = el("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", "data-run": run.name });
     section.appendChild(svg);
     panels.forEach((panel, i) => {
-      const y0 = TOP + i * (PH + GAP) + PH, y1 = y0 - PH, sc = scales[i];
-      const y = v => y0 - PH * sc.f(v);
-      svg.appendChild(el("text", { x: L, y: y1 - 6, "font-size": 12, fill: "#1d2330", "font-weight": 600 }, panel.title));
-      for (const v of sc.ticks) {
-        svg.appendChild(el("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eef0f4" }));
-        svg.appendChild(el("text", { x: L - 6, y: y(v) + 4, "font-size": 11, fill: "#6b7385", "text-anchor": "end" },
-          v >= 1000 ? (v / 1000) + "k" : String(+v.toPrecision(3))));
-      }
-      svg.appendChild(el("line", { x1: L, x2: W - R, y1: y0, y2: y0, stroke: "#b9bfcb" }));
+      const { y, y0 } = drawPanel(svg, g, i, panel.title, scales[i]);
       if (panel.bars) {
         const bw = Math.max(1, x(tl.bucket_ms / 1000) - x(0) - 1);
         for (const p of pts) if (p[panel.bars] > 0) {
@@ -195,27 +162,10 @@ const RUNS = {{.Data}};
           svg.appendChild(el("rect", { x: x(p.t), y: y0 - h, width: bw, height: h, fill: "#c62828", opacity: 0.65 }));
         }
       }
-      for (const [k, color] of panel.series) {
-        const d = pts.filter(p => !panel.log || p[k] > 0)
-          .map((p, j) => (j ? "L" : "M") + x(p.t + tl.bucket_ms / 2000).toFixed(1) + "," + y(p[k]).toFixed(1)).join("");
-        if (d) svg.appendChild(el("path", { d: d, fill: "none", stroke: color, "stroke-width": 1.8, "stroke-linejoin": "round" }));
-      }
+      for (const [k, color] of panel.series) drawLine(svg, pts, k, color, x, y, tl.bucket_ms, panel.log);
     });
-    const yAxis = TOP + panels.length * (PH + GAP) - GAP + 16;
-    const tstep = niceStep(tMax / 10);
-    for (let t = 0; t <= tMax + 1e-9; t += tstep) {
-      svg.appendChild(el("text", { x: x(t), y: yAxis, "font-size": 11, fill: "#6b7385", "text-anchor": "middle" }, (+t.toFixed(2)) + " s"));
-    }
-    const rowEnds = [];
-    tl.events.filter(e => e.name !== "ready" || e.t > 0.0005).forEach((e, j) => {
-      const c = colors[e.name] || "#444", xx = x(e.t);
-      svg.appendChild(el("line", { x1: xx, x2: xx, y1: TOP - 4, y2: yAxis - 14, stroke: c, "stroke-width": 1.2, "stroke-dasharray": "4 3" }));
-      const label = e.name + (e.instance > 0 ? " #" + e.instance : "");
-      let row = rowEnds.findIndex(end => end < xx);
-      if (row < 0) row = rowEnds.length < 6 ? rowEnds.length : j % 6;
-      rowEnds[row] = xx + 6 + label.length * 6;
-      svg.appendChild(el("text", { x: xx + 3, y: TOP + 10 + row * 12, "font-size": 10.5, fill: c }, label));
-    });
+    const yAxis = drawTimeAxis(svg, g, panels.length, x, tMax);
+    drawMarkers(svg, g, tl.events, x, yAxis, 6);
   }
   charts.setAttribute("data-drawn", "true");
   charts.setAttribute("data-runs", String(document.querySelectorAll("#charts svg").length));

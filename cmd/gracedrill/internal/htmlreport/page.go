@@ -53,8 +53,8 @@ const pageTemplate = `<!DOCTYPE html>
 <script>
 "use strict";
 const DATA = {{.Data}};
+` + chartScript + `
 (function () {
-  const NS = "http://www.w3.org/2000/svg";
   const KINDS = ["refused", "reset", "eof", "timeout", "5xx", "other"];
   const KIND_COLORS = { refused: "#c62828", reset: "#8e24aa", eof: "#ef6c00", timeout: "#6d4c41", "5xx": "#d81b60", other: "#546e7a" };
   const legend = document.getElementById("legend");
@@ -73,55 +73,23 @@ const DATA = {{.Data}};
   const tip = document.getElementById("tip");
   const pts = DATA.points;
   const W = Math.max(600, chart.clientWidth || 1100);
-  const L = 64, R = 110, PH = 150, GAP = 34, TOP = 18;
+  const g = { W, L: 64, R: 110, PH: 150, GAP: 34, TOP: 18 };
   const panels = [
     { title: "requests/s and failed/s", series: [["failed", "#c62828", true], ["sent", "#2f6fdb", false]] },
     { title: "in flight", series: [["inflight", "#7b52c7", false]] },
     { title: "latency (ms, log scale)", log: true, series: [["p50", "#9ab7ea", false], ["p90", "#e08a1e", false], ["p99", "#b3261e", false]] },
   ];
-  const H = TOP + panels.length * (PH + GAP) + 10;
+  const H = g.TOP + panels.length * (g.PH + g.GAP) + 10;
   const svg = el("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img" });
   chart.appendChild(svg);
   const tMax = Math.max(0.001, pts.length ? pts[pts.length - 1].t + DATA.bucket_ms / 1000 : 1,
     ...DATA.events.map(e => e.t));
-  const x = t => L + (W - L - R) * t / tMax;
-
-  function el(name, attrs, text) {
-    const n = document.createElementNS(NS, name);
-    for (const k in attrs) n.setAttribute(k, attrs[k]);
-    if (text !== undefined) n.textContent = text;
-    return n;
-  }
-  function niceStep(v) {
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
-    return 10 * p;
-  }
+  const x = t => g.L + (W - g.L - g.R) * t / tMax;
 
   panels.forEach((panel, i) => {
-    const y0 = TOP + i * (PH + GAP) + PH, y1 = y0 - PH;
     let vmax = 0, vmin = Infinity;
     for (const p of pts) for (const [k] of panel.series) { vmax = Math.max(vmax, p[k]); if (p[k] > 0) vmin = Math.min(vmin, p[k]); }
-    let y;
-    const ticks = [];
-    if (panel.log) {
-      const lo = Math.pow(10, Math.floor(Math.log10(isFinite(vmin) ? vmin : 0.1)));
-      const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(vmax, lo * 10))));
-      y = v => y0 - PH * (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo));
-      for (let v = lo; v <= hi * 1.0001; v *= 10) ticks.push(v);
-    } else {
-      const step = niceStep(Math.max(vmax, 1) / 4);
-      const top = Math.max(step, Math.ceil(vmax / step) * step);
-      y = v => y0 - PH * v / top;
-      for (let v = 0; v <= top + step / 2; v += step) ticks.push(v);
-    }
-    svg.appendChild(el("text", { x: L, y: y1 - 6, "font-size": 12, fill: "#1d2330", "font-weight": 600 }, panel.title));
-    for (const v of ticks) {
-      svg.appendChild(el("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eef0f4" }));
-      svg.appendChild(el("text", { x: L - 6, y: y(v) + 4, "font-size": 11, fill: "#6b7385", "text-anchor": "end" },
-        v >= 1000 ? (v / 1000) + "k" : String(+v.toPrecision(3))));
-    }
-    svg.appendChild(el("line", { x1: L, x2: W - R, y1: y0, y2: y0, stroke: "#b9bfcb" }));
+    const { y, y0 } = drawPanel(svg, g, i, panel.title, scaleOf(vmin, vmax, panel.log));
     for (const [k, color, bars] of panel.series) {
       if (bars) { // failures per second, stacked by kind
         const bw = Math.max(1, x(DATA.bucket_ms / 1000) - x(0) - 1);
@@ -138,41 +106,18 @@ const DATA = {{.Data}};
         }
         continue;
       }
-      const d = pts.filter(p => !panel.log || p[k] > 0)
-        .map((p, j) => (j ? "L" : "M") + x(p.t + DATA.bucket_ms / 2000).toFixed(1) + "," + y(p[k]).toFixed(1)).join("");
-      if (d) svg.appendChild(el("path", { d: d, fill: "none", stroke: color, "stroke-width": 1.8, "stroke-linejoin": "round" }));
+      drawLine(svg, pts, k, color, x, y, DATA.bucket_ms, panel.log);
     }
   });
-
-  // time axis
-  const yAxis = TOP + panels.length * (PH + GAP) - GAP + 16;
-  const tstep = niceStep(tMax / 10);
-  for (let t = 0; t <= tMax + 1e-9; t += tstep) {
-    svg.appendChild(el("text", { x: x(t), y: yAxis, "font-size": 11, fill: "#6b7385", "text-anchor": "middle" }, (+t.toFixed(2)) + " s"));
-  }
-
-  // phase markers
-  const colors = { "signal": "#111", "not ready": "#e08a1e", "lb not ready": "#c77700", "listener closed": "#c62828",
-    "exit": "#1a7f4b", "killed": "#c62828", "load stopped": "#6b7385", "lb added": "#2f6fdb", "ready": "#2f6fdb",
-    "trigger": "#111", "trigger returned": "#444", "ready again": "#2f6fdb" };
-  const shown = DATA.events.filter(e => e.name !== "ready" || e.t > 0.0005);
-  const rowEnds = []; // right end of the last label in each row, so labels do not overlap
-  shown.forEach((e, j) => {
-    const c = colors[e.name] || "#444", xx = x(e.t);
-    svg.appendChild(el("line", { x1: xx, x2: xx, y1: TOP - 4, y2: yAxis - 14, stroke: c, "stroke-width": 1.2, "stroke-dasharray": "4 3" }));
-    const label = e.name + (e.instance > 0 ? " #" + e.instance : "");
-    let row = rowEnds.findIndex(end => end < xx);
-    if (row < 0) row = rowEnds.length < 10 ? rowEnds.length : j % 10;
-    rowEnds[row] = xx + 6 + label.length * 6;
-    svg.appendChild(el("text", { x: xx + 3, y: TOP + 10 + row * 12, "font-size": 10.5, fill: c }, label));
-  });
+  const yAxis = drawTimeAxis(svg, g, panels.length, x, tMax);
+  drawMarkers(svg, g, DATA.events, x, yAxis, 10);
 
   // hover read-out
-  const cursor = el("line", { x1: 0, x2: 0, y1: TOP, y2: yAxis - 14, stroke: "#888", "stroke-width": 0.6, visibility: "hidden" });
+  const cursor = el("line", { x1: 0, x2: 0, y1: g.TOP, y2: yAxis - 14, stroke: "#888", "stroke-width": 0.6, visibility: "hidden" });
   svg.appendChild(cursor);
   svg.addEventListener("mousemove", ev => {
     const r = svg.getBoundingClientRect();
-    const t = ((ev.clientX - r.left) * W / r.width - L) / (W - L - R) * tMax;
+    const t = ((ev.clientX - r.left) * W / r.width - g.L) / (W - g.L - g.R) * tMax;
     const p = pts[Math.min(pts.length - 1, Math.max(0, Math.floor(t * 1000 / DATA.bucket_ms)))];
     if (!p) return;
     cursor.setAttribute("x1", x(p.t)); cursor.setAttribute("x2", x(p.t)); cursor.setAttribute("visibility", "visible");

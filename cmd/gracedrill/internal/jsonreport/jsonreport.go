@@ -15,33 +15,47 @@ import (
 
 // Report is the JSON document. Durations are milliseconds; null means not observed.
 type Report struct {
-	Mode             string         `json:"mode"`
-	Requests         int            `json:"requests"`
-	OK               int            `json:"ok"`
-	Failed           int            `json:"failed"`
-	FailedByKind     map[string]int `json:"failed_by_kind"`
-	AskedRate        int            `json:"asked_rate"`
-	AchievedRate     float64        `json:"achieved_rate"`
-	SendWindowMS     float64        `json:"send_window_ms"`
-	Behind           bool           `json:"behind"`
-	InFlightAtSignal int            `json:"in_flight_at_signal"`
-	SignalToNotReady *float64       `json:"signal_to_not_ready_ms"`
-	SignalToLBOut    *float64       `json:"signal_to_lb_not_ready_ms"`
-	SignalToClosed   *float64       `json:"signal_to_listener_closed_ms"`
-	SignalToExit     *float64       `json:"signal_to_exit_ms"`
-	ExitCode         int            `json:"exit_code"`
-	ExitCodeFrom     string         `json:"exit_code_from"` // "process", "service report" or "unknown"
-	BudgetMS         float64        `json:"budget_ms"`
-	LatencyMS        Latency        `json:"latency_ms"`
-	Stops            []Stop         `json:"stops"`
-	MaxFailed        int            `json:"max_failed"`
-	MaxP99MS         float64        `json:"max_p99_ms,omitempty"`
-	Service          *Service       `json:"service"` // null when no report was asked for or found
-	Disagreements    []string       `json:"disagreements"`
-	Checks           []Check        `json:"checks"`
-	Verdict          string         `json:"verdict"`
-	Reasons          []string       `json:"reasons"`
-	Timeline         *Timeline      `json:"timeline,omitempty"`
+	Traffic
+	SendWindowMS     float64   `json:"send_window_ms"`
+	InFlightAtSignal int       `json:"in_flight_at_signal"`
+	SignalToNotReady *float64  `json:"signal_to_not_ready_ms"`
+	SignalToLBOut    *float64  `json:"signal_to_lb_not_ready_ms"`
+	SignalToClosed   *float64  `json:"signal_to_listener_closed_ms"`
+	SignalToExit     *float64  `json:"signal_to_exit_ms"`
+	ExitCode         int       `json:"exit_code"`
+	ExitCodeFrom     string    `json:"exit_code_from"` // "process", "service report" or "unknown"
+	BudgetMS         float64   `json:"budget_ms"`
+	Stops            []Stop    `json:"stops"`
+	MaxFailed        int       `json:"max_failed"`
+	MaxP99MS         float64   `json:"max_p99_ms,omitempty"`
+	Service          *Service  `json:"service"` // null when no report was asked for or found
+	Disagreements    []string  `json:"disagreements"`
+	Checks           []Check   `json:"checks"`
+	Verdict          string    `json:"verdict"`
+	Reasons          []string  `json:"reasons"`
+	Timeline         *Timeline `json:"timeline,omitempty"`
+}
+
+// Traffic is what the clients saw: the head of every drill's report (the upgrade drill's too).
+type Traffic struct {
+	Mode         string         `json:"mode"`
+	Requests     int            `json:"requests"`
+	OK           int            `json:"ok"`
+	Failed       int            `json:"failed"`
+	FailedByKind map[string]int `json:"failed_by_kind"`
+	AskedRate    int            `json:"asked_rate"`
+	AchievedRate float64        `json:"achieved_rate"`
+	Behind       bool           `json:"behind"`
+	LatencyMS    Latency        `json:"latency_ms"`
+}
+
+// TrafficOf returns s's traffic figures, in milliseconds rounded to 0.1.
+func TrafficOf(s summary.Summary) Traffic {
+	return Traffic{
+		Mode: s.Mode, Requests: s.Requests, OK: s.OK, Failed: s.Failed, FailedByKind: s.FailedByKind,
+		AskedRate: s.AskedRate, AchievedRate: round(s.AchievedRate), Behind: s.Behind,
+		LatencyMS: Latency{P50: msf(s.Latency.P50), P90: msf(s.Latency.P90), P99: msf(s.Latency.P99), Max: msf(s.Latency.Max)},
+	}
 }
 
 // Service is the service's own report (summed over every report read).
@@ -92,13 +106,11 @@ type Stop struct {
 // longest over all restarts, and exit_code is the first non-zero one.
 func FromSummary(s summary.Summary) Report {
 	r := Report{
-		Mode: s.Mode, Requests: s.Requests, OK: s.OK, Failed: s.Failed, FailedByKind: s.FailedByKind,
-		AskedRate: s.AskedRate, AchievedRate: round(s.AchievedRate), SendWindowMS: msf(s.SendWindow),
-		Behind: s.Behind, InFlightAtSignal: s.InFlightAtSignal, ExitCode: s.ExitCode(),
+		Traffic: TrafficOf(s), SendWindowMS: msf(s.SendWindow),
+		InFlightAtSignal: s.InFlightAtSignal, ExitCode: s.ExitCode(),
 		BudgetMS: msf(s.Budget), Verdict: s.Verdict, Reasons: s.Reasons, Stops: []Stop{},
 		ExitCodeFrom: s.ExitCodeSource(), MaxFailed: s.MaxFailed, MaxP99MS: msf(s.MaxP99),
 		Disagreements: append([]string{}, s.Disagreements...), Checks: []Check{},
-		LatencyMS: Latency{P50: msf(s.Latency.P50), P90: msf(s.Latency.P90), P99: msf(s.Latency.P99), Max: msf(s.Latency.Max)},
 	}
 	if r.Reasons == nil {
 		r.Reasons = []string{}
@@ -113,15 +125,15 @@ func FromSummary(s summary.Summary) Report {
 	for _, st := range s.Stops {
 		r.Stops = append(r.Stops, Stop{
 			Instance: st.Instance, SignalAtMS: msf(st.SignalAt), InFlightAtSignal: st.InFlightAtSignal,
-			SignalToNotReady: msp(st.SignalToNotReady), SignalToLBOut: msp(st.SignalToLBNotReady),
-			SignalToClosed: msp(st.SignalToListenerClosed), SignalToExit: msp(st.SignalToExit),
+			SignalToNotReady: MS(st.SignalToNotReady), SignalToLBOut: MS(st.SignalToLBNotReady),
+			SignalToClosed: MS(st.SignalToListenerClosed), SignalToExit: MS(st.SignalToExit),
 			ExitCode: st.ExitCode, Killed: st.Killed,
-			Trigger: st.Trigger, TriggerReturned: msp(st.TriggerReturned), TriggerCode: st.TriggerCode,
+			Trigger: st.Trigger, TriggerReturned: MS(st.TriggerReturned), TriggerCode: st.TriggerCode,
 		})
-		r.SignalToNotReady = maxp(r.SignalToNotReady, msp(st.SignalToNotReady))
-		r.SignalToLBOut = maxp(r.SignalToLBOut, msp(st.SignalToLBNotReady))
-		r.SignalToClosed = maxp(r.SignalToClosed, msp(st.SignalToListenerClosed))
-		r.SignalToExit = maxp(r.SignalToExit, msp(st.SignalToExit))
+		r.SignalToNotReady = maxp(r.SignalToNotReady, MS(st.SignalToNotReady))
+		r.SignalToLBOut = maxp(r.SignalToLBOut, MS(st.SignalToLBNotReady))
+		r.SignalToClosed = maxp(r.SignalToClosed, MS(st.SignalToListenerClosed))
+		r.SignalToExit = maxp(r.SignalToExit, MS(st.SignalToExit))
 	}
 	return r
 }
@@ -146,7 +158,8 @@ func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
 
 func msf(d time.Duration) float64 { return round(float64(d) / float64(time.Millisecond)) }
 
-func msp(d *time.Duration) *float64 {
+// MS is d in milliseconds, rounded to 0.1 as every duration of a report; nil stays nil.
+func MS(d *time.Duration) *float64 {
 	if d == nil {
 		return nil
 	}

@@ -107,3 +107,16 @@ func Write(path string, doc Suites) error {
 	}
 	return nil
 }
+
+// Read parses the document at path, as a CI system reads it.
+func Read(path string) (Suites, error) {
+	var doc Suites
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return doc, fmt.Errorf("junit: %w", err)
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		return doc, fmt.Errorf("junit: %s: %w", path, err)
+	}
+	return doc, nil
+}

@@ -1,7 +1,6 @@
 package junit_test
 
 import (
-	"encoding/xml"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,13 +22,9 @@ func TestFailingDrillYieldsFailingCases(t *testing.T) {
 	if err := junit.Write(path, junit.FromSummary(s, time.Now(), time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(path)
+	doc, err := junit.Read(path)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var doc junit.Suites
-	if err := xml.Unmarshal(b, &doc); err != nil {
-		t.Fatalf("%v\n%s", err, b)
 	}
 	state := map[string]string{}
 	for _, c := range doc.Suites[0].Cases {
@@ -55,6 +50,19 @@ func TestFailingDrillYieldsFailingCases(t *testing.T) {
 		}
 	}
 	if doc.Failures != 2 || doc.Skipped != 1 || doc.Tests != 5 || doc.Suites[0].Failures != 2 {
-		t.Errorf("counts tests %d failures %d skipped %d:\n%s", doc.Tests, doc.Failures, doc.Skipped, b)
+		t.Errorf("counts tests %d failures %d skipped %d: %+v", doc.Tests, doc.Failures, doc.Skipped, doc)
+	}
+}
+
+func TestReadRefusesWhatIsNotJUnit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "junit.xml")
+	if err := os.WriteFile(path, []byte("<testsuites><testsuite"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := junit.Read(path); err == nil {
+		t.Error("Read of a truncated document returned no error")
+	}
+	if _, err := junit.Read(filepath.Join(t.TempDir(), "missing.xml")); err == nil {
+		t.Error("Read of a missing file returned no error")
 	}
 }

@@ -91,26 +91,10 @@ func TestFailuresAreClassifiedFromRealSockets(t *testing.T) {
 			c.Close()
 		}), time.Second, record.Reset},
 		{"eof", rawServer(t, func(c net.Conn) { readRequest(c); c.Close() }), time.Second, record.EOF},
-		{"truncated body", rawServer(t, func(c net.Conn) {
-			readRequest(c)
-			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"))
-			c.Close()
-		}), time.Second, record.EOF},
-		{"5xx", rawServer(t, func(c net.Conn) {
-			readRequest(c)
-			_, _ = c.Write([]byte("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			c.Close()
-		}), time.Second, record.Status5xx},
-		{"4xx is other", rawServer(t, func(c net.Conn) {
-			readRequest(c)
-			_, _ = c.Write([]byte("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
-			c.Close()
-		}), time.Second, record.Other},
-		{"ok", rawServer(t, func(c net.Conn) {
-			readRequest(c)
-			_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
-			c.Close()
-		}), time.Second, record.OK},
+		{"truncated body", rawServer(t, answer("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort")), time.Second, record.EOF},
+		{"5xx", rawServer(t, answer("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")), time.Second, record.Status5xx},
+		{"4xx is other", rawServer(t, answer("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")), time.Second, record.Other},
+		{"ok", rawServer(t, answer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")), time.Second, record.OK},
 	} {
 		reqs := drive(t, tc.addr, tc.timeout)
 		got := kinds(reqs)
@@ -138,7 +122,10 @@ func TestTimeoutIsClassified(t *testing.T) {
 	}
 }
 
-func TestStopSendsNothingMore(t *testing.T) {
+// loadOnEmptyServer starts sending rate requests per second to a server, closed at the test's
+// end, that answers 200 with nothing; done closes once the generator's Run returned.
+func loadOnEmptyServer(t *testing.T, rate int) (*record.Recording, *load.Generator, <-chan struct{}) {
+	t.Helper()
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -146,13 +133,26 @@ func TestStopSendsNothingMore(t *testing.T) {
 	}
 	served := make(chan struct{})
 	go func() { defer close(served); _ = srv.Serve(ln) }()
-	defer func() { srv.Close(); <-served }()
-
+	t.Cleanup(func() { srv.Close(); <-served })
 	rec := record.New(time.Now())
-	g := load.New(load.Config{Base: &url.URL{Scheme: "http", Host: ln.Addr().String()}, Rate: 1000,
+	g := load.New(load.Config{Base: &url.URL{Scheme: "http", Host: ln.Addr().String()}, Rate: rate,
 		Targets: []load.Target{{Weight: 1, Method: "GET", Path: "/"}}}, rec)
 	done := make(chan struct{})
 	go func() { defer close(done); g.Run() }()
+	return rec, g, done
+}
+
+// answer is a raw server's handler: it reads the request, writes resp as it is, and closes.
+func answer(resp string) func(net.Conn) {
+	return func(c net.Conn) {
+		readRequest(c)
+		_, _ = c.Write([]byte(resp))
+		c.Close()
+	}
+}
+
+func TestStopSendsNothingMore(t *testing.T) {
+	rec, g, done := loadOnEmptyServer(t, 1000)
 	time.Sleep(300 * time.Millisecond) // let it send for a while; the test checks what follows Stop
 	g.Stop()
 	stopAt := rec.Now()
@@ -170,20 +170,7 @@ func TestStopSendsNothingMore(t *testing.T) {
 
 // The drill never lies: asked for far more than one process can send, it says it fell behind.
 func TestFallingBehindIsReported(t *testing.T) {
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan struct{})
-	go func() { defer close(served); _ = srv.Serve(ln) }()
-	defer func() { srv.Close(); <-served }()
-
-	rec := record.New(time.Now())
-	g := load.New(load.Config{Base: &url.URL{Scheme: "http", Host: ln.Addr().String()}, Rate: 100_000,
-		Targets: []load.Target{{Weight: 1, Method: "GET", Path: "/"}}}, rec)
-	done := make(chan struct{})
-	go func() { defer close(done); g.Run() }()
+	_, g, done := loadOnEmptyServer(t, 100_000)
 	time.Sleep(200 * time.Millisecond) // the window the rate is judged over
 	g.Stop()
 	<-done

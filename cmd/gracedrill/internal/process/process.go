@@ -77,9 +77,12 @@ func (p *Process) PID() int { return p.cmd.Process.Pid }
 func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Exited reports whether the process has exited.
-func (p *Process) Exited() bool {
+func (p *Process) Exited() bool { return Closed(p.done) }
+
+// Closed reports whether done is closed, without waiting.
+func Closed(done <-chan struct{}) bool {
 	select {
-	case <-p.done:
+	case <-done:
 		return true
 	default:
 		return false

@@ -47,18 +47,12 @@ func (r *Recording) Mark(name EventName, instance int, detail string) time.Durat
 
 // MarkAt records an event at a given offset. Safe for concurrent use.
 func (r *Recording) MarkAt(name EventName, at time.Duration, instance int, detail string) {
-	r.mu.Lock()
-	r.events = append(r.events, Event{Name: name, At: at, Instance: instance, Detail: detail})
-	r.mu.Unlock()
+	r.Add(Event{Name: name, At: at, Instance: instance, Detail: detail})
 }
 
 // Requests returns a copy of the requests sorted by start.
 func (r *Recording) Requests() []Request {
-	r.mu.Lock()
-	out := slices.Clone(r.requests)
-	r.mu.Unlock()
-	slices.SortFunc(out, func(a, b Request) int { return cmp.Compare(a.Start, b.Start) })
-	return out
+	return sortedCopy(&r.mu, &r.requests, func(q Request) time.Duration { return q.Start })
 }
 
 // Add records an event as given. Safe for concurrent use.
@@ -70,10 +64,15 @@ func (r *Recording) Add(e Event) {
 
 // Events returns a copy of the events sorted by time.
 func (r *Recording) Events() []Event {
-	r.mu.Lock()
-	out := slices.Clone(r.events)
-	r.mu.Unlock()
-	slices.SortStableFunc(out, func(a, b Event) int { return cmp.Compare(a.At, b.At) })
+	return sortedCopy(&r.mu, &r.events, func(e Event) time.Duration { return e.At })
+}
+
+// sortedCopy copies *s under mu and sorts the copy by at, keeping the order of equal times.
+func sortedCopy[T any](mu *sync.Mutex, s *[]T, at func(T) time.Duration) []T {
+	mu.Lock()
+	out := slices.Clone(*s)
+	mu.Unlock()
+	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(at(a), at(b)) })
 	return out
 }
 

@@ -88,7 +88,12 @@ func (a *API) createOrder(w http.ResponseWriter, r *http.Request) {
 			hold = func(ctx context.Context) error {
 				a.cfg.Metrics.Add(metrics.TestHolds, 1)
 				defer a.cfg.Metrics.Add(metrics.TestHolds, -1)
-				return sleep(ctx, d)
+				select {
+				case <-time.After(d):
+					return nil
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				}
 			}
 		}
 	}
@@ -180,15 +185,4 @@ func validID(id string) bool {
 		}
 	}
 	return true
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
 }

@@ -139,7 +139,7 @@ type AMQPConsumer struct {
 	a      *AMQP
 	handle Handler
 	log    *slog.Logger
-	inner  *graceamqp.Consumer
+	madeAtStart
 }
 
 var _ grace.Accounter = (*AMQPConsumer)(nil)
@@ -151,9 +151,10 @@ func NewAMQPConsumer(a *AMQP, handle Handler, log *slog.Logger) *AMQPConsumer {
 
 // Start subscribes to the queue.
 func (c *AMQPConsumer) Start(ctx context.Context) error {
-	c.inner = graceamqp.NewConsumer(c.a.conn, c.a.queue, c.handleDelivery,
+	inner := graceamqp.NewConsumer(c.a.conn, c.a.queue, c.handleDelivery,
 		graceamqp.WithPrefetch(amqpPrefetch), graceamqp.WithLogger(c.log))
-	return c.inner.Start(ctx)
+	c.inner = inner
+	return inner.Start(ctx)
 }
 
 func (c *AMQPConsumer) handleDelivery(ctx context.Context, d amqp.Delivery) error {
@@ -174,28 +175,4 @@ func (c *AMQPConsumer) handleDelivery(ctx context.Context, d amqp.Delivery) erro
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
-}
-
-// Run handles deliveries until the stop.
-func (c *AMQPConsumer) Run(ctx context.Context) error {
-	if c.inner == nil {
-		return errors.New("amqp consumer not started")
-	}
-	return c.inner.Run(ctx)
-}
-
-// Stop is graceamqp.Consumer's stop.
-func (c *AMQPConsumer) Stop(ctx context.Context) error {
-	if c.inner == nil {
-		return nil
-	}
-	return c.inner.Stop(ctx)
-}
-
-// Account is graceamqp.Consumer's: deliveries handed back to the queue.
-func (c *AMQPConsumer) Account() grace.Account {
-	if c.inner == nil {
-		return grace.Account{}
-	}
-	return c.inner.Account()
 }

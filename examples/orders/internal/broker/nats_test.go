@@ -97,3 +97,61 @@ func TestNATSDeliversEveryMessageAndRedeliversFailures(t *testing.T) {
 		}
 	}
 }
+
+// The consumer's Account is gracenats': while the handler holds a message, that message and those
+// pulled ahead would be handed back if the process stopped now, and a clean stop loses nothing.
+func TestNATSConsumerAccountsWhatItHolds(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv := NewNATSServer(t.TempDir())
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(ctx)
+	client := NewNATS(srv)
+	if err := client.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer client.Stop(ctx)
+	for i := range 10 {
+		if err := client.Publish(ctx, fmt.Sprintf("order-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inHand, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	cons := NewNATSConsumer(client, func(ctx context.Context, id string) error {
+		once.Do(func() { close(inHand) })
+		select {
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	}, quiet)
+	if acc := cons.Account(); acc.HandedBack != 0 || acc.Lost != 0 {
+		t.Fatalf("Account before Start: %+v, want nothing", acc)
+	}
+	if err := cons.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	runDone := make(chan error, 1)
+	go func() { runDone <- cons.Run(ctx) }()
+	select {
+	case <-inHand:
+	case <-ctx.Done():
+		t.Fatal("no message reached the handler")
+	}
+	if acc := cons.Account(); acc.HandedBack == 0 {
+		t.Errorf("Account with a message in hand: handed back %d, want the messages held counted", acc.HandedBack)
+	}
+	close(release)
+	if err := cons.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-runDone; err != nil {
+		t.Fatal(err)
+	}
+	if acc := cons.Account(); acc.Lost != 0 {
+		t.Errorf("Account after a clean stop: %d lost, want none", acc.Lost)
+	}
+}

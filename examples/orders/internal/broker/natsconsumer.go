@@ -2,10 +2,10 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
+	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracenats"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -19,7 +19,7 @@ const natsRetryDelay = 500 * time.Millisecond
 
 // NATSConsumer feeds the durable JetStream consumer's messages to a [Handler], one at a time,
 // through gracenats.Consumer, created at Start (the connection exists only then). It is a grace
-// component whose Start, Run and Stop are gracenats.Consumer's:
+// component whose Start, Run, Stop and Account are gracenats.Consumer's:
 //   - Run hands each message to the handler and acks it once handled;
 //   - Stop (the soft stop) stops pulling, finishes the message in hand, naks the messages pulled
 //     ahead (redelivered at once, after the restart) and flushes, so a clean stop handles nothing
@@ -31,8 +31,10 @@ type NATSConsumer struct {
 	client *NATS
 	handle Handler
 	log    *slog.Logger
-	inner  *gracenats.Consumer
+	madeAtStart
 }
+
+var _ grace.Accounter = (*NATSConsumer)(nil)
 
 // NewNATSConsumer returns a consumer of client's durable consumer that calls handle.
 func NewNATSConsumer(client *NATS, handle Handler, log *slog.Logger) *NATSConsumer {
@@ -41,9 +43,10 @@ func NewNATSConsumer(client *NATS, handle Handler, log *slog.Logger) *NATSConsum
 
 // Start creates the gracenats consumer on the client's JetStream context and starts it.
 func (c *NATSConsumer) Start(ctx context.Context) error {
-	c.inner = gracenats.NewConsumer(c.client.js, NATSStream, NATSDurable, c.handleMsg,
+	inner := gracenats.NewConsumer(c.client.js, NATSStream, NATSDurable, c.handleMsg,
 		gracenats.WithBatch(natsBuffer), gracenats.WithLogger(c.log))
-	return c.inner.Start(ctx)
+	c.inner = inner
+	return inner.Start(ctx)
 }
 
 func (c *NATSConsumer) handleMsg(ctx context.Context, msg jetstream.Msg) error {
@@ -53,20 +56,4 @@ func (c *NATSConsumer) handleMsg(ctx context.Context, msg jetstream.Msg) error {
 		_ = msg.NakWithDelay(natsRetryDelay) // if this is lost too, the ack wait brings it back
 	}
 	return nil
-}
-
-// Run handles messages until the stop.
-func (c *NATSConsumer) Run(ctx context.Context) error {
-	if c.inner == nil {
-		return errors.New("run nats consumer: not started")
-	}
-	return c.inner.Run(ctx)
-}
-
-// Stop is gracenats.Consumer's stop: see [NATSConsumer].
-func (c *NATSConsumer) Stop(ctx context.Context) error {
-	if c.inner == nil {
-		return nil
-	}
-	return c.inner.Stop(ctx)
 }

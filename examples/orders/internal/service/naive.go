@@ -14,7 +14,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gracekit/grace/examples/orders/internal/api"
 	"github.com/gracekit/grace/examples/orders/internal/broker"
 	"github.com/gracekit/grace/examples/orders/internal/config"
 	"github.com/gracekit/grace/examples/orders/internal/fulfil"
@@ -149,11 +148,7 @@ func RunNaive(ctx context.Context, cfg config.Config, log *slog.Logger, stdout i
 	every(cfg.ExpireEvery, jobs.Expire(st, cfg.ExpireAfter, m, log))
 	every(cfg.PoolEvery, jobs.PoolMaintenance(st.DB(), m, log))
 
-	mux := http.NewServeMux()
-	api.New(api.Config{
-		Store: st, Publisher: pub, Metrics: m, Log: log, DataDir: cfg.DataDir,
-		MaxUpload: cfg.MaxUpload, TestHooks: cfg.TestHooks,
-	}).Register(mux)
+	mux := routes(cfg, st, pub, m, log)
 	ok := func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }
 	mux.HandleFunc("GET /livez", ok)
 	mux.HandleFunc("GET /readyz", ok) // never flips: the seed has no readiness

@@ -168,11 +168,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Wri
 	app.Add(CompPool, grace.Ticker(cfg.PoolEvery, jobs.PoolMaintenance(st.DB(), m, log)),
 		grace.DependsOn(CompDB))
 
-	mux := http.NewServeMux()
-	api.New(api.Config{
-		Store: st, Publisher: pub, Metrics: m, Log: log, DataDir: cfg.DataDir,
-		MaxUpload: cfg.MaxUpload, TestHooks: cfg.TestHooks,
-	}).Register(mux)
+	mux := routes(cfg, st, pub, m, log)
 	httpOpts := []gracehttp.Option{gracehttp.WithHealth(app), gracehttp.WithLogger(log)}
 	if ln != nil {
 		httpOpts = append(httpOpts, gracehttp.WithListener(ln))
@@ -219,6 +215,16 @@ func printPlan(app *grace.App, stdout io.Writer, log *slog.Logger) int {
 		return grace.ExitStartFailed
 	}
 	return grace.ExitClean
+}
+
+// routes is the service's API on a new mux: the same handlers under grace and in the naive run.
+func routes(cfg config.Config, st *store.Store, pub broker.Publisher, m *metrics.Registry, log *slog.Logger) *http.ServeMux {
+	mux := http.NewServeMux()
+	api.New(api.Config{
+		Store: st, Publisher: pub, Metrics: m, Log: log, DataDir: cfg.DataDir,
+		MaxUpload: cfg.MaxUpload, TestHooks: cfg.TestHooks,
+	}).Register(mux)
+	return mux
 }
 
 func counterAttrs(m *metrics.Registry) []any {
