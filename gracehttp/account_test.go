@@ -14,6 +14,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // slowOK answers 200 after d, or 503 if its context is cancelled first — the shape of a handler
@@ -34,16 +35,17 @@ func slowOK(d time.Duration, entered chan<- struct{}) http.Handler {
 
 // TestShortStopTimeoutLetsShortRequestFinish is issue 12's scenario: a server added with
 // grace.StopTimeout(300ms) and a 100 ms request in flight at the stop. The request finishes with
-// 200, nothing is lost, the exit code is clean. With the cancel margin unclamped (500 ms before
+// 200, nothing is lost, the exit code is clean. With the cut margin unclamped (500 ms before
 // a 300 ms deadline), the request was cancelled at once and answered 503.
 func TestShortStopTimeoutLetsShortRequestFinish(t *testing.T) {
 	const n = 4
 	entered := make(chan struct{}, n)
-	app := grace.New(grace.WithSignals())
+	app := testkit.NewApp()
 	ln := listen(t)
 	app.Add("http", gracehttp.New(&http.Server{Handler: slowOK(100*time.Millisecond, entered)},
 		gracehttp.WithListener(ln)), grace.StopTimeout(300*time.Millisecond))
-	wait := runApp(t, app)
+	run := testkit.Run(t, app)
+	run.Ready(t)
 	c := client(t)
 	type result struct {
 		status int
@@ -53,21 +55,21 @@ func TestShortStopTimeoutLetsShortRequestFinish(t *testing.T) {
 	results := make(chan result, n)
 	for range n {
 		go func() {
-			status, body, err := get(c, "http://"+ln.Addr().String()+"/work")
+			status, body, err := testkit.Get(c, "http://"+ln.Addr().String()+"/work")
 			results <- result{status, body, err}
 		}()
 	}
 	for range n {
-		within(t, entered, 5*time.Second, "handler entered")
+		testkit.Recv(t, entered, 5*time.Second, "handler entered")
 	}
 	app.Stop("test")
 	for range n {
-		r := within(t, results, 5*time.Second, "response")
+		r := testkit.Recv(t, results, 5*time.Second, "response")
 		if r.err != nil || r.status != http.StatusOK {
 			t.Errorf("request in flight at the stop: status %d, body %q, err %v; want 200", r.status, r.body, r.err)
 		}
 	}
-	rep := wait()
+	rep := run.Wait(t).Report
 	if rep.Lost != 0 || rep.ExitCode != grace.ExitClean {
 		t.Errorf("report: lost %d, exit %d; want 0, 0\n%s", rep.Lost, rep.ExitCode, rep)
 	}
@@ -79,24 +81,16 @@ func TestShortStopTimeoutLetsShortRequestFinish(t *testing.T) {
 // stop), never says more than one.
 func TestRequestCutAtDeadlineIsLost(t *testing.T) {
 	entered := make(chan struct{}, 1)
-	app := grace.New(grace.WithSignals())
+	app := testkit.NewApp()
 	ln := listen(t)
 	srv := gracehttp.New(&http.Server{Handler: slowOK(time.Hour, entered)}, gracehttp.WithListener(ln))
 	app.Add("http", srv, grace.StopTimeout(300*time.Millisecond))
-	type result struct {
-		rep *grace.Report
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		rep, err := app.Run(context.Background())
-		done <- result{rep, err}
-	}()
-	within(t, app.Await(grace.PhaseReady), 10*time.Second, "ready")
+	run := testkit.Run(t, app)
+	run.Ready(t)
 	c := client(t)
 	statuses := make(chan int, 1)
-	go func() { status, _, _ := get(c, "http://"+ln.Addr().String()+"/forever"); statuses <- status }()
-	within(t, entered, 5*time.Second, "handler entered")
+	go func() { status, _, _ := testkit.Get(c, "http://"+ln.Addr().String()+"/forever"); statuses <- status }()
+	testkit.Recv(t, entered, 5*time.Second, "handler entered")
 
 	stopPolling := make(chan struct{})
 	var polls sync.WaitGroup
@@ -115,14 +109,14 @@ func TestRequestCutAtDeadlineIsLost(t *testing.T) {
 		}
 	})
 	app.Stop("test")
-	res := within(t, done, 10*time.Second, "run")
+	res := run.Wait(t)
 	close(stopPolling)
 	polls.Wait()
 
-	rep := res.rep
+	rep := res.Report
 	// The cancelled handler answers 503, unless the force-close (15 ms later) beat it on a
 	// loaded machine: then the client sees no answer. Never a 200.
-	if got := within(t, statuses, 5*time.Second, "client"); got != http.StatusServiceUnavailable && got != 0 {
+	if got := testkit.Recv(t, statuses, 5*time.Second, "client"); got != http.StatusServiceUnavailable && got != 0 {
 		t.Errorf("cut request answered %d, want 503 from its cancelled handler or no answer", got)
 	}
 	comp := rep.Component("http")
@@ -132,7 +126,7 @@ func TestRequestCutAtDeadlineIsLost(t *testing.T) {
 	if rep.Lost != 1 || rep.ExitCode != grace.ExitLost || !strings.Contains(rep.String(), "1 requests lost") {
 		t.Errorf("report: lost %d, exit %d; want 1, %d\n%s", rep.Lost, rep.ExitCode, grace.ExitLost, rep)
 	}
-	if err := res.err; !errors.Is(err, grace.ErrLost) {
+	if err := res.Err; !errors.Is(err, grace.ErrLost) {
 		t.Errorf("Run error %v does not match ErrLost", err)
 	}
 	if maxSeen > 1 {
@@ -151,8 +145,8 @@ func TestStuckHandlerCountedWhileAbandoned(t *testing.T) {
 	})}, gracehttp.WithListener(listen(t)))
 	base := startServer(t, s)
 	c := client(t)
-	go func() { _, _, _ = get(c, base+"/stuck") }()
-	within(t, entered, 5*time.Second, "handler entered")
+	go func() { _, _, _ = testkit.Get(c, base+"/stuck") }()
+	testkit.Recv(t, entered, 5*time.Second, "handler entered")
 	if a := s.Account(); a.Lost != 0 {
 		t.Fatalf("before Stop: Account = %+v, want nothing lost", a)
 	}
@@ -228,13 +222,14 @@ func TestHijackedConnCutIsLost(t *testing.T) {
 			if tc.goAway {
 				opts = append(opts, gracehttp.WithGoAway(func(c net.Conn) { c.Close() }))
 			}
-			app := grace.New(grace.WithSignals())
+			app := testkit.NewApp()
 			s := gracehttp.New(&http.Server{Handler: handOff(&held)}, opts...)
 			app.Add("http", s, grace.StopTimeout(300*time.Millisecond))
-			wait := runApp(t, app)
+			run := testkit.Run(t, app)
+			run.Ready(t)
 			conn := dialUpgrade(t, s.Addrs()[0].String())
 			app.Stop("test")
-			rep := wait()
+			rep := run.Wait(t).Report
 			if got := rep.Component("http").Account; got.Lost != tc.lost {
 				t.Errorf("account %+v, want %d requests lost\n%s", got, tc.lost, rep)
 			}
@@ -250,12 +245,13 @@ func TestHijackedConnCutIsLost(t *testing.T) {
 // is one lost request — the request and its hijacked connection are not counted twice.
 func TestHijackedInHandlerCountedOnce(t *testing.T) {
 	s := gracehttp.New(&http.Server{Handler: wsHandler(make(chan struct{}, 1))}, gracehttp.WithListener(listen(t)))
-	app := grace.New(grace.WithSignals())
+	app := testkit.NewApp()
 	app.Add("http", s, grace.StopTimeout(300*time.Millisecond))
-	wait := runApp(t, app)
+	run := testkit.Run(t, app)
+	run.Ready(t)
 	dialWS(t, s.Addrs()[0].String())
 	app.Stop("test")
-	rep := wait()
+	rep := run.Wait(t).Report
 	if got := rep.Component("http").Account; got.Lost != 1 {
 		t.Errorf("account %+v, want 1 requests lost\n%s", got, rep)
 	}

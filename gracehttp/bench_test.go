@@ -155,7 +155,7 @@ func BenchmarkMiddleware(b *testing.B) {
 
 // BenchmarkIdleConns drains 5,000 idle keep-alive connections: gracehttp's Stop (grace-ms),
 // plain Server.Shutdown (stdlib-ms), and closing the same number of accepted sockets directly,
-// on as many goroutines as gracehttp uses (rawclose-ms), in the same run: medians over five
+// on one goroutine per CPU (rawclose-ms), in the same run: medians over five
 // rounds per b.N, the three rotating order. bytes/conn is the memory gracehttp allocates per
 // tracked connection, beyond net/http's own.
 func BenchmarkIdleConns(b *testing.B) {

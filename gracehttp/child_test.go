@@ -1,12 +1,11 @@
 package gracehttp_test
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -15,12 +14,19 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
-const childEnv = "GRACEHTTP_TEST_CHILD"
+// The test binary doubles as the child of TestSIGTERMEndToEnd: with childEnv set, TestMain runs
+// childMain instead of the tests.
+const (
+	childEnv     = "GRACEHTTP_TEST_CHILD"      // set: run childMain
+	childAddrEnv = "GRACEHTTP_TEST_CHILD_ADDR" // file the child writes its address to once ready
+)
 
 // childMain is the test binary run as a child: a grace app serving HTTP on a free port, which
-// prints its address and exits through App.Main on SIGTERM.
+// writes its address to the file named by childAddrEnv once ready and exits through App.Main on
+// SIGTERM.
 func childMain() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +42,16 @@ func childMain() {
 	app.Add("http", gracehttp.New(&http.Server{Handler: mux}, gracehttp.WithListener(ln), gracehttp.WithHealth(app)))
 	go func() {
 		<-app.Await(grace.PhaseReady)
-		fmt.Printf("addr %s\n", ln.Addr())
+		// Written whole, then renamed: the test never reads half an address.
+		out := os.Getenv(childAddrEnv)
+		if err := os.WriteFile(out+".tmp", []byte(ln.Addr().String()), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if err := os.Rename(out+".tmp", out); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
 	}()
 	app.Main()
 }
@@ -45,52 +60,21 @@ func childMain() {
 // real SIGTERM while requests are in flight, and checks every request got its whole response
 // and the child exited cleanly.
 func TestSIGTERMEndToEnd(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan error, 1)
-	exited := make(chan struct{})
-	go func() { waited <- cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if a, ok := strings.CutPrefix(sc.Text(), "addr "); ok {
-				lines <- a
-			}
-		}
-	}()
+	out := filepath.Join(t.TempDir(), "addr")
+	child := testkit.StartChild(t, childEnv+"=1", childAddrEnv+"="+out)
 	var addr string
-	select {
-	case addr = <-lines:
-	case err := <-waited:
-		t.Fatalf("child exited early: %v\n%s", err, stderr.String())
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no address from the child after 20s; its stderr:\n%s", stderr.String())
-	}
+	child.PollUntil(t, 20*time.Second, "the child's address", func() bool {
+		b, err := os.ReadFile(out)
+		addr = string(b)
+		return err == nil
+	})
 	c := client(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for i := range 8 {
 		wg.Go(func() {
 			id := fmt.Sprint(i)
-			status, body, err := get(c, "http://"+addr+"/slow?id="+id)
+			status, body, err := testkit.Get(c, "http://"+addr+"/slow?id="+id)
 			if err == nil && (status != 200 || body != payload(id, 32<<10)) {
 				err = fmt.Errorf("status %d, %d bytes", status, len(body))
 			}
@@ -100,18 +84,16 @@ func TestSIGTERMEndToEnd(t *testing.T) {
 		})
 	}
 	time.Sleep(100 * time.Millisecond) // the requests are in the handlers' 400 ms sleep
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	child.Signal(t, syscall.SIGTERM)
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Error(err)
 	}
-	if err := within(t, waited, 10*time.Second, "child exit"); err != nil {
-		t.Fatalf("child: %v\n%s", err, stderr.String())
+	if err := child.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("child: %v\n%s", err, child.Stderr())
 	}
-	if !strings.Contains(stderr.String(), "report.exit_code=0") || !strings.Contains(stderr.String(), "report.http.state=stopped") {
-		t.Errorf("child's report does not say clean:\n%s", stderr.String())
+	if !strings.Contains(child.Stderr(), "report.exit_code=0") || !strings.Contains(child.Stderr(), "report.http.state=stopped") {
+		t.Errorf("child's report does not say clean:\n%s", child.Stderr())
 	}
 }

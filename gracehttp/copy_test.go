@@ -12,23 +12,13 @@ import (
 	"time"
 
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // TestCopyContextBlockedConn: a copy from a connection that sends nothing returns promptly with
 // the cause when ctx is cancelled.
 func TestCopyContextBlockedConn(t *testing.T) {
-	ln := listen(t)
-	defer ln.Close()
-	peer, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	peer, conn := testkit.ConnPair(t)
 	peer.Write([]byte("hello "))
 	errTestCancel := errors.New("test cancel")
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -37,7 +27,7 @@ func TestCopyContextBlockedConn(t *testing.T) {
 	go func() { _, err := gracehttp.CopyContext(ctx, &dst, conn); done <- err }()
 	time.Sleep(50 * time.Millisecond) // the copy is now blocked in Read
 	cancel(errTestCancel)
-	if err := within(t, done, 2*time.Second, "CopyContext after cancel"); !errors.Is(err, errTestCancel) {
+	if err := testkit.Recv(t, done, 2*time.Second, "CopyContext after cancel"); !errors.Is(err, errTestCancel) {
 		t.Fatalf("err = %v, want the cause", err)
 	}
 	if dst.String() != "hello " {
@@ -54,7 +44,7 @@ func TestCopyContextNoDeadlines(t *testing.T) {
 	go func() { _, err := gracehttp.CopyContext(ctx, io.Discard, pr); done <- err }()
 	pw.Write([]byte("x"))
 	cancel()
-	if err := within(t, done, 2*time.Second, "CopyContext after cancel"); !errors.Is(err, context.Canceled) {
+	if err := testkit.Recv(t, done, 2*time.Second, "CopyContext after cancel"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
 	// Without cancellation it copies to EOF.
@@ -74,7 +64,7 @@ func TestCopyContextUpload(t *testing.T) {
 		close(reading)
 		_, err := gracehttp.CopyContext(r.Context(), io.Discard, gracehttp.Body(w, r))
 		result <- err
-	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCancelMargin(300*time.Millisecond))
+	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCutMargin(300*time.Millisecond))
 	startServer(t, s)
 	c, err := net.Dial("tcp", s.Addrs()[0].String())
 	if err != nil {
@@ -82,12 +72,12 @@ func TestCopyContextUpload(t *testing.T) {
 	}
 	defer c.Close()
 	io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\npartial")
-	within(t, reading, 5*time.Second, "handler reading")
+	testkit.Recv(t, reading, 5*time.Second, "handler reading")
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
 	s.Stop(ctx)
-	if err := within(t, result, 2*time.Second, "upload copy"); !errors.Is(err, gracehttp.ErrHardStop) {
+	if err := testkit.Recv(t, result, 2*time.Second, "upload copy"); !errors.Is(err, gracehttp.ErrHardStop) {
 		t.Fatalf("copy err = %v, want ErrHardStop", err)
 	}
 	if took := time.Since(begin); took >= 500*time.Millisecond {

@@ -11,7 +11,7 @@
 //     ([Health]) answers 503 while liveness stays 200, responses ask persistent clients to
 //     reconnect (through the load balancer, to another instance), and handlers see [Draining].
 //   - Then intake stops, running requests finish, and Stop returns on the event of the last
-//     request and connection ending. Near the deadline (grace.CutAt: the cancel margin, clamped
+//     request and connection ending. Near the deadline (grace.CutAt: the cut margin, clamped
 //     to a tenth of the stop limit, so a request shorter than nine tenths of the limit always
 //     finishes) request contexts are cancelled, then connections, hijacked ones included, are
 //     closed; the requests cut are logged, returned in a [*CutError] and counted as lost by

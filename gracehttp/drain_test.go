@@ -17,6 +17,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // TestDrainServesEveryAcceptedRequest runs slow and fast requests while the app drains: every
@@ -44,10 +45,11 @@ func TestDrainServesEveryAcceptedRequest(t *testing.T) {
 	})
 	mux.HandleFunc("/fast", func(w http.ResponseWriter, r *http.Request) { handle(w, r, 0, 100) })
 
-	app := grace.New(grace.WithDrainDelay(400*time.Millisecond), grace.WithSignals(), grace.WithBudget(10*time.Second))
+	app := testkit.NewApp(grace.WithDrainDelay(400*time.Millisecond), grace.WithBudget(10*time.Second))
 	ln := listen(t)
 	app.Add("http", gracehttp.New(&http.Server{Handler: mux}, gracehttp.WithListener(ln), gracehttp.WithHealth(app)))
-	wait := runApp(t, app)
+	run := testkit.Run(t, app)
+	run.Ready(t)
 	base := "http://" + ln.Addr().String()
 
 	c := client(t)
@@ -74,7 +76,7 @@ func TestDrainServesEveryAcceptedRequest(t *testing.T) {
 					path = "/slow"
 				}
 				begin := time.Now()
-				status, body, err := get(c, base+path+"?id="+id)
+				status, body, err := testkit.Get(c, base+path+"?id="+id)
 				size := 100
 				if path == "/slow" {
 					size = 64 << 10
@@ -92,7 +94,7 @@ func TestDrainServesEveryAcceptedRequest(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // let load build up before the stop
 	app.Stop("test")
 	wg.Wait()
-	rep := wait()
+	rep := run.Wait(t).Report
 	if rep.ExitCode != grace.ExitClean {
 		t.Fatalf("report: %s", rep)
 	}
@@ -140,13 +142,13 @@ func TestHardCancelAndCutReport(t *testing.T) {
 		close(entered)
 		<-r.Context().Done()
 		causes <- context.Cause(r.Context())
-	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCancelMargin(400*time.Millisecond),
+	})}, gracehttp.WithListener(listen(t)), gracehttp.WithCutMargin(400*time.Millisecond),
 		gracehttp.WithSlowDrain(50*time.Millisecond), gracehttp.WithLogger(logger))
 	base := startServer(t, s)
 	c := client(t)
 	errs := make(chan error, 1)
-	go func() { _, _, err := get(c, base+"/hang/here"); errs <- err }()
-	within(t, entered, 5*time.Second, "handler entered")
+	go func() { _, _, err := testkit.Get(c, base+"/hang/here"); errs <- err }()
+	testkit.Recv(t, entered, 5*time.Second, "handler entered")
 	if got := s.InFlight(); len(got) != 1 || got[0].Method != "GET" || got[0].Route != "/hang/here" {
 		t.Fatalf("InFlight = %v", got)
 	}
@@ -158,7 +160,7 @@ func TestHardCancelAndCutReport(t *testing.T) {
 	begin := time.Now()
 	err := s.Stop(ctx)
 	took := time.Since(begin)
-	if cause := within(t, causes, 5*time.Second, "handler cancelled"); !errors.Is(cause, gracehttp.ErrHardStop) {
+	if cause := testkit.Recv(t, causes, 5*time.Second, "handler cancelled"); !errors.Is(cause, gracehttp.ErrHardStop) {
 		t.Errorf("request context cause = %v, want ErrHardStop", cause)
 	}
 	var cut *gracehttp.CutError
@@ -171,10 +173,16 @@ func TestHardCancelAndCutReport(t *testing.T) {
 	if !strings.Contains(err.Error(), "GET /hang/here") {
 		t.Errorf("error %q does not name the request", err)
 	}
+	var ce grace.CutError
+	if !errors.Is(err, grace.ErrCut) || !errors.As(err, &ce) {
+		t.Errorf("Stop = %v, want an error matching grace.ErrCut and a grace.CutError", err)
+	} else if n, unit := ce.Cut(); n != 1 || unit != "requests" {
+		t.Errorf("Cut() = %d %q, want 1 requests", n, unit)
+	}
 	if took >= limit {
 		t.Errorf("Stop took %v, past its deadline", took)
 	}
-	within(t, errs, 5*time.Second, "client")
+	testkit.Recv(t, errs, 5*time.Second, "client")
 	logMu.Lock()
 	out := logs.String()
 	logMu.Unlock()
@@ -197,28 +205,32 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 // TestCutRequestsInAppReport: the requests cut at the deadline land in the app's report.
 func TestCutRequestsInAppReport(t *testing.T) {
 	entered := make(chan struct{})
-	// 3 s: grace.CutAt keeps the 300 ms cancel margin whole (a tenth of the budget).
-	app := grace.New(grace.WithBudget(3*time.Second), grace.WithSignals())
+	// 3 s: grace.CutAt keeps the 300 ms cut margin whole (a tenth of the budget).
+	app := testkit.NewApp(grace.WithBudget(3 * time.Second))
 	ln := listen(t)
 	app.Add("http", gracehttp.New(&http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
 		<-r.Context().Done()
-	})}, gracehttp.WithListener(ln), gracehttp.WithCancelMargin(300*time.Millisecond)))
-	wait := runApp(t, app)
+	})}, gracehttp.WithListener(ln), gracehttp.WithCutMargin(300*time.Millisecond)))
+	run := testkit.Run(t, app)
+	run.Ready(t)
 	c := client(t)
 	done := make(chan error, 1)
-	go func() { _, _, err := get(c, "http://"+ln.Addr().String()+"/block/forever"); done <- err }()
-	within(t, entered, 5*time.Second, "handler")
+	go func() { _, _, err := testkit.Get(c, "http://"+ln.Addr().String()+"/block/forever"); done <- err }()
+	testkit.Recv(t, entered, 5*time.Second, "handler")
 	app.Stop("test")
-	rep := wait()
+	rep := run.Wait(t).Report
 	comp := rep.Component("http")
 	if comp == nil || !strings.Contains(comp.Error, "1 in-flight requests cut at the deadline: GET /block/forever") {
 		t.Fatalf("report does not list the cut request:\n%s", rep)
 	}
 	var cut *gracehttp.CutError
-	if !errors.As(rep.Err, &cut) {
-		t.Errorf("report error %v does not wrap a CutError", rep.Err)
+	if !errors.As(rep.Err, &cut) || !errors.Is(rep.Err, grace.ErrCut) {
+		t.Errorf("report error %v does not wrap a CutError matching grace.ErrCut", rep.Err)
 	}
-	within(t, done, 5*time.Second, "client")
+	if want := "stop http: 1 in-flight requests cut"; !strings.Contains(rep.Err.Error(), want) {
+		t.Errorf("report error %q does not read %q (said once, nothing between)", rep.Err, want)
+	}
+	testkit.Recv(t, done, 5*time.Second, "client")
 	t.Logf("report:\n%s", rep)
 }

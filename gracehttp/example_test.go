@@ -145,3 +145,11 @@ func ExampleServer_Account() {
 	// http: 1 requests lost
 	// exit: 6 lost work
 }
+
+// A Server reports every problem with its options before anything starts; in an app, the app's
+// configuration error lists them under the component's name.
+func ExampleServer_Validate() {
+	s := gracehttp.New(&http.Server{}, gracehttp.WithCutMargin(-time.Second), gracehttp.WithLinger(0))
+	fmt.Println(s.Validate())
+	// Output: invalid configuration: cut margin must be positive, got -1s; linger must be positive, got 0s
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"time"
 )
 
 // TrackedConnBytes measures what tracking costs per connection: the wrapper, its entry in the
@@ -62,31 +64,44 @@ func serveAborting(s *Server, r *http.Request) (aborted bool) {
 			aborted = true
 		}
 	}()
-	s.serveHTTP(nil, r)
+	s.serveHTTP(httptest.NewRecorder(), r)
 	return false
 }
 
-// nopConn is a connection that does nothing.
-type nopConn struct{ net.Conn }
+// nopConn is a connection that does nothing but remember whether its read deadline was set in
+// the past (the stop ending it while idle).
+type nopConn struct {
+	net.Conn
+	ended *bool
+}
 
 func (nopConn) Close() error { return nil }
 
+func (c nopConn) SetReadDeadline(t time.Time) error {
+	if c.ended != nil && !t.IsZero() && t.Before(time.Now()) {
+		*c.ended = true
+	}
+	return nil
+}
+
 // RaceIdleCloseAll is RaceIdleClose with the stop's first pass over the idle connections
-// (closeIdle) in place of the close of one connection that turns idle. When the handler did not
-// run, closedDuring says whether the stop closed the connection. It also reports whether the
-// connection is still tracked afterwards.
+// (closeIdle) in place of the close of one connection that turns idle: closedDuring says
+// whether the stop ended the connection (closed it, or woke its read with a deadline in the
+// past, after which net/http closes it) while the handler ran, or, when the handler did not
+// run, at all. It also reports whether the connection is still tracked afterwards.
 func RaceIdleCloseAll(closeFirst bool) (handlerRan, closedDuring, tracked bool) {
 	s := New(&http.Server{})
-	c := &trackedConn{s: s, Conn: nopConn{}}
+	var ended bool
+	c := &trackedConn{s: s, Conn: nopConn{ended: &ended}}
 	c.outer = c
-	c.state.Store(int32(http.StateIdle))
+	c.setState(http.StateIdle, 0)
 	s.connOpened(c)
 	s.handler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		handlerRan = true
 		if !closeFirst {
 			s.closeIdle()
 		}
-		closedDuring = c.closed.Load()
+		closedDuring = c.closed.Load() || ended
 	})
 	s.stopping.Store(true)
 	if closeFirst {
@@ -95,7 +110,7 @@ func RaceIdleCloseAll(closeFirst bool) (handlerRan, closedDuring, tracked bool) 
 	r, _ := http.NewRequestWithContext(context.WithValue(context.Background(), connKey{}, c), "GET", "/", nil)
 	serveAborting(s, r)
 	if !handlerRan {
-		closedDuring = c.closed.Load() // closed by the stop, before the request could run
+		closedDuring = c.closed.Load() || ended // ended by the stop, before the request could run
 	}
 	s.mu.Lock()
 	_, tracked = s.conns[c]
@@ -107,4 +122,47 @@ func RaceIdleCloseAll(closeFirst bool) (handlerRan, closedDuring, tracked bool) 
 // request yet, given as the server's side of a real connection.
 func LingerCloses(nc net.Conn) (closeIt, wait bool) {
 	return closesAtLinger(&trackedConn{s: New(&http.Server{}), Conn: nc})
+}
+
+// EndedConnKeepsPastDeadline marks the server's side of a real connection as the stop's pass
+// over idle connections does, then sets a read deadline (zero: none) as net/http does before it
+// waits for the next request, and returns the error of a read on it, which must not wait.
+func EndedConnKeepsPastDeadline(nc net.Conn) error {
+	c := &trackedConn{s: New(&http.Server{}), Conn: nc}
+	c.flags.Or(connUntracked)
+	c.endRead()
+	_ = c.SetReadDeadline(time.Time{})
+	_, err := c.Read(make([]byte, 1))
+	return err
+}
+
+// WithSafeTimeouts shortens the safe-default read-header and idle timeouts, for tests.
+func WithSafeTimeouts(header, idle time.Duration) Option {
+	return option(func(c *config) { c.headerTO, c.idleTO = header, idle })
+}
+
+// CloseDuringIdlePass plays a connection that net/http closes just as the stop's pass over the
+// idle connections finds it: its Close has marked it shut and waits for the server's lock,
+// which the pass holds. It returns how many connections the stop still waits for afterwards
+// (none may be left: the connection is closed) and whether Close returned.
+func CloseDuringIdlePass() (waitedFor int64, closed bool) {
+	s := New(&http.Server{})
+	c := &trackedConn{s: s, Conn: nopConn{}}
+	c.outer = c
+	c.setState(http.StateIdle, 0)
+	s.connOpened(c)
+	s.mu.Lock()
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	for !c.is(connShut) {
+		runtime.Gosched()
+	}
+	s.closeIdleLocked()
+	s.mu.Unlock()
+	select {
+	case <-done:
+		closed = true
+	case <-time.After(5 * time.Second):
+	}
+	return s.idleClosing.Load(), closed
 }

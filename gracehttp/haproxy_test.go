@@ -17,6 +17,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // haproxyConfig balances over two backends with health checks on /readyz that mark a draining
@@ -96,11 +97,11 @@ func TestHAProxyZeroFailures(t *testing.T) {
 	type instance struct {
 		app  *grace.App
 		ln   net.Listener
-		wait func() *grace.Report
+		run  *testkit.Running
 		hits atomic.Int64
 	}
 	newInstance := func(name string) *instance {
-		in := &instance{app: grace.New(grace.WithDrainDelay(4*time.Second), grace.WithSignals()), ln: listen(t)}
+		in := &instance{app: testkit.NewApp(grace.WithDrainDelay(4 * time.Second)), ln: listen(t)}
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			in.hits.Add(1)
 			time.Sleep(2 * time.Millisecond)
@@ -108,7 +109,8 @@ func TestHAProxyZeroFailures(t *testing.T) {
 		})
 		in.app.Add("http", gracehttp.New(&http.Server{Handler: h}, gracehttp.WithListener(in.ln),
 			gracehttp.WithHealth(in.app), gracehttp.WithQuietPeriod(300*time.Millisecond)))
-		in.wait = runApp(t, in.app)
+		in.run = testkit.Run(t, in.app)
+		in.run.Ready(t)
 		return in
 	}
 	a, b := newInstance("a"), newInstance("b")
@@ -127,7 +129,7 @@ func TestHAProxyZeroFailures(t *testing.T) {
 					return
 				default:
 				}
-				status, body, err := get(c, front)
+				status, body, err := testkit.Get(c, front)
 				total.Add(1)
 				if err != nil || status != 200 || (body != "a" && body != "b") {
 					failures.Add(1)
@@ -144,7 +146,7 @@ func TestHAProxyZeroFailures(t *testing.T) {
 	}
 	sigterm := time.Now()
 	a.app.Stop("SIGTERM (test)")
-	rep := a.wait()
+	rep := a.run.Wait(t).Report
 	exitAfter := time.Since(sigterm)
 	aHits, bHits := a.hits.Load(), b.hits.Load()
 	time.Sleep(300 * time.Millisecond) // load goes on against b alone

@@ -10,13 +10,14 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // TestHealthAndQuiet: readiness is 200 when ready and 503 "not ready: draining" while draining,
 // liveness stays 200; health checks during the drain do not keep it from being quiet, so the
 // drain delay ends by "quiet" long before it would elapse.
 func TestHealthAndQuiet(t *testing.T) {
-	app := grace.New(grace.WithDrainDelay(5*time.Second), grace.WithSignals())
+	app := testkit.NewApp(grace.WithDrainDelay(5 * time.Second))
 	ln := listen(t)
 	hold := make(chan struct{})
 	app.Add("hold", grace.Hook{OnDrain: func(ctx context.Context) error {
@@ -28,12 +29,13 @@ func TestHealthAndQuiet(t *testing.T) {
 	}})
 	app.Add("http", gracehttp.New(&http.Server{Handler: http.NotFoundHandler()}, gracehttp.WithListener(ln),
 		gracehttp.WithHealth(app), gracehttp.WithQuietPeriod(200*time.Millisecond)))
-	wait := runApp(t, app)
+	run := testkit.Run(t, app)
+	run.Ready(t)
 	base := "http://" + ln.Addr().String()
 	c := client(t)
 	check := func(path string, wantStatus int, wantBody string) {
 		t.Helper()
-		status, body, err := get(c, base+path)
+		status, body, err := testkit.Get(c, base+path)
 		if err != nil || status != wantStatus || body != wantBody {
 			t.Errorf("%s: %d %q %v, want %d %q", path, status, body, err, wantStatus, wantBody)
 		}
@@ -45,7 +47,7 @@ func TestHealthAndQuiet(t *testing.T) {
 	begin := time.Now()
 	check("/readyz", 503, "not ready: draining\n")
 	for range 5 { // health checks keep coming; they are not traffic
-		status, body, _ := get(c, base+"/readyz")
+		status, body, _ := testkit.Get(c, base+"/readyz")
 		if status != 503 || !strings.HasPrefix(body, "not ready: ") {
 			t.Errorf("readyz while stopping: %d %q", status, body)
 		}
@@ -53,7 +55,7 @@ func TestHealthAndQuiet(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	close(hold)
-	rep := wait()
+	rep := run.Wait(t).Report
 	if rep.DelayEndedBy != "quiet" {
 		t.Fatalf("delay ended by %q, want quiet:\n%s", rep.DelayEndedBy, rep)
 	}
@@ -72,14 +74,14 @@ func TestQuietWaitsForTraffic(t *testing.T) {
 	s.Drain(context.Background())
 	quiet := s.Quiet()
 	for range 8 {
-		get(c, base+"/work")
+		testkit.Get(c, base+"/work")
 		select {
 		case <-quiet:
 			t.Fatal("quiet while requests arrive every 50ms")
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	within(t, quiet, 2*time.Second, "quiet after traffic stopped")
+	testkit.Recv(t, quiet, 2*time.Second, "quiet after traffic stopped")
 	if gracehttp.New(&http.Server{}).Quiet() != nil {
 		t.Error("Quiet without WithQuietPeriod is not nil")
 	}
@@ -87,7 +89,7 @@ func TestQuietWaitsForTraffic(t *testing.T) {
 
 // TestHealthHandlerStandalone: Health mounted on the user's mux at custom paths.
 func TestHealthHandlerStandalone(t *testing.T) {
-	app := grace.New(grace.WithSignals())
+	app := testkit.NewApp()
 	h := gracehttp.Health(app, gracehttp.WithReadyPath("/ready"), gracehttp.WithLivePath("/alive"))
 	for _, tc := range []struct {
 		path   string

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // wsServer is a minimal WebSocket-like endpoint: it hijacks, answers 101, then reads frames
@@ -93,8 +94,8 @@ func TestHijackedGoAway(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	c.Write([]byte{0x88, 0x02, 0x03, 0xe9}) // the client's close frame (unmasked: a test peer)
-	within(t, gotClose, 5*time.Second, "handler saw the close frame")
-	if err := within(t, stopped, 5*time.Second, "Stop"); err != nil {
+	testkit.Recv(t, gotClose, 5*time.Second, "handler saw the close frame")
+	if err := testkit.Recv(t, stopped, 5*time.Second, "Stop"); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
@@ -107,7 +108,7 @@ func TestHijackedGoAway(t *testing.T) {
 func TestHijackedForceClosed(t *testing.T) {
 	gotClose := make(chan struct{}, 1)
 	s := gracehttp.New(&http.Server{Handler: wsHandler(gotClose)}, gracehttp.WithListener(listen(t)),
-		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithCancelMargin(200*time.Millisecond))
+		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithCutMargin(200*time.Millisecond))
 	startServer(t, s)
 	_, br := dialWS(t, s.Addrs()[0].String())
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
@@ -152,7 +153,7 @@ func TestGoAwaySpread(t *testing.T) {
 	}()
 	var first, last time.Time
 	for range n {
-		at := within(t, told, 5*time.Second, "close frame")
+		at := testkit.Recv(t, told, 5*time.Second, "close frame")
 		if at.IsZero() {
 			t.Fatal("a connection got no close frame")
 		}
@@ -164,7 +165,7 @@ func TestGoAwaySpread(t *testing.T) {
 	if spread := last.Sub(first); spread < 150*time.Millisecond {
 		t.Errorf("close frames within %v: not spread over 400ms", spread)
 	}
-	if err := within(t, stopped, 5*time.Second, "Stop"); err != nil {
+	if err := testkit.Recv(t, stopped, 5*time.Second, "Stop"); err != nil {
 		t.Fatal(err)
 	}
 }

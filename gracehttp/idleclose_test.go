@@ -17,3 +17,11 @@ func TestIdleClosePassAndRequestNeverBothWin(t *testing.T) {
 		t.Errorf("request first: handler ran %v, closed under it %v, tracked %v; want run, open, tracked", ran, closed, tracked)
 	}
 }
+
+// A connection net/http closes just as the stop's pass finds it idle is not waited for: the
+// stop would wait for a close that already happened, forever without a deadline.
+func TestConnectionClosedDuringIdlePassIsNotWaitedFor(t *testing.T) {
+	if waited, closed := gracehttp.CloseDuringIdlePass(); waited != 0 || !closed {
+		t.Fatalf("the stop still waits for %d connections (Close returned: %v), want 0", waited, closed)
+	}
+}

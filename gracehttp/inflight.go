@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,33 +19,6 @@ type InFlightRequest struct {
 
 func (r InFlightRequest) String() string {
 	return fmt.Sprintf("%s %s (%v)", r.Method, r.Route, r.Age.Round(time.Millisecond))
-}
-
-// CutError is returned (wrapped) by [Server.Stop] when requests were still running at its
-// deadline: their contexts were cancelled and their connections closed. It lists them, oldest
-// first, so they land in the app's report.
-type CutError struct {
-	Server   string
-	Requests []InFlightRequest // those the table tracked, oldest first
-	Total    int               // every request cut, listed or not
-}
-
-func (e *CutError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d in-flight requests cut at the deadline", e.Total)
-	for i, r := range e.Requests {
-		if i == 10 {
-			fmt.Fprintf(&b, ", and %d more", e.Total-i)
-			break
-		}
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString(", ")
-		}
-		b.WriteString(r.String())
-	}
-	return b.String()
 }
 
 // flight counts running requests and records, in a fixed table, the method, route and start of

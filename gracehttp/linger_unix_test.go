@@ -3,7 +3,6 @@
 package gracehttp_test
 
 import (
-	"net"
 	"testing"
 	"time"
 
@@ -14,21 +13,7 @@ import (
 // A connection accepted but not yet read from is closed at the linger only when nothing waits on
 // it: a request that arrived before net/http read it (a busy machine) must not be reset.
 func TestLingerSparesARequestOnItsWay(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
+	client, server := testkit.ConnPair(t)
 
 	if closeIt, wait := gracehttp.LingerCloses(server); !closeIt || wait {
 		t.Errorf("nothing sent: close %v, wait %v; want it closed", closeIt, wait)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gracekit/grace"
@@ -16,10 +17,6 @@ const (
 	// DefaultLivePath and DefaultReadyPath are where the health handlers answer.
 	DefaultLivePath  = "/livez"
 	DefaultReadyPath = "/readyz"
-	// DefaultCancelMargin is how long before Stop's deadline request contexts are cancelled —
-	// clamped, like every margin in grace, to a tenth of the time left (grace.CutAt); half of it
-	// later, connections are force-closed, leaving the other half for Stop to return.
-	DefaultCancelMargin = grace.DefaultCutMargin
 	// DefaultLinger is how long, once no request runs any more, Stop lets connections that do not
 	// close on their own (HTTP/2 after GOAWAY, accepted connections that never sent a request)
 	// stay open before closing them. An accepted connection on which a request has arrived but
@@ -51,11 +48,13 @@ type config struct {
 	quiet        time.Duration
 	spread       time.Duration
 	retryAfter   time.Duration
-	cancelMargin time.Duration
+	cutMargin    time.Duration
 	linger       time.Duration
 	slowDrain    time.Duration
 	maxTracked   int
 	noDefaults   bool
+	headerTO     time.Duration // the safe defaults (tests shorten them)
+	idleTO       time.Duration
 	goAway       func(net.Conn)
 	goAwaySpread time.Duration
 	logger       *slog.Logger
@@ -69,13 +68,15 @@ func (o option) apply(c *config) { o(c) }
 
 func newConfig(opts []Option) config {
 	c := config{
-		livePath:     DefaultLivePath,
-		readyPath:    DefaultReadyPath,
-		cancelMargin: DefaultCancelMargin,
-		linger:       DefaultLinger,
-		slowDrain:    DefaultSlowDrain,
-		maxTracked:   DefaultMaxTracked,
-		name:         "http",
+		livePath:   DefaultLivePath,
+		readyPath:  DefaultReadyPath,
+		cutMargin:  grace.DefaultCutMargin,
+		linger:     DefaultLinger,
+		slowDrain:  DefaultSlowDrain,
+		maxTracked: DefaultMaxTracked,
+		headerTO:   DefaultReadHeaderTimeout,
+		idleTO:     DefaultIdleTimeout,
+		name:       "http",
 	}
 	for _, o := range opts {
 		if o != nil {
@@ -93,6 +94,22 @@ func (c *config) positive(what string, d time.Duration) {
 	if d <= 0 {
 		c.problems = append(c.problems, fmt.Sprintf("%s must be positive, got %v", what, d))
 	}
+}
+
+// Validate reports every problem with the options given to [New] and with the http.Server, as a
+// *grace.ConfigError listing each (the app adds the component's name), or nil. It returns the
+// same answer every time and has no effect.
+func (s *Server) Validate() error {
+	p := slices.Clone(s.cfg.problems)
+	if s.srv == nil {
+		p = append(p, "http.Server must not be nil")
+	} else if tc := s.srv.TLSConfig; tc != nil && len(tc.Certificates) == 0 && tc.GetCertificate == nil && tc.GetConfigForClient == nil {
+		p = append(p, "http.Server.TLSConfig has no certificate (set Certificates or GetCertificate)")
+	}
+	if len(p) > 0 {
+		return &grace.ConfigError{Problems: p}
+	}
+	return nil
 }
 
 // WithListener serves on ln (a plain listener: TLS is configured through http.Server.TLSConfig,
@@ -161,12 +178,13 @@ func WithRetryAfter(d time.Duration) Option {
 	return option(func(c *config) { c.positive("retry-after", d); c.retryAfter = d })
 }
 
-// WithCancelMargin sets how long before Stop's deadline request contexts are cancelled; default
-// [DefaultCancelMargin]. The margin is clamped to a tenth of the time left when Stop is called
-// (grace.CutAt): with grace.StopTimeout(300*time.Millisecond) requests are cancelled 30 ms
-// before the deadline, so a request shorter than 270 ms finishes.
-func WithCancelMargin(d time.Duration) Option {
-	return option(func(c *config) { c.positive("cancel margin", d); c.cancelMargin = d })
+// WithCutMargin sets how long before Stop's deadline the stop cuts the requests still running
+// (cancels their contexts); half of it later, connections are force-closed, leaving the other
+// half for Stop to return. Default grace.DefaultCutMargin. The margin is clamped to a tenth of
+// the time left when Stop is called (grace.CutAt): with grace.StopTimeout(300*time.Millisecond)
+// requests are cut 30 ms before the deadline, so a request shorter than 270 ms finishes.
+func WithCutMargin(d time.Duration) Option {
+	return option(func(c *config) { c.positive("cut margin", d); c.cutMargin = d })
 }
 
 // WithLinger sets how long connections that do not close on their own stay open once no request
@@ -192,11 +210,17 @@ func WithMaxTracked(n int) Option {
 	})
 }
 
-// WithSafeDefaults(false) keeps Start from setting ReadHeaderTimeout and IdleTimeout on an
-// http.Server that has none (see [Server.Start]). The timeouts protect against slow and idle
-// clients holding connections, and a drain from waiting on them; they cost two deadline updates
-// per request (a few percent of a trivial handler's throughput where reading the clock is slow).
-// Default true.
+// WithSafeDefaults(false) keeps Start from applying a read-header timeout
+// ([DefaultReadHeaderTimeout]) and an idle timeout ([DefaultIdleTimeout]) to an http.Server
+// that has none (see [Server.Start]). They protect against slow and idle clients holding
+// connections (slowloris), and a drain from waiting on them. On a server that speaks HTTP/2 they
+// are set in the http.Server's ReadHeaderTimeout and IdleTimeout. On an HTTP/1 server the Server
+// enforces them itself, with the same effect as net/http's fields — an overstaying connection's
+// read fails and net/http closes it — without their cost per request (net/http sets and clears
+// a read deadline two or three times per request for them): a pass over the connections every
+// tenth of the shorter timeout closes a connection between its timeout and the timeout plus a
+// fifth, never before; the http.Server's fields stay as they were. A timeout set in the
+// http.Server is left to net/http. Default true.
 func WithSafeDefaults(on bool) Option { return option(func(c *config) { c.noDefaults = !on }) }
 
 // WithGoAway sets the hook Stop calls, each in a goroutine of its own, for every hijacked

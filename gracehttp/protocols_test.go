@@ -8,16 +8,20 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracehttp"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // selfSigned makes a certificate for 127.0.0.1 and a pool that trusts it.
@@ -115,7 +119,7 @@ func TestHTTP2Drain(t *testing.T) {
 				b, err := io.ReadAll(resp.Body)
 				slow <- result{string(b), err}
 			}()
-			within(t, entered, 5*time.Second, "slow handler")
+			testkit.Recv(t, entered, 5*time.Second, "slow handler")
 
 			s.Drain(context.Background())
 			// While draining, a response asks the client to go away: the request after it
@@ -148,11 +152,11 @@ func TestHTTP2Drain(t *testing.T) {
 			}()
 			time.Sleep(50 * time.Millisecond) // Stop is now waiting on the slow stream
 			close(release)
-			r := within(t, slow, 5*time.Second, "slow response")
+			r := testkit.Recv(t, slow, 5*time.Second, "slow response")
 			if r.err != nil || r.body != payload("slow", 256<<10) {
 				t.Fatalf("slow stream: %d bytes, %v", len(r.body), r.err)
 			}
-			if err := within(t, stopped, 10*time.Second, "Stop"); err != nil {
+			if err := testkit.Recv(t, stopped, 10*time.Second, "Stop"); err != nil {
 				t.Fatalf("Stop: %v", err)
 			}
 			t.Logf("%s: Stop took %v", mode, time.Since(stopBegin))
@@ -176,13 +180,13 @@ func TestRetryAfter(t *testing.T) {
 	c := client(t)
 	slow := make(chan error, 1)
 	go func() {
-		status, body, err := get(c, base+"/slow")
+		status, body, err := testkit.Get(c, base+"/slow")
 		if err == nil && (status != 200 || body != "ok") {
 			err = fmt.Errorf("status %d body %q", status, body)
 		}
 		slow <- err
 	}()
-	within(t, entered, 5*time.Second, "slow handler")
+	testkit.Recv(t, entered, 5*time.Second, "slow handler")
 	stopped := make(chan error, 1)
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -215,10 +219,10 @@ func TestRetryAfter(t *testing.T) {
 	default:
 	}
 	close(release)
-	if err := within(t, slow, 5*time.Second, "slow"); err != nil {
+	if err := testkit.Recv(t, slow, 5*time.Second, "slow"); err != nil {
 		t.Fatal(err)
 	}
-	if err := within(t, stopped, 5*time.Second, "Stop"); err != nil {
+	if err := testkit.Recv(t, stopped, 5*time.Second, "Stop"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := net.DialTimeout("tcp", s.Addrs()[0].String(), time.Second); err == nil {
@@ -245,12 +249,12 @@ func TestSpreadAndDrainingSignal(t *testing.T) {
 	base := startServer(t, s)
 	c := client(t)
 	polled := make(chan int, 1)
-	go func() { status, _, _ := get(c, base+"/poll"); polled <- status }()
-	within(t, waiting, 5*time.Second, "long poll")
+	go func() { status, _, _ := testkit.Get(c, base+"/poll"); polled <- status }()
+	testkit.Recv(t, waiting, 5*time.Second, "long poll")
 	if err := s.Drain(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := within(t, polled, 5*time.Second, "long poll answer"); got != http.StatusNoContent {
+	if got := testkit.Recv(t, polled, 5*time.Second, "long poll answer"); got != http.StatusNoContent {
 		t.Fatalf("long poll status %d, want 204", got)
 	}
 	closes := 0
@@ -273,48 +277,49 @@ func TestSpreadAndDrainingSignal(t *testing.T) {
 	}
 }
 
-// TestSafeDefaults: defaults fill only what the user left unset.
-func TestSafeDefaults(t *testing.T) {
-	mine := &http.Server{ReadHeaderTimeout: 3 * time.Second}
-	s := gracehttp.New(mine, gracehttp.WithListener(listen(t)))
-	startServer(t, s)
-	if mine.ReadHeaderTimeout != 3*time.Second || mine.IdleTimeout != gracehttp.DefaultIdleTimeout {
-		t.Errorf("ReadHeaderTimeout %v IdleTimeout %v", mine.ReadHeaderTimeout, mine.IdleTimeout)
-	}
-	bare := &http.Server{ReadTimeout: time.Second}
-	startServer(t, gracehttp.New(bare, gracehttp.WithListener(listen(t))))
-	if bare.ReadHeaderTimeout != 0 || bare.IdleTimeout != 0 {
-		t.Errorf("ReadTimeout set, yet defaults applied: %v %v", bare.ReadHeaderTimeout, bare.IdleTimeout)
-	}
-	none := &http.Server{}
-	startServer(t, gracehttp.New(none, gracehttp.WithListener(listen(t))))
-	if none.ReadHeaderTimeout != gracehttp.DefaultReadHeaderTimeout {
-		t.Errorf("ReadHeaderTimeout %v", none.ReadHeaderTimeout)
-	}
-	off := &http.Server{}
-	startServer(t, gracehttp.New(off, gracehttp.WithListener(listen(t)), gracehttp.WithSafeDefaults(false)))
-	if off.ReadHeaderTimeout != 0 || off.IdleTimeout != 0 {
-		t.Errorf("WithSafeDefaults(false), yet %v %v", off.ReadHeaderTimeout, off.IdleTimeout)
-	}
-}
-
-// TestBadOptions: bad options are reported by Start, all at once, naming each problem.
+// TestBadOptions: bad options are reported by Validate as a *grace.ConfigError listing each
+// problem, and again by Start for a server run outside an app; New never fails.
 func TestBadOptions(t *testing.T) {
-	s := gracehttp.New(&http.Server{}, gracehttp.WithQuietPeriod(-time.Second), gracehttp.WithListener(nil), gracehttp.WithMaxTracked(0))
-	err := s.Start(context.Background())
-	if err == nil {
-		t.Fatal("no error")
+	want := []string{"quiet period must be positive, got -1s", "listener must not be nil", "max tracked must be positive, got 0", "cut margin must be positive, got -1s"}
+	s := gracehttp.New(&http.Server{}, gracehttp.WithQuietPeriod(-time.Second), gracehttp.WithListener(nil),
+		gracehttp.WithMaxTracked(0), gracehttp.WithCutMargin(-time.Second))
+	var ce *grace.ConfigError
+	if err := s.Validate(); !errors.As(err, &ce) || !errors.Is(err, grace.ErrInvalid) || !slices.Equal(ce.Problems, want) {
+		t.Fatalf("Validate = %#v, want a ConfigError listing %q", err, want)
 	}
-	for _, want := range []string{"quiet period must be positive, got -1s", "listener must not be nil", "max tracked must be positive, got 0"} {
-		if !contains(err.Error(), want) {
-			t.Errorf("error %q lacks %q", err, want)
-		}
+	if err := s.Start(context.Background()); !errors.As(err, &ce) || !slices.Equal(ce.Problems, want) {
+		t.Fatalf("Start = %v, want Validate's error", err)
 	}
 	if err := gracehttp.New(&http.Server{Addr: "127.0.0.1:notaport"}).Start(context.Background()); err == nil || !contains(err.Error(), "notaport") {
 		t.Errorf("bad address: %v", err)
 	}
-	if err := gracehttp.New(&http.Server{TLSConfig: &tls.Config{}}).Start(context.Background()); err == nil || !contains(err.Error(), "TLSConfig has no certificate") {
+	if err := gracehttp.New(&http.Server{TLSConfig: &tls.Config{}}).Validate(); err == nil || !contains(err.Error(), "TLSConfig has no certificate") {
 		t.Errorf("TLS without a certificate: %v", err)
+	}
+	if err := gracehttp.New(nil).Validate(); err == nil || !contains(err.Error(), "http.Server must not be nil") {
+		t.Errorf("nil server: %v", err)
+	}
+	if err := gracehttp.New(&http.Server{}, gracehttp.WithListener(listen(t))).Validate(); err != nil {
+		t.Errorf("good options: %v", err)
+	}
+}
+
+// TestBadOptionsInApp: the app reports every problem of the server's options before anything
+// starts, each on its own line under the component's name, and nothing is served.
+func TestBadOptionsInApp(t *testing.T) {
+	ln := listen(t)
+	defer ln.Close()
+	app := testkit.NewApp()
+	app.Add("web", gracehttp.New(&http.Server{}, gracehttp.WithListener(ln), gracehttp.WithCutMargin(0), gracehttp.WithLinger(-time.Millisecond)))
+	_, err := app.Run(context.Background())
+	var ce *grace.ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Run = %v, want a ConfigError", err)
+	}
+	for _, want := range []string{`component "web": cut margin must be positive, got 0s`, `component "web": linger must be positive, got -1ms`} {
+		if !slices.Contains(ce.Problems, want) {
+			t.Errorf("problems %q lack %q", ce.Problems, want)
+		}
 	}
 }
 
