@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 )
 
 // Account is a component's count, at its stop, of the units of work it accepted and did not
@@ -90,4 +91,34 @@ func (n *node) account() (acc Account, err error) {
 		}
 	}()
 	return a.Account(), nil
+}
+
+// accountWait bounds how long the engine waits for the Account of a component it abandoned.
+const accountWait = 200 * time.Millisecond
+
+// accountOf reads n's Account. For a component the engine abandoned, whose stop may still run
+// and hold what Account needs (a lock, say), it waits at most accountWait and then reports the
+// figures unknown — an error, never zeros — rather than let a blocked Account hang the run.
+func (r *run) accountOf(n *node, abandoned bool) (Account, error) {
+	if !abandoned {
+		return n.account()
+	}
+	type result struct {
+		acc Account
+		err error
+	}
+	ch := make(chan result, 1)
+	r.spawn(func() {
+		acc, err := n.account()
+		ch <- result{acc, err}
+	})
+	t := time.NewTimer(accountWait)
+	defer t.Stop()
+	select {
+	case res := <-ch:
+		return res.acc, res.err
+	case <-t.C:
+		return Account{}, fmt.Errorf("%w: Account did not return within %v of being called on the abandoned component (its stop may still hold what Account needs): what it lost is unknown",
+			ErrTimeout, accountWait)
+	}
 }

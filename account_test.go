@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/gracekit/grace"
 )
@@ -112,6 +113,44 @@ func TestAPanicInAccountIsReported(t *testing.T) {
 		rep := stopReady(t, app)
 		if rep.ExitCode == grace.ExitClean || !errors.Is(rep.Err, grace.ErrPanic) || !strings.Contains(rep.Error, "account writer") {
 			t.Errorf("exit %d, err %v: unknown figures must not look clean", rep.ExitCode, rep.Err)
+		}
+	})
+}
+
+// locked is a component whose Account takes the lock its Stop holds — the shape of an adapter
+// that counts under the lock its stop works under. Its Stop hangs, holding the lock, until the
+// test ends.
+type locked struct {
+	mu      chan struct{} // a lock of capacity 1 (a channel, so that synctest sees its waits)
+	release chan struct{}
+}
+
+func (l *locked) Stop(ctx context.Context) error {
+	l.mu <- struct{}{}
+	defer func() { <-l.mu }()
+	<-l.release
+	return nil
+}
+
+func (l *locked) Account() grace.Account {
+	l.mu <- struct{}{}
+	defer func() { <-l.mu }()
+	return grace.Account{Unit: "jobs"}
+}
+
+func TestABlockedAccountDoesNotHangTheRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := &locked{mu: make(chan struct{}, 1), release: make(chan struct{})}
+		defer close(l.release)
+		app := newApp(grace.WithBudget(2 * time.Second))
+		app.Add("writer", l, grace.StopTimeout(time.Second))
+		rep := stopReady(t, app)
+		c := rep.Component("writer")
+		if c == nil || c.State != grace.StateAbandoned {
+			t.Fatalf("writer: %+v", c)
+		}
+		if !errors.Is(rep.Err, grace.ErrTimeout) || !strings.Contains(rep.Error, "Account did not return") || rep.ExitCode == grace.ExitClean {
+			t.Errorf("exit %d, err %v: a blocked Account must be reported, its figures unknown", rep.ExitCode, rep.Err)
 		}
 	})
 }

@@ -46,7 +46,7 @@ func (r *run) finish(startErr error) (*Report, error) {
 			c.State = StateNotStarted
 		}
 		if c.State != StateNotStarted {
-			acc, aerr := n.account()
+			acc, aerr := r.accountOf(n, c.State == StateAbandoned || r.forced)
 			c.Account = acc
 			if aerr != nil {
 				c.Err = errors.Join(c.Err, wrap(n.name, "account", aerr))

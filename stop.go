@@ -98,7 +98,7 @@ func (r *run) stopOne(n *node) {
 	if abandoned {
 		kind = EventAbandoned
 	}
-	acc, _ := n.account() // a panic in Account is reported by finish
+	acc, _ := r.accountOf(n, abandoned) // a panic or a blocked Account is reported by finish
 	r.app.emit(Event{Kind: kind, Component: n.name, Duration: time.Since(begin), Err: err, Account: acc})
 	n.repMu.Lock()
 	defer n.repMu.Unlock()
