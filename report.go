@@ -56,16 +56,16 @@ const (
 
 // ComponentReport is what happened to one component.
 type ComponentReport struct {
-	Name      string        `json:"name"`
-	State     string        `json:"state"`
-	StartedAt time.Time     `json:"started_at,omitzero"`
-	Start     time.Duration `json:"start_ns"`
-	StopAt    time.Time     `json:"stop_at,omitzero"`
-	Stop      time.Duration `json:"stop_ns"`
-	Err       error         `json:"-"`
-	Error     string        `json:"error,omitempty"`
-	TimedOut  bool          `json:"timed_out,omitempty"`
-	Panicked  bool          `json:"panicked,omitempty"`
+	Name     string        `json:"name"`
+	State    string        `json:"state"`
+	StartAt  time.Time     `json:"start_at,omitzero"` // when its start began
+	Start    time.Duration `json:"start_ns"`          // how long its start took
+	StopAt   time.Time     `json:"stop_at,omitzero"`  // when its stop began
+	Stop     time.Duration `json:"stop_ns"`           // how long its stop took
+	Err      error         `json:"-"`
+	Error    string        `json:"error,omitempty"`
+	TimedOut bool          `json:"timed_out,omitempty"`
+	Panicked bool          `json:"panicked,omitempty"`
 	// Stack is where the component panicked (Panicked) or called runtime.Goexit (its Err then
 	// matches [ErrGoexit]).
 	Stack    string `json:"stack,omitempty"`

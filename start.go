@@ -108,7 +108,7 @@ func (r *run) startOne(all, calls context.Context, n *node) error {
 		err, _ = r.invoke(wait, n, "start", func(context.Context) error { return s.Start(call) })
 	}
 	n.repMu.Lock()
-	n.rep.StartedAt = begin
+	n.rep.StartAt = begin
 	n.rep.Start = time.Since(begin)
 	n.repMu.Unlock()
 	a.emit(Event{Kind: EventStarted, Component: n.name, Duration: time.Since(begin), Err: err})
