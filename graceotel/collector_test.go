@@ -93,43 +93,51 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var resp proto.Message
-	switch r.URL.Path {
-	case "/v1/traces":
-		var req coltracepb.ExportTraceServiceRequest
-		if err := proto.Unmarshal(data, &req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		for _, rs := range req.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				c.spans = append(c.spans, ss.Spans...)
-			}
-		}
-		c.mu.Unlock()
-		resp = &coltracepb.ExportTraceServiceResponse{}
-	case "/v1/metrics":
-		var req colmetricpb.ExportMetricsServiceRequest
-		if err := proto.Unmarshal(data, &req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		for _, rm := range req.ResourceMetrics {
-			for _, sm := range rm.ScopeMetrics {
-				c.metrics = append(c.metrics, sm.Metrics...)
-			}
-		}
-		c.mu.Unlock()
-		resp = &colmetricpb.ExportMetricsServiceResponse{}
-	default:
+	req, keep, resp := c.export(r.URL.Path)
+	if req == nil {
 		http.NotFound(w, r)
 		return
 	}
+	if err := proto.Unmarshal(data, req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.mu.Lock()
+	keep()
+	c.mu.Unlock()
 	out, _ := proto.Marshal(resp)
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	_, _ = io.Copy(w, bytes.NewReader(out))
+}
+
+// export returns, for an export request to path, the message to decode it into, what keeps
+// what it carries once decoded (called under c.mu) and the response; a nil req for a path the
+// collector does not serve.
+func (c *collector) export(path string) (req proto.Message, keep func(), resp proto.Message) {
+	switch path {
+	case "/v1/traces":
+		req := &coltracepb.ExportTraceServiceRequest{}
+		return req, func() {
+			c.spans = append(c.spans, flatten(req.ResourceSpans, (*tracepb.ResourceSpans).GetScopeSpans, (*tracepb.ScopeSpans).GetSpans)...)
+		}, &coltracepb.ExportTraceServiceResponse{}
+	case "/v1/metrics":
+		req := &colmetricpb.ExportMetricsServiceRequest{}
+		return req, func() {
+			c.metrics = append(c.metrics, flatten(req.ResourceMetrics, (*metricpb.ResourceMetrics).GetScopeMetrics, (*metricpb.ScopeMetrics).GetMetrics)...)
+		}, &colmetricpb.ExportMetricsServiceResponse{}
+	}
+	return nil, nil, nil
+}
+
+// flatten returns the items of every scope of every resource of an OTLP request, in order.
+func flatten[R, S, T any](resources []R, scopes func(R) []S, items func(S) []T) []T {
+	var all []T
+	for _, r := range resources {
+		for _, s := range scopes(r) {
+			all = append(all, items(s)...)
+		}
+	}
+	return all
 }
 
 // providers returns a tracer and a meter provider exporting to c through the real OTLP/HTTP
