@@ -180,24 +180,22 @@ func (c *collector) spanNamed(name, component string) *tracepb.Span {
 func (c *collector) metric(name string) *metricpb.Metric {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, m := range c.metrics {
-		if m.Name == name {
-			return m
-		}
+	if i := slices.IndexFunc(c.metrics, func(m *metricpb.Metric) bool { return m.Name == name }); i >= 0 {
+		return c.metrics[i]
 	}
 	return nil
 }
 
-func attr(kvs []*commonpb.KeyValue, key string) string {
-	for _, kv := range kvs {
-		if kv.Key == key {
-			return kv.Value.GetStringValue()
-		}
+// value returns the value of key among kvs, nil if there is none.
+func value(kvs []*commonpb.KeyValue, key string) *commonpb.AnyValue {
+	if i := slices.IndexFunc(kvs, func(kv *commonpb.KeyValue) bool { return kv.Key == key }); i >= 0 {
+		return kvs[i].Value
 	}
-	return ""
+	return nil
 }
 
-// matches reports whether a data point's attributes hold every key and value in want.
+func attr(kvs []*commonpb.KeyValue, key string) string { return value(kvs, key).GetStringValue() }
+
 // dataPoint returns the data point of the metric called name whose attributes include want,
 // failing t if the metric was not exported or has no such point. points picks the points out of
 // the metric (its histogram's, its sum's, ...).
@@ -217,6 +215,7 @@ func dataPoint[P interface{ GetAttributes() []*commonpb.KeyValue }](t *testing.T
 	return none
 }
 
+// matches reports whether a data point's attributes hold every key and value in want.
 func matches(kvs []*commonpb.KeyValue, want map[string]string) bool {
 	for k, v := range want {
 		if attr(kvs, k) != v {
@@ -227,10 +226,8 @@ func matches(kvs []*commonpb.KeyValue, want map[string]string) bool {
 }
 
 func intValue(kvs []*commonpb.KeyValue, key string) int64 {
-	for _, kv := range kvs {
-		if kv.Key == key {
-			return kv.Value.GetIntValue()
-		}
+	if v := value(kvs, key); v != nil {
+		return v.GetIntValue()
 	}
 	return -1
 }
