@@ -132,15 +132,10 @@ func (p *Pool) Stop(ctx context.Context) error {
 	closed := p.closed
 	p.mu.Unlock()
 
-	hard, cancel := cutctx.Until(ctx, p.cfg.CutMargin)
-	defer cancel()
-	select {
-	case <-closed:
+	if cutctx.Wait(ctx, p.cfg.CutMargin, closed) {
 		return nil
-	case <-hard.Done(): // the hard deadline, or ctx's end
 	}
-
-	// The hard stop: cut the connections still acquired, then give their holders a moment to
+	// The hard deadline has come (or ctx has ended). The hard stop: cut the connections still acquired, then give their holders a moment to
 	// notice and release them, so the pool can finish closing.
 	forced := p.tracker.force()
 	p.mu.Lock()
