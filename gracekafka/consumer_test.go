@@ -257,10 +257,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 // ends within the component's limit, and the client's goroutines end soon after.
 func TestUnreachableBrokerAtStop(t *testing.T) {
 	const limit = time.Second
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := newCluster(t)
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, 50)
 	tl := testkit.NewLedger("record")
