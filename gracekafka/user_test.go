@@ -12,6 +12,7 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/gracekafka"
 	"github.com/gracekit/grace/internal/testkit"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -25,8 +26,14 @@ import (
 // Run's error matches grace.ErrLost — never a clean exit.
 func TestUserProducerBrokerGoneReportsLost(t *testing.T) {
 	const n = 50
-	cluster := newCluster(t)
-	cl := producerClient(t, cluster.ListenAddrs())
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
 	app := testkit.NewApp()
 	app.Add("kafka", gracekafka.NewProducer(cl), grace.StopTimeout(500*time.Millisecond))
 	r := testkit.Run(t, app)
