@@ -43,7 +43,7 @@ func (s *Server) closeIdleLocked() {
 		// The claim is settled here, in the pass that finds the connection: a request read on it
 		// from now on is not run (see serveHTTP); one that claimed it first keeps it tracked.
 		if c.connState() == http.StateIdle && !c.hijacked && !c.is(connH2) &&
-			c.claim.CompareAndSwap(claimNone, claimClose) {
+			c.claim.ForClose() {
 			delete(s.conns, c)
 			// A connection net/http is closing right now (its Close has marked it shut) is not
 			// counted: its Close did not see it taken out, and counts nothing down (see Close).
@@ -68,7 +68,7 @@ func (s *Server) idleClosed() {
 // closeIdleConn closes an idle connection during the stop unless a request read on it has
 // claimed it (see serveHTTP).
 func closeIdleConn(c *trackedConn) {
-	if c.claim.CompareAndSwap(claimNone, claimClose) {
+	if c.claim.ForClose() {
 		_ = c.Close()
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gracekit/grace/internal/httpdrain"
 )
 
 // trackedConn is every connection the server accepts. It is what net/http sees as the
@@ -29,8 +31,8 @@ type trackedConn struct {
 	readAt atomic.Uint32
 	flags  atomic.Uint32 // connH2, connDetached, connUntracked, connShut
 	// claim settles, once the stop has begun, who has an idle connection: a request that was
-	// read on it (claimRequest) or the stop closing it (claimClose). See Server.closeIdleConn.
-	claim atomic.Int32
+	// read on it or the stop closing it. See Server.closeIdleConn.
+	claim httpdrain.Claim
 
 	hijacked bool
 	served   bool // net/http's goroutine for it has ended (StateClosed) or handed it over
@@ -74,13 +76,6 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
-
-// Claims on a connection while the server stops.
-const (
-	claimNone int32 = iota
-	claimRequest
-	claimClose
-)
 
 // Close closes the connection once; later calls return nil.
 func (c *trackedConn) Close() error {

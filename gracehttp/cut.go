@@ -2,10 +2,9 @@ package gracehttp
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/httpdrain"
 )
 
 // ErrHardStop is the cause of request contexts cancelled because Stop's deadline drew near.
@@ -21,23 +20,8 @@ type CutError struct {
 	Total    int               // every request cut, listed or not
 }
 
-func (e *CutError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d in-flight requests cut at the deadline", e.Total)
-	for i, r := range e.Requests {
-		if i == 10 {
-			fmt.Fprintf(&b, ", and %d more", e.Total-i)
-			break
-		}
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString(", ")
-		}
-		b.WriteString(r.String())
-	}
-	return b.String()
-}
+// Error names the first ten requests listed and counts the others, listed or not.
+func (e *CutError) Error() string { return httpdrain.CutText(e.Total, e.Requests) }
 
 // Is reports whether target is grace.ErrCut.
 func (e *CutError) Is(target error) bool { return target == grace.ErrCut }

@@ -1,13 +1,14 @@
 package gracehttp
 
 import (
-	"fmt"
 	"net/http"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gracekit/grace/internal/httpdrain"
 )
 
 // InFlightRequest is a request that was running when a drain was slow or cut short.
@@ -17,9 +18,8 @@ type InFlightRequest struct {
 	Age    time.Duration `json:"age_ns"` // at least this; see Server.InFlight
 }
 
-func (r InFlightRequest) String() string {
-	return fmt.Sprintf("%s %s (%v)", r.Method, r.Route, r.Age.Round(time.Millisecond))
-}
+// String names the request as a cut error does: method, route and age to the millisecond.
+func (r InFlightRequest) String() string { return httpdrain.RequestName(r.Method, r.Route, r.Age) }
 
 // flight counts running requests and records, in a fixed table, the method, route and start of
 // as many as fit. Recording allocates nothing and takes a handful of atomic operations (a slot's

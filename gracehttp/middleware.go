@@ -42,13 +42,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		// is not run at all and gets no response — never a handler that runs and whose response
 		// cannot be sent.
 		if c, ok := r.Context().Value(connKey{}).(*trackedConn); ok && c != nil {
-			if !c.claim.CompareAndSwap(claimNone, claimRequest) {
+			if !c.claim.ForRequest() {
 				// Returning would let net/http answer an empty 200 on the connection before the
 				// stop closes it: a success for work never done. Abort instead: net/http closes
 				// the connection with no response, and the client knows it failed.
 				panic(http.ErrAbortHandler)
 			}
-			defer c.claim.CompareAndSwap(claimRequest, claimNone)
+			defer c.claim.Release()
 		}
 	}
 	now := int64(-1)
