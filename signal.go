@@ -3,6 +3,8 @@ package grace
 import (
 	"os"
 	"os/signal"
+
+	"github.com/gracekit/grace/internal/chans"
 )
 
 // SignalSource delivers process signals; its methods have os/signal's Notify and Stop contracts.
@@ -27,7 +29,7 @@ func (a *App) watchSignals(sigs <-chan os.Signal, quit <-chan struct{}) {
 			switch {
 			case a.trigger(Trigger{Kind: TriggerSignal, Signal: s.String()}):
 				a.log().Warn("grace: signal received, draining", "signal", s.String())
-			case !a.escalated():
+			case !chans.Closed(a.escCh):
 				a.log().Warn("grace: second signal, skipping delays and shortening the budget", "signal", s.String())
 				a.escalate()
 			default:
@@ -37,14 +39,5 @@ func (a *App) watchSignals(sigs <-chan os.Signal, quit <-chan struct{}) {
 		case <-quit:
 			return
 		}
-	}
-}
-
-func (a *App) escalated() bool {
-	select {
-	case <-a.escCh:
-		return true
-	default:
-		return false
 	}
 }

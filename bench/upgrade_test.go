@@ -5,13 +5,14 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
+
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 // upgradeStyles are the ways cmd/upgradesvc restarts in place on SIGHUP.
@@ -47,7 +48,7 @@ func upgradeDrill(tb testing.TB, drill, svc, style string, rate, n int) upgradeD
 	for range rolloutAttempts {
 		dir := tb.TempDir()
 		jsonPath, pidFile := filepath.Join(dir, "drill.json"), filepath.Join(dir, "svc.pid")
-		args := []string{"upgrade", "--url", freeURLString(tb), "--rate", strconv.Itoa(rate), "--upgrades", strconv.Itoa(n),
+		args := []string{"upgrade", "--url", "http://" + testkit.ClosedAddr(tb), "--rate", strconv.Itoa(rate), "--upgrades", strconv.Itoa(n),
 			"--every", "300ms", "--warmup", "500ms", "--after", "500ms", "--upgrade-timeout", "20s", "--budget", "15s",
 			"--pid-file", pidFile, "--json", jsonPath, "--quiet",
 			"--", svc, "-style", style, "-addr", "127.0.0.1:{port}", "-pid-file", pidFile}
@@ -77,17 +78,6 @@ func upgradeDrill(tb testing.TB, drill, svc, style string, rate, n int) upgradeD
 		tb.Logf("%s at %d req/s: the drill still fell behind the asked rate: figures from a busy machine", style, rate)
 	}
 	return r
-}
-
-func freeURLString(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return "http://" + addr
 }
 
 // medianGone is the median over the upgrades of signal → old process exited, in milliseconds.

@@ -30,9 +30,7 @@ type config struct {
 }
 
 func newConfig(opts []Option) config {
-	c := config{prefetch: DefaultPrefetch, Common: option.Defaults()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
-	return c
+	return option.Apply(config{prefetch: DefaultPrefetch, Common: option.Defaults()}, opts, Option.apply)
 }
 
 // WithPrefetch sets the consumer's prefetch count (default [DefaultPrefetch]): how many

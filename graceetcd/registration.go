@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gracekit/grace"
+	"github.com/gracekit/grace/internal/chans"
 	"github.com/gracekit/grace/internal/option"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -92,7 +93,7 @@ func (r *Registration) Run(ctx context.Context) error {
 	// Await's channel is also closed by a later phase (a failed start skips ready), and it can
 	// close an instant before Phase reports the phase it marks: ready means not past ready.
 	var lease clientv3.LeaseID
-	if r.app.Phase() <= grace.PhaseReady && !r.quitting() && ctx.Err() == nil {
+	if r.app.Phase() <= grace.PhaseReady && !chans.Closed(r.quitCh) && ctx.Err() == nil {
 		lease = r.keep(ctx)
 	}
 	err := r.deregister(ctx, lease)
@@ -261,13 +262,4 @@ func (r *Registration) quit(ctx context.Context, byStop bool) {
 		r.mu.Unlock()
 		close(r.quitCh)
 	})
-}
-
-func (r *Registration) quitting() bool {
-	select {
-	case <-r.quitCh:
-		return true
-	default:
-		return false
-	}
 }

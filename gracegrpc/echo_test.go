@@ -128,34 +128,29 @@ func serverStream(name string, h func(*echo, *wrapperspb.StringValue, grpc.Serve
 	}}
 }
 
+func unary(name string, m func(*echo, context.Context, *wrapperspb.StringValue) (*wrapperspb.StringValue, error)) grpc.MethodDesc {
+	return grpc.MethodDesc{MethodName: name, Handler: func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
+		in := new(wrapperspb.StringValue)
+		if err := dec(in); err != nil {
+			return nil, err
+		}
+		h := func(ctx context.Context, req any) (any, error) {
+			return m(srv.(*echo), ctx, req.(*wrapperspb.StringValue))
+		}
+		if ic == nil {
+			return h(ctx, in)
+		}
+		return ic(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + echoService + "/" + name}, h)
+	}}
+}
+
 var echoDesc = grpc.ServiceDesc{
 	ServiceName: echoService,
 	HandlerType: (*any)(nil),
-	Methods: []grpc.MethodDesc{{MethodName: "Hold", Handler: func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
-		in := new(wrapperspb.StringValue)
-		if err := dec(in); err != nil {
-			return nil, err
-		}
-		h := func(ctx context.Context, req any) (any, error) {
-			return srv.(*echo).hold(ctx, req.(*wrapperspb.StringValue))
-		}
-		if ic == nil {
-			return h(ctx, in)
-		}
-		return ic(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + echoService + "/Hold"}, h)
-	}}, {MethodName: "Sleep", Handler: func(srv any, ctx context.Context, dec func(any) error, ic grpc.UnaryServerInterceptor) (any, error) {
-		in := new(wrapperspb.StringValue)
-		if err := dec(in); err != nil {
-			return nil, err
-		}
-		h := func(ctx context.Context, req any) (any, error) {
-			return srv.(*echo).sleep(ctx, req.(*wrapperspb.StringValue))
-		}
-		if ic == nil {
-			return h(ctx, in)
-		}
-		return ic(ctx, in, &grpc.UnaryServerInfo{Server: srv, FullMethod: "/" + echoService + "/Sleep"}, h)
-	}}},
+	Methods: []grpc.MethodDesc{
+		unary("Hold", (*echo).hold),
+		unary("Sleep", (*echo).sleep),
+	},
 	Streams: []grpc.StreamDesc{
 		serverStream("Count", (*echo).count),
 		serverStream("Follow", (*echo).follow),

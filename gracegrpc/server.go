@@ -206,13 +206,10 @@ func (s *Server) Stop(ctx context.Context) error {
 		defer close(done)
 		s.srv.GracefulStop()
 	}()
-	cut, cancel := cutctx.Until(ctx, s.cfg.cutMargin)
-	defer cancel()
-	select {
-	case <-done:
+	if cutctx.Wait(ctx, s.cfg.cutMargin, done) {
 		return nil
-	case <-cut.Done(): // the cut point, or ctx's end
 	}
+	// The cut point has come, or ctx has ended.
 	s.mu.Lock()
 	s.cut = true
 	s.mu.Unlock()

@@ -1,7 +1,6 @@
 package gracehttp_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -46,19 +45,7 @@ func TestShortStopTimeoutLetsShortRequestFinish(t *testing.T) {
 		gracehttp.WithListener(ln)), grace.StopTimeout(300*time.Millisecond))
 	run := testkit.Run(t, app)
 	run.Ready(t)
-	c := client(t)
-	type result struct {
-		status int
-		body   string
-		err    error
-	}
-	results := make(chan result, n)
-	for range n {
-		go func() {
-			status, body, err := testkit.Get(c, "http://"+ln.Addr().String()+"/work")
-			results <- result{status, body, err}
-		}()
-	}
+	results := getInBackground(t, "http://"+ln.Addr().String()+"/work", n)
 	for range n {
 		testkit.Recv(t, entered, 5*time.Second, "handler entered")
 	}
@@ -87,9 +74,7 @@ func TestRequestCutAtDeadlineIsLost(t *testing.T) {
 	app.Add("http", srv, grace.StopTimeout(300*time.Millisecond))
 	run := testkit.Run(t, app)
 	run.Ready(t)
-	c := client(t)
-	statuses := make(chan int, 1)
-	go func() { status, _, _ := testkit.Get(c, "http://"+ln.Addr().String()+"/forever"); statuses <- status }()
+	responses := getInBackground(t, "http://"+ln.Addr().String()+"/forever", 1)
 	testkit.Recv(t, entered, 5*time.Second, "handler entered")
 
 	stopPolling := make(chan struct{})
@@ -116,7 +101,7 @@ func TestRequestCutAtDeadlineIsLost(t *testing.T) {
 	rep := res.Report
 	// The cancelled handler answers 503, unless the force-close (15 ms later) beat it on a
 	// loaded machine: then the client sees no answer. Never a 200.
-	if got := testkit.Recv(t, statuses, 5*time.Second, "client"); got != http.StatusServiceUnavailable && got != 0 {
+	if got := testkit.Recv(t, responses, 5*time.Second, "client").status; got != http.StatusServiceUnavailable && got != 0 {
 		t.Errorf("cut request answered %d, want 503 from its cancelled handler or no answer", got)
 	}
 	comp := rep.Component("http")
@@ -191,21 +176,6 @@ func handOff(held *sync.WaitGroup) http.Handler {
 	})
 }
 
-func dialUpgrade(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "GET /upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: custom\r\n\r\n")
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade: %v %v", resp, err)
-	}
-	return conn
-}
-
 // TestHijackedConnCutIsLost: a hijacked connection whose handler has returned, still open at
 // the deadline, is closed by Stop and counted as one lost request; the same connection closed by
 // its peer after the go-away hook is not lost.
@@ -227,7 +197,7 @@ func TestHijackedConnCutIsLost(t *testing.T) {
 			app.Add("http", s, grace.StopTimeout(300*time.Millisecond))
 			run := testkit.Run(t, app)
 			run.Ready(t)
-			conn := dialUpgrade(t, s.Addrs()[0].String())
+			conn, _ := dialUpgraded(t, s.Addrs()[0].String(), "/upgrade", "custom")
 			app.Stop("test")
 			rep := run.Wait(t).Report
 			if got := rep.Component("http").Account; got.Lost != tc.lost {

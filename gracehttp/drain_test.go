@@ -214,9 +214,7 @@ func TestCutRequestsInAppReport(t *testing.T) {
 	})}, gracehttp.WithListener(ln), gracehttp.WithCutMargin(300*time.Millisecond)))
 	run := testkit.Run(t, app)
 	run.Ready(t)
-	c := client(t)
-	done := make(chan error, 1)
-	go func() { _, _, err := testkit.Get(c, "http://"+ln.Addr().String()+"/block/forever"); done <- err }()
+	done := getInBackground(t, "http://"+ln.Addr().String()+"/block/forever", 1)
 	testkit.Recv(t, entered, 5*time.Second, "handler")
 	app.Stop("test")
 	rep := run.Wait(t).Report

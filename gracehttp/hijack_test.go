@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -44,30 +45,46 @@ func wsHandler(gotClose chan<- struct{}) http.Handler {
 	})
 }
 
-// dialWS connects and upgrades; it returns the connection and a reader past the 101.
-func dialWS(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+// dialUpgraded connects and asks to upgrade path to protocol; it checks the 101 and returns the
+// connection and a reader past it.
+func dialUpgraded(t *testing.T, addr, path, protocol string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: %s\r\nConnection: Upgrade\r\n\r\n", path, protocol)
 	br := bufio.NewReader(c)
 	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != 101 {
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("upgrade: %v %v", resp, err)
 	}
 	return c, br
 }
 
+// dialWS connects to wsHandler's server and upgrades.
+func dialWS(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	return dialUpgraded(t, addr, "/ws", "websocket")
+}
+
+// startWS starts a server of wsHandler that tells hijacked connections to go away as WebSocket
+// does (1001), with opts; gotClose receives once for each client close frame the handler reads
+// (buffered for n).
+func startWS(t *testing.T, n int, opts ...gracehttp.Option) (s *gracehttp.Server, gotClose chan struct{}) {
+	t.Helper()
+	gotClose = make(chan struct{}, n)
+	s = gracehttp.New(&http.Server{Handler: wsHandler(gotClose)},
+		append([]gracehttp.Option{gracehttp.WithListener(listen(t)), gracehttp.WithGoAway(gracehttp.WebSocketGoingAway)}, opts...)...)
+	startServer(t, s)
+	return s, gotClose
+}
+
 // TestHijackedGoAway: a hijacked connection gets a close frame 1001 from the hook at Stop, Stop
 // waits for it, and returns once the handler closed it after the client's answer.
 func TestHijackedGoAway(t *testing.T) {
-	gotClose := make(chan struct{}, 1)
-	s := gracehttp.New(&http.Server{Handler: wsHandler(gotClose)}, gracehttp.WithListener(listen(t)),
-		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithLinger(10*time.Millisecond))
-	startServer(t, s)
+	s, gotClose := startWS(t, 1, gracehttp.WithLinger(10*time.Millisecond))
 	c, br := dialWS(t, s.Addrs()[0].String())
 
 	stopped := make(chan error, 1)
@@ -106,10 +123,7 @@ func TestHijackedGoAway(t *testing.T) {
 // TestHijackedForceClosed: a hijacked connection whose peer ignores the go-away is closed at the
 // deadline, and the request holding it is listed as cut.
 func TestHijackedForceClosed(t *testing.T) {
-	gotClose := make(chan struct{}, 1)
-	s := gracehttp.New(&http.Server{Handler: wsHandler(gotClose)}, gracehttp.WithListener(listen(t)),
-		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithCutMargin(200*time.Millisecond))
-	startServer(t, s)
+	s, _ := startWS(t, 1, gracehttp.WithCutMargin(200*time.Millisecond))
 	_, br := dialWS(t, s.Addrs()[0].String())
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
@@ -127,11 +141,7 @@ func TestHijackedForceClosed(t *testing.T) {
 // over the window, not all at once; each still gets its close frame and Stop ends cleanly.
 func TestGoAwaySpread(t *testing.T) {
 	const n = 3
-	gotClose := make(chan struct{}, n)
-	s := gracehttp.New(&http.Server{Handler: wsHandler(gotClose)}, gracehttp.WithListener(listen(t)),
-		gracehttp.WithGoAway(gracehttp.WebSocketGoingAway), gracehttp.WithGoAwaySpread(400*time.Millisecond),
-		gracehttp.WithLinger(10*time.Millisecond))
-	startServer(t, s)
+	s, _ := startWS(t, n, gracehttp.WithGoAwaySpread(400*time.Millisecond), gracehttp.WithLinger(10*time.Millisecond))
 	told := make(chan time.Time, n)
 	for range n {
 		c, br := dialWS(t, s.Addrs()[0].String())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gracekit/grace/gracehttp"
 	"github.com/gracekit/grace/internal/leakcheck"
+	"github.com/gracekit/grace/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -51,6 +52,28 @@ func client(t testing.TB) *http.Client {
 	tr := &http.Transport{MaxIdleConnsPerHost: 64}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+}
+
+// response is what testkit.Get returned.
+type response struct {
+	status int
+	body   string
+	err    error
+}
+
+// getInBackground sends n GETs of url at once, each from a goroutine, with a keep-alive client
+// of its own (client); the channel receives each one's response.
+func getInBackground(t testing.TB, url string, n int) <-chan response {
+	t.Helper()
+	c := client(t)
+	responses := make(chan response, n)
+	for range n {
+		go func() {
+			status, body, err := testkit.Get(c, url)
+			responses <- response{status, body, err}
+		}()
+	}
+	return responses
 }
 
 // payload is a body long enough to span many writes.

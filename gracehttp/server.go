@@ -62,6 +62,7 @@ type Server struct {
 	cutConns atomic.Int64  // hijacked connections whose handler had returned, closed by Stop
 
 	idleClosing atomic.Int64 // connections closeIdle took out of the set, not closed yet
+	started     atomic.Bool  // Start was called
 
 	watch watch // the safe-default timeouts, when Start leaves them to it
 
@@ -72,7 +73,6 @@ type Server struct {
 	serveErr error
 	cancels  []context.CancelCauseFunc
 	hardErr  error // set once request contexts were cancelled
-	started  bool
 	quietSet bool
 	forced   bool // every connection was closed: a closed one counts as ended
 }

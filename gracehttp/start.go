@@ -20,13 +20,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	if s.started {
-		s.mu.Unlock()
+	if s.started.Swap(true) {
 		return errors.New("already started")
 	}
-	s.started = true
-	s.mu.Unlock()
 
 	srv := s.srv
 	tlsOn := srv.TLSConfig != nil

@@ -3,7 +3,6 @@ package gracekafka_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -257,10 +256,7 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 // ends within the component's limit, and the client's goroutines end soon after.
 func TestUnreachableBrokerAtStop(t *testing.T) {
 	const limit = time.Second
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := newCluster(t)
 	addrs := cluster.ListenAddrs()
 	produceN(t, addrs, 50)
 	tl := testkit.NewLedger("record")
@@ -299,17 +295,7 @@ func TestStartErrors(t *testing.T) {
 		{"unreachable", consumerFor([]string{"127.0.0.1:1"}, "g", 10, func(context.Context, *kgo.Record) error { return nil }), "reach kafka brokers"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			app := grace.New(grace.WithSignals(), grace.WithLogger(testkit.QuietLogger()), grace.WithStartTimeout(2*time.Second))
-			app.Add("consumer", tc.c)
-			rep, err := app.Run(context.Background())
-			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("exit %d, error %v; want a failed start mentioning %q", rep.ExitCode, err, tc.want)
-			}
-			if tc.name != "unreachable" && !errors.Is(err, grace.ErrInvalid) {
-				t.Errorf("error %v does not match grace.ErrInvalid", err)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { testkit.StartFails(t, tc.c, tc.want, tc.name != "unreachable") })
 	}
 }
 

@@ -46,13 +46,21 @@ func produced(t *testing.T, n int) (*kfake.Cluster, []string, *testkit.Ledger) {
 	return cluster, addrs, tl
 }
 
-// produceN writes records whose values are 0..n-1 and waits for each to be acknowledged.
-func produceN(t *testing.T, addrs []string, n int) {
+// producerClient returns a client of the brokers at addrs that produces to topic, with opts
+// after those options. Whoever takes it closes it (a Producer does at its stop).
+func producerClient(t *testing.T, addrs []string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic(topic))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic(topic)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cl
+}
+
+// produceN writes records whose values are 0..n-1 and waits for each to be acknowledged.
+func produceN(t *testing.T, addrs []string, n int) {
+	t.Helper()
+	cl := producerClient(t, addrs)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

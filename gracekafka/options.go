@@ -32,9 +32,7 @@ type config struct {
 }
 
 func newConfig(opts []Option) config {
-	c := config{maxPoll: DefaultMaxPollRecords, Common: option.Defaults()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
-	return c
+	return option.Apply(config{maxPoll: DefaultMaxPollRecords, Common: option.Defaults()}, opts, Option.apply)
 }
 
 // WithClientOptions adds options for the consumer's franz-go client: at least the seed brokers

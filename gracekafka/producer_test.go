@@ -48,11 +48,7 @@ func produceAsync(cl *kgo.Client, n int) func() []error {
 func TestProducerFlushesAtStop(t *testing.T) {
 	const n = 1000
 	cluster := newCluster(t)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic(topic),
-		kgo.ProducerLinger(time.Minute)) // without a flush, nothing would be sent for a minute
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := producerClient(t, cluster.ListenAddrs(), kgo.ProducerLinger(time.Minute)) // without a flush, nothing would be sent for a minute
 	p := gracekafka.NewProducer(cl)
 	r := runApp(t, "producer", p)
 	wait := produceAsync(p.Client(), n)
@@ -81,14 +77,8 @@ func TestProducerUnreachableAtStop(t *testing.T) {
 		n     = 100
 		limit = 500 * time.Millisecond
 	)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, topic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.DefaultProduceTopic(topic))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cluster := newCluster(t)
+	cl := producerClient(t, cluster.ListenAddrs())
 	p := gracekafka.NewProducer(cl)
 	r := runApp(t, "producer", p, grace.StopTimeout(limit))
 	cluster.Close()

@@ -3,7 +3,6 @@ package gracenats_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -205,17 +204,7 @@ func TestStartErrors(t *testing.T) {
 		{"bad cut margin", gracenats.NewPublisher(js, gracenats.WithCutMargin(-time.Second)), `component "c": cut margin must be positive, got -1s`, true},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			app := grace.New(grace.WithSignals(), grace.WithLogger(testkit.QuietLogger()), grace.WithStartTimeout(5*time.Second))
-			app.Add("c", tc.c)
-			rep, err := app.Run(context.Background())
-			if rep.ExitCode != grace.ExitStartFailed || err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("exit %d, error %v; want a failed start mentioning %q", rep.ExitCode, err, tc.want)
-			}
-			if tc.invalid != errors.Is(err, grace.ErrInvalid) {
-				t.Errorf("errors.Is(%v, ErrInvalid) = %v, want %v", err, !tc.invalid, tc.invalid)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { testkit.StartFails(t, tc.c, tc.want, tc.invalid) })
 	}
 }
 

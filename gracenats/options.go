@@ -28,9 +28,7 @@ type config struct {
 }
 
 func newConfig(opts []Option) config {
-	c := config{batch: DefaultBatch, Common: option.Defaults()}
-	option.Each(opts, func(o Option) { o.apply(&c) })
-	return c
+	return option.Apply(config{batch: DefaultBatch, Common: option.Defaults()}, opts, Option.apply)
 }
 
 // WithBatch sets how many messages the consumer pulls ahead of its handler (jetstream's

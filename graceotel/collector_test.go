@@ -93,43 +93,51 @@ func (c *collector) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	var resp proto.Message
-	switch r.URL.Path {
-	case "/v1/traces":
-		var req coltracepb.ExportTraceServiceRequest
-		if err := proto.Unmarshal(data, &req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		for _, rs := range req.ResourceSpans {
-			for _, ss := range rs.ScopeSpans {
-				c.spans = append(c.spans, ss.Spans...)
-			}
-		}
-		c.mu.Unlock()
-		resp = &coltracepb.ExportTraceServiceResponse{}
-	case "/v1/metrics":
-		var req colmetricpb.ExportMetricsServiceRequest
-		if err := proto.Unmarshal(data, &req); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		for _, rm := range req.ResourceMetrics {
-			for _, sm := range rm.ScopeMetrics {
-				c.metrics = append(c.metrics, sm.Metrics...)
-			}
-		}
-		c.mu.Unlock()
-		resp = &colmetricpb.ExportMetricsServiceResponse{}
-	default:
+	req, keep, resp := c.export(r.URL.Path)
+	if req == nil {
 		http.NotFound(w, r)
 		return
 	}
+	if err := proto.Unmarshal(data, req); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.mu.Lock()
+	keep()
+	c.mu.Unlock()
 	out, _ := proto.Marshal(resp)
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	_, _ = io.Copy(w, bytes.NewReader(out))
+}
+
+// export returns, for an export request to path, the message to decode it into, what keeps
+// what it carries once decoded (called under c.mu) and the response; a nil req for a path the
+// collector does not serve.
+func (c *collector) export(path string) (req proto.Message, keep func(), resp proto.Message) {
+	switch path {
+	case "/v1/traces":
+		req := &coltracepb.ExportTraceServiceRequest{}
+		return req, func() {
+			c.spans = append(c.spans, flatten(req.ResourceSpans, (*tracepb.ResourceSpans).GetScopeSpans, (*tracepb.ScopeSpans).GetSpans)...)
+		}, &coltracepb.ExportTraceServiceResponse{}
+	case "/v1/metrics":
+		req := &colmetricpb.ExportMetricsServiceRequest{}
+		return req, func() {
+			c.metrics = append(c.metrics, flatten(req.ResourceMetrics, (*metricpb.ResourceMetrics).GetScopeMetrics, (*metricpb.ScopeMetrics).GetMetrics)...)
+		}, &colmetricpb.ExportMetricsServiceResponse{}
+	}
+	return nil, nil, nil
+}
+
+// flatten returns the items of every scope of every resource of an OTLP request, in order.
+func flatten[R, S, T any](resources []R, scopes func(R) []S, items func(S) []T) []T {
+	var all []T
+	for _, r := range resources {
+		for _, s := range scopes(r) {
+			all = append(all, items(s)...)
+		}
+	}
+	return all
 }
 
 // providers returns a tracer and a meter provider exporting to c through the real OTLP/HTTP
@@ -172,24 +180,22 @@ func (c *collector) spanNamed(name, component string) *tracepb.Span {
 func (c *collector) metric(name string) *metricpb.Metric {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, m := range c.metrics {
-		if m.Name == name {
-			return m
-		}
+	if i := slices.IndexFunc(c.metrics, func(m *metricpb.Metric) bool { return m.Name == name }); i >= 0 {
+		return c.metrics[i]
 	}
 	return nil
 }
 
-func attr(kvs []*commonpb.KeyValue, key string) string {
-	for _, kv := range kvs {
-		if kv.Key == key {
-			return kv.Value.GetStringValue()
-		}
+// value returns the value of key among kvs, nil if there is none.
+func value(kvs []*commonpb.KeyValue, key string) *commonpb.AnyValue {
+	if i := slices.IndexFunc(kvs, func(kv *commonpb.KeyValue) bool { return kv.Key == key }); i >= 0 {
+		return kvs[i].Value
 	}
-	return ""
+	return nil
 }
 
-// matches reports whether a data point's attributes hold every key and value in want.
+func attr(kvs []*commonpb.KeyValue, key string) string { return value(kvs, key).GetStringValue() }
+
 // dataPoint returns the data point of the metric called name whose attributes include want,
 // failing t if the metric was not exported or has no such point. points picks the points out of
 // the metric (its histogram's, its sum's, ...).
@@ -209,6 +215,7 @@ func dataPoint[P interface{ GetAttributes() []*commonpb.KeyValue }](t *testing.T
 	return none
 }
 
+// matches reports whether a data point's attributes hold every key and value in want.
 func matches(kvs []*commonpb.KeyValue, want map[string]string) bool {
 	for k, v := range want {
 		if attr(kvs, k) != v {
@@ -219,10 +226,8 @@ func matches(kvs []*commonpb.KeyValue, want map[string]string) bool {
 }
 
 func intValue(kvs []*commonpb.KeyValue, key string) int64 {
-	for _, kv := range kvs {
-		if kv.Key == key {
-			return kv.Value.GetIntValue()
-		}
+	if v := value(kvs, key); v != nil {
+		return v.GetIntValue()
 	}
 	return -1
 }

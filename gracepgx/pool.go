@@ -9,6 +9,7 @@ import (
 
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/cutctx"
+	"github.com/gracekit/grace/internal/option"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -17,7 +18,7 @@ import (
 // [grace.Stopper] and a [grace.Accounter] (see [Pool.Account]).
 type Pool struct {
 	pool    *pgxpool.Pool
-	cfg     config
+	cfg     option.Cut
 	tracker *tracker
 
 	mu      sync.Mutex
@@ -40,7 +41,7 @@ type CloseStats struct {
 // connect: [Pool.Start] does. New fails for a nil cfg, and when pgxpool refuses cfg; problems
 // with opts are returned by [Pool.Validate], which the app calls before anything starts.
 func New(ctx context.Context, cfg *pgxpool.Config, opts ...Option) (*Pool, error) {
-	c := newConfig(opts)
+	c := option.NewCut(opts, Option.apply)
 	if cfg == nil {
 		return nil, errors.New("gracepgx: nil pool config")
 	}
@@ -131,15 +132,10 @@ func (p *Pool) Stop(ctx context.Context) error {
 	closed := p.closed
 	p.mu.Unlock()
 
-	hard, cancel := cutctx.Until(ctx, p.cfg.cutMargin)
-	defer cancel()
-	select {
-	case <-closed:
+	if cutctx.Wait(ctx, p.cfg.CutMargin, closed) {
 		return nil
-	case <-hard.Done(): // the hard deadline, or ctx's end
 	}
-
-	// The hard stop: cut the connections still acquired, then give their holders a moment to
+	// The hard deadline has come (or ctx has ended). The hard stop: cut the connections still acquired, then give their holders a moment to
 	// notice and release them, so the pool can finish closing.
 	forced := p.tracker.force()
 	p.mu.Lock()

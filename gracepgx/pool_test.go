@@ -103,20 +103,12 @@ func TestStartFailsWhenTheServerIsUnreachable(t *testing.T) {
 
 func TestClosesAfterItsDependents(t *testing.T) {
 	pool := newPool(t, "")
-	var atStop error
 	app := testkit.NewApp()
 	app.Add("pg", pool)
-	app.Add("user", grace.Hook{OnStop: func(ctx context.Context) error {
-		_, atStop = pool.Pool().Exec(ctx, "select 1")
-		return nil
-	}})
-	rep, err := testkit.RunAndStop(t, app)
-	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, rep)
-	}
-	if atStop != nil {
-		t.Fatalf("query while the dependent stopped: %v", atStop)
-	}
+	testkit.RunWithDependent(t, app, func(ctx context.Context) error {
+		_, err := pool.Pool().Exec(ctx, "select 1")
+		return err
+	})
 	if _, err := pool.Pool().Exec(context.Background(), "select 1"); err == nil || !strings.Contains(err.Error(), "closed pool") {
 		t.Fatalf("query after the stop = %v, want a closed pool", err)
 	}

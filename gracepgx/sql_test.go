@@ -42,14 +42,10 @@ func TestSQLClosesAfterItsDependentsCommitted(t *testing.T) {
 	db := openSQL(t, "")
 	app := testkit.NewApp()
 	app.Add("db", gracesql.New(db))
-	app.Add("writer", grace.Hook{OnStop: func(ctx context.Context) error {
+	testkit.RunWithDependent(t, app, func(ctx context.Context) error {
 		_, err := db.ExecContext(ctx, "insert into "+tbl+" values (1)")
 		return err
-	}})
-	rep, err := testkit.RunAndStop(t, app)
-	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, rep)
-	}
+	})
 	if n := rows(t, tbl); n != 1 {
 		t.Fatalf("rows = %d, want the dependent's row", n)
 	}

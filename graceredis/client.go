@@ -18,7 +18,7 @@ import (
 // [grace.Accounter] (see [Client.Account]).
 type Client struct {
 	c   redis.UniversalClient
-	cfg config
+	cfg option.Cut
 
 	mu      sync.Mutex
 	stopped bool
@@ -39,7 +39,7 @@ type CloseStats struct {
 // components that use it; the component closes it. Problems with opts, and a nil c, are
 // returned by [Client.Validate], which the app calls before anything starts.
 func New(c redis.UniversalClient, opts ...Option) *Client {
-	return &Client{c: c, cfg: newConfig(opts)}
+	return &Client{c: c, cfg: option.NewCut(opts, Option.apply)}
 }
 
 // Client returns the go-redis client.
@@ -133,7 +133,7 @@ func (c *Client) waitIdle(ctx context.Context) {
 	if inUse(c.c) == 0 {
 		return
 	}
-	hard, cancel := cutctx.Until(ctx, c.cfg.cutMargin)
+	hard, cancel := cutctx.Until(ctx, c.cfg.CutMargin)
 	defer cancel()
 	tick := time.NewTicker(pollInterval)
 	defer tick.Stop()

@@ -61,13 +61,9 @@ func TestClosesAfterItsDependents(t *testing.T) {
 	app := testkit.NewApp()
 	comp := graceredis.New(rc)
 	app.Add("redis", comp)
-	app.Add("writer", grace.Hook{OnStop: func(ctx context.Context) error {
+	rep := testkit.RunWithDependent(t, app, func(ctx context.Context) error {
 		return rc.Set(ctx, k, "last words", time.Minute).Err()
-	}})
-	rep, err := testkit.RunAndStop(t, app)
-	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, rep)
-	}
+	})
 	if err := rc.Ping(context.Background()).Err(); !errors.Is(err, redis.ErrClosed) {
 		t.Fatalf("ping after the stop = %v, want the client closed", err)
 	}

@@ -43,20 +43,9 @@ func TestStartFailsWhenThePingFails(t *testing.T) {
 
 func TestClosesAfterItsDependents(t *testing.T) {
 	db := sql.OpenDB(&testConnector{})
-	var pingAtStop error
 	app := testkit.NewApp()
 	app.Add("db", gracesql.New(db))
-	app.Add("user", grace.Hook{OnStop: func(ctx context.Context) error {
-		pingAtStop = db.PingContext(ctx)
-		return nil
-	}})
-	rep, err := testkit.RunAndStop(t, app)
-	if err != nil {
-		t.Fatalf("Run: %v\n%s", err, rep)
-	}
-	if pingAtStop != nil {
-		t.Fatalf("the pool was not usable while its dependent stopped: %v", pingAtStop)
-	}
+	testkit.RunWithDependent(t, app, db.PingContext)
 	if err := db.Ping(); err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Fatalf("ping after the stop = %v, want the pool closed", err)
 	}

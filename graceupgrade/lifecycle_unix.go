@@ -23,13 +23,9 @@ func (u *Upgrader) Start(ctx context.Context) error {
 	if err := u.Validate(); err != nil { // used outside an app
 		return err
 	}
-	u.mu.Lock()
-	if u.started {
-		u.mu.Unlock()
+	if u.started.Swap(true) {
 		return errors.New("already started")
 	}
-	u.started = true
-	u.mu.Unlock()
 	if u.cfg.adminAddr != "" {
 		if err := u.startAdmin(); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -30,8 +31,9 @@ type Upgrader struct {
 	problems []string // what New found besides the options
 
 	in      inherited
-	readyW  *os.File // a successor's pipe to its parent (descriptor 3)
-	parentR *os.File // a successor's end of its parent's pipe (descriptor 4)
+	readyW  *os.File    // a successor's pipe to its parent (descriptor 3)
+	parentR *os.File    // a successor's end of its parent's pipe (descriptor 4)
+	started atomic.Bool // Start was called
 
 	mu         sync.Mutex
 	spare      []NamedFile // inherited, not claimed yet
@@ -44,7 +46,6 @@ type Upgrader struct {
 	cancelUp   context.CancelCauseFunc
 	upDone     chan struct{}
 	pidWritten bool
-	started    bool
 
 	sigCh    chan os.Signal
 	quit     chan struct{}

@@ -7,7 +7,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gracekit/grace/cmd/gracedrill/internal/process"
+	"github.com/gracekit/grace/internal/chans"
 )
 
 // watched is a process the drill waits for: the first one (its child), or a successor adopted
@@ -35,7 +35,7 @@ func watch(p *os.Process) *watched {
 	return w
 }
 
-func (w *watched) exited() bool { return process.Closed(w.done) }
+func (w *watched) exited() bool { return chans.Closed(w.done) }
 
 func becomeSubreaper() error {
 	const prSetChildSubreaper = 36

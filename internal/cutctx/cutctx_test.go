@@ -44,3 +44,26 @@ func TestUntilWithoutDeadline(t *testing.T) {
 		t.Errorf("after cancel: %v, want context.Canceled", ctx.Err())
 	}
 }
+
+func TestWaitReportsWhetherDoneClosedBeforeTheCutPoint(t *testing.T) {
+	closed := make(chan struct{})
+	close(closed)
+	if !cutctx.Wait(context.Background(), time.Second, closed) {
+		t.Error("Wait on a closed channel = false, want true")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	if cutctx.Wait(ctx, 100*time.Millisecond, make(chan struct{})) {
+		t.Fatal("Wait on a channel never closed = true, want false")
+	}
+	// The cut point is 30 ms before the deadline (the margin clamped to a tenth of 300 ms).
+	if d := time.Since(begin); d > 290*time.Millisecond {
+		t.Errorf("Wait returned after %v, want at the cut point, before ctx's deadline", d)
+	}
+	ended, end := context.WithCancel(context.Background())
+	end()
+	if cutctx.Wait(ended, time.Second, make(chan struct{})) {
+		t.Error("Wait with an ended ctx = true, want false")
+	}
+}

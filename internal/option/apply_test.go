@@ -25,40 +25,35 @@ func TestEachAppliesInOrderSkippingNil(t *testing.T) {
 	}
 }
 
-// cutConfig and cutOption are an adapter's options in the one style: an interface with an
-// unexported apply method over an unexported config that embeds Problems.
-type cutConfig struct {
-	margin time.Duration
-	option.Problems
-}
+// cutOption is an adapter's option in the one style: an interface with an unexported apply
+// method, here over an option.Cut as gracepgx's and graceredis's are.
+type cutOption interface{ apply(*option.Cut) }
 
-type cutOption interface{ apply(*cutConfig) }
+type cutMargin time.Duration
 
-type cutFunc func(*cutConfig)
+func (d cutMargin) apply(c *option.Cut) { c.SetCutMargin(time.Duration(d)) }
 
-func (f cutFunc) apply(c *cutConfig) { f(c) }
-
-func withCutMargin(d time.Duration) cutOption {
-	return cutFunc(func(c *cutConfig) { c.margin = c.Positive("cut margin", d) })
-}
-
-func newCutConfig(opts ...cutOption) cutConfig {
-	c := cutConfig{margin: time.Second}
-	option.Each(opts, func(o cutOption) { o.apply(&c) })
-	return c
-}
-
-func TestEachCollectsTheProblemsOfAnAdaptersOptions(t *testing.T) {
-	c := newCutConfig(nil, withCutMargin(2*time.Second), withCutMargin(-time.Millisecond))
-	if c.margin != -time.Millisecond {
-		t.Fatalf("margin = %v, want the last one given", c.margin)
+func TestNewCutAppliesInOrderAndCollectsTheProblems(t *testing.T) {
+	c := option.NewCut([]cutOption{nil, cutMargin(2 * time.Second), cutMargin(-time.Millisecond)}, cutOption.apply)
+	if c.CutMargin != -time.Millisecond {
+		t.Fatalf("margin = %v, want the last one given", c.CutMargin)
 	}
 	var ce *grace.ConfigError
 	if err := c.Err(); !errors.As(err, &ce) || !reflect.DeepEqual(ce.Problems, []string{"cut margin must be positive, got -1ms"}) {
 		t.Fatalf("Err = %v, want the bad margin named", err)
 	}
-	if c := newCutConfig(); c.margin != time.Second || c.Err() != nil {
-		t.Fatalf("no option: %+v, %v; want the default margin and no problem", c, c.Err())
+	if c := option.NewCut([]cutOption(nil), cutOption.apply); c.CutMargin != grace.DefaultCutMargin || c.Err() != nil {
+		t.Fatalf("no option: %+v, %v; want grace.DefaultCutMargin and no problem", c, c.Err())
+	}
+}
+
+func TestApplyReturnsTheDefaultsWithTheOptionsApplied(t *testing.T) {
+	type config struct{ names []string }
+	add := func(v string) opt { return optFunc(func(s *[]string) { *s = append(*s, v) }) }
+	c := option.Apply(config{names: []string{"default"}}, []opt{add("a"), nil, add("b")},
+		func(o opt, c *config) { o.apply(&c.names) })
+	if want := []string{"default", "a", "b"}; !reflect.DeepEqual(c.names, want) {
+		t.Fatalf("applied %q, want %q", c.names, want)
 	}
 }
 

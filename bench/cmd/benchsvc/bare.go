@@ -7,13 +7,8 @@ import (
 
 // runBare is net/http with no lifecycle at all: the handler on a plain http.Server, no signal
 // handling (SIGTERM kills the process), no components. It is the throughput baseline.
-func runBare(c config) int {
-	out := &output{}
-	ln, srv, ok := plainServer(c, out)
-	if !ok {
-		return 1
-	}
-	out.say("ready")
-	fmt.Fprintln(os.Stderr, "serve:", srv.Serve(ln))
+func runBare(_ config, p plain) int {
+	p.out.say("ready")
+	fmt.Fprintln(os.Stderr, "serve:", p.srv.Serve(p.ln))
 	return 1
 }

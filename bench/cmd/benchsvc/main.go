@@ -45,7 +45,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchsvc: -components, -stop-each, -drain-delay and -quiet-period must not be negative; -budget must be positive")
 		os.Exit(2)
 	}
-	run := map[string]func(config) int{"bare": runBare, "stdlib": runStdlib, "fx": runFx, "fxgrace": runFxGrace, "oklog": runOklog, "grace": runGrace}[c.style]
+	run := map[string]func(config) int{"bare": plainStyle(runBare), "stdlib": plainStyle(runStdlib), "fx": runFx, "fxgrace": runFxGrace, "oklog": plainStyle(runOklog), "grace": runGrace}[c.style]
 	if run == nil {
 		fmt.Fprintf(os.Stderr, "benchsvc: unknown -style %q (want bare, stdlib, fx, fxgrace, oklog or grace)\n", c.style)
 		os.Exit(2)

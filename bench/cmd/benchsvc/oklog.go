@@ -14,8 +14,8 @@ import (
 // runOklog puts a signal handler, the HTTP server and each component in a run.Group. Run calls
 // the interrupts in order: the server's Shutdown drains, then each component's actor, told to
 // stop, closes its component; Run returns once every actor returned.
-func runOklog(c config) int {
-	out := &output{}
+func runOklog(c config, p plain) int {
+	out, ln, srv := p.out, p.ln, p.srv
 	var g run.Group
 	// run.SignalHandler calls signal.Notify only once its actor runs, after "ready" could be
 	// printed; register first, then hand the channel to an actor of the same shape.
@@ -30,10 +30,6 @@ func runOklog(c config) int {
 			return nil
 		}
 	}, func(error) { close(quit) })
-	ln, srv, ok := plainServer(c, out)
-	if !ok {
-		return 1
-	}
 	g.Add(func() error { return srv.Serve(ln) }, func(error) {
 		ctx, cancel := context.WithTimeout(context.Background(), c.budget)
 		defer cancel()

@@ -82,15 +82,25 @@ func (o *output) say(s string) {
 	fmt.Println(s)
 }
 
-// plainServer listens on c.addr and returns the listener and the http.Server of the styles
-// without a readiness flip; if it cannot listen it prints why and returns ok false.
-func plainServer(c config, out *output) (ln net.Listener, srv *http.Server, ok bool) {
-	ln, err := listen(c.addr, out)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return nil, nil, false
+// plain is what a style without a readiness flip is given: its output, the listener on c.addr
+// and the http.Server to serve on it.
+type plain struct {
+	out *output
+	ln  net.Listener
+	srv *http.Server
+}
+
+// plainStyle makes such a style's run function: if it cannot listen it prints why and exits 1.
+func plainStyle(run func(config, plain) int) func(config) int {
+	return func(c config) int {
+		out := &output{}
+		ln, err := listen(c.addr, out)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return run(c, plain{out, ln, &http.Server{Handler: withReadyz(handler())}})
 	}
-	return ln, &http.Server{Handler: withReadyz(handler())}, true
 }
 
 func listen(addr string, out *output) (net.Listener, error) {

@@ -12,12 +12,8 @@ import (
 
 // runStdlib is the seed's pattern: signal.Notify, Shutdown with a timeout, then close the
 // components one after another (newest first).
-func runStdlib(c config) int {
-	out := &output{}
-	ln, srv, ok := plainServer(c, out)
-	if !ok {
-		return 1
-	}
+func runStdlib(c config, p plain) int {
+	out, ln, srv := p.out, p.ln, p.srv
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	comps := components(c, out)

@@ -36,12 +36,13 @@ const pidPollInterval = 10 * time.Millisecond
 // An error means the drill could not be carried out (the service was not ready, the process
 // did not exist); a failed verdict is not an error.
 func External(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
-	s, err := newSession(ctx, c, stderr)
-	if err != nil {
-		return Result{}, err
-	}
-	defer s.stopWatching()
-	rec := s.rec
+	return inSession(ctx, c, stderr, external)
+}
+
+// external is External's drill, in session s.
+func external(ctx context.Context, s *session) (Result, error) {
+	c, rec := s.c, s.rec
+	var err error
 	pid := c.PID
 	if c.PIDFile != "" {
 		if pid, err = config.ReadPIDFile(c.PIDFile); err != nil {

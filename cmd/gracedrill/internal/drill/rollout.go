@@ -33,12 +33,12 @@ const rolloutTail = 500 * time.Millisecond
 //
 // Every process (instances and HAProxy) is killed and reaped before Rollout returns.
 func Rollout(ctx context.Context, c config.Config, stderr io.Writer) (Result, error) {
-	s, err := newSession(ctx, c, stderr)
-	if err != nil {
-		return Result{}, err
-	}
-	defer s.stopWatching()
-	rec := s.rec
+	return inSession(ctx, c, stderr, rollout)
+}
+
+// rollout is Rollout's drill, in session s.
+func rollout(ctx context.Context, s *session) (Result, error) {
+	c, rec := s.c, s.rec
 
 	listen := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 	if c.Port == 0 {

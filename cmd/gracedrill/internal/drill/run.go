@@ -38,12 +38,12 @@ func Run(ctx context.Context, c config.Config, stderr io.Writer) (Result, error)
 	if err := process.CheckPortFree(net.JoinHostPort(c.Host, strconv.Itoa(c.Port))); err != nil {
 		return Result{}, err
 	}
-	s, err := newSession(ctx, c, stderr)
-	if err != nil {
-		return Result{}, err
-	}
-	defer s.stopWatching()
-	rec := s.rec
+	return inSession(ctx, c, stderr, run)
+}
+
+// run is Run's drill, in session s.
+func run(ctx context.Context, s *session) (Result, error) {
+	c, rec := s.c, s.rec
 	in, err := s.startInstance(ctx, 0, c.Host, c.Port, c.ReadyURL)
 	if err != nil {
 		return Result{}, err

@@ -150,3 +150,14 @@ func (s *session) result(problems []string, service *summary.Service) Result {
 	})
 	return res
 }
+
+// inSession runs drill in a new session (newSession) and ends the session's watchers when it
+// returns: how each drill begins and ends.
+func inSession(ctx context.Context, c config.Config, stderr io.Writer, drill func(context.Context, *session) (Result, error)) (Result, error) {
+	s, err := newSession(ctx, c, stderr)
+	if err != nil {
+		return Result{}, err
+	}
+	defer s.stopWatching()
+	return drill(ctx, s)
+}

@@ -16,24 +16,20 @@ import (
 // Report is the JSON document. Durations are milliseconds; null means not observed.
 type Report struct {
 	Traffic
-	SendWindowMS     float64   `json:"send_window_ms"`
-	InFlightAtSignal int       `json:"in_flight_at_signal"`
-	SignalToNotReady *float64  `json:"signal_to_not_ready_ms"`
-	SignalToLBOut    *float64  `json:"signal_to_lb_not_ready_ms"`
-	SignalToClosed   *float64  `json:"signal_to_listener_closed_ms"`
-	SignalToExit     *float64  `json:"signal_to_exit_ms"`
-	ExitCode         int       `json:"exit_code"`
-	ExitCodeFrom     string    `json:"exit_code_from"` // "process", "service report" or "unknown"
-	BudgetMS         float64   `json:"budget_ms"`
-	Stops            []Stop    `json:"stops"`
-	MaxFailed        int       `json:"max_failed"`
-	MaxP99MS         float64   `json:"max_p99_ms,omitempty"`
-	Service          *Service  `json:"service"` // null when no report was asked for or found
-	Disagreements    []string  `json:"disagreements"`
-	Checks           []Check   `json:"checks"`
-	Verdict          string    `json:"verdict"`
-	Reasons          []string  `json:"reasons"`
-	Timeline         *Timeline `json:"timeline,omitempty"`
+	SendWindowMS  float64   `json:"send_window_ms"`
+	SignalTimes             // in rollout mode, the longest of every stop's
+	ExitCode      int       `json:"exit_code"`
+	ExitCodeFrom  string    `json:"exit_code_from"` // "process", "service report" or "unknown"
+	BudgetMS      float64   `json:"budget_ms"`
+	Stops         []Stop    `json:"stops"`
+	MaxFailed     int       `json:"max_failed"`
+	MaxP99MS      float64   `json:"max_p99_ms,omitempty"`
+	Service       *Service  `json:"service"` // null when no report was asked for or found
+	Disagreements []string  `json:"disagreements"`
+	Checks        []Check   `json:"checks"`
+	Verdict       string    `json:"verdict"`
+	Reasons       []string  `json:"reasons"`
+	Timeline      *Timeline `json:"timeline,omitempty"`
 }
 
 // Traffic is what the clients saw: the head of every drill's report (the upgrade drill's too).
@@ -88,18 +84,43 @@ type Latency struct {
 
 // Stop is one stopped instance (one in run mode, one per restart in rollout mode).
 type Stop struct {
-	Instance         int      `json:"instance"`
-	SignalAtMS       float64  `json:"signal_at_ms"`
+	Instance   int     `json:"instance"`
+	SignalAtMS float64 `json:"signal_at_ms"`
+	SignalTimes
+	ExitCode        *int     `json:"exit_code"`
+	Killed          bool     `json:"killed"`
+	Trigger         string   `json:"trigger,omitempty"`
+	TriggerReturned *float64 `json:"trigger_returned_ms,omitempty"`
+	TriggerCode     *int     `json:"trigger_exit_code,omitempty"`
+}
+
+// SignalTimes is what a signal (or trigger) found running and how long after it the instance
+// stopped being ready, left the load balancer, closed its listener and exited: the part a
+// [Stop] and the [Report] share.
+type SignalTimes struct {
 	InFlightAtSignal int      `json:"in_flight_at_signal"`
 	SignalToNotReady *float64 `json:"signal_to_not_ready_ms"`
 	SignalToLBOut    *float64 `json:"signal_to_lb_not_ready_ms"`
 	SignalToClosed   *float64 `json:"signal_to_listener_closed_ms"`
 	SignalToExit     *float64 `json:"signal_to_exit_ms"`
-	ExitCode         *int     `json:"exit_code"`
-	Killed           bool     `json:"killed"`
-	Trigger          string   `json:"trigger,omitempty"`
-	TriggerReturned  *float64 `json:"trigger_returned_ms,omitempty"`
-	TriggerCode      *int     `json:"trigger_exit_code,omitempty"`
+}
+
+func signalTimesOf(st summary.Stop) SignalTimes {
+	return SignalTimes{
+		InFlightAtSignal: st.InFlightAtSignal, SignalToNotReady: MS(st.SignalToNotReady),
+		SignalToLBOut: MS(st.SignalToLBNotReady), SignalToClosed: MS(st.SignalToListenerClosed),
+		SignalToExit: MS(st.SignalToExit),
+	}
+}
+
+// longest returns t with each time replaced by o's where o's is longer (or t's not observed);
+// InFlightAtSignal stays t's.
+func (t SignalTimes) longest(o SignalTimes) SignalTimes {
+	t.SignalToNotReady = maxp(t.SignalToNotReady, o.SignalToNotReady)
+	t.SignalToLBOut = maxp(t.SignalToLBOut, o.SignalToLBOut)
+	t.SignalToClosed = maxp(t.SignalToClosed, o.SignalToClosed)
+	t.SignalToExit = maxp(t.SignalToExit, o.SignalToExit)
+	return t
 }
 
 // FromSummary builds the report. In rollout mode the top-level signal_to_* fields are the
@@ -107,7 +128,7 @@ type Stop struct {
 func FromSummary(s summary.Summary) Report {
 	r := Report{
 		Traffic: TrafficOf(s), SendWindowMS: msf(s.SendWindow),
-		InFlightAtSignal: s.InFlightAtSignal, ExitCode: s.ExitCode(),
+		SignalTimes: SignalTimes{InFlightAtSignal: s.InFlightAtSignal}, ExitCode: s.ExitCode(),
 		BudgetMS: msf(s.Budget), Verdict: s.Verdict, Reasons: s.Reasons, Stops: []Stop{},
 		ExitCodeFrom: s.ExitCodeSource(), MaxFailed: s.MaxFailed, MaxP99MS: msf(s.MaxP99),
 		Disagreements: append([]string{}, s.Disagreements...), Checks: []Check{},
@@ -123,17 +144,13 @@ func FromSummary(s summary.Summary) Report {
 			Lost: v.Lost, HandedBack: v.HandedBack, Components: append([]servicereport.Component{}, v.Components...), Error: v.Err}
 	}
 	for _, st := range s.Stops {
+		times := signalTimesOf(st)
 		r.Stops = append(r.Stops, Stop{
-			Instance: st.Instance, SignalAtMS: msf(st.SignalAt), InFlightAtSignal: st.InFlightAtSignal,
-			SignalToNotReady: MS(st.SignalToNotReady), SignalToLBOut: MS(st.SignalToLBNotReady),
-			SignalToClosed: MS(st.SignalToListenerClosed), SignalToExit: MS(st.SignalToExit),
+			Instance: st.Instance, SignalAtMS: msf(st.SignalAt), SignalTimes: times,
 			ExitCode: st.ExitCode, Killed: st.Killed,
 			Trigger: st.Trigger, TriggerReturned: MS(st.TriggerReturned), TriggerCode: st.TriggerCode,
 		})
-		r.SignalToNotReady = maxp(r.SignalToNotReady, MS(st.SignalToNotReady))
-		r.SignalToLBOut = maxp(r.SignalToLBOut, MS(st.SignalToLBNotReady))
-		r.SignalToClosed = maxp(r.SignalToClosed, MS(st.SignalToListenerClosed))
-		r.SignalToExit = maxp(r.SignalToExit, MS(st.SignalToExit))
+		r.SignalTimes = r.SignalTimes.longest(times)
 	}
 	return r
 }

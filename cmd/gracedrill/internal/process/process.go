@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gracekit/grace/internal/chans"
 )
 
 // DefaultWaitDelay bounds how long Wait waits for the service's output pipes after it exited
@@ -77,17 +79,7 @@ func (p *Process) PID() int { return p.cmd.Process.Pid }
 func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Exited reports whether the process has exited.
-func (p *Process) Exited() bool { return Closed(p.done) }
-
-// Closed reports whether done is closed, without waiting.
-func Closed(done <-chan struct{}) bool {
-	select {
-	case <-done:
-		return true
-	default:
-		return false
-	}
-}
+func (p *Process) Exited() bool { return chans.Closed(p.done) }
 
 // Exit returns when the process exited, its exit code (-1 when a signal ended it) and a
 // description like "exit status 1" or "signal: killed". Valid after Done is closed.
