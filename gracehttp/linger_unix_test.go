@@ -50,8 +50,7 @@ func TestLingerPeekDoesNotWaitForTheReader(t *testing.T) {
 		reading <- err
 	}()
 	testkit.Until(t, 5*time.Second, "the read to wait for data", func() bool {
-		buf := make([]byte, 1<<20)
-		return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("[IO wait]:\ninternal/poll.runtime_pollWait"))
+		return anyGoroutineShows("[IO wait]:\ninternal/poll.runtime_pollWait")
 	})
 	answered := make(chan [2]bool, 1)
 	go func() {
@@ -88,8 +87,7 @@ func TestStopClosesAConnectionThatSentNothing(t *testing.T) {
 	}
 	defer c.Close()
 	testkit.Until(t, 5*time.Second, "net/http to wait for the connection's first request", func() bool {
-		buf := make([]byte, 1<<20)
-		return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("net/http.(*conn).readRequest"))
+		return anyGoroutineShows("net/http.(*conn).readRequest")
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -107,4 +105,11 @@ func TestStopClosesAConnectionThatSentNothing(t *testing.T) {
 	if n, err := c.Read(make([]byte, 1)); err == nil {
 		t.Fatalf("read %d bytes on a connection the stop should have closed", n)
 	}
+}
+
+// anyGoroutineShows reports whether the stack dump of all goroutines contains s: a way to wait
+// until a goroutine is parked where a test needs it.
+func anyGoroutineShows(s string) bool {
+	buf := make([]byte, 1<<20)
+	return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte(s))
 }
