@@ -140,8 +140,11 @@ func TestHandlerErrorStopsApp(t *testing.T) {
 		}
 		return tl.Add(msg.Data())
 	}, 5*time.Second)
-	r := testkit.RunComponents(t, cs...)
-	res := r.Wait(t)
+	// Not RunComponents, which wants the app still ready when it looks: the first message may
+	// fail, and stop the app, as soon as the app is ready.
+	app := testkit.NewApp(grace.WithBudget(20 * time.Second))
+	testkit.AddAll(app, cs...)
+	res := testkit.Run(t, app).Wait(t)
 	rep := res.Report
 	var he *gracenats.HandlerError
 	if rep.ExitCode != grace.ExitCrashed || !errors.As(res.Err, &he) || !errors.Is(res.Err, boom) || he.Sequence == 0 {
