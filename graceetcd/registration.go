@@ -2,6 +2,7 @@ package graceetcd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/gracekit/grace"
 	"github.com/gracekit/grace/internal/chans"
 	"github.com/gracekit/grace/internal/option"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -131,31 +133,40 @@ func (r *Registration) keep(ctx context.Context) clientv3.LeaseID {
 	})
 
 	backoff := DefaultRetryMin
+	// given is the last lease given up as lost while no new one holds the key. The keep-alive
+	// also ends when etcd stops answering, so that lease may still be alive, and the key with it:
+	// it is the one to revoke at the quit, and a failure to is reported, not forgotten.
+	var given clientv3.LeaseID
 	for {
 		lease, err := r.register(live)
 		if err == nil {
+			given = 0 // the key is under the new lease now
 			r.setLease(lease)
 			if lost := r.keepAlive(live, lease); !lost {
 				return lease
 			}
 			r.cfg.Logger().Warn("graceetcd: lease lost, registering again", "key", r.key, "lease", fmt.Sprintf("%x", int64(lease)))
+			given = lease
 			backoff = DefaultRetryMin
 		} else {
 			if live.Err() != nil {
-				return lease // a lease granted by an attempt cut short is revoked too
+				if lease != 0 {
+					return lease // a lease granted by an attempt cut short is revoked too
+				}
+				return given
 			}
 			r.cfg.Logger().Warn("graceetcd: registration failed, retrying", "key", r.key, "error", err, "retry_in", backoff)
 			if lease != 0 {
 				r.revoke(ctx, lease, time.Time{}) // the put failed: don't leave the lease behind
 			}
 		}
-		r.setLease(0)
+		r.setLease(given)
 		t := time.NewTimer(backoff)
 		select {
 		case <-t.C:
 		case <-live.Done():
 			t.Stop()
-			return 0
+			return given
 		}
 		backoff = min(2*backoff, DefaultRetryMax)
 	}
@@ -217,7 +228,8 @@ func (r *Registration) revoke(ctx context.Context, lease clientv3.LeaseID, deadl
 		defer cancelDeadline()
 	}
 	begin := time.Now()
-	if _, err := r.client.Revoke(cctx, lease); err != nil {
+	if _, err := r.client.Revoke(cctx, lease); err != nil && !errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		// (Not found: the lease expired, and the key went with it.)
 		if cctx.Err() != nil {
 			err = fmt.Errorf("no answer from etcd within %v: %w", time.Since(begin).Round(time.Millisecond), err)
 		}
