@@ -3,6 +3,7 @@ package graceetcd_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -226,4 +227,38 @@ func TestBadConfigurationIsAConfigurationError(t *testing.T) {
 // TestContracts: a Registration is the grace interfaces its doc comment names.
 func TestContracts(t *testing.T) {
 	testkit.Implements(t, &graceetcd.Registration{}, (*grace.Validator)(nil), (*grace.Starter)(nil), (*grace.Runner)(nil), (*grace.Drainer)(nil), (*grace.Stopper)(nil))
+}
+
+// A lease the registration gave up while etcd did not answer may still hold the key (etcd may
+// come back before the lease runs out): the stop must still try to revoke it, and say so when it
+// cannot — never report a clean deregistration with the key left behind.
+func TestLeaseGivenUpWhileEtcdIsGoneIsStillReported(t *testing.T) {
+	ep, kill := ownEtcd(t)
+	c := newClient(t, ep)
+	key := testKey(t)
+	var logs testkit.Buffer
+	app := testkit.NewApp(grace.WithBudget(10 * time.Second))
+	ac := newClient(t, ep)
+	app.Add("etcd-client", grace.Closer(ac))
+	app.Add("etcd", graceetcd.New(app, ac, key, "v", graceetcd.WithTTL(2*time.Second),
+		graceetcd.WithCallTimeout(500*time.Millisecond), graceetcd.WithLogger(slog.New(slog.NewTextHandler(&logs, nil)))),
+		grace.StopTimeout(4*time.Second))
+	r := testkit.Run(t, app)
+	var lease clientv3.LeaseID
+	testkit.Until(t, 10*time.Second, "the key to be registered", func() bool {
+		var ok bool
+		_, lease, ok = getKey(t, c, key)
+		return ok
+	})
+	kill()
+	// The client gives the lease up once its TTL passes unrenewed; registering again then fails.
+	testkit.Until(t, 15*time.Second, "the registration to give its lease up", func() bool {
+		return strings.Contains(logs.String(), "lease lost") && strings.Contains(logs.String(), "registration failed")
+	})
+	app.Stop("test")
+	res := r.Wait(t)
+	var de *graceetcd.DeregisterError
+	if !errors.As(res.Err, &de) || de.Key != key || de.Lease != lease {
+		t.Fatalf("Run's error %v: want a *DeregisterError for %s with the lease given up (%x)\n%s", res.Err, key, int64(lease), res.Report)
+	}
 }
